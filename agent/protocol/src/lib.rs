@@ -1,0 +1,184 @@
+//! The wire contract between the Airlock daemon and its clients (the hook shim, the CLI and the
+//! desktop app).
+//!
+//! Transport: newline-delimited JSON over a local socket. Every message is wrapped in an
+//! [`Envelope`] carrying the protocol version; the daemon refuses a message whose version it does
+//! not speak with [`ErrorCode::ProtocolVersion`] instead of guessing. Requests carry an `id` that
+//! the matching response echoes, so one connection may carry several requests and a stream of
+//! events (after [`Request::Subscribe`]).
+//!
+//! This crate has no runtime dependencies on purpose: it is the part every client shares.
+
+use serde::{Deserialize, Serialize};
+
+mod model;
+
+pub use model::{
+    ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptSummary, RuleHit,
+    StatusInfo, UnitSummary, Verdict,
+};
+
+/// The protocol version this build speaks. Bump on any incompatible change.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// One line on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope<T> {
+    /// Protocol version of the sender.
+    pub v: u32,
+    /// Request id chosen by the client; responses echo it. Events pushed after a subscription
+    /// carry the id of the `subscribe` request.
+    pub id: u64,
+    pub body: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn new(id: u64, body: T) -> Self {
+        Self {
+            v: PROTOCOL_VERSION,
+            id,
+            body,
+        }
+    }
+}
+
+/// What a client asks of the daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// A coding agent's hook payload, forwarded verbatim by the hook shim. The daemon answers
+    /// with [`Response::Verdict`] — immediately for allow/deny, after a human decides for
+    /// ask/step-up.
+    Hook {
+        /// Which adapter understands the payload, e.g. `claude-code`.
+        agent: String,
+        /// The hook's stdin, parsed as JSON but otherwise untouched.
+        payload: serde_json::Value,
+        /// Process id of the coding agent that ran the hook (the shim's parent), if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_pid: Option<u32>,
+    },
+    /// List the requests waiting for a human.
+    Pending {},
+    /// Approve a pending request.
+    Approve {
+        id: String,
+        #[serde(default)]
+        scope: ApprovalScope,
+    },
+    /// Reject a pending request; the reason is passed back to the agent.
+    Deny {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Daemon health and counters.
+    Status {},
+    /// Keep the connection open and push [`Response::Event`]s as things happen.
+    Subscribe {},
+}
+
+/// What the daemon answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Response {
+    Verdict(Verdict),
+    Pending {
+        items: Vec<PendingApproval>,
+    },
+    /// A control request succeeded.
+    Done {
+        message: String,
+    },
+    Status(StatusInfo),
+    Event(Event),
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+/// Things that happen in the daemon, pushed to subscribers (the desktop app).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    ApprovalPending { approval: PendingApproval },
+    ApprovalResolved { id: String, outcome: Outcome },
+    Recorded { receipt: ReceiptSummary },
+    PolicyReloaded { rules: usize },
+}
+
+/// Stable error codes; clients branch on these, never on message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The message's `v` is not one this daemon speaks.
+    ProtocolVersion,
+    /// The line was not a valid message.
+    BadRequest,
+    /// The hook payload could not be understood; the request was denied and recorded.
+    BadPayload,
+    /// No agent adapter by that name.
+    UnknownAgent,
+    /// No pending request with that id.
+    NotFound,
+    /// The caller may not do this (e.g. a control request from inside a mediated agent).
+    Forbidden,
+    /// Something failed inside the daemon; the request was not allowed.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ProtocolVersion => "protocol_version",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::BadPayload => "bad_payload",
+            ErrorCode::UnknownAgent => "unknown_agent",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips_with_version_and_tag() {
+        let msg = Envelope::new(
+            7,
+            Request::Approve {
+                id: "r1".into(),
+                scope: ApprovalScope::Session,
+            },
+        );
+        let line = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            line,
+            r#"{"v":1,"id":7,"body":{"type":"approve","id":"r1","scope":"session"}}"#
+        );
+        let back: Envelope<Request> = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let line = r#"{"v":1,"id":1,"body":{"type":"status","extra":true}}"#;
+        assert!(serde_json::from_str::<Envelope<Request>>(line).is_err());
+    }
+
+    #[test]
+    fn decisions_order_from_loosest_to_strictest() {
+        assert!(Decision::Allow < Decision::Ask);
+        assert!(Decision::Ask < Decision::StepUp);
+        assert!(Decision::StepUp < Decision::Deny);
+        assert_eq!(
+            serde_json::to_string(&Decision::StepUp).unwrap(),
+            "\"step-up\""
+        );
+    }
+}

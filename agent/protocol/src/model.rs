@@ -1,0 +1,342 @@
+//! The vocabulary shared by every component: action classes, decisions, outcomes, and the
+//! records the daemon shows to people.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Action classes: the high-impact action taxonomy (AWOSS-RUN-L1-001). A request gets one or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ActionClass {
+    /// Reading or searching files or listing state, without changing anything.
+    #[serde(rename = "read")]
+    Read,
+    /// Reading credentials, keys or other secrets (`~/.ssh`, `.env`, cloud credentials).
+    #[serde(rename = "read.sensitive")]
+    ReadSensitive,
+    /// Building, testing, linting, formatting inside the workspace.
+    #[serde(rename = "build")]
+    Build,
+    /// Creating or changing files inside the workspace.
+    #[serde(rename = "file.write")]
+    FileWrite,
+    /// Creating or changing files outside the workspace.
+    #[serde(rename = "file.write.outside")]
+    FileWriteOutside,
+    /// Deleting files.
+    #[serde(rename = "file.delete")]
+    FileDelete,
+    /// Running a program the knowledge base does not describe further.
+    #[serde(rename = "shell.exec")]
+    ShellExec,
+    /// A command that destroys data or history and is hard to undo (recursive deletes of
+    /// important trees, force pushes, hard resets, disk formatting).
+    #[serde(rename = "shell.destructive")]
+    ShellDestructive,
+    /// Running with elevated privileges (`sudo`, `su`, `doas`, `pkexec`).
+    #[serde(rename = "shell.privileged")]
+    ShellPrivileged,
+    /// Reaching the network to fetch something.
+    #[serde(rename = "network.fetch")]
+    NetworkFetch,
+    /// Executing code fetched from the network (`curl … | sh`, installing new packages, `npx`).
+    #[serde(rename = "exec.remote")]
+    ExecRemote,
+    /// Messages that reach other people (issues, PR comments, mail, chat).
+    #[serde(rename = "external.comm")]
+    ExternalComm,
+    /// Sending local data, especially sensitive data, to another system.
+    #[serde(rename = "data.export")]
+    DataExport,
+    /// Changing who or what may act: permissions, credentials, the agents' own hook configuration,
+    /// Airlock's own policy and data.
+    #[serde(rename = "access.change")]
+    AccessChange,
+    /// Writes to shared remote systems that are not production (git push, uploads).
+    #[serde(rename = "remote.write")]
+    RemoteWrite,
+    /// Writes to production systems and irreversible publication (deploys, `kubectl apply`,
+    /// `terraform apply`, `npm publish`, database writes).
+    #[serde(rename = "prod.write")]
+    ProdWrite,
+    /// Triggering CI or other workflows.
+    #[serde(rename = "workflow.invoke")]
+    WorkflowInvoke,
+    /// Handing work to a sub-agent.
+    #[serde(rename = "agent.delegate")]
+    AgentDelegate,
+    /// Calling a tool of an MCP server.
+    #[serde(rename = "mcp.call")]
+    McpCall,
+    /// Could not be determined (dynamic program names, parse failures, unknown tools). Never allowed
+    /// without a human.
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl ActionClass {
+    pub const ALL: [ActionClass; 20] = [
+        ActionClass::Read,
+        ActionClass::ReadSensitive,
+        ActionClass::Build,
+        ActionClass::FileWrite,
+        ActionClass::FileWriteOutside,
+        ActionClass::FileDelete,
+        ActionClass::ShellExec,
+        ActionClass::ShellDestructive,
+        ActionClass::ShellPrivileged,
+        ActionClass::NetworkFetch,
+        ActionClass::ExecRemote,
+        ActionClass::ExternalComm,
+        ActionClass::DataExport,
+        ActionClass::AccessChange,
+        ActionClass::RemoteWrite,
+        ActionClass::ProdWrite,
+        ActionClass::WorkflowInvoke,
+        ActionClass::AgentDelegate,
+        ActionClass::McpCall,
+        ActionClass::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionClass::Read => "read",
+            ActionClass::ReadSensitive => "read.sensitive",
+            ActionClass::Build => "build",
+            ActionClass::FileWrite => "file.write",
+            ActionClass::FileWriteOutside => "file.write.outside",
+            ActionClass::FileDelete => "file.delete",
+            ActionClass::ShellExec => "shell.exec",
+            ActionClass::ShellDestructive => "shell.destructive",
+            ActionClass::ShellPrivileged => "shell.privileged",
+            ActionClass::NetworkFetch => "network.fetch",
+            ActionClass::ExecRemote => "exec.remote",
+            ActionClass::ExternalComm => "external.comm",
+            ActionClass::DataExport => "data.export",
+            ActionClass::AccessChange => "access.change",
+            ActionClass::RemoteWrite => "remote.write",
+            ActionClass::ProdWrite => "prod.write",
+            ActionClass::WorkflowInvoke => "workflow.invoke",
+            ActionClass::AgentDelegate => "agent.delegate",
+            ActionClass::McpCall => "mcp.call",
+            ActionClass::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionClass> {
+        ActionClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ActionClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A policy decision, ordered from loosest to strictest: the strictest matching rule wins.
+/// The default is `ask`: when nothing else decides, a human does.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    Allow,
+    /// A human approves (notification, window, CLI).
+    #[default]
+    Ask,
+    /// A human approves with a security-key touch bound to this action.
+    StepUp,
+    Deny,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Ask => "ask",
+            Decision::StepUp => "step-up",
+            Decision::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a request: the policy outcome vocabulary of AWOSS-RUN-L2-002, plus the
+/// execution results reported after the tool ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    ApprovalRequired,
+    Approved,
+    Rejected,
+    Expired,
+    Canceled,
+    Interrupted,
+    RolledBack,
+    RateLimited,
+    Executed,
+    Failed,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 12] = [
+        Outcome::Allowed,
+        Outcome::Denied,
+        Outcome::ApprovalRequired,
+        Outcome::Approved,
+        Outcome::Rejected,
+        Outcome::Expired,
+        Outcome::Canceled,
+        Outcome::Interrupted,
+        Outcome::RolledBack,
+        Outcome::RateLimited,
+        Outcome::Executed,
+        Outcome::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::ApprovalRequired => "approval_required",
+            Outcome::Approved => "approved",
+            Outcome::Rejected => "rejected",
+            Outcome::Expired => "expired",
+            Outcome::Canceled => "canceled",
+            Outcome::Interrupted => "interrupted",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::Executed => "executed",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Whether this outcome lets the action run.
+    pub fn permits(self) -> bool {
+        matches!(self, Outcome::Allowed | Outcome::Approved)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How far an approval reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalScope {
+    /// This request only.
+    #[default]
+    Once,
+    /// The same normalised action in the same session, until the daemon restarts.
+    Session,
+    /// Appends a narrowly scoped allow rule to the user's policy.
+    Always,
+}
+
+/// A rule that contributed to a decision, with the reason it gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleHit {
+    pub id: String,
+    pub decision: Decision,
+    pub justification: String,
+    /// The action class this rule decided for.
+    pub class: ActionClass,
+    /// File the rule came from (`builtin` for the fallback).
+    pub source: String,
+}
+
+/// The final answer for a hook request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub receipt_id: String,
+    /// What the policy said.
+    pub decision: Decision,
+    /// What finally happened: `allowed`, `approved` (the tool may run) or `denied`, `rejected`,
+    /// `expired`, `canceled`, `rate_limited` (it may not). For post-execution reports, `executed`
+    /// or `failed`.
+    pub outcome: Outcome,
+    pub classes: Vec<ActionClass>,
+    pub rules: Vec<String>,
+    /// Why, in a sentence the model and the user can read.
+    pub reason: String,
+}
+
+/// One simple command (or the tool call itself) and what it was classified as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitSummary {
+    pub text: String,
+    pub depth: usize,
+    pub classes: Vec<ActionClass>,
+    /// Where the classes came from: a knowledge-base entry, a tool mapping, a path rule.
+    pub source: String,
+}
+
+/// A request waiting for a human.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    pub id: String,
+    pub agent: String,
+    pub session: Option<String>,
+    pub cwd: String,
+    pub tool: String,
+    /// A few words for a notification (no full command, for privacy).
+    pub summary: String,
+    /// The normalised, redacted tool input.
+    pub input: serde_json::Value,
+    pub classes: Vec<ActionClass>,
+    pub decision: Decision,
+    pub rules: Vec<RuleHit>,
+    pub reason: String,
+    pub units: Vec<UnitSummary>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// A receipt as listed by `airlock log` and the history view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptSummary {
+    pub id: String,
+    pub seq: i64,
+    pub time_ms: i64,
+    pub agent: String,
+    pub session: Option<String>,
+    pub cwd: String,
+    pub tool: String,
+    pub event: String,
+    pub input: serde_json::Value,
+    pub classes: Vec<ActionClass>,
+    pub rules: Vec<String>,
+    pub decision: Decision,
+    pub reason: String,
+    /// Outcomes in the order they happened.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Daemon health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    pub version: String,
+    pub protocol: u32,
+    pub pid: u32,
+    pub started_ms: i64,
+    pub policy_rules: usize,
+    pub policy_files: Vec<String>,
+    pub pending: usize,
+    pub decisions: u64,
+    pub database: String,
+    pub socket: String,
+}

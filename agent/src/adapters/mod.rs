@@ -1,0 +1,57 @@
+//! Agent adapters: one per coding agent, in front of one decision core. An adapter turns its
+//! agent's hook payload into an [`ActionRequest`] and renders the decision the way that agent
+//! expects. Adding an agent (Cursor, Gemini CLI, Codex, Copilot, an MCP proxy) means adding a
+//! module here; nothing after the adapter changes.
+
+pub mod claude_code;
+
+use crate::request::{ActionRequest, HookEvent};
+use airlock_protocol::Verdict;
+
+/// What the hook process prints and how it exits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AdapterError {
+    #[error("no adapter for agent `{0}`; known agents: claude-code")]
+    UnknownAgent(String),
+    #[error("hook input is not a JSON object")]
+    NotAnObject,
+    #[error("hook input has no string field `{0}`")]
+    MissingField(&'static str),
+    #[error(
+        "hook event `{0}` is not one Airlock handles (PreToolUse, PermissionRequest, PostToolUse, PostToolUseFailure)"
+    )]
+    UnknownEvent(String),
+    #[error("hook input field `cwd` must be an absolute path, got `{0}`")]
+    RelativeCwd(String),
+}
+
+pub const KNOWN_AGENTS: &[&str] = &["claude-code"];
+
+/// Parse a payload for `agent`.
+pub fn parse(agent: &str, payload: &serde_json::Value) -> Result<ActionRequest, AdapterError> {
+    match agent {
+        "claude-code" => claude_code::parse(payload),
+        other => Err(AdapterError::UnknownAgent(other.to_string())),
+    }
+}
+
+/// Render a verdict for `agent`'s hook event.
+pub fn render(agent: &str, event: HookEvent, verdict: &Verdict) -> HookOutput {
+    match agent {
+        _ => claude_code::render(event, verdict),
+    }
+}
+
+/// The hook event named in a payload, without a full parse (the shim's fast path).
+pub fn event_of(agent: &str, payload: &serde_json::Value) -> Option<HookEvent> {
+    match agent {
+        _ => claude_code::event_of(payload),
+    }
+}

@@ -1,0 +1,376 @@
+//! The program knowledge base: what each program and sub-command does, as data.
+//!
+//! The shipped base is `agent/kb/programs.toml`, compiled into the binary so the classifier can
+//! never run without it. The schema is strict (`deny_unknown_fields`): a typo in the knowledge
+//! base is a build-time test failure, not a silently ignored entry.
+
+use airlock_protocol::ActionClass;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// The knowledge base shipped with this build.
+pub const BUILTIN_KB: &str = include_str!("../../kb/programs.toml");
+
+/// How a command's positional arguments are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArgRole {
+    /// Not paths (patterns, messages, names): ignored.
+    #[default]
+    None,
+    /// Files or directories that are read.
+    Read,
+    /// Files or directories that are created or changed.
+    Write,
+    /// Files or directories that are deleted.
+    Delete,
+    /// Files whose permissions or ownership change.
+    Chmod,
+    /// URLs or `host:path` / `user@host` remotes.
+    Remote,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeBase {
+    #[serde(default, rename = "wrapper")]
+    pub wrappers: Vec<WrapperSpec>,
+    #[serde(default, rename = "shell")]
+    pub shells: Vec<ShellSpec>,
+    #[serde(default, rename = "interpreter")]
+    pub interpreters: Vec<InterpreterSpec>,
+    #[serde(default, rename = "program")]
+    pub programs: Vec<ProgramSpec>,
+    #[serde(default)]
+    pub paths: PathSpec,
+    #[serde(default, rename = "code_pattern")]
+    pub code_patterns: Vec<CodePattern>,
+    #[serde(skip)]
+    index: HashMap<String, Entry>,
+}
+
+/// A program that runs another program given in its arguments (`sudo`, `env`, `xargs`, …).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrapperSpec {
+    pub names: Vec<String>,
+    /// Options that consume the next argument (so it is not taken for the wrapped program).
+    #[serde(default)]
+    pub options_with_value: Vec<String>,
+    /// Positional arguments before the wrapped program (e.g. the duration of `timeout`).
+    #[serde(default)]
+    pub skip_positionals: usize,
+    /// Skip `NAME=value` arguments (`env`).
+    #[serde(default)]
+    pub skip_assignments: bool,
+    /// Classes the wrapper itself adds (`sudo` adds `shell.privileged`).
+    #[serde(default)]
+    pub add: Vec<ActionClass>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The wrapped program receives more arguments at run time (`xargs`), so its paths are unknown.
+    #[serde(default)]
+    pub dynamic_args: bool,
+    /// With one of these options, the wrapper only inspects (`command -v rm`): classified `read`.
+    #[serde(default)]
+    pub query_options: Vec<String>,
+    /// An option whose value is itself a command line to parse (`env -S "…"`).
+    #[serde(default)]
+    pub script_options: Vec<String>,
+}
+
+/// A shell: `-c SCRIPT` is re-parsed, a heredoc or piped stdin is its script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellSpec {
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub options_with_value: Vec<String>,
+}
+
+/// A language interpreter whose inline code (`python -c`, `node -e`) is scanned.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterpreterSpec {
+    pub names: Vec<String>,
+    /// Options whose value is inline code.
+    pub inline_options: Vec<String>,
+    /// Option naming a module to run (`python -m pip`): the module is classified as a program.
+    #[serde(default)]
+    pub module_option: Option<String>,
+    #[serde(default)]
+    pub options_with_value: Vec<String>,
+}
+
+/// A program or sub-command and what its arguments mean.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    pub names: Vec<String>,
+    /// Classes of the program (or sub-command) by itself.
+    #[serde(default)]
+    pub classes: Vec<ActionClass>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Role of positional arguments.
+    #[serde(default)]
+    pub args: ArgRole,
+    /// Role of the last positional argument when there are two or more (`cp a b`: b is written).
+    #[serde(default)]
+    pub last_arg: Option<ArgRole>,
+    /// Leading positional arguments that are not paths (the pattern of `grep`).
+    #[serde(default)]
+    pub skip_positionals: usize,
+    #[serde(default)]
+    pub options_with_value: Vec<String>,
+    /// `key=value` operands (`dd of=/dev/sda`) and their roles.
+    #[serde(default)]
+    pub operands: HashMap<String, ArgRole>,
+    #[serde(default, rename = "flag")]
+    pub flags: Vec<FlagSpec>,
+    /// Sub-commands (`git push`, `gh pr create`); unmatched sub-commands use `default_sub`.
+    #[serde(default, rename = "sub")]
+    pub subs: Vec<ProgramSpec>,
+    /// Classes for a sub-command the knowledge base does not list (defaults to `classes`).
+    #[serde(default)]
+    pub default_sub: Option<Vec<ActionClass>>,
+    /// Options before the sub-command that take a value (`git -C dir`, `kubectl -n ns`).
+    #[serde(default)]
+    pub global_options_with_value: Vec<String>,
+    /// Global options that change the working directory (`git -C`, `make -C`).
+    #[serde(default)]
+    pub cwd_options: Vec<String>,
+    /// `find`-style expressions: `-exec CMD ;` is a nested command, `-delete` deletes.
+    #[serde(default)]
+    pub find_expression: bool,
+}
+
+/// A flag or argument pattern that changes what a command does.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FlagSpec {
+    /// Flags that trigger this entry. Long flags match exactly or with `=value`; a single-letter
+    /// short flag also matches inside a cluster (`-r` matches `-rf`).
+    #[serde(default, rename = "match")]
+    pub flags: Vec<String>,
+    /// Glob patterns on positional arguments that trigger this entry (`+*` for forced refspecs).
+    #[serde(default)]
+    pub positional: Vec<String>,
+    #[serde(default)]
+    pub add: Vec<ActionClass>,
+    /// Globs on the option's value: the entry triggers only when the value matches one
+    /// (`git -c core.sshCommand=…`).
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// With this flag the program's own classes are just these (`crontab -l` only reads).
+    #[serde(default)]
+    pub only: Option<Vec<ActionClass>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// When present, replaces the role of positional arguments (`sed -i` writes its files).
+    #[serde(default)]
+    pub args: Option<ArgRole>,
+    /// Role of this option's own value (`curl -o FILE`: write; `curl -T FILE`: read).
+    #[serde(default)]
+    pub value: Option<ArgRole>,
+}
+
+/// Path knowledge: which locations are sensitive, belong to agents, or are critical.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PathSpec {
+    /// Credentials and keys: reading is `read.sensitive`, writing is `access.change`.
+    #[serde(default)]
+    pub sensitive: Vec<String>,
+    /// Coding agents' own configuration (hooks!): writing is `access.change`.
+    #[serde(default)]
+    pub agent_config: Vec<String>,
+    /// Trees whose recursive deletion or permission change is catastrophic.
+    #[serde(default)]
+    pub critical: Vec<String>,
+    /// Block devices: writing to them destroys file systems.
+    #[serde(default)]
+    pub block_devices: Vec<String>,
+    /// Pseudo-files that are not really written (`/dev/null`, `/dev/stderr`).
+    #[serde(default)]
+    pub harmless: Vec<String>,
+    /// Scratch space outside the workspace that counts as workspace-local (`/tmp`).
+    #[serde(default)]
+    pub scratch: Vec<String>,
+}
+
+/// A regular expression over inline interpreter code and the classes it implies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodePattern {
+    pub id: String,
+    pub pattern: String,
+    #[serde(default)]
+    pub add: Vec<ActionClass>,
+    /// The code starts other programs: its string literals are classified as shell commands.
+    #[serde(default)]
+    pub spawns: bool,
+}
+
+/// What a program name refers to.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry {
+    Wrapper(usize),
+    Shell(usize),
+    Interpreter(usize),
+    Program(usize),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KbError {
+    #[error("invalid program knowledge base: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("program knowledge base names `{0}` twice")]
+    Duplicate(String),
+}
+
+impl KnowledgeBase {
+    pub fn builtin() -> Result<Self, KbError> {
+        Self::parse(BUILTIN_KB)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, KbError> {
+        let mut kb: KnowledgeBase = toml::from_str(text)?;
+        kb.build_index()?;
+        Ok(kb)
+    }
+
+    fn build_index(&mut self) -> Result<(), KbError> {
+        let mut index = HashMap::new();
+        let groups = self
+            .wrappers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (&w.names, Entry::Wrapper(i)))
+            .chain(
+                self.shells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (&s.names, Entry::Shell(i))),
+            )
+            .chain(
+                self.interpreters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (&s.names, Entry::Interpreter(i))),
+            )
+            .chain(
+                self.programs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (&p.names, Entry::Program(i))),
+            );
+        for (names, entry) in groups {
+            for name in names {
+                if index.insert(name.clone(), entry).is_some() {
+                    return Err(KbError::Duplicate(name.clone()));
+                }
+            }
+        }
+        self.index = index;
+        Ok(())
+    }
+
+    /// Look a program up by its effective name. Versioned interpreters (`python3.12`) and
+    /// `mkfs.ext4`-style names fall back to their stem.
+    pub fn lookup(&self, name: &str) -> Option<Entry> {
+        if let Some(e) = self.index.get(name) {
+            return Some(*e);
+        }
+        let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if stem != name && !stem.is_empty() {
+            if let Some(e) = self.index.get(stem) {
+                return Some(*e);
+            }
+        }
+        let head = name.split('.').next().unwrap_or(name);
+        if head != name {
+            return self.index.get(head).copied();
+        }
+        None
+    }
+}
+
+impl FlagSpec {
+    /// Whether `arg` (an option) triggers this flag entry.
+    pub fn matches_option(&self, arg: &str) -> bool {
+        self.flags.iter().any(|f| option_matches(f, arg))
+    }
+
+    /// Whether the option's value satisfies `values` (always, when `values` is empty).
+    pub fn value_matches(&self, value: Option<&str>) -> bool {
+        if self.values.is_empty() {
+            return true;
+        }
+        let Some(value) = value else { return false };
+        self.values.iter().any(|pattern| {
+            globset::GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .build()
+                .map(|g| g.compile_matcher().is_match(value))
+                .unwrap_or(false)
+        })
+    }
+}
+
+/// `--force` matches `--force` and `--force=x`; `-f` matches `-f` and clusters like `-rf`.
+pub fn option_matches(flag: &str, arg: &str) -> bool {
+    if arg == flag {
+        return true;
+    }
+    if let Some(rest) = arg.strip_prefix(flag) {
+        if flag.starts_with("--") && rest.starts_with('=') {
+            return true;
+        }
+    }
+    let is_short_flag = flag.len() == 2 && flag.starts_with('-') && !flag.starts_with("--");
+    let is_cluster = arg.starts_with('-')
+        && !arg.starts_with("--")
+        && arg.len() > 2
+        && arg[1..].chars().any(|c| c.is_ascii_alphabetic());
+    if is_short_flag && is_cluster {
+        let letter = &flag[1..];
+        return arg[1..].chars().all(|c| c.is_ascii_alphanumeric()) && arg[1..].contains(letter);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_knowledge_base_loads() {
+        let kb = KnowledgeBase::builtin().unwrap();
+        assert!(matches!(kb.lookup("rm"), Some(Entry::Program(_))));
+        assert!(matches!(kb.lookup("sudo"), Some(Entry::Wrapper(_))));
+        assert!(matches!(kb.lookup("bash"), Some(Entry::Shell(_))));
+        assert!(matches!(
+            kb.lookup("python3.12"),
+            Some(Entry::Interpreter(_))
+        ));
+        assert!(matches!(kb.lookup("mkfs.ext4"), Some(Entry::Program(_))));
+        assert!(kb.lookup("definitely-not-a-program").is_none());
+    }
+
+    #[test]
+    fn short_flags_match_inside_clusters_only() {
+        assert!(option_matches("-r", "-rf"));
+        assert!(option_matches("-f", "-rf"));
+        assert!(!option_matches("-r", "--recursive"));
+        assert!(option_matches("--force", "--force=true"));
+        assert!(!option_matches("--force", "--force-with-lease"));
+        assert!(!option_matches("-r", "-"));
+    }
+
+    #[test]
+    fn unknown_fields_in_the_knowledge_base_are_errors() {
+        let err = KnowledgeBase::parse("[[program]]\nnames=['x']\nclases=['read']\n").unwrap_err();
+        assert!(err.to_string().contains("clases"), "{err}");
+    }
+}

@@ -1,0 +1,1580 @@
+//! Static extraction of every simple command from a bash script.
+//!
+//! The classifier must never be bypassed by nesting, so this module walks *every*
+//! construct of the script (lists, pipelines, compound commands, function bodies,
+//! `[[ .. ]]`, arithmetic, redirect targets, assignment values, heredoc bodies, ...)
+//! and re-parses the text of every command substitution (`$(..)`, backticks) and
+//! process substitution (`<(..)`, `>(..)`) with the full parser, recursively.
+//!
+//! Parsing is done with `brush-parser`. That crate is not hardened against adversarial
+//! input: it has internal `unwrap`s, recurses once per nesting level (a stack overflow
+//! aborts the process and cannot be caught), and its PEG grammars backtrack exponentially
+//! on some nested-but-invalid inputs (e.g. 30 unclosed `(` take minutes). We therefore:
+//!
+//! * reject oversized scripts and scripts whose bracket / compound-command nesting is
+//!   deeper than a fixed bound *before* handing them to brush (bounds stack use and the
+//!   exponent of the backtracking);
+//! * run the parse on a dedicated thread with a large stack, inside `catch_unwind`, and
+//!   give up with an error after [`PARSE_TIMEOUT`] (the thread is then left to finish on
+//!   its own; at most [`MAX_RUNAWAY_PARSES`] such threads may exist before every further
+//!   parse fails fast).
+//!
+//! Every failure is reported as [`ShellParseError`]; callers should treat an unparsable
+//! script as "unknown / needs review", never as "safe".
+//!
+//! # Output order
+//!
+//! [`ParsedScript::commands`] is a pre-order traversal in source order: a command comes
+//! before the commands nested in its own words, assignments and redirects (which run
+//! *before* it at execution time), and compound commands contribute their commands in
+//! source order (for an `if`: condition, then-branch, elif/else branches).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use brush_parser::ast;
+use brush_parser::word::{self as bword, WordPieceWithSource};
+use brush_parser::{ParserOptions, Token};
+
+/// Maximum nesting of command / process substitutions and subshells (the `depth` field).
+pub const MAX_DEPTH: usize = 32;
+/// Scripts longer than this (in bytes) are rejected outright.
+pub const MAX_SCRIPT_BYTES: usize = 1024 * 1024;
+/// Maximum net nesting of `(`/`{`/`[` characters anywhere in a (sub)script, counted without
+/// regard to quoting. Bounds brush's recursion (tokenizer and word parser) so it cannot
+/// overflow the stack.
+const MAX_BRACKET_NESTING: usize = 128;
+/// Maximum nesting of compound commands (`(`, `{`, `if`, loops, `case`, `[[`) at the token
+/// level. Bounds the recursion of brush's command grammar.
+const MAX_STRUCT_NESTING: usize = 64;
+/// Maximum nesting of the constructs on which brush's command grammar backtracks
+/// exponentially (`(` and `case`). Each level roughly doubles the worst-case parse time.
+const MAX_BACKTRACK_NESTING: usize = 10;
+/// Maximum nesting of expansions (`$(`, `${`, `$[`) and the parentheses inside them within
+/// a single word: brush's word grammar backtracks exponentially on them (each level
+/// multiplies the worst case by ~3; at 8 it is tens of milliseconds).
+const MAX_WORD_NESTING: usize = 8;
+/// Hard bound on the recursion of our own AST walker (belt and braces: the token-level
+/// checks above already bound it).
+const MAX_WALK_NESTING: usize = 512;
+/// Stack size of the parser thread.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+/// Wall-clock budget of one `parse_script` call.
+pub const PARSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many timed-out parser threads may still be running before we refuse new work.
+pub const MAX_RUNAWAY_PARSES: usize = 2;
+
+/// Number of parser threads that exceeded [`PARSE_TIMEOUT`] and are still running.
+static RUNAWAY_PARSES: AtomicUsize = AtomicUsize::new(0);
+
+/// Why a script could not be analysed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("shell parse error: {message}")]
+pub struct ShellParseError {
+    pub message: String,
+}
+
+impl ShellParseError {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, ShellParseError>;
+
+/// Everything extracted from a script.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedScript {
+    /// Every simple command at every nesting depth, in pre-order (see module docs).
+    pub commands: Vec<SimpleCommand>,
+    /// Names of functions defined anywhere in the script (including inside substitutions),
+    /// in definition order, possibly with duplicates.
+    pub functions: Vec<String>,
+}
+
+/// One simple command (`[assignments] [words] [redirects]`).
+///
+/// Besides real simple commands, two pseudo-commands are emitted so that a classifier
+/// sees them: `[[ ... ]]` (words: `[[`, the operands and operators, `]]`) and arithmetic
+/// commands `(( expr ))` (words: `((`, the expression, `))`).
+#[derive(Debug, Clone)]
+pub struct SimpleCommand {
+    /// 0 at top level; +1 for each command substitution `$(..)`/backticks, process
+    /// substitution `<(..)`/`>(..)`, subshell `( .. )`. (Brace groups, loops, if/case,
+    /// functions and coprocs do not add depth.)
+    pub depth: usize,
+    /// Leading `VAR=value` assignments. Array elements are named `a[idx]`; an array value
+    /// `(x y)` is represented by the element words joined with `Literal(" ")`.
+    pub assignments: Vec<(String, ShellWord)>,
+    /// Command name followed by its arguments (redirections removed). May be empty for a
+    /// pure assignment or redirection-only command. Process substitutions appear here as a
+    /// word whose only piece is [`WordPiece::CommandSubst`].
+    pub words: Vec<ShellWord>,
+    /// The command's own redirects followed by those it inherits from enclosing compound
+    /// commands / function bodies (`{ ..; } > f`), the latter with `inherited == true`.
+    pub redirects: Vec<Redirect>,
+    /// Body text of a heredoc (`<<EOF`, `<<-EOF`, `<<'EOF'`) or here-string (`<<< word`)
+    /// that feeds this command's stdin, if any (also when inherited from an enclosing
+    /// compound command). For a here-string this is the word's static value if it has one,
+    /// else its raw text.
+    pub stdin_text: Option<String>,
+    /// Identifies the innermost pipeline this command belongs to; unique across the script.
+    pub pipeline_id: usize,
+    /// Position in that pipeline (0 = first).
+    pub pipeline_pos: usize,
+    /// Pipelines that contain this command indirectly, outermost first, as
+    /// `(pipeline_id, pipeline_pos)`: e.g. in `curl x | (sh)` or `curl x | { sh; }` the
+    /// `sh` is first in its own pipeline but also at position 1 of the `curl` pipeline.
+    /// Command substitutions inherit stdin, so their commands also list the pipeline of
+    /// the command they appear in.
+    pub enclosing_pipelines: Vec<(usize, usize)>,
+    /// Name of the function whose body contains this command, if any (innermost).
+    pub in_function: Option<String>,
+    /// True when run asynchronously (`&`), as part of a background list / pipeline, or in
+    /// a coproc (inherited by everything nested inside).
+    pub background: bool,
+}
+
+impl SimpleCommand {
+    /// The command-name word, if any.
+    pub fn name(&self) -> Option<&ShellWord> {
+        self.words.first()
+    }
+
+    /// The static command name, if the command has one and it is fully static.
+    pub fn static_name(&self) -> Option<String> {
+        self.name().and_then(ShellWord::literal)
+    }
+}
+
+/// A shell word, as written and decomposed.
+#[derive(Debug, Clone)]
+pub struct ShellWord {
+    /// Source text of the word as written (quotes included).
+    pub raw: String,
+    pub pieces: Vec<WordPiece>,
+}
+
+/// A piece of a [`ShellWord`]. Adjacent `Literal` (resp. `Glob`) pieces are merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WordPiece {
+    /// Literal text after quote removal and backslash-escape processing (`\rm` -> "rm",
+    /// `"a b"` -> "a b", `'x'` -> "x", `$'\x72m'` -> "rm").
+    Literal(String),
+    /// An unquoted glob pattern (`*`, `?`, `[...]`, extglob `@(..)` etc.), kept as text.
+    Glob(String),
+    /// Parameter expansion (`$HOME`, `${HOME}`, `$1`, `${X:-y}` -> "HOME", "1", "X").
+    /// When the expansion's operand words contain command substitutions
+    /// (`${X:-$(rm -rf /)}`), a `CommandSubst` piece follows.
+    Param(String),
+    /// Tilde prefix at word start: `~` -> "", `~user` -> "user", `~+` -> "+", `~-` -> "-".
+    Tilde(String),
+    /// Command substitution (`$(..)`, backticks) or process substitution; its commands
+    /// are extracted into [`ParsedScript::commands`] at depth + 1.
+    CommandSubst,
+    /// Arithmetic expansion `$((..))` (raw text), unquoted brace expansion `{a,b}` (raw
+    /// text: the word expands to several words), or anything else that is not static.
+    Other(String),
+}
+
+impl ShellWord {
+    /// The word's value when it is fully static (only `Literal` and `Glob` pieces, globs
+    /// kept verbatim); `None` when it contains `Param`/`Tilde`/`CommandSubst`/`Other`.
+    pub fn literal(&self) -> Option<String> {
+        let mut s = String::new();
+        for p in &self.pieces {
+            match p {
+                WordPiece::Literal(t) | WordPiece::Glob(t) => s.push_str(t),
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+
+    /// Whether the word contains an unquoted glob pattern.
+    pub fn has_glob(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, WordPiece::Glob(_)))
+    }
+
+    /// Whether the word contains a command substitution, parameter or other expansion.
+    pub fn is_dynamic(&self) -> bool {
+        self.pieces.iter().any(|p| {
+            matches!(
+                p,
+                WordPiece::CommandSubst | WordPiece::Param(_) | WordPiece::Other(_)
+            )
+        })
+    }
+
+    /// Whether the word contains a command or process substitution.
+    pub fn has_command_subst(&self) -> bool {
+        self.pieces.contains(&WordPiece::CommandSubst)
+    }
+
+    /// A fully literal word (used for fds and synthesized words).
+    fn plain(text: &str) -> Self {
+        Self {
+            raw: text.to_owned(),
+            pieces: vec![WordPiece::Literal(text.to_owned())],
+        }
+    }
+
+    /// The static value, or the raw text when the word is dynamic.
+    fn value_or_raw(&self) -> String {
+        self.literal().unwrap_or_else(|| self.raw.clone())
+    }
+}
+
+/// One redirection.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    /// Explicit fd number (`2>`), `None` when defaulted (0 for input kinds, 1 for output
+    /// kinds; `&>`/`&>>` redirect both stdout and stderr and also have `None`).
+    pub fd: Option<i32>,
+    pub kind: RedirectKind,
+    /// The file / fd word (for a heredoc: the delimiter as written; for a process
+    /// substitution target: a `CommandSubst`-only word).
+    pub target: ShellWord,
+    /// The operator as written: `<`, `>`, `>|`, `>>`, `<>`, `<&`, `>&`, `&>`, `&>>`, `<<`,
+    /// `<<-`, `<<<`.
+    pub op: String,
+    /// Heredoc body text (unexpanded), for `HereDoc` redirects.
+    pub heredoc_body: Option<String>,
+    /// True when inherited from an enclosing compound command or function body.
+    pub inherited: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    /// `<`
+    Read,
+    /// `>`, `>|`, `&>`
+    Write,
+    /// `>>`, `&>>`
+    Append,
+    /// `<>`
+    ReadWrite,
+    /// `<&`
+    DupIn,
+    /// `>&`
+    DupOut,
+    /// `<<`, `<<-`
+    HereDoc,
+    /// `<<<`
+    HereString,
+}
+
+/// Parse a shell script; `Err` on any syntax error (unterminated quote etc.) or when the
+/// script exceeds the module's size / nesting / time bounds. Never panics.
+pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellParseError> {
+    if script.len() > MAX_SCRIPT_BYTES {
+        return Err(ShellParseError::new(format!(
+            "script too large ({} bytes, limit {MAX_SCRIPT_BYTES})",
+            script.len()
+        )));
+    }
+    // Cheap check first so absurd inputs never reach (or spawn) the parser.
+    check_bracket_nesting(script)?;
+    if RUNAWAY_PARSES.load(Ordering::SeqCst) >= MAX_RUNAWAY_PARSES {
+        return Err(ShellParseError::new(
+            "too many timed-out parses still running; refusing to parse",
+        ));
+    }
+
+    // States of the hand-off between caller and parser thread.
+    const RUNNING: u8 = 0;
+    const DONE: u8 = 1;
+    const ABANDONED: u8 = 2;
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let worker_state = Arc::clone(&state);
+    let owned = script.to_owned();
+    let (tx, rx) = mpsc::sync_channel(1);
+
+    let spawned = std::thread::Builder::new()
+        .name("shell-parse".to_owned())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn(move || {
+            // brush-parser contains `unwrap`s; a panic must become an error, not a crash.
+            let result = catch_unwind(AssertUnwindSafe(|| parse_on_this_thread(&owned)))
+                .unwrap_or_else(|_| Err(ShellParseError::new("internal parser panic")));
+            if worker_state
+                .compare_exchange(RUNNING, DONE, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
+                // The caller gave up on us and counted us as a runaway.
+                RUNAWAY_PARSES.fetch_sub(1, Ordering::SeqCst);
+            }
+            // The receiver may be gone (timeout); nothing to do then.
+            let _ = tx.send(result);
+        });
+    if let Err(e) = spawned {
+        return Err(ShellParseError::new(format!(
+            "cannot start parser thread: {e}"
+        )));
+    }
+
+    match rx.recv_timeout(PARSE_TIMEOUT) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(ShellParseError::new("parser thread died"))
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // Count first, then mark abandoned, so the worker's decrement (which only
+            // happens after it observes ABANDONED) can never precede our increment.
+            RUNAWAY_PARSES.fetch_add(1, Ordering::SeqCst);
+            if state
+                .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                Err(ShellParseError::new(format!(
+                    "parse timed out after {PARSE_TIMEOUT:?}"
+                )))
+            } else {
+                // The worker finished in the meantime; its result is (about to be) sent.
+                RUNAWAY_PARSES.fetch_sub(1, Ordering::SeqCst);
+                rx.recv_timeout(Duration::from_secs(1))
+                    .unwrap_or_else(|_| Err(ShellParseError::new("parser thread died")))
+            }
+        }
+    }
+}
+
+/// The actual parse; runs on the parser thread.
+fn parse_on_this_thread(script: &str) -> Result<ParsedScript> {
+    let mut walker = Walker {
+        opts: ParserOptions::default(),
+        out: ParsedScript::default(),
+        next_pipeline_id: 0,
+    };
+    let ctx = Ctx {
+        depth: 0,
+        nesting: 0,
+        src: Rc::from(script),
+        in_function: None,
+        background: false,
+        pipelines: Vec::new(),
+        inherited_redirects: Vec::new(),
+        inherited_stdin: None,
+    };
+    walker.parse_source(script, &ctx)?;
+    Ok(walker.out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Pre-parse resource checks
+// ---------------------------------------------------------------------------------------
+
+/// Rejects text whose net bracket nesting exceeds [`MAX_BRACKET_NESTING`]. Deliberately
+/// ignores quoting: it over-approximates every recursive construct brush handles
+/// (`$(`, `${`, `$((`, `$[`, subshells, extglobs), so it can only over-reject.
+fn check_bracket_nesting(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '{' | '[' => {
+                depth += 1;
+                if depth > MAX_BRACKET_NESTING {
+                    return Err(ShellParseError::new(format!(
+                        "brackets nested deeper than {MAX_BRACKET_NESTING}"
+                    )));
+                }
+            }
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Rejects a word (or heredoc body) whose expansion nesting exceeds [`MAX_WORD_NESTING`].
+///
+/// Counts, outside single quotes, the open `$(`, `${`, `$[` and the `(` inside them. Text
+/// outside any expansion is scanned linearly by brush and is not counted, so e.g.
+/// `python3 -c 'f(g(h(x)))'` is fine. Quote handling errs towards counting.
+fn check_word_nesting(text: &str, heredoc: bool) -> Result<()> {
+    #[derive(PartialEq, Clone, Copy)]
+    enum F {
+        /// Inside `"..."` (or a heredoc body at top level, where `"` does not close).
+        Dq,
+        /// `$(`, `${`, `$[` or a `(` inside one of them.
+        Open(char),
+    }
+    let mut stack: Vec<F> = Vec::new();
+    let mut counted = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let quoted = heredoc && stack.is_empty() || stack.last() == Some(&F::Dq);
+        let mut open = None;
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '`' => {
+                // brush scans a backquoted body linearly; we re-parse it separately.
+                while let Some(x) = chars.next() {
+                    match x {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '`' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '\'' if !quoted => {
+                for x in chars.by_ref() {
+                    if x == '\'' {
+                        break;
+                    }
+                }
+            }
+            '"' if !heredoc || !stack.is_empty() => {
+                if stack.last() == Some(&F::Dq) {
+                    stack.pop();
+                } else {
+                    stack.push(F::Dq);
+                }
+            }
+            '$' => match chars.peek() {
+                Some(&'\'') if !quoted => {
+                    // ANSI-C quoting: backslash escapes, including `\'`.
+                    chars.next();
+                    while let Some(x) = chars.next() {
+                        match x {
+                            '\\' => {
+                                chars.next();
+                            }
+                            '\'' => break,
+                            _ => {}
+                        }
+                    }
+                }
+                Some(&'(') => open = Some(')'),
+                Some(&'{') => open = Some('}'),
+                Some(&'[') => open = Some(']'),
+                _ => {}
+            },
+            '(' if !quoted && counted > 0 => {
+                stack.push(F::Open(')'));
+                counted += 1;
+            }
+            ')' | '}' | ']' if !quoted => {
+                if stack.last() == Some(&F::Open(c)) {
+                    stack.pop();
+                    counted = counted.saturating_sub(1);
+                }
+            }
+            _ => {}
+        }
+        if let Some(close) = open {
+            chars.next();
+            stack.push(F::Open(close));
+            counted += 1;
+        }
+        if counted > MAX_WORD_NESTING {
+            return Err(ShellParseError::new(format!(
+                "expansions nested deeper than {MAX_WORD_NESTING} in one word"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Token-level nesting analysis run before brush's command grammar.
+///
+/// Approximates the compound-command nesting with a stack; reserved words are recognized
+/// anywhere (over-approximation), and `)` closing a case pattern is told apart from `)`
+/// closing a subshell so case patterns cannot be used to hide `(` nesting.
+fn check_token_nesting(tokens: &[Token]) -> Result<()> {
+    #[derive(PartialEq)]
+    enum Frame {
+        Paren,
+        Case { in_patterns: bool },
+        Block,
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut risky = 0usize; // Paren + Case frames on the stack.
+    let mut pattern_start = false; // Next token may be the optional `(` of a case pattern.
+    let mut case_words = 0u8; // Words seen since `case` (subject, then `in`).
+
+    for token in tokens {
+        let mut keep_pattern_start = false;
+        match token {
+            Token::Operator(op, _) => match op.as_str() {
+                "(" => {
+                    if pattern_start {
+                        // Optional leading paren of a case pattern: `case x in (a) ..`.
+                    } else {
+                        stack.push(Frame::Paren);
+                        risky += 1;
+                    }
+                }
+                ")" => match stack.last_mut() {
+                    Some(Frame::Case { in_patterns }) if *in_patterns => *in_patterns = false,
+                    Some(Frame::Paren) => {
+                        stack.pop();
+                        risky = risky.saturating_sub(1);
+                    }
+                    _ => {}
+                },
+                ";;" | ";&" | ";;&" => {
+                    if let Some(Frame::Case { in_patterns }) = stack.last_mut() {
+                        *in_patterns = true;
+                        pattern_start = true;
+                        keep_pattern_start = true;
+                    }
+                }
+                "\n" => keep_pattern_start = pattern_start,
+                _ => {}
+            },
+            Token::Word(w, _) => {
+                if case_words == 1 {
+                    case_words = 2; // the case subject
+                } else {
+                    if case_words == 2 && w == "in" {
+                        if let Some(Frame::Case { in_patterns }) = stack.last_mut() {
+                            *in_patterns = true;
+                            pattern_start = true;
+                            keep_pattern_start = true;
+                        }
+                    }
+                    case_words = 0;
+                    match w.as_str() {
+                        "case" => {
+                            stack.push(Frame::Case { in_patterns: false });
+                            risky += 1;
+                            case_words = 1;
+                        }
+                        "esac" => {
+                            while let Some(f) = stack.pop() {
+                                if f != Frame::Block {
+                                    risky = risky.saturating_sub(1);
+                                }
+                                if matches!(f, Frame::Case { .. }) {
+                                    break;
+                                }
+                            }
+                        }
+                        "{" | "if" | "while" | "until" | "for" | "select" | "[[" => {
+                            stack.push(Frame::Block);
+                        }
+                        "}" | "fi" | "done" | "]]" => {
+                            if stack.last() == Some(&Frame::Block) {
+                                stack.pop();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if !keep_pattern_start {
+            pattern_start = false;
+        }
+        if stack.len() > MAX_STRUCT_NESTING {
+            return Err(ShellParseError::new(format!(
+                "compound commands nested deeper than {MAX_STRUCT_NESTING}"
+            )));
+        }
+        if risky > MAX_BACKTRACK_NESTING {
+            return Err(ShellParseError::new(format!(
+                "subshells / case statements nested deeper than {MAX_BACKTRACK_NESTING}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// AST walk
+// ---------------------------------------------------------------------------------------
+
+/// Inherited context while walking.
+#[derive(Clone)]
+struct Ctx {
+    depth: usize,
+    /// Recursion guard for the walker itself.
+    nesting: usize,
+    /// Source text of the (sub)script being walked; used to recover raw text from spans.
+    src: Rc<str>,
+    in_function: Option<String>,
+    background: bool,
+    /// Enclosing pipelines (id, pos), innermost last.
+    pipelines: Vec<(usize, usize)>,
+    /// Redirects of enclosing compound commands / function bodies.
+    inherited_redirects: Vec<Redirect>,
+    /// stdin text provided by an enclosing compound command's heredoc / here-string.
+    inherited_stdin: Option<String>,
+}
+
+impl Ctx {
+    fn nested(&self) -> Result<Self> {
+        let nesting = self.nesting + 1;
+        if nesting > MAX_WALK_NESTING {
+            return Err(ShellParseError::new("script nested too deeply"));
+        }
+        Ok(Self {
+            nesting,
+            ..self.clone()
+        })
+    }
+
+    /// Context for a subshell-like construct (`( .. )`, `$( .. )`, `<( .. )`).
+    fn deeper(&self) -> Result<Self> {
+        let depth = self.depth + 1;
+        if depth > MAX_DEPTH {
+            return Err(ShellParseError::new(format!(
+                "substitutions / subshells nested deeper than {MAX_DEPTH}"
+            )));
+        }
+        let mut c = self.nested()?;
+        c.depth = depth;
+        Ok(c)
+    }
+
+    /// Adds a compound command's redirects to what nested commands inherit.
+    fn with_redirects(&self, redirects: Vec<Redirect>) -> Self {
+        let mut c = self.clone();
+        c.inherited_stdin = stdin_after(&redirects, c.inherited_stdin.take());
+        c.inherited_redirects
+            .extend(redirects.into_iter().map(|mut r| {
+                r.inherited = true;
+                r
+            }));
+        c
+    }
+}
+
+/// The stdin text after applying `redirects` (in order) to a command whose stdin text
+/// would otherwise be `inherited`. Any other input redirect of fd 0 replaces it.
+fn stdin_after(redirects: &[Redirect], inherited: Option<String>) -> Option<String> {
+    let mut stdin = inherited;
+    for r in redirects {
+        if !matches!(r.fd, None | Some(0)) {
+            continue;
+        }
+        match r.kind {
+            RedirectKind::HereDoc => stdin = r.heredoc_body.clone(),
+            RedirectKind::HereString => stdin = Some(r.target.value_or_raw()),
+            RedirectKind::Read | RedirectKind::ReadWrite | RedirectKind::DupIn => stdin = None,
+            RedirectKind::Write | RedirectKind::Append | RedirectKind::DupOut => {}
+        }
+    }
+    stdin
+}
+
+struct Walker {
+    opts: ParserOptions,
+    out: ParsedScript,
+    next_pipeline_id: usize,
+}
+
+/// Formats a brush error without leaking its (possibly huge) input.
+fn brush_err(what: &str, e: &dyn std::fmt::Display) -> ShellParseError {
+    let mut msg = format!("{what}: {e}");
+    if msg.len() > 300 {
+        let mut cut = 300;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+        msg.push('…');
+    }
+    ShellParseError::new(msg)
+}
+
+impl Walker {
+    /// Tokenizes, checks and parses `text`, then walks it.
+    fn parse_source(&mut self, text: &str, ctx: &Ctx) -> Result<()> {
+        check_bracket_nesting(text)?;
+        let tokens = brush_parser::uncached_tokenize_str(text, &self.opts.tokenizer_options())
+            .map_err(|e| brush_err("tokenizer", &e))?;
+        check_token_nesting(&tokens)?;
+        let program =
+            brush_parser::parse_tokens(&tokens, &self.opts).map_err(|e| brush_err("parser", &e))?;
+        for list in &program.complete_commands {
+            self.walk_list(list, ctx)?;
+        }
+        Ok(())
+    }
+
+    fn walk_list(&mut self, list: &ast::CompoundList, ctx: &Ctx) -> Result<()> {
+        for ast::CompoundListItem(and_or, sep) in &list.0 {
+            let mut c = ctx.nested()?;
+            if matches!(sep, ast::SeparatorOperator::Async) {
+                c.background = true;
+            }
+            self.walk_pipeline(&and_or.first, &c)?;
+            for next in &and_or.additional {
+                let (ast::AndOr::And(p) | ast::AndOr::Or(p)) = next;
+                self.walk_pipeline(p, &c)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn walk_pipeline(&mut self, pipeline: &ast::Pipeline, ctx: &Ctx) -> Result<()> {
+        let id = self.next_pipeline_id;
+        self.next_pipeline_id += 1;
+        for (pos, cmd) in pipeline.seq.iter().enumerate() {
+            let mut c = ctx.nested()?;
+            c.pipelines.push((id, pos));
+            if pos > 0 {
+                // stdin is the pipe, not an enclosing heredoc.
+                c.inherited_stdin = None;
+            }
+            self.walk_command(cmd, &c)?;
+        }
+        Ok(())
+    }
+
+    fn walk_command(&mut self, cmd: &ast::Command, ctx: &Ctx) -> Result<()> {
+        match cmd {
+            ast::Command::Simple(sc) => self.simple_command(sc, ctx),
+            ast::Command::Compound(cc, redirects) => {
+                let reds = self.redirect_list(redirects.as_ref(), ctx)?;
+                let c = ctx.with_redirects(reds);
+                self.walk_compound(cc, &c)
+            }
+            ast::Command::Function(def) => {
+                let name = def.fname.value.clone();
+                self.out.functions.push(name.clone());
+                let ast::FunctionBody(body, redirects) = &def.body;
+                let reds = self.redirect_list(redirects.as_ref(), ctx)?;
+                let mut c = ctx.with_redirects(reds);
+                c.in_function = Some(name);
+                self.walk_compound(body, &c)
+            }
+            ast::Command::ExtendedTest(test, redirects) => {
+                let idx = self.begin_command(ctx);
+                let reds = self.redirect_list(redirects.as_ref(), ctx)?;
+                let mut words = vec![ShellWord::plain("[[")];
+                self.extended_test(&test.expr, ctx, &mut words)?;
+                words.push(ShellWord::plain("]]"));
+                self.finish_command(idx, ctx, Vec::new(), words, reds);
+                Ok(())
+            }
+        }
+    }
+
+    fn walk_compound(&mut self, cc: &ast::CompoundCommand, ctx: &Ctx) -> Result<()> {
+        let ctx = &ctx.nested()?;
+        match cc {
+            ast::CompoundCommand::Arithmetic(arith) => {
+                let idx = self.begin_command(ctx);
+                let expr = self.arith_word(&arith.expr.value, ctx)?;
+                let words = vec![ShellWord::plain("(("), expr, ShellWord::plain("))")];
+                self.finish_command(idx, ctx, Vec::new(), words, Vec::new());
+                Ok(())
+            }
+            ast::CompoundCommand::ArithmeticForClause(f) => {
+                for e in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.arith_word(&e.value, ctx)?;
+                }
+                self.walk_list(&f.body.list, ctx)
+            }
+            ast::CompoundCommand::BraceGroup(b) => self.walk_list(&b.list, ctx),
+            ast::CompoundCommand::Subshell(s) => self.walk_list(&s.list, &ctx.deeper()?),
+            ast::CompoundCommand::ForClause(f) => {
+                // The word list is expanded (and its substitutions run) before the loop.
+                for w in f.values.iter().flatten() {
+                    self.word(&w.value, ctx)?;
+                }
+                self.walk_list(&f.body.list, ctx)
+            }
+            ast::CompoundCommand::CaseClause(c) => {
+                self.word(&c.value.value, ctx)?;
+                for item in &c.cases {
+                    for p in &item.patterns {
+                        self.word(&p.value, ctx)?;
+                    }
+                    if let Some(body) = &item.cmd {
+                        self.walk_list(body, ctx)?;
+                    }
+                }
+                Ok(())
+            }
+            ast::CompoundCommand::IfClause(i) => {
+                self.walk_list(&i.condition, ctx)?;
+                self.walk_list(&i.then, ctx)?;
+                for e in i.elses.iter().flatten() {
+                    if let Some(cond) = &e.condition {
+                        self.walk_list(cond, ctx)?;
+                    }
+                    self.walk_list(&e.body, ctx)?;
+                }
+                Ok(())
+            }
+            ast::CompoundCommand::WhileClause(w) | ast::CompoundCommand::UntilClause(w) => {
+                self.walk_list(&w.0, ctx)?;
+                self.walk_list(&w.1.list, ctx)
+            }
+            ast::CompoundCommand::Coprocess(co) => {
+                let mut c = ctx.clone();
+                c.background = true;
+                self.walk_command(&co.body, &c)
+            }
+        }
+    }
+
+    /// Reserves the slot of a command so it precedes the commands nested in its words.
+    fn begin_command(&mut self, ctx: &Ctx) -> usize {
+        let (pipeline_id, pipeline_pos, enclosing) = match ctx.pipelines.split_last() {
+            Some((&(id, pos), rest)) => (id, pos, rest.to_vec()),
+            None => {
+                // Not reachable (every command is inside a pipeline); keep ids unique anyway.
+                let id = self.next_pipeline_id;
+                self.next_pipeline_id += 1;
+                (id, 0, Vec::new())
+            }
+        };
+        self.out.commands.push(SimpleCommand {
+            depth: ctx.depth,
+            assignments: Vec::new(),
+            words: Vec::new(),
+            redirects: Vec::new(),
+            stdin_text: None,
+            pipeline_id,
+            pipeline_pos,
+            enclosing_pipelines: enclosing,
+            in_function: ctx.in_function.clone(),
+            background: ctx.background,
+        });
+        self.out.commands.len() - 1
+    }
+
+    fn finish_command(
+        &mut self,
+        idx: usize,
+        ctx: &Ctx,
+        assignments: Vec<(String, ShellWord)>,
+        words: Vec<ShellWord>,
+        mut redirects: Vec<Redirect>,
+    ) {
+        let stdin_text = stdin_after(&redirects, ctx.inherited_stdin.clone());
+        redirects.extend(ctx.inherited_redirects.iter().cloned());
+        if let Some(cmd) = self.out.commands.get_mut(idx) {
+            cmd.assignments = assignments;
+            cmd.words = words;
+            cmd.redirects = redirects;
+            cmd.stdin_text = stdin_text;
+        }
+    }
+
+    fn simple_command(&mut self, sc: &ast::SimpleCommand, ctx: &Ctx) -> Result<()> {
+        let idx = self.begin_command(ctx);
+        let mut assignments = Vec::new();
+        let mut words = Vec::new();
+        let mut redirects = Vec::new();
+
+        let prefix = sc.prefix.iter().flat_map(|p| p.0.iter());
+        for item in prefix {
+            match item {
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(a, whole) => {
+                    assignments.push(self.assignment(a, &whole.value, ctx)?);
+                }
+                // Only assignments and redirects can occur in a prefix; handle the rest
+                // like suffix items anyway rather than dropping anything.
+                other => self.suffix_item(other, ctx, &mut words, &mut redirects)?,
+            }
+        }
+        if let Some(name) = &sc.word_or_name {
+            words.push(self.word(&name.value, ctx)?);
+        }
+        for item in sc.suffix.iter().flat_map(|s| s.0.iter()) {
+            self.suffix_item(item, ctx, &mut words, &mut redirects)?;
+        }
+        self.finish_command(idx, ctx, assignments, words, redirects);
+        Ok(())
+    }
+
+    fn suffix_item(
+        &mut self,
+        item: &ast::CommandPrefixOrSuffixItem,
+        ctx: &Ctx,
+        words: &mut Vec<ShellWord>,
+        redirects: &mut Vec<Redirect>,
+    ) -> Result<()> {
+        match item {
+            ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(self.redirect(r, ctx)?),
+            ast::CommandPrefixOrSuffixItem::Word(w) => words.push(self.word(&w.value, ctx)?),
+            // After the command name, `a=b` is just an argument (e.g. `env a=b`, `export`).
+            ast::CommandPrefixOrSuffixItem::AssignmentWord(_, whole) => {
+                words.push(self.word(&whole.value, ctx)?);
+            }
+            ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
+                words.push(self.process_subst(kind, sub, ctx)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn assignment(
+        &mut self,
+        a: &ast::Assignment,
+        whole: &str,
+        ctx: &Ctx,
+    ) -> Result<(String, ShellWord)> {
+        let name = match &a.name {
+            ast::AssignmentName::VariableName(n) => n.clone(),
+            ast::AssignmentName::ArrayElementName(n, index) => {
+                self.arith_word(index, ctx)?;
+                format!("{n}[{index}]")
+            }
+        };
+        let value = match &a.value {
+            ast::AssignmentValue::Scalar(w) => self.word(&w.value, ctx)?,
+            ast::AssignmentValue::Array(elements) => {
+                let mut pieces = Vec::new();
+                for (i, (key, val)) in elements.iter().enumerate() {
+                    if i > 0 {
+                        push_literal(&mut pieces, " ");
+                    }
+                    if let Some(k) = key {
+                        self.arith_word(&k.value, ctx)?;
+                    }
+                    let w = self.word(&val.value, ctx)?;
+                    for p in w.pieces {
+                        push_piece(&mut pieces, p);
+                    }
+                }
+                let raw = whole
+                    .split_once('=')
+                    .map_or_else(|| whole.to_owned(), |(_, v)| v.to_owned());
+                ShellWord { raw, pieces }
+            }
+        };
+        Ok((name, value))
+    }
+
+    fn redirect_list(
+        &mut self,
+        list: Option<&ast::RedirectList>,
+        ctx: &Ctx,
+    ) -> Result<Vec<Redirect>> {
+        let mut out = Vec::new();
+        for r in list.iter().flat_map(|l| l.0.iter()) {
+            out.push(self.redirect(r, ctx)?);
+        }
+        Ok(out)
+    }
+
+    fn redirect(&mut self, r: &ast::IoRedirect, ctx: &Ctx) -> Result<Redirect> {
+        let mut heredoc_body = None;
+        let (fd, kind, op, target) = match r {
+            ast::IoRedirect::File(fd, kind, target) => {
+                let (k, op) = match kind {
+                    ast::IoFileRedirectKind::Read => (RedirectKind::Read, "<"),
+                    ast::IoFileRedirectKind::Write => (RedirectKind::Write, ">"),
+                    ast::IoFileRedirectKind::Append => (RedirectKind::Append, ">>"),
+                    ast::IoFileRedirectKind::ReadAndWrite => (RedirectKind::ReadWrite, "<>"),
+                    ast::IoFileRedirectKind::Clobber => (RedirectKind::Write, ">|"),
+                    ast::IoFileRedirectKind::DuplicateInput => (RedirectKind::DupIn, "<&"),
+                    ast::IoFileRedirectKind::DuplicateOutput => (RedirectKind::DupOut, ">&"),
+                };
+                let t = match target {
+                    ast::IoFileRedirectTarget::Filename(w)
+                    | ast::IoFileRedirectTarget::Duplicate(w) => self.word(&w.value, ctx)?,
+                    ast::IoFileRedirectTarget::Fd(n) => ShellWord::plain(&n.to_string()),
+                    ast::IoFileRedirectTarget::ProcessSubstitution(pk, sub) => {
+                        self.process_subst(pk, sub, ctx)?
+                    }
+                };
+                (*fd, k, op, t)
+            }
+            ast::IoRedirect::HereDocument(fd, doc) => {
+                if doc.requires_expansion {
+                    // Unquoted delimiter: `$(..)` and backticks in the body run.
+                    let body = &doc.doc.value;
+                    if body.contains(['$', '`']) {
+                        check_word_nesting(body, true)?;
+                        let pieces = bword::parse_heredoc(body, &self.opts)
+                            .map_err(|e| brush_err("heredoc", &e))?;
+                        let mut scratch = Vec::new();
+                        self.convert_pieces(&pieces, body, true, ctx, &mut scratch)?;
+                    }
+                }
+                heredoc_body = Some(doc.doc.value.clone());
+                let op = if doc.remove_tabs { "<<-" } else { "<<" };
+                let t = self.word(&doc.here_end.value, ctx)?;
+                (*fd, RedirectKind::HereDoc, op, t)
+            }
+            ast::IoRedirect::HereString(fd, w) => (
+                *fd,
+                RedirectKind::HereString,
+                "<<<",
+                self.word(&w.value, ctx)?,
+            ),
+            ast::IoRedirect::OutputAndError(w, append) => {
+                let t = self.word(&w.value, ctx)?;
+                if *append {
+                    (None, RedirectKind::Append, "&>>", t)
+                } else {
+                    (None, RedirectKind::Write, "&>", t)
+                }
+            }
+        };
+        Ok(Redirect {
+            fd,
+            kind,
+            target,
+            op: op.to_owned(),
+            heredoc_body,
+            inherited: false,
+        })
+    }
+
+    /// Walks a process substitution (depth + 1) and returns its marker word.
+    fn process_subst(
+        &mut self,
+        kind: &ast::ProcessSubstitutionKind,
+        sub: &ast::SubshellCommand,
+        ctx: &Ctx,
+    ) -> Result<ShellWord> {
+        self.walk_list(&sub.list, &ctx.deeper()?)?;
+        let body = slice_chars(&ctx.src, sub.loc.start.index, sub.loc.end.index)
+            .map_or_else(|| sub.to_string(), str::to_owned);
+        Ok(ShellWord {
+            raw: format!("{kind}{body}"),
+            pieces: vec![WordPiece::CommandSubst],
+        })
+    }
+
+    /// Flattens a `[[ .. ]]` expression into words, extracting substitutions.
+    fn extended_test(
+        &mut self,
+        expr: &ast::ExtendedTestExpr,
+        ctx: &Ctx,
+        words: &mut Vec<ShellWord>,
+    ) -> Result<()> {
+        let ctx = &ctx.nested()?;
+        match expr {
+            ast::ExtendedTestExpr::And(l, r) | ast::ExtendedTestExpr::Or(l, r) => {
+                self.extended_test(l, ctx, words)?;
+                let op = if matches!(expr, ast::ExtendedTestExpr::And(..)) {
+                    "&&"
+                } else {
+                    "||"
+                };
+                words.push(ShellWord::plain(op));
+                self.extended_test(r, ctx, words)?;
+            }
+            ast::ExtendedTestExpr::Not(e) => {
+                words.push(ShellWord::plain("!"));
+                self.extended_test(e, ctx, words)?;
+            }
+            ast::ExtendedTestExpr::Parenthesized(e) => {
+                words.push(ShellWord::plain("("));
+                self.extended_test(e, ctx, words)?;
+                words.push(ShellWord::plain(")"));
+            }
+            ast::ExtendedTestExpr::UnaryTest(pred, w) => {
+                words.push(ShellWord::plain(&pred.to_string()));
+                words.push(self.word(&w.value, ctx)?);
+            }
+            ast::ExtendedTestExpr::BinaryTest(pred, l, r) => {
+                words.push(self.word(&l.value, ctx)?);
+                words.push(ShellWord::plain(&pred.to_string()));
+                words.push(self.word(&r.value, ctx)?);
+            }
+        }
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Words
+    // -----------------------------------------------------------------------------------
+
+    /// Parses a word as written, extracting nested substitutions.
+    fn word(&mut self, raw: &str, ctx: &Ctx) -> Result<ShellWord> {
+        check_word_nesting(raw, false)?;
+        let parsed = bword::parse(raw, &self.opts).map_err(|e| brush_err("word", &e))?;
+        let mut pieces = Vec::new();
+        self.convert_pieces(&parsed, raw, false, ctx, &mut pieces)?;
+        if pieces.is_empty() {
+            pieces.push(WordPiece::Literal(String::new()));
+        }
+        if has_brace_expansion(raw, &self.opts) {
+            // `{a,b}` / `{1..3}` turn one word into several: not a static value. Mark the
+            // unquoted pieces that carry the braces.
+            for p in &mut pieces {
+                if let WordPiece::Literal(t) | WordPiece::Glob(t) = p {
+                    if t.contains(['{', '}']) {
+                        *p = WordPiece::Other(std::mem::take(t));
+                    }
+                }
+            }
+        }
+        Ok(ShellWord {
+            raw: raw.to_owned(),
+            pieces,
+        })
+    }
+
+    /// Parses arithmetic text as a word: only its substitutions matter, the result is an
+    /// opaque `Other` word.
+    fn arith_word(&mut self, text: &str, ctx: &Ctx) -> Result<ShellWord> {
+        let mut pieces = vec![WordPiece::Other(text.to_owned())];
+        if self.nested_text(text, ctx)? {
+            pieces.push(WordPiece::CommandSubst);
+        }
+        Ok(ShellWord {
+            raw: text.to_owned(),
+            pieces,
+        })
+    }
+
+    /// Extracts substitutions from text embedded in an expansion (parameter operands,
+    /// arithmetic, array indices). Returns whether it contains a command substitution.
+    fn nested_text(&mut self, text: &str, ctx: &Ctx) -> Result<bool> {
+        if !text.contains(['$', '`']) {
+            return Ok(false); // Nothing can run; don't risk a spurious word-parse error.
+        }
+        check_word_nesting(text, false)?;
+        let parsed = bword::parse(text, &self.opts).map_err(|e| brush_err("word", &e))?;
+        let mut scratch = Vec::new();
+        self.convert_pieces(&parsed, text, false, ctx, &mut scratch)?;
+        Ok(scratch.contains(&WordPiece::CommandSubst))
+    }
+
+    /// Runs the full parser on the text of a command substitution, at depth + 1.
+    fn substitution(&mut self, text: &str, ctx: &Ctx) -> Result<()> {
+        let mut c = ctx.deeper()?;
+        c.src = Rc::from(text);
+        // The outer command's redirects apply after expansion, not to the substitution.
+        c.inherited_redirects.clear();
+        self.parse_source(text, &c)
+    }
+
+    fn convert_pieces(
+        &mut self,
+        pieces: &[WordPieceWithSource],
+        raw: &str,
+        quoted: bool,
+        ctx: &Ctx,
+        out: &mut Vec<WordPiece>,
+    ) -> Result<()> {
+        let ctx = &ctx.nested()?;
+        for p in pieces {
+            let src = raw.get(p.start_index..p.end_index).unwrap_or_default();
+            match &p.piece {
+                bword::WordPiece::Text(t) => {
+                    if quoted {
+                        push_literal(out, t);
+                    } else {
+                        split_globs(t, out);
+                    }
+                }
+                bword::WordPiece::SingleQuotedText(t) => push_literal(out, t),
+                bword::WordPiece::AnsiCQuotedText(t) => push_literal(out, &decode_ansi_c(t)),
+                bword::WordPiece::DoubleQuotedSequence(inner)
+                | bword::WordPiece::GettextDoubleQuotedSequence(inner) => {
+                    if inner.is_empty() {
+                        // Keeps `""` visible as an (empty) literal.
+                        push_literal(out, "");
+                    }
+                    self.convert_pieces(inner, raw, true, ctx, out)?;
+                }
+                bword::WordPiece::TildeExpansion(t) => out.push(WordPiece::Tilde(tilde_text(t))),
+                bword::WordPiece::ParameterExpansion(e) => self.parameter(e, ctx, out)?,
+                bword::WordPiece::CommandSubstitution(cmd) => {
+                    self.substitution(cmd, ctx)?;
+                    out.push(WordPiece::CommandSubst);
+                }
+                bword::WordPiece::BackquotedCommandSubstitution(cmd) => {
+                    // brush only unescapes "\`"; bash also unescapes `\$` and `\\` (and
+                    // `\"` inside double quotes), so `\$(id)` inside backticks *does* run.
+                    // Re-derive the body from the source text.
+                    let body = src
+                        .strip_prefix('`')
+                        .and_then(|s| s.strip_suffix('`'))
+                        .map_or_else(|| cmd.clone(), |s| unescape_backticks(s, quoted));
+                    self.substitution(&body, ctx)?;
+                    out.push(WordPiece::CommandSubst);
+                }
+                bword::WordPiece::EscapeSequence(e) => {
+                    push_literal(out, e.strip_prefix('\\').unwrap_or(e));
+                }
+                bword::WordPiece::ArithmeticExpression(e) => {
+                    let runs = self.nested_text(&e.value, ctx)?;
+                    let text = if src.is_empty() {
+                        format!("$(({}))", e.value)
+                    } else {
+                        src.to_owned()
+                    };
+                    out.push(WordPiece::Other(text));
+                    if runs {
+                        out.push(WordPiece::CommandSubst);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn parameter(
+        &mut self,
+        e: &bword::ParameterExpr,
+        ctx: &Ctx,
+        out: &mut Vec<WordPiece>,
+    ) -> Result<()> {
+        use bword::ParameterExpr as P;
+        let mut operands: Vec<&str> = Vec::new();
+        let param = match e {
+            P::Parameter { parameter, .. } | P::ParameterLength { parameter, .. } => parameter,
+            P::UseDefaultValues {
+                parameter,
+                default_value: v,
+                ..
+            }
+            | P::AssignDefaultValues {
+                parameter,
+                default_value: v,
+                ..
+            }
+            | P::IndicateErrorIfNullOrUnset {
+                parameter,
+                error_message: v,
+                ..
+            }
+            | P::UseAlternativeValue {
+                parameter,
+                alternative_value: v,
+                ..
+            }
+            | P::RemoveSmallestSuffixPattern {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::RemoveLargestSuffixPattern {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::RemoveSmallestPrefixPattern {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::RemoveLargestPrefixPattern {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::UppercaseFirstChar {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::UppercasePattern {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::LowercaseFirstChar {
+                parameter,
+                pattern: v,
+                ..
+            }
+            | P::LowercasePattern {
+                parameter,
+                pattern: v,
+                ..
+            } => {
+                operands.extend(v.as_deref());
+                parameter
+            }
+            P::Substring {
+                parameter,
+                offset,
+                length,
+                ..
+            } => {
+                operands.push(&offset.value);
+                operands.extend(length.as_ref().map(|l| l.value.as_str()));
+                parameter
+            }
+            P::Transform { parameter, .. } => parameter,
+            P::ReplaceSubstring {
+                parameter,
+                pattern,
+                replacement,
+                ..
+            } => {
+                operands.push(pattern);
+                operands.extend(replacement.as_deref());
+                parameter
+            }
+            P::VariableNames { prefix, .. } => {
+                out.push(WordPiece::Param(prefix.clone()));
+                return Ok(());
+            }
+            P::MemberKeys { variable_name, .. } => {
+                out.push(WordPiece::Param(variable_name.clone()));
+                return Ok(());
+            }
+        };
+        let name = match param {
+            bword::Parameter::Positional(n) => n.to_string(),
+            bword::Parameter::Special(s) => s.to_string(),
+            bword::Parameter::Named(n) | bword::Parameter::NamedWithAllIndices { name: n, .. } => {
+                n.clone()
+            }
+            bword::Parameter::NamedWithIndex { name, index } => {
+                operands.push(index);
+                name.clone()
+            }
+        };
+        out.push(WordPiece::Param(name));
+        let mut runs = false;
+        for text in operands {
+            runs |= self.nested_text(text, ctx)?;
+        }
+        if runs {
+            out.push(WordPiece::CommandSubst);
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// Appends a piece, merging adjacent `Literal`s and adjacent `Glob`s.
+fn push_piece(out: &mut Vec<WordPiece>, piece: WordPiece) {
+    match (out.last_mut(), piece) {
+        (Some(WordPiece::Literal(prev)), WordPiece::Literal(t))
+        | (Some(WordPiece::Glob(prev)), WordPiece::Glob(t)) => prev.push_str(&t),
+        (_, piece) => out.push(piece),
+    }
+}
+
+fn push_literal(out: &mut Vec<WordPiece>, text: &str) {
+    push_piece(out, WordPiece::Literal(text.to_owned()));
+}
+
+/// Splits unquoted text into literal and glob pieces (`*`, `?`, `[...]`, extglobs).
+fn split_globs(text: &str, out: &mut Vec<WordPiece>) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut lit = String::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        let glob_end = match c {
+            '*' | '?' | '+' | '@' | '!' if chars.get(i + 1) == Some(&'(') => {
+                matching_paren(&chars, i + 1).or(if matches!(c, '*' | '?') {
+                    Some(i)
+                } else {
+                    None
+                })
+            }
+            '*' | '?' => Some(i),
+            '[' => bracket_end(&chars, i),
+            _ => None,
+        };
+        match glob_end {
+            Some(end) => {
+                if !lit.is_empty() {
+                    push_literal(out, &std::mem::take(&mut lit));
+                }
+                let g: String = chars.get(i..=end).unwrap_or_default().iter().collect();
+                push_piece(out, WordPiece::Glob(g));
+                i = end + 1;
+            }
+            None => {
+                lit.push(c);
+                i += 1;
+            }
+        }
+    }
+    if !lit.is_empty() || out.is_empty() {
+        push_literal(out, &lit);
+    }
+}
+
+/// Index of the `)` matching the `(` at `open`.
+fn matching_paren(chars: &[char], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (j, &c) in chars.iter().enumerate().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Index of the `]` closing a bracket expression starting at `open` (a `]` right after
+/// `[`, `[!` or `[^` is part of the set).
+fn bracket_end(chars: &[char], open: usize) -> Option<usize> {
+    let mut j = open + 1;
+    if matches!(chars.get(j), Some('!' | '^')) {
+        j += 1;
+    }
+    if chars.get(j) == Some(&']') {
+        j += 1;
+    }
+    chars
+        .iter()
+        .enumerate()
+        .skip(j)
+        .find(|&(_, &c)| c == ']')
+        .map(|(k, _)| k)
+}
+
+/// Whether an (unquoted) brace expansion occurs in the word.
+fn has_brace_expansion(raw: &str, opts: &ParserOptions) -> bool {
+    if !(raw.contains('{') && raw.contains('}')) {
+        return false;
+    }
+    match bword::parse_brace_expansions(raw, opts) {
+        Ok(Some(parts)) => parts
+            .iter()
+            .any(|p| matches!(p, bword::BraceExpressionOrText::Expr(_))),
+        // On a parse failure, assume the worst only if it plausibly is a brace expansion.
+        Ok(None) => false,
+        Err(_) => raw.contains(',') || raw.contains(".."),
+    }
+}
+
+fn tilde_text(t: &bword::TildeExpr) -> String {
+    match t {
+        bword::TildeExpr::Home => String::new(),
+        bword::TildeExpr::UserHome(u) => u.clone(),
+        bword::TildeExpr::WorkingDir => "+".to_owned(),
+        bword::TildeExpr::OldWorkingDir => "-".to_owned(),
+        bword::TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => {
+            if *plus_used {
+                format!("+{n}")
+            } else {
+                n.to_string()
+            }
+        }
+        bword::TildeExpr::NthDirFromBottomOfDirStack { n } => format!("-{n}"),
+    }
+}
+
+/// bash's backslash processing for the body of `` `...` ``: a backslash is removed before
+/// `$`, `` ` ``, `\` (and `"` when the substitution is inside double quotes).
+fn unescape_backticks(body: &str, in_double_quotes: bool) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.peek() {
+                Some(&n) if n == '$' || n == '`' || n == '\\' || (in_double_quotes && n == '"') => {
+                    out.push(n);
+                    chars.next();
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Decodes the body of an ANSI-C quoted string (`$'...'`).
+fn decode_ansi_c(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    // Reads up to `max` digits of the given radix.
+    fn digits(
+        chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+        radix: u32,
+        max: usize,
+    ) -> Option<u32> {
+        let mut value: Option<u32> = None;
+        for _ in 0..max {
+            let Some(d) = chars.peek().and_then(|c| c.to_digit(radix)) else {
+                break;
+            };
+            chars.next();
+            value = Some(value.unwrap_or(0).saturating_mul(radix).saturating_add(d));
+        }
+        value
+    }
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        let simple = match e {
+            'a' => Some('\x07'),
+            'b' => Some('\x08'),
+            'e' | 'E' => Some('\x1b'),
+            'f' => Some('\x0c'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            'v' => Some('\x0b'),
+            '\\' | '\'' | '"' | '?' => Some(e),
+            _ => None,
+        };
+        if let Some(ch) = simple {
+            out.push(ch);
+            continue;
+        }
+        let code = match e {
+            '0'..='7' => {
+                // Up to three octal digits in total, as an 8-bit value.
+                let mut v = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                Some(v & 0xff)
+            }
+            'x' => digits(&mut chars, 16, 2),
+            'u' => digits(&mut chars, 16, 4),
+            'U' => digits(&mut chars, 16, 8),
+            'c' => chars.next().map(|x| u32::from(x) & 0x1f),
+            _ => None,
+        };
+        match code.and_then(char::from_u32) {
+            Some(ch) => out.push(ch),
+            None => {
+                // Unknown or invalid escape: keep it verbatim.
+                out.push('\\');
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+/// The substring between two char indices (brush's source positions count chars).
+fn slice_chars(s: &str, start: usize, end: usize) -> Option<&str> {
+    let mut idx = s
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(s.len()));
+    let b_start = idx.clone().nth(start)?;
+    let b_end = idx.nth(end)?;
+    s.get(b_start..b_end)
+}

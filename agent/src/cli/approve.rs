@@ -1,0 +1,61 @@
+//! `airlock approve` and `airlock deny`
+
+use airlock_protocol::{ApprovalScope, Request, Response};
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Scope {
+    /// This request only.
+    Once,
+    /// The same action in the same session, until the daemon restarts.
+    Session,
+    /// Add a narrow allow rule to your policy (shown in the answer).
+    Always,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The pending request's id (see `airlock pending`).
+    id: String,
+    #[arg(long, value_enum, default_value = "once")]
+    scope: Scope,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DenyArgs {
+    /// The pending request's id (see `airlock pending`).
+    id: String,
+    /// Why; passed back to the agent.
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
+    let scope = match args.scope {
+        Scope::Once => ApprovalScope::Once,
+        Scope::Session => ApprovalScope::Session,
+        Scope::Always => ApprovalScope::Always,
+    };
+    let mut client = super::connect(&super::home()?)?;
+    let response = super::expect_ok(client.call(Request::Approve { id: args.id, scope })?)?;
+    print_done(response)
+}
+
+pub fn deny(args: DenyArgs) -> anyhow::Result<ExitCode> {
+    let mut client = super::connect(&super::home()?)?;
+    let response = super::expect_ok(client.call(Request::Deny {
+        id: args.id,
+        reason: args.reason,
+    })?)?;
+    print_done(response)
+}
+
+fn print_done(response: Response) -> anyhow::Result<ExitCode> {
+    match response {
+        Response::Done { message } => {
+            println!("{message}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    }
+}

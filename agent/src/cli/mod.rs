@@ -1,0 +1,134 @@
+//! The `airlock` command line. One file per subcommand; `anyhow` at this edge only.
+//!
+//! Exit codes: 0 success; 1 error; 2 the hook blocked the call; 3 the policy is invalid;
+//! 4 receipt verification failed.
+
+mod approve;
+mod daemon;
+mod explain;
+mod hook;
+mod install;
+mod log;
+mod output;
+mod pending;
+mod policy;
+mod status;
+mod verify;
+
+use crate::home::{AirlockHome, default_policy_dir};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_BLOCKED: u8 = 2;
+pub const EXIT_INVALID_POLICY: u8 = 3;
+pub const EXIT_VERIFY_FAILED: u8 = 4;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "airlock",
+    version,
+    about = "Mediates coding-agent tool calls by policy and keeps tamper-evident receipts."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the enforcement daemon in the foreground.
+    Daemon(daemon::Args),
+    /// The command a coding agent runs as its hook (reads the hook JSON on stdin).
+    Hook(hook::Args),
+    /// Classify and decide without running or recording anything.
+    Explain(explain::Args),
+    /// List requests waiting for a human.
+    Pending(pending::Args),
+    /// Approve a pending request.
+    Approve(approve::ApproveArgs),
+    /// Reject a pending request.
+    Deny(approve::DenyArgs),
+    /// List receipts.
+    Log(log::Args),
+    /// Show one receipt with its outcome timeline.
+    Show(log::ShowArgs),
+    /// Re-check the receipt hash chain.
+    Verify(verify::Args),
+    /// Daemon status.
+    Status(status::Args),
+    /// Add Airlock's hooks to a coding agent's settings.
+    Install(install::Args),
+    /// Remove Airlock's hooks from a coding agent's settings.
+    Uninstall(install::Args),
+    /// Policy tools.
+    #[command(subcommand)]
+    Policy(policy::Command),
+}
+
+pub fn main() -> ExitCode {
+    // The hook path must never fail open: handle it before anything else can go wrong.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("hook") {
+        return hook::run_from_args(&args);
+    }
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Daemon(a) => daemon::run(a),
+        Command::Hook(_) => Ok(ExitCode::from(EXIT_BLOCKED)),
+        Command::Explain(a) => explain::run(a),
+        Command::Pending(a) => pending::run(a),
+        Command::Approve(a) => approve::approve(a),
+        Command::Deny(a) => approve::deny(a),
+        Command::Log(a) => log::run(a),
+        Command::Show(a) => log::show(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Status(a) => status::run(a),
+        Command::Install(a) => install::install(a),
+        Command::Uninstall(a) => install::uninstall(a),
+        Command::Policy(c) => policy::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("airlock: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub(crate) fn home() -> anyhow::Result<AirlockHome> {
+    Ok(AirlockHome::from_env()?)
+}
+
+/// The shipped policy directory followed by the user's.
+pub(crate) fn policy_dirs(home: &AirlockHome) -> Vec<PathBuf> {
+    vec![default_policy_dir(), home.user_policy_dir()]
+}
+
+pub(crate) fn connect(home: &AirlockHome) -> anyhow::Result<crate::client::Client> {
+    Ok(crate::client::Client::connect(&home.socket())?)
+}
+
+/// Turn an error response into an error.
+pub(crate) fn expect_ok(
+    response: airlock_protocol::Response,
+) -> anyhow::Result<airlock_protocol::Response> {
+    match response {
+        airlock_protocol::Response::Error { code, message } => {
+            anyhow::bail!("{message} [{}]", code.as_str())
+        }
+        other => Ok(other),
+    }
+}

@@ -1,0 +1,77 @@
+//! `airlock policy check` and `airlock policy classes`
+
+use crate::policy::Policy;
+use airlock_protocol::ActionClass;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Validate policy directories (default: the shipped policy and yours) and summarise them.
+    Check {
+        /// Policy directories, in order.
+        dirs: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the action classes rules can name.
+    Classes,
+}
+
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Check { dirs, json } => check(dirs, json),
+        Command::Classes => {
+            for class in ActionClass::ALL {
+                println!("{class}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(dirs: Vec<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    let dirs = if dirs.is_empty() {
+        super::policy_dirs(&super::home()?)
+    } else {
+        dirs
+    };
+    match Policy::load(&dirs) {
+        Ok(policy) => {
+            if json {
+                super::output::print_json(&serde_json::json!({
+                    "ok": true,
+                    "files": policy.files(),
+                    "rules": policy.rules().map(|(id, d, f)| serde_json::json!({"id": id, "decision": d, "file": f})).collect::<Vec<_>>(),
+                    "baselines": policy.baselines().map(|(c, d, f)| serde_json::json!({"class": c, "decision": d, "file": f})).collect::<Vec<_>>(),
+                }))?;
+            } else {
+                println!(
+                    "ok: {} rules and {} baselines from {} files; every example passed",
+                    policy.rule_count(),
+                    policy.baseline_count(),
+                    policy.files().len()
+                );
+                for file in policy.files() {
+                    println!("  {}", file.display());
+                }
+                println!("baselines (when no rule matches):");
+                for (class, decision, _) in policy.baselines() {
+                    println!("  {:<20} {}", class.as_str(), decision);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            if json {
+                super::output::print_json(
+                    &serde_json::json!({"ok": false, "error": err.to_string()}),
+                )?;
+            } else {
+                eprintln!("airlock: invalid policy: {err}");
+            }
+            Ok(ExitCode::from(super::EXIT_INVALID_POLICY))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `airlock status`
+
+use super::output;
+use airlock_protocol::{Request, Response};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let home = super::home()?;
+    let mut client = match super::connect(&home) {
+        Ok(c) => c,
+        Err(e) => {
+            if args.json {
+                output::print_json(&serde_json::json!({"running": false, "error": e.to_string()}))?;
+            } else {
+                println!("daemon: not running ({e:#})");
+            }
+            return Ok(ExitCode::from(super::EXIT_ERROR));
+        }
+    };
+    let status = match super::expect_ok(client.call(Request::Status {})?)? {
+        Response::Status(s) => s,
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    };
+    if args.json {
+        output::print_json(&status)?;
+    } else {
+        println!(
+            "daemon: running (pid {}, version {}, protocol {})",
+            status.pid, status.version, status.protocol
+        );
+        println!("since: {}", output::local_time(status.started_ms));
+        println!(
+            "policy: {} rules from {} files",
+            status.policy_rules,
+            status.policy_files.len()
+        );
+        for file in &status.policy_files {
+            println!("  {file}");
+        }
+        println!("decisions: {}", status.decisions);
+        println!("pending: {}", status.pending);
+        println!("receipts: {}", status.database);
+        println!("socket: {}", status.socket);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,52 @@
+//! `airlock verify`
+
+use crate::store::Store;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Verify this database instead of the configured one.
+    #[arg(long, value_name = "FILE")]
+    database: Option<std::path::PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let path = match args.database {
+        Some(p) => p,
+        None => super::home()?.database(),
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "no receipt database at `{}`; has the daemon run yet?",
+            path.display()
+        );
+    }
+    let store = Store::open_read_only(&path)?;
+    let report = store.verify()?;
+    if args.json {
+        super::output::print_json(&report)?;
+    } else {
+        match &report.problem {
+            None => println!(
+                "ok: {} rows verified ({} receipts, {} events); chain head at row {}",
+                report.rows, report.receipts, report.events, report.head_seq
+            ),
+            Some(p) => {
+                let id =
+                    p.id.as_deref()
+                        .map(|i| format!(", receipt {i}"))
+                        .unwrap_or_default();
+                println!("FAILED at row {} ({}{id}): {}", p.seq, p.table, p.message);
+                println!("{} rows before it verified", report.rows);
+            }
+        }
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_VERIFY_FAILED)
+    })
+}

@@ -1,0 +1,82 @@
+//! A small blocking client of the daemon, used by the hook shim and the CLI. It does no policy
+//! loading and opens no database: the hook's whole cost is one connect and one round trip.
+
+use airlock_protocol::{Envelope, PROTOCOL_VERSION, Request, Response};
+use interprocess::local_socket::{GenericFilePath, Stream, prelude::*};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "the Airlock daemon is not running (no socket at `{socket}`: {source}); start it with `airlock daemon`"
+    )]
+    Unreachable {
+        socket: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("lost the connection to the Airlock daemon: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the Airlock daemon closed the connection without answering")]
+    NoAnswer,
+    #[error("the Airlock daemon sent an answer this client does not understand: {0}")]
+    BadAnswer(String),
+    #[error(
+        "the Airlock daemon speaks protocol {0}, this client {PROTOCOL_VERSION}; use matching Airlock versions"
+    )]
+    Version(u32),
+}
+
+pub struct Client {
+    reader: BufReader<Stream>,
+    next_id: u64,
+}
+
+impl Client {
+    pub fn connect(socket: &Path) -> Result<Self, ClientError> {
+        let unreachable = |source| ClientError::Unreachable {
+            socket: socket.to_path_buf(),
+            source,
+        };
+        let name = socket
+            .to_fs_name::<GenericFilePath>()
+            .map_err(unreachable)?;
+        let stream = Stream::connect(name).map_err(unreachable)?;
+        Ok(Self {
+            reader: BufReader::new(stream),
+            next_id: 1,
+        })
+    }
+
+    /// Send one request and wait for its answer (which may take as long as a human does).
+    pub fn call(&mut self, request: Request) -> Result<Response, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(id, request)?;
+        self.receive()
+    }
+
+    pub fn send(&mut self, id: u64, request: Request) -> Result<(), ClientError> {
+        let mut line = serde_json::to_vec(&Envelope::new(id, request))
+            .map_err(|e| ClientError::BadAnswer(e.to_string()))?;
+        line.push(b'\n');
+        let stream = self.reader.get_mut();
+        stream.write_all(&line)?;
+        stream.flush()?;
+        Ok(())
+    }
+
+    /// Read the next message (a response, or an event after `subscribe`).
+    pub fn receive(&mut self) -> Result<Response, ClientError> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(ClientError::NoAnswer);
+        }
+        let envelope: Envelope<Response> =
+            serde_json::from_str(&line).map_err(|e| ClientError::BadAnswer(e.to_string()))?;
+        if envelope.v != PROTOCOL_VERSION {
+            return Err(ClientError::Version(envelope.v));
+        }
+        Ok(envelope.body)
+    }
+}

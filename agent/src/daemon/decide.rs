@@ -1,0 +1,743 @@
+//! The decision path: classify, evaluate, record, answer (or hold for a human).
+
+use super::state::{Daemon, Pending, Resolution};
+use crate::adapters;
+use crate::classify::Classification;
+use crate::policy::{Evaluation, amend};
+use crate::redact::redact_value;
+use crate::request::{ActionRequest, HookEvent};
+use crate::store::{NewEvent, NewReceipt, Op, now_ms};
+use airlock_protocol::{
+    ActionClass, ApprovalScope, Decision, ErrorCode, Event, Outcome, PendingApproval,
+    ReceiptSummary, Response, RuleHit, Verdict,
+};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+/// How long after a PreToolUse approval a PermissionRequest for the same action is answered
+/// from it instead of asking the human twice.
+const PERMISSION_FOLLOW_UP: Duration = Duration::from_secs(120);
+
+/// Who is on the other end of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub pid: Option<u32>,
+}
+
+impl Daemon {
+    /// Handle one hook request. `closed` resolves if the hook's connection goes away (the agent
+    /// gave up waiting), which cancels a pending approval.
+    pub async fn handle_hook(
+        self: &Arc<Self>,
+        agent: &str,
+        payload: Value,
+        agent_pid: Option<u32>,
+        peer: Peer,
+        closed: impl Future<Output = ()>,
+    ) -> Response {
+        let request = match adapters::parse(agent, &payload) {
+            Ok(r) => r,
+            Err(err) => {
+                return self
+                    .record_bad_payload(agent, &payload, &err.to_string())
+                    .await;
+            }
+        };
+        let result = if request.event.is_decision() {
+            self.decide(request, agent_pid, peer, closed).await
+        } else {
+            self.record_execution(request).await
+        };
+        match result {
+            Ok(verdict) => Response::Verdict(verdict),
+            Err(err) => {
+                tracing::error!(error = %err, "hook request failed");
+                Response::Error {
+                    code: ErrorCode::Internal,
+                    message: format!(
+                        "Airlock could not record a decision, so the call is blocked: {err}"
+                    ),
+                }
+            }
+        }
+    }
+
+    async fn decide(
+        self: &Arc<Self>,
+        request: ActionRequest,
+        agent_pid: Option<u32>,
+        peer: Peer,
+        closed: impl Future<Output = ()>,
+    ) -> Result<Verdict, crate::store::StoreError> {
+        self.decisions.fetch_add(1, Ordering::Relaxed);
+        let classification = self.classifier.classify(&request);
+        let policy = self.current_policy();
+        let evaluation = policy.evaluate(&request, &classification);
+        let action = action_key(&request);
+        let session_key = (request.session.clone().unwrap_or_default(), action.clone());
+        let id = uuid::Uuid::now_v7().to_string();
+
+        let mut decision = evaluation.decision;
+        let mut hits = evaluation.hits.clone();
+        let mut reason = evaluation.reason.clone();
+        if decision == Decision::Ask
+            && request.session.is_some()
+            && self.lock_grants().contains(&session_key)
+        {
+            decision = Decision::Allow;
+            hits = vec![grant_hit(
+                "grant.session",
+                "approved for this session earlier",
+                &classification,
+            )];
+            reason =
+                "allowed: a human approved this action for this session in Airlock".to_string();
+        }
+        if decision == Decision::Ask && request.event == HookEvent::PermissionRequest {
+            let recent = self.lock_recent().by_action.get(&session_key).cloned();
+            if let Some((earlier, true, when)) = recent {
+                if SystemTime::now().duration_since(when).unwrap_or_default() < PERMISSION_FOLLOW_UP
+                {
+                    decision = Decision::Allow;
+                    hits = vec![grant_hit(
+                        "grant.pre-tool-use",
+                        &format!("already approved in receipt {earlier}"),
+                        &classification,
+                    )];
+                    reason = format!("allowed: already approved in Airlock (receipt {earlier})");
+                }
+            }
+        }
+
+        let receipt = NewReceipt {
+            id: id.clone(),
+            time_ms: now_ms(),
+            agent: request.agent.clone(),
+            session: request.session.clone(),
+            cwd: request.cwd.display().to_string(),
+            tool: request.tool.clone(),
+            event: request.event.as_str().to_string(),
+            tool_use_id: request.tool_use_id.clone(),
+            input: redact_value(&request.input),
+            classes: json!(classification.classes()),
+            rules: json!(hits),
+            decision: decision.as_str().to_string(),
+            reason: reason.clone(),
+            detail: json!({
+                "units": classification.units.iter().map(|u| json!({
+                    "text": crate::redact::redact_str(&u.text),
+                    "depth": u.depth,
+                    "program": u.program,
+                    "classes": u.classes,
+                    "tags": u.tags,
+                    "paths": u.paths,
+                    "hosts": u.hosts,
+                    "source": u.source,
+                })).collect::<Vec<_>>(),
+                "policy_decision": evaluation.decision,
+                "subagent": request.subagent,
+                "subagent_type": request.subagent_type,
+                "permission_mode": request.permission_mode,
+                "agent_pid": agent_pid,
+                "hook_pid": peer.pid,
+            }),
+        };
+        let classes: Vec<ActionClass> = classification.classes().into_iter().collect();
+        let rule_ids = dedup_ids(&hits);
+        let verdict = |outcome: Outcome, reason: String| Verdict {
+            receipt_id: id.clone(),
+            decision,
+            outcome,
+            classes: classes.clone(),
+            rules: rule_ids.clone(),
+            reason,
+        };
+
+        match decision {
+            Decision::Allow => {
+                self.write_first(receipt, Outcome::Allowed, "policy", json!({}))
+                    .await?;
+                self.remember(&request, &id, true);
+                Ok(verdict(Outcome::Allowed, reason))
+            }
+            Decision::Deny => {
+                self.write_first(receipt, Outcome::Denied, "policy", json!({}))
+                    .await?;
+                self.remember(&request, &id, false);
+                Ok(verdict(Outcome::Denied, deny_for_model(&reason)))
+            }
+            Decision::StepUp => {
+                let why = format!(
+                    "{reason}. No security key is registered with Airlock, so this cannot be approved; the action was not run. Tell the user it needs a security-key approval."
+                );
+                self.write_first(
+                    receipt,
+                    Outcome::Denied,
+                    "policy",
+                    json!({"step_up": "no security key registered"}),
+                )
+                .await?;
+                self.remember(&request, &id, false);
+                Ok(verdict(Outcome::Denied, why))
+            }
+            Decision::Ask => {
+                self.write_first(receipt, Outcome::ApprovalRequired, "policy", json!({}))
+                    .await?;
+                let (outcome, why) = self
+                    .hold(
+                        &id,
+                        request.clone(),
+                        classification,
+                        evaluation,
+                        hits,
+                        reason,
+                        closed,
+                    )
+                    .await?;
+                self.remember(&request, &id, outcome.permits());
+                Ok(verdict(outcome, why))
+            }
+        }
+    }
+
+    /// Wait for a human (or expiry, or the agent giving up). Records the outcome.
+    #[allow(clippy::too_many_arguments)]
+    async fn hold(
+        self: &Arc<Self>,
+        id: &str,
+        request: ActionRequest,
+        classification: Classification,
+        evaluation: Evaluation,
+        hits: Vec<RuleHit>,
+        reason: String,
+        closed: impl Future<Output = ()>,
+    ) -> Result<(Outcome, String), crate::store::StoreError> {
+        let created = now_ms();
+        let timeout = self.approval_timeout;
+        let approval = PendingApproval {
+            id: id.to_string(),
+            agent: request.agent.clone(),
+            session: request.session.clone(),
+            cwd: request.cwd.display().to_string(),
+            tool: request.tool.clone(),
+            summary: summary(&request, &classification),
+            input: redact_value(&request.input),
+            classes: classification.classes().into_iter().collect(),
+            decision: evaluation.decision,
+            rules: hits,
+            reason: reason.clone(),
+            units: classification.units.iter().map(|u| u.summary()).collect(),
+            created_ms: created,
+            expires_ms: created + timeout.as_millis() as i64,
+        };
+        let (resolve, resolution) = tokio::sync::oneshot::channel();
+        self.lock_pending().insert(
+            id.to_string(),
+            Pending {
+                approval: approval.clone(),
+                request,
+                classification,
+                evaluation,
+                resolve: Some(resolve),
+            },
+        );
+        let _ = self.events.send(Event::ApprovalPending { approval });
+
+        let result = tokio::select! {
+            r = resolution => r.ok(),
+            () = tokio::time::sleep(timeout) => None,
+            () = closed => Some(Resolution::Canceled {
+                reason: "the agent stopped waiting (hook timed out or the agent was stopped)".into(),
+                actor: "agent".into(),
+            }),
+        };
+        self.lock_pending().remove(id);
+        let (outcome, actor, detail, why) = match result {
+            Some(Resolution::Approved { scope, actor, note }) => (
+                Outcome::Approved,
+                actor,
+                json!({"scope": scope, "note": note}),
+                format!(
+                    "approved by a human in Airlock (scope: {})",
+                    scope_name(scope)
+                ),
+            ),
+            Some(Resolution::Rejected { reason: r, actor }) => {
+                let why = match &r {
+                    Some(text) => format!(
+                        "A human rejected this action in Airlock: {text}. Do not try to reach the same result another way; ask the user how to proceed."
+                    ),
+                    None => "A human rejected this action in Airlock. Do not try to reach the same result another way; ask the user how to proceed.".to_string(),
+                };
+                (Outcome::Rejected, actor, json!({"reason": r}), why)
+            }
+            Some(Resolution::Canceled { reason: r, actor }) => (
+                Outcome::Canceled,
+                actor,
+                json!({"reason": r}),
+                format!("Airlock canceled this request: {r}. The action was not run."),
+            ),
+            None => (
+                Outcome::Expired,
+                "expiry".to_string(),
+                json!({"after_secs": timeout.as_secs()}),
+                format!(
+                    "Nobody approved this in Airlock within {} seconds, so it was not run ({reason}). Ask the user to approve it (for example with `airlock pending` and `airlock approve`) before trying again.",
+                    timeout.as_secs()
+                ),
+            ),
+        };
+        self.write(vec![Op::Event(NewEvent {
+            receipt_id: id.to_string(),
+            time_ms: now_ms(),
+            outcome: outcome.as_str().to_string(),
+            actor,
+            detail,
+        })])
+        .await?;
+        let _ = self.events.send(Event::ApprovalResolved {
+            id: id.to_string(),
+            outcome,
+        });
+        Ok((outcome, why))
+    }
+
+    /// Approve a pending request. With scope `always`, the policy amendment is written (and the
+    /// amended policy loaded) before the request is released.
+    pub async fn approve(&self, id: &str, scope: ApprovalScope, actor: &str) -> Response {
+        let prepared = {
+            let pending = self.lock_pending();
+            match pending.get(id) {
+                None => return not_found(id),
+                Some(p) if p.approval.decision != Decision::Ask => {
+                    return Response::Error {
+                        code: ErrorCode::Forbidden,
+                        message: format!(
+                            "request `{id}` needs a security-key approval, which `approve` cannot give"
+                        ),
+                    };
+                }
+                Some(p) => (
+                    p.request.clone(),
+                    p.classification.clone(),
+                    p.evaluation.clone(),
+                ),
+            }
+        };
+        let mut note = None;
+        if scope == ApprovalScope::Always {
+            let (request, classification, evaluation) = prepared;
+            match self
+                .amend_policy(&request, &classification, &evaluation, id)
+                .await
+            {
+                Ok(message) => note = Some(message),
+                Err(message) => {
+                    return Response::Error {
+                        code: ErrorCode::Forbidden,
+                        message,
+                    };
+                }
+            }
+        } else if scope == ApprovalScope::Session {
+            let (request, ..) = prepared;
+            match &request.session {
+                Some(session) => {
+                    self.lock_grants()
+                        .insert((session.clone(), action_key(&request)));
+                }
+                None => {
+                    return Response::Error {
+                        code: ErrorCode::BadRequest,
+                        message: format!(
+                            "request `{id}` has no session id, so it cannot be approved for the session; approve it `once`"
+                        ),
+                    };
+                }
+            }
+        }
+        let sender = self
+            .lock_pending()
+            .get_mut(id)
+            .and_then(|p| p.resolve.take());
+        match sender {
+            Some(sender) => {
+                let message = match &note {
+                    Some(n) => format!("approved `{id}` ({}); {n}", scope_name(scope)),
+                    None => format!("approved `{id}` ({})", scope_name(scope)),
+                };
+                let _ = sender.send(Resolution::Approved {
+                    scope,
+                    actor: actor.to_string(),
+                    note,
+                });
+                Response::Done { message }
+            }
+            None => not_found(id),
+        }
+    }
+
+    pub fn deny(&self, id: &str, reason: Option<String>, actor: &str) -> Response {
+        let sender = self
+            .lock_pending()
+            .get_mut(id)
+            .and_then(|p| p.resolve.take());
+        match sender {
+            Some(sender) => {
+                let _ = sender.send(Resolution::Rejected {
+                    reason,
+                    actor: actor.to_string(),
+                });
+                Response::Done {
+                    message: format!("rejected `{id}`"),
+                }
+            }
+            None => not_found(id),
+        }
+    }
+
+    /// Cancel every pending approval (daemon shutdown).
+    pub fn cancel_all(&self, reason: &str) {
+        let senders: Vec<_> = self
+            .lock_pending()
+            .values_mut()
+            .filter_map(|p| p.resolve.take())
+            .collect();
+        for sender in senders {
+            let _ = sender.send(Resolution::Canceled {
+                reason: reason.to_string(),
+                actor: "daemon".into(),
+            });
+        }
+    }
+
+    pub fn pending_list(&self) -> Vec<PendingApproval> {
+        let mut items: Vec<PendingApproval> = self
+            .lock_pending()
+            .values()
+            .map(|p| p.approval.clone())
+            .collect();
+        items.sort_by_key(|a| a.created_ms);
+        items
+    }
+
+    async fn amend_policy(
+        &self,
+        request: &ActionRequest,
+        classification: &Classification,
+        evaluation: &Evaluation,
+        id: &str,
+    ) -> Result<String, String> {
+        let _guard = self.policy_lock.lock().await;
+        let note = format!(
+            "Always allowed from Airlock request {id} on {}.",
+            jiff::Timestamp::now().strftime("%Y-%m-%d")
+        );
+        let rules = amend::rules_for(request, classification, evaluation, &note)
+            .map_err(|e| e.to_string())?;
+        let (path, added, previous) =
+            amend::append(&self.home.user_policy_dir(), rules).map_err(|e| e.to_string())?;
+        if added.is_empty() {
+            return Ok(format!("the rule was already in `{}`", path.display()));
+        }
+        if let Err(err) = self.reload_policy() {
+            let _ = amend::restore(&path, previous);
+            return Err(format!(
+                "the new rule did not load, so it was not added: {err}"
+            ));
+        }
+        Ok(format!(
+            "added rule `{}` to `{}`",
+            added.join("`, `"),
+            path.display()
+        ))
+    }
+
+    /// PostToolUse / PostToolUseFailure: append `executed` or `failed` to the call's receipt.
+    async fn record_execution(
+        &self,
+        request: ActionRequest,
+    ) -> Result<Verdict, crate::store::StoreError> {
+        let outcome = if request.event == HookEvent::PostToolUseFailure {
+            Outcome::Failed
+        } else {
+            Outcome::Executed
+        };
+        let mut receipt_id = request
+            .tool_use_id
+            .as_ref()
+            .and_then(|t| self.lock_recent().by_tool_use.get(t).cloned());
+        if receipt_id.is_none() {
+            if let Some(t) = &request.tool_use_id {
+                receipt_id = self.lock_reader().find_by_tool_use(t)?;
+            }
+        }
+        if receipt_id.is_none() && request.tool_use_id.is_none() {
+            let key = (
+                request.session.clone().unwrap_or_default(),
+                action_key(&request),
+            );
+            receipt_id = self
+                .lock_recent()
+                .by_action
+                .get(&key)
+                .map(|(id, ..)| id.clone());
+        }
+        let detail = json!({"error": request.error});
+        let (id, ops) = match receipt_id {
+            Some(id) => (
+                id.clone(),
+                vec![Op::Event(NewEvent {
+                    receipt_id: id,
+                    time_ms: now_ms(),
+                    outcome: outcome.as_str().to_string(),
+                    actor: "agent".into(),
+                    detail,
+                })],
+            ),
+            None => {
+                // The tool ran without a decision from Airlock: record that loudly.
+                let classification = self.classifier.classify(&request);
+                let id = uuid::Uuid::now_v7().to_string();
+                let reason = "executed without a pre-execution decision from Airlock (is the PreToolUse hook installed?)".to_string();
+                let receipt = NewReceipt {
+                    id: id.clone(),
+                    time_ms: now_ms(),
+                    agent: request.agent.clone(),
+                    session: request.session.clone(),
+                    cwd: request.cwd.display().to_string(),
+                    tool: request.tool.clone(),
+                    event: request.event.as_str().to_string(),
+                    tool_use_id: request.tool_use_id.clone(),
+                    input: redact_value(&request.input),
+                    classes: json!(classification.classes()),
+                    rules: json!([]),
+                    decision: Decision::Allow.as_str().to_string(),
+                    reason,
+                    detail: json!({"unmediated": true}),
+                };
+                let event = NewEvent {
+                    receipt_id: id.clone(),
+                    time_ms: now_ms(),
+                    outcome: outcome.as_str().to_string(),
+                    actor: "agent".into(),
+                    detail: json!({"error": request.error, "unmediated": true}),
+                };
+                (id, vec![Op::Receipt(receipt), Op::Event(event)])
+            }
+        };
+        self.write(ops).await?;
+        Ok(Verdict {
+            receipt_id: id,
+            decision: Decision::Allow,
+            outcome,
+            classes: Vec::new(),
+            rules: Vec::new(),
+            reason: format!("recorded `{outcome}`"),
+        })
+    }
+
+    /// A payload no adapter understands is still recorded, and denied.
+    async fn record_bad_payload(&self, agent: &str, payload: &Value, message: &str) -> Response {
+        let id = uuid::Uuid::now_v7().to_string();
+        let reason = format!("the hook input could not be understood ({message})");
+        let receipt = NewReceipt {
+            id: id.clone(),
+            time_ms: now_ms(),
+            agent: agent.to_string(),
+            session: payload
+                .get("session_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            cwd: payload
+                .get("cwd")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            tool: payload
+                .get("tool_name")
+                .and_then(Value::as_str)
+                .unwrap_or("(invalid input)")
+                .to_string(),
+            event: payload
+                .get("hook_event_name")
+                .and_then(Value::as_str)
+                .unwrap_or("(invalid input)")
+                .to_string(),
+            tool_use_id: None,
+            input: redact_value(payload),
+            classes: json!([ActionClass::Unknown]),
+            rules: json!([]),
+            decision: Decision::Deny.as_str().to_string(),
+            reason: reason.clone(),
+            detail: json!({"bad_payload": message}),
+        };
+        let written = self
+            .write_first(
+                receipt,
+                Outcome::Denied,
+                "daemon",
+                json!({"bad_payload": message}),
+            )
+            .await;
+        match written {
+            Ok(()) => Response::Error {
+                code: ErrorCode::BadPayload,
+                message: reason,
+            },
+            Err(e) => Response::Error {
+                code: ErrorCode::Internal,
+                message: format!("{reason}; recording it also failed: {e}"),
+            },
+        }
+    }
+
+    async fn write_first(
+        &self,
+        receipt: NewReceipt,
+        outcome: Outcome,
+        actor: &str,
+        detail: Value,
+    ) -> Result<(), crate::store::StoreError> {
+        let summary = ReceiptSummary {
+            id: receipt.id.clone(),
+            seq: 0,
+            time_ms: receipt.time_ms,
+            agent: receipt.agent.clone(),
+            session: receipt.session.clone(),
+            cwd: receipt.cwd.clone(),
+            tool: receipt.tool.clone(),
+            event: receipt.event.clone(),
+            input: receipt.input.clone(),
+            classes: serde_json::from_value(receipt.classes.clone()).unwrap_or_default(),
+            rules: Vec::new(),
+            decision: serde_json::from_value(Value::String(receipt.decision.clone()))
+                .unwrap_or(Decision::Deny),
+            reason: receipt.reason.clone(),
+            outcomes: vec![outcome],
+        };
+        let event = NewEvent {
+            receipt_id: receipt.id.clone(),
+            time_ms: receipt.time_ms,
+            outcome: outcome.as_str().to_string(),
+            actor: actor.to_string(),
+            detail,
+        };
+        self.write(vec![Op::Receipt(receipt), Op::Event(event)])
+            .await?;
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(Event::Recorded { receipt: summary });
+        }
+        Ok(())
+    }
+
+    async fn write(&self, ops: Vec<Op>) -> Result<(), crate::store::StoreError> {
+        self.writer.write(ops).await
+    }
+
+    fn remember(&self, request: &ActionRequest, receipt: &str, permitted: bool) {
+        let key = (
+            request.session.clone().unwrap_or_default(),
+            action_key(request),
+        );
+        self.lock_recent()
+            .remember(request.tool_use_id.as_deref(), key, receipt, permitted);
+    }
+}
+
+/// The normalised action: what "the same action" means for session grants and for linking
+/// hook events of one call.
+pub fn action_key(request: &ActionRequest) -> String {
+    let input = &request.input;
+    let field = |name: &str| input.get(name).and_then(Value::as_str);
+    match request.tool.as_str() {
+        "Bash" | "PowerShell" => format!(
+            "{}:{}",
+            request.tool,
+            field("command")
+                .unwrap_or("")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        "Write" | "Edit" | "MultiEdit" | "Read" => {
+            format!("{}:{}", request.tool, field("file_path").unwrap_or(""))
+        }
+        "NotebookEdit" => format!("{}:{}", request.tool, field("notebook_path").unwrap_or("")),
+        "WebFetch" => format!("WebFetch:{}", field("url").unwrap_or("")),
+        _ => format!("{}:{}", request.tool, input),
+    }
+}
+
+/// A few words for a notification: the agent, the tool and the classes, never the full command.
+fn summary(request: &ActionRequest, classification: &Classification) -> String {
+    let classes: Vec<&str> = classification
+        .classes()
+        .into_iter()
+        .filter(|c| *c != ActionClass::Read)
+        .map(|c| c.as_str())
+        .collect();
+    let program = classification
+        .units
+        .iter()
+        .find_map(|u| u.program.clone())
+        .map(|p| format!(" `{p}`"))
+        .unwrap_or_default();
+    format!(
+        "{} wants to run {}{} ({})",
+        request.agent,
+        request.tool,
+        program,
+        classes.join(", ")
+    )
+}
+
+fn grant_hit(id: &str, justification: &str, classification: &Classification) -> RuleHit {
+    RuleHit {
+        id: id.to_string(),
+        decision: Decision::Allow,
+        justification: justification.to_string(),
+        class: classification
+            .classes()
+            .into_iter()
+            .next()
+            .unwrap_or(ActionClass::Unknown),
+        source: "daemon".to_string(),
+    }
+}
+
+fn dedup_ids(hits: &[RuleHit]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for hit in hits {
+        if !ids.contains(&hit.id) {
+            ids.push(hit.id.clone());
+        }
+    }
+    ids
+}
+
+fn deny_for_model(reason: &str) -> String {
+    format!(
+        "{reason}. Do not try to reach the same result another way; if it is needed, ask the user."
+    )
+}
+
+fn scope_name(scope: ApprovalScope) -> &'static str {
+    match scope {
+        ApprovalScope::Once => "once",
+        ApprovalScope::Session => "session",
+        ApprovalScope::Always => "always",
+    }
+}
+
+fn not_found(id: &str) -> Response {
+    Response::Error {
+        code: ErrorCode::NotFound,
+        message: format!(
+            "no pending request `{id}` (it may have been decided or expired); see `airlock pending`"
+        ),
+    }
+}

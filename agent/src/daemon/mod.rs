@@ -1,0 +1,91 @@
+//! The enforcement daemon: a local-socket server that every hook request passes through.
+
+mod decide;
+mod server;
+mod state;
+
+pub use decide::{Peer, action_key};
+pub use state::Daemon;
+
+use crate::classify::{Classifier, Env};
+use crate::home::AirlockHome;
+use crate::policy::Policy;
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::store::writer::Writer;
+use anyhow::Context;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+pub struct DaemonConfig {
+    pub home: AirlockHome,
+    /// Shipped policy first, then the user's policy directory.
+    pub policy_dirs: Vec<PathBuf>,
+    pub approval_timeout: Option<Duration>,
+}
+
+/// Build the daemon's state (policy, classifier, store) without serving.
+pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
+    let settings = Settings::load(&config.home.settings_file())?;
+    let policy =
+        Policy::load(&config.policy_dirs).context("refusing to start: the policy does not load")?;
+    let classifier = Classifier::new(Env::current(config.home.protected_dirs()))?;
+    let database = config.home.database();
+    let store = Store::open(&database)?;
+    let reader = Store::open(&database)?;
+    let writer = Writer::spawn(store).context("cannot start the receipt writer thread")?;
+    let (events, _) = broadcast::channel(1024);
+    Ok(Arc::new(Daemon {
+        home: config.home.clone(),
+        policy_dirs: config.policy_dirs.clone(),
+        policy: RwLock::new(Arc::new(policy)),
+        classifier,
+        writer,
+        reader: Mutex::new(reader),
+        pending: Mutex::new(HashMap::new()),
+        grants: Mutex::new(HashSet::new()),
+        recent: Mutex::new(Default::default()),
+        events,
+        approval_timeout: config
+            .approval_timeout
+            .unwrap_or_else(|| settings.approval_timeout()),
+        started_ms: crate::store::now_ms(),
+        decisions: AtomicU64::new(0),
+        uid: rustix::process::geteuid().as_raw(),
+        policy_lock: tokio::sync::Mutex::new(()),
+    }))
+}
+
+/// Run the daemon in the foreground until SIGINT/SIGTERM.
+pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
+    config.home.ensure_dirs().with_context(|| {
+        format!(
+            "cannot create Airlock's directories under `{}`",
+            config.home.data_dir.display()
+        )
+    })?;
+    let lock_path = config.home.lock_file();
+    let lock = File::create(&lock_path)
+        .with_context(|| format!("cannot create `{}`", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        anyhow::bail!(
+            "another Airlock daemon is already running for `{}` (lock `{}` is held); stop it first or set `AIRLOCK_HOME` to run a second one",
+            config.home.runtime_dir.display(),
+            lock_path.display()
+        );
+    }
+    let daemon = build(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("airlock-daemon")
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(server::serve(daemon));
+    drop(lock);
+    result
+}

@@ -1,0 +1,305 @@
+//! Serving the protocol over a local socket.
+//!
+//! The socket is a filesystem path created with mode 0600 inside a 0700 directory (never an
+//! abstract socket, which any user could reach), and every connection's peer uid is checked
+//! against the daemon's own.
+
+use super::decide::Peer;
+use super::state::Daemon;
+use airlock_protocol::{Envelope, ErrorCode, PROTOCOL_VERSION, Request, Response, StatusInfo};
+use anyhow::Context;
+use interprocess::local_socket::tokio::{Stream, prelude::*};
+use interprocess::local_socket::{GenericFilePath, ListenerOptions};
+use interprocess::os::unix::local_socket::ListenerOptionsExt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+/// Largest request line accepted (file writes carry their content).
+const MAX_LINE: u64 = 32 * 1024 * 1024;
+
+pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
+    let socket = daemon.home.socket();
+    let name = socket
+        .as_path()
+        .to_fs_name::<GenericFilePath>()
+        .with_context(|| format!("invalid socket path `{}`", socket.display()))?;
+    let listener = ListenerOptions::new()
+        .name(name)
+        .mode(0o600)
+        .try_overwrite(true)
+        .create_tokio()
+        .with_context(|| format!("cannot listen on `{}`", socket.display()))?;
+    let policy = daemon.current_policy();
+    tracing::info!(
+        socket = %socket.display(),
+        rules = policy.rule_count(),
+        files = policy.files().len(),
+        "airlock daemon ready"
+    );
+    eprintln!(
+        "airlock daemon: listening on {} with {} rules from {} policy files",
+        socket.display(),
+        policy.rule_count(),
+        policy.files().len()
+    );
+    tokio::spawn(watch_policy(daemon.clone()));
+
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(stream) => {
+                    let daemon = daemon.clone();
+                    tokio::spawn(async move { connection(daemon, stream).await });
+                }
+                Err(e) => tracing::warn!(error = %e, "accept failed"),
+            },
+            _ = hangup.recv() => reload(&daemon, "SIGHUP"),
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+        }
+    }
+    daemon.cancel_all("the Airlock daemon is shutting down");
+    // Give held hooks a moment to record `canceled` and answer.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = std::fs::remove_file(&socket);
+    eprintln!("airlock daemon: stopped");
+    Ok(())
+}
+
+fn reload(daemon: &Daemon, why: &str) {
+    match daemon.reload_policy() {
+        Ok(rules) => {
+            tracing::info!(rules, why, "policy reloaded");
+            eprintln!("airlock daemon: policy reloaded ({why}): {rules} rules");
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "policy reload failed; keeping the last good policy");
+            eprintln!(
+                "airlock daemon: POLICY NOT RELOADED ({why}), keeping the last good policy: {err}"
+            );
+        }
+    }
+}
+
+/// Reload when a policy file changes on disk; a broken edit keeps the last good policy.
+async fn watch_policy(daemon: Arc<Daemon>) {
+    let mut last = fingerprint(&daemon);
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = fingerprint(&daemon);
+        if now != last {
+            let _guard = daemon.policy_lock.lock().await;
+            reload(&daemon, "policy files changed");
+            last = fingerprint(&daemon);
+        }
+    }
+}
+
+fn fingerprint(daemon: &Daemon) -> Vec<(std::path::PathBuf, Option<SystemTime>, u64)> {
+    let mut out = Vec::new();
+    for dir in &daemon.policy_dirs {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let meta = entry.metadata().ok();
+                    out.push((
+                        path,
+                        meta.as_ref().and_then(|m| m.modified().ok()),
+                        meta.map_or(0, |m| m.len()),
+                    ));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn connection(daemon: Arc<Daemon>, stream: Stream) {
+    let peer = match stream.peer_creds() {
+        Ok(creds) => {
+            if creds.euid() != Some(daemon.uid) {
+                tracing::warn!(euid = ?creds.euid(), "refused a connection from another user");
+                return;
+            }
+            Peer {
+                pid: creds.pid().and_then(|p| u32::try_from(p).ok()),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read peer credentials; refusing the connection");
+            return;
+        }
+    };
+    // `&Stream` reads and writes; the reader and writer share it.
+    let mut send = &stream;
+    let mut reader = BufReader::new(&stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .await;
+        match read {
+            Ok(0) => return,
+            Ok(n) if n as u64 > MAX_LINE => {
+                let _ = reply(
+                    &mut send,
+                    0,
+                    &error(ErrorCode::BadRequest, "request line too long"),
+                )
+                .await;
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "connection read failed");
+                return;
+            }
+        }
+        let envelope: Envelope<Request> = match serde_json::from_slice(&line) {
+            Ok(env) => env,
+            Err(e) => {
+                let version = serde_json::from_slice::<serde_json::Value>(&line)
+                    .ok()
+                    .and_then(|v| v.get("v").and_then(serde_json::Value::as_u64));
+                let (code, message) = match version {
+                    Some(v) if v != u64::from(PROTOCOL_VERSION) => (
+                        ErrorCode::ProtocolVersion,
+                        format!(
+                            "this daemon speaks protocol {PROTOCOL_VERSION}, the client sent {v}; use matching Airlock versions"
+                        ),
+                    ),
+                    _ => (ErrorCode::BadRequest, format!("not a valid request: {e}")),
+                };
+                if reply(&mut send, 0, &error(code, &message)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        if envelope.v != PROTOCOL_VERSION {
+            let message = format!(
+                "this daemon speaks protocol {PROTOCOL_VERSION}, the client sent {}; use matching Airlock versions",
+                envelope.v
+            );
+            if reply(
+                &mut send,
+                envelope.id,
+                &error(ErrorCode::ProtocolVersion, &message),
+            )
+            .await
+            .is_err()
+            {
+                return;
+            }
+            continue;
+        }
+        let id = envelope.id;
+        let response = match envelope.body {
+            Request::Hook {
+                agent,
+                payload,
+                agent_pid,
+            } => {
+                let closed = peer_closed(&mut reader);
+                daemon
+                    .handle_hook(&agent, payload, agent_pid, peer, closed)
+                    .await
+            }
+            Request::Pending {} => Response::Pending {
+                items: daemon.pending_list(),
+            },
+            Request::Approve { id: target, scope } => {
+                daemon.approve(&target, scope, &actor(peer)).await
+            }
+            Request::Deny { id: target, reason } => daemon.deny(&target, reason, &actor(peer)),
+            Request::Status {} => Response::Status(status(&daemon)),
+            Request::Subscribe {} => {
+                subscribe(&daemon, id, &mut send).await;
+                return;
+            }
+        };
+        if reply(&mut send, id, &response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Resolves when the client closes its end while we hold its request.
+async fn peer_closed(reader: &mut BufReader<&Stream>) {
+    match reader.fill_buf().await {
+        Ok([]) | Err(_) => {}
+        // The client sent more while waiting: it is still there; wait forever.
+        Ok(_) => std::future::pending::<()>().await,
+    }
+}
+
+async fn subscribe(daemon: &Daemon, id: u64, send: &mut &Stream) {
+    let mut events = daemon.events.subscribe();
+    let ready = Response::Done {
+        message: "subscribed".into(),
+    };
+    if reply(send, id, &ready).await.is_err() {
+        return;
+    }
+    loop {
+        match events.recv().await {
+            Ok(event) => {
+                if reply(send, id, &Response::Event(event)).await.is_err() {
+                    return;
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "a subscriber fell behind");
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+fn actor(peer: Peer) -> String {
+    match peer.pid {
+        Some(pid) => format!("client pid {pid}"),
+        None => "client".to_string(),
+    }
+}
+
+fn status(daemon: &Daemon) -> StatusInfo {
+    let policy = daemon.current_policy();
+    StatusInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        protocol: PROTOCOL_VERSION,
+        pid: std::process::id(),
+        started_ms: daemon.started_ms,
+        policy_rules: policy.rule_count(),
+        policy_files: policy
+            .files()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        pending: daemon.lock_pending().len(),
+        decisions: daemon.decisions.load(std::sync::atomic::Ordering::Relaxed),
+        database: daemon.home.database().display().to_string(),
+        socket: daemon.home.socket().display().to_string(),
+    }
+}
+
+fn error(code: ErrorCode, message: &str) -> Response {
+    Response::Error {
+        code,
+        message: message.to_string(),
+    }
+}
+
+async fn reply(send: &mut &Stream, id: u64, response: &Response) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(&Envelope::new(id, response))?;
+    line.push(b'\n');
+    send.write_all(&line).await?;
+    send.flush().await
+}

@@ -1,0 +1,134 @@
+//! The daemon's shared state: compiled policy, classifier, the receipt writer, pending
+//! approvals, session grants, and the event bus the desktop app subscribes to.
+
+use crate::classify::{Classification, Classifier};
+use crate::home::AirlockHome;
+use crate::policy::{Evaluation, Policy, PolicyError};
+use crate::request::ActionRequest;
+use crate::store::Store;
+use crate::store::writer::Writer;
+use airlock_protocol::{ApprovalScope, Event, PendingApproval};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{broadcast, oneshot};
+
+/// How a pending approval ended (other than expiring).
+#[derive(Debug)]
+pub enum Resolution {
+    Approved {
+        scope: ApprovalScope,
+        actor: String,
+        note: Option<String>,
+    },
+    Rejected {
+        reason: Option<String>,
+        actor: String,
+    },
+    Canceled {
+        reason: String,
+        actor: String,
+    },
+}
+
+pub struct Pending {
+    pub approval: PendingApproval,
+    pub request: ActionRequest,
+    pub classification: Classification,
+    pub evaluation: Evaluation,
+    pub resolve: Option<oneshot::Sender<Resolution>>,
+}
+
+/// What the daemon remembers about recent receipts, to link PostToolUse reports and
+/// PermissionRequests to the PreToolUse decision of the same call.
+#[derive(Default)]
+pub struct RecentIndex {
+    pub by_tool_use: HashMap<String, String>,
+    /// (session, action key) → (receipt id, permitted, when)
+    pub by_action: HashMap<(String, String), (String, bool, SystemTime)>,
+}
+
+impl RecentIndex {
+    /// Bound memory: the database is the fallback for anything forgotten.
+    const MAX: usize = 50_000;
+
+    pub fn remember(
+        &mut self,
+        tool_use_id: Option<&str>,
+        action: (String, String),
+        receipt: &str,
+        permitted: bool,
+    ) {
+        if self.by_tool_use.len() > Self::MAX {
+            self.by_tool_use.clear();
+        }
+        if self.by_action.len() > Self::MAX {
+            self.by_action.clear();
+        }
+        if let Some(id) = tool_use_id {
+            self.by_tool_use.insert(id.to_string(), receipt.to_string());
+        }
+        self.by_action
+            .insert(action, (receipt.to_string(), permitted, SystemTime::now()));
+    }
+}
+
+pub struct Daemon {
+    pub home: AirlockHome,
+    pub policy_dirs: Vec<PathBuf>,
+    pub policy: RwLock<Arc<Policy>>,
+    pub classifier: Classifier,
+    pub writer: Writer,
+    /// A read connection for lookups the in-memory index has forgotten.
+    pub reader: Mutex<Store>,
+    pub pending: Mutex<HashMap<String, Pending>>,
+    /// (session, action key) pairs approved with scope `session`.
+    pub grants: Mutex<HashSet<(String, String)>>,
+    pub recent: Mutex<RecentIndex>,
+    pub events: broadcast::Sender<Event>,
+    pub approval_timeout: Duration,
+    pub started_ms: i64,
+    pub decisions: AtomicU64,
+    pub uid: u32,
+    /// Serialises policy amendments and reloads.
+    pub policy_lock: tokio::sync::Mutex<()>,
+}
+
+impl Daemon {
+    pub fn current_policy(&self) -> Arc<Policy> {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reload policy from disk. On error the last good policy stays in force.
+    pub fn reload_policy(&self) -> Result<usize, PolicyError> {
+        let policy = Policy::load(&self.policy_dirs)?;
+        let rules = policy.rule_count();
+        match self.policy.write() {
+            Ok(mut p) => *p = Arc::new(policy),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(policy),
+        }
+        let _ = self.events.send(Event::PolicyReloaded { rules });
+        Ok(rules)
+    }
+
+    pub fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn lock_grants(&self) -> std::sync::MutexGuard<'_, HashSet<(String, String)>> {
+        self.grants.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn lock_recent(&self) -> std::sync::MutexGuard<'_, RecentIndex> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn lock_reader(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

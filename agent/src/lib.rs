@@ -1,0 +1,22 @@
+//! Airlock: mediates coding-agent tool calls by policy and keeps tamper-evident receipts.
+//!
+//! Map of the crate (see docs/ARCHITECTURE.md for the data flow and threat model):
+//! - [`adapters`]: one module per coding agent's hook protocol.
+//! - [`classify`]: what a request would do, as action classes (shell AST, knowledge base).
+//! - [`policy`]: rules and baselines in TOML; strictest decision wins; examples checked at load.
+//! - [`store`]: the hash-chained SQLite receipt log.
+//! - [`daemon`]: the enforcement daemon (decision path, approvals, event bus).
+//! - [`client`]: the blocking client used by the hook shim and the CLI.
+//! - [`cli`]: the `airlock` command line.
+
+pub mod adapters;
+pub mod classify;
+pub mod cli;
+pub mod client;
+pub mod daemon;
+pub mod home;
+pub mod policy;
+pub mod redact;
+pub mod request;
+pub mod settings;
+pub mod store;

@@ -1,0 +1,117 @@
+//! The policy file format (TOML). Unknown fields are errors: a misspelt condition must never
+//! silently widen a rule.
+
+use airlock_protocol::{ActionClass, Decision};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// Format version; 1 if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// What happens to each action class when no rule matches it.
+    #[serde(default, rename = "baseline", skip_serializing_if = "Vec::is_empty")]
+    pub baselines: Vec<BaselineSpec>,
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSpec {
+    pub class: ActionClass,
+    pub decision: Decision,
+    pub justification: String,
+}
+
+/// Which side of the workspace boundary a rule's paths must be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PathScope {
+    Inside,
+    Outside,
+}
+
+/// One rule. All given conditions must hold (AND); a list condition holds when any of its
+/// entries matches. Set conditions over a unit's paths and hosts are read in the safe direction:
+/// an `allow` rule needs EVERY path/host of the unit to match (and at least one to be known);
+/// a stricter rule needs ANY.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub decision: Decision,
+    pub justification: String,
+    /// Action classes: exact (`file.write`), a family (`file.*`), or `*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// Agent tool names (globs): `Bash`, `mcp__github__*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
+    /// Agent adapters: `claude-code`, `codex`, …
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<String>,
+    /// Effective program names (globs), after wrappers are unwrapped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
+    /// Command prefixes, shell-quoted; each token is a glob: `git push`, `npm run *`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+    /// Path globs; `~/` expands to the home directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_scope: Option<PathScope>,
+    /// Host patterns: `github.com`, `*.github.com`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Classifier tags that must ALL be present (`recursive`, `critical-path`, `force-push`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples: Option<Examples>,
+}
+
+/// Requests the rule must (`match`) and must not (`not_match`) apply to, checked at load.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<Example>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_match: Vec<Example>,
+}
+
+/// A shell command (run by `Bash` in `/home/user/project`, home `/home/user`) or a tool call.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Example {
+    Command(String),
+    Tool(ToolExample),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ToolExample {
+    pub tool: String,
+    #[serde(default)]
+    pub input: toml::Table,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+impl Example {
+    pub fn describe(&self) -> String {
+        match self {
+            Example::Command(c) => format!("`{c}`"),
+            Example::Tool(t) => format!(
+                "{} {}",
+                t.tool,
+                serde_json::to_string(&t.input).unwrap_or_default()
+            ),
+        }
+    }
+}

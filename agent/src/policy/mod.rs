@@ -1,0 +1,469 @@
+//! Policy: rules and baselines from TOML files, evaluated per unit and class; the strictest
+//! decision wins and every decision names the rules that made it.
+//!
+//! Per (unit, class): if any rule matches, the strictest matching rule decides (so an explicit
+//! `deny` or `ask` can never be loosened by an `allow`); if none matches, the class's baseline
+//! decides; a class with no baseline is `ask`. The request's decision is the strictest over all
+//! its units and classes.
+
+pub mod amend;
+pub mod file;
+mod rule;
+
+use crate::classify::{Classification, Classifier, EXAMPLE_CWD, Env};
+use crate::request::ActionRequest;
+use airlock_protocol::{ActionClass, Decision, RuleHit};
+use file::{BaselineSpec, Example, PolicyFile};
+use rule::{CompiledRule, RuleError};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+pub use rule::expand_class_pattern;
+
+/// The id reported when no rule or baseline covers a class.
+pub const FALLBACK_ID: &str = "builtin.no-baseline";
+
+#[derive(Debug)]
+pub struct Policy {
+    rules: Vec<CompiledRule>,
+    baselines: BTreeMap<ActionClass, (BaselineSpec, PathBuf)>,
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy directory `{path}`: {source}")]
+    ReadDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read policy file `{path}`: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("policy file `{path}` is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("policy file `{path}`, rule `{rule}`: {source}")]
+    Rule {
+        path: PathBuf,
+        rule: String,
+        source: RuleError,
+    },
+    #[error(
+        "policy file `{path}`: rule id `{rule}` is already used in `{first}`; rule ids must be unique"
+    )]
+    DuplicateRule {
+        path: PathBuf,
+        rule: String,
+        first: PathBuf,
+    },
+    #[error("policy file `{path}`: class `{class}` has two baselines in the same directory")]
+    DuplicateBaseline { path: PathBuf, class: ActionClass },
+    #[error(
+        "policy file `{path}`, rule `{rule}`: example {example} {expectation} (classified as: {classified}); fix the rule or the example"
+    )]
+    Example {
+        path: PathBuf,
+        rule: String,
+        example: String,
+        expectation: &'static str,
+        classified: String,
+    },
+    #[error("policy directory `{0}` has no policy files (*.toml)")]
+    Empty(PathBuf),
+    #[error(transparent)]
+    Classifier(#[from] crate::classify::ClassifierError),
+}
+
+/// The result of evaluating one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub decision: Decision,
+    /// The rules (and baselines) that produced `decision`.
+    pub hits: Vec<RuleHit>,
+    /// Every (unit, class) decision, for explanations.
+    pub details: Vec<UnitClassDecision>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnitClassDecision {
+    pub unit: usize,
+    pub class: ActionClass,
+    pub decision: Decision,
+    pub rules: Vec<String>,
+}
+
+impl Evaluation {
+    pub fn rule_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.hits.iter().map(|h| h.id.clone()).collect();
+        ids.dedup();
+        ids
+    }
+
+    /// Whether only baselines (no explicit rule) made this decision stricter than allow: only
+    /// then can an `always` approval loosen it.
+    pub fn loosenable(&self) -> bool {
+        self.hits
+            .iter()
+            .filter(|h| h.decision > Decision::Allow)
+            .all(|h| h.id.starts_with("baseline."))
+    }
+}
+
+impl Policy {
+    /// Load every `*.toml` in each directory, in order (later directories may override
+    /// baselines). The first directory must exist and hold at least one file; later ones (the
+    /// user's) may be missing. Every rule's examples are checked; any error refuses the whole
+    /// policy.
+    pub fn load(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
+        let example_classifier = Classifier::new(Env::example())?;
+        let mut policy = Policy {
+            rules: Vec::new(),
+            baselines: BTreeMap::new(),
+            files: Vec::new(),
+        };
+        let mut ids: HashMap<String, PathBuf> = HashMap::new();
+        for (index, dir) in dirs.iter().enumerate() {
+            let files = match policy_files(dir) {
+                Ok(files) => files,
+                Err(PolicyError::ReadDir { source, .. })
+                    if index > 0 && source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if index == 0 && files.is_empty() {
+                return Err(PolicyError::Empty(dir.clone()));
+            }
+            let mut baselines_here: BTreeMap<ActionClass, PathBuf> = BTreeMap::new();
+            for path in files {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| PolicyError::ReadFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                let parsed: PolicyFile = toml::from_str(&text).map_err(|e| PolicyError::Parse {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                if let Some(v) = parsed.version {
+                    if v != 1 {
+                        return Err(PolicyError::Parse {
+                            path: path.clone(),
+                            message: format!("unsupported version {v}; this build reads version 1"),
+                        });
+                    }
+                }
+                for baseline in parsed.baselines {
+                    if baselines_here
+                        .insert(baseline.class, path.clone())
+                        .is_some()
+                    {
+                        return Err(PolicyError::DuplicateBaseline {
+                            path: path.clone(),
+                            class: baseline.class,
+                        });
+                    }
+                    policy
+                        .baselines
+                        .insert(baseline.class, (baseline, path.clone()));
+                }
+                for spec in parsed.rules {
+                    if let Some(first) = ids.get(&spec.id) {
+                        return Err(PolicyError::DuplicateRule {
+                            path: path.clone(),
+                            rule: spec.id.clone(),
+                            first: first.clone(),
+                        });
+                    }
+                    ids.insert(spec.id.clone(), path.clone());
+                    let rule_id = spec.id.clone();
+                    let compiled =
+                        CompiledRule::compile(spec, &path, &example_classifier.env().home)
+                            .map_err(|source| PolicyError::Rule {
+                                path: path.clone(),
+                                rule: rule_id,
+                                source,
+                            })?;
+                    policy.rules.push(compiled);
+                }
+                policy.files.push(path);
+            }
+        }
+        policy.check_examples(&example_classifier)?;
+        // Rules were compiled against the example home for their examples; recompile path
+        // globs against the real home for live decisions.
+        let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"));
+        if home != example_classifier.env().home {
+            policy.rules = policy
+                .rules
+                .into_iter()
+                .map(|r| {
+                    let (spec, source) = (r.spec.clone(), r.source.clone());
+                    CompiledRule::compile(spec, &source, &home).map_err(|e| PolicyError::Rule {
+                        path: source.clone(),
+                        rule: r.id.clone(),
+                        source: e,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(policy)
+    }
+
+    fn check_examples(&self, classifier: &Classifier) -> Result<(), PolicyError> {
+        for rule in &self.rules {
+            let Some(examples) = &rule.spec.examples else {
+                continue;
+            };
+            let cases = examples
+                .matches
+                .iter()
+                .map(|e| (e, true))
+                .chain(examples.not_match.iter().map(|e| (e, false)));
+            for (example, expected) in cases {
+                let request = example_request(example);
+                let classification = classifier.classify(&request);
+                let matched = classification
+                    .units
+                    .iter()
+                    .any(|u| u.classes.iter().any(|c| rule.matches(&request, u, *c)));
+                if matched != expected {
+                    return Err(PolicyError::Example {
+                        path: rule.source.clone(),
+                        rule: rule.id.clone(),
+                        example: example.describe(),
+                        expectation: if expected {
+                            "should match but does not"
+                        } else {
+                            "should not match but does"
+                        },
+                        classified: describe_classification(&classification),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn baseline_count(&self) -> usize {
+        self.baselines.len()
+    }
+
+    /// Decide a classified request.
+    pub fn evaluate(&self, request: &ActionRequest, classification: &Classification) -> Evaluation {
+        let mut details = Vec::new();
+        let mut candidates: Vec<(Decision, Vec<RuleHit>, usize)> = Vec::new();
+        for (index, unit) in classification.units.iter().enumerate() {
+            for &class in &unit.classes {
+                let matching: Vec<&CompiledRule> = self
+                    .rules
+                    .iter()
+                    .filter(|r| r.matches(request, unit, class))
+                    .collect();
+                let (decision, hits) = match matching.iter().map(|r| r.decision).max() {
+                    Some(strictest) => (
+                        strictest,
+                        matching
+                            .iter()
+                            .filter(|r| r.decision == strictest)
+                            .map(|r| RuleHit {
+                                id: r.id.clone(),
+                                decision: r.decision,
+                                justification: r.justification.clone(),
+                                class,
+                                source: r.source.display().to_string(),
+                            })
+                            .collect(),
+                    ),
+                    None => {
+                        let hit = self.baseline_hit(class);
+                        (hit.decision, vec![hit])
+                    }
+                };
+                details.push(UnitClassDecision {
+                    unit: index,
+                    class,
+                    decision,
+                    rules: hits.iter().map(|h| h.id.clone()).collect(),
+                });
+                candidates.push((decision, hits, index));
+            }
+        }
+        if candidates.is_empty() {
+            let hit = self.baseline_hit(ActionClass::Unknown);
+            candidates.push((hit.decision, vec![hit], 0));
+        }
+        let decision = candidates
+            .iter()
+            .map(|c| c.0)
+            .max()
+            .unwrap_or(Decision::Ask);
+        let mut hits: Vec<RuleHit> = Vec::new();
+        let mut first_unit = 0;
+        for (d, unit_hits, unit) in candidates {
+            if d != decision {
+                continue;
+            }
+            if hits.is_empty() {
+                first_unit = unit;
+            }
+            for hit in unit_hits {
+                if !hits.iter().any(|h| h.id == hit.id && h.class == hit.class) {
+                    hits.push(hit);
+                }
+            }
+        }
+        let reason = reason_for(decision, &hits, classification, first_unit);
+        Evaluation {
+            decision,
+            hits,
+            details,
+            reason,
+        }
+    }
+
+    fn baseline_hit(&self, class: ActionClass) -> RuleHit {
+        match self.baselines.get(&class) {
+            Some((spec, path)) => RuleHit {
+                id: format!("baseline.{class}"),
+                decision: spec.decision,
+                justification: spec.justification.clone(),
+                class,
+                source: path.display().to_string(),
+            },
+            None => RuleHit {
+                id: FALLBACK_ID.to_string(),
+                decision: Decision::Ask,
+                justification: format!("no rule or baseline covers `{class}`, so a human decides"),
+                class,
+                source: "builtin".to_string(),
+            },
+        }
+    }
+
+    /// Baselines as loaded, for `airlock policy check`.
+    pub fn baselines(&self) -> impl Iterator<Item = (ActionClass, Decision, &Path)> {
+        self.baselines
+            .iter()
+            .map(|(class, (spec, path))| (*class, spec.decision, path.as_path()))
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = (&str, Decision, &Path)> {
+        self.rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.decision, r.source.as_path()))
+    }
+}
+
+fn reason_for(decision: Decision, hits: &[RuleHit], cls: &Classification, unit: usize) -> String {
+    let what = cls
+        .units
+        .get(unit)
+        .map(|u| u.text.as_str())
+        .unwrap_or("this request");
+    let first = hits.first();
+    let because = first.map_or_else(String::new, |h| {
+        format!("{} [rule `{}`, class `{}`]", h.justification, h.id, h.class)
+    });
+    match decision {
+        Decision::Allow => {
+            let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+            format!("allowed by Airlock policy ({})", dedup(ids).join(", "))
+        }
+        Decision::Ask => format!(
+            "needs a human's approval in Airlock: `{}`: {because}",
+            clip(what)
+        ),
+        Decision::StepUp => format!(
+            "needs approval with a security-key touch in Airlock: `{}`: {because}",
+            clip(what)
+        ),
+        Decision::Deny => format!("denied by Airlock policy: `{}`: {because}", clip(what)),
+    }
+}
+
+fn dedup(mut ids: Vec<&str>) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids
+}
+
+fn clip(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| PolicyError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| PolicyError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The request a policy example stands for.
+pub fn example_request(example: &Example) -> ActionRequest {
+    match example {
+        Example::Command(command) => {
+            ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), command)
+        }
+        Example::Tool(t) => {
+            let mut request = ActionRequest::shell(
+                t.agent.as_deref().unwrap_or("claude-code"),
+                PathBuf::from(t.cwd.as_deref().unwrap_or(EXAMPLE_CWD)),
+                "",
+            );
+            request.tool = t.tool.clone();
+            request.input = serde_json::to_value(&t.input).unwrap_or_default();
+            request
+        }
+    }
+}
+
+fn describe_classification(cls: &Classification) -> String {
+    cls.units
+        .iter()
+        .map(|u| {
+            let classes: Vec<&str> = u.classes.iter().map(|c| c.as_str()).collect();
+            let tags: Vec<&str> = u.tags.iter().map(String::as_str).collect();
+            format!(
+                "`{}` → [{}] tags [{}]",
+                u.text,
+                classes.join(", "),
+                tags.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! The hash chain over receipts and events.
+//!
+//! Both tables share one sequence. Each row stores `prev_hash` (the previous row's hash) and
+//! `hash = SHA-256(prev_hash || 0x0a || canonical)`, where `canonical` is a JSON array of the
+//! row's fields in a fixed order. Changing, inserting or deleting any row breaks the chain at or
+//! right after it; `chain_head` catches a deleted last row.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A receipt row as hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub seq: i64,
+    pub id: String,
+    pub time_ms: i64,
+    pub agent: String,
+    pub session: Option<String>,
+    pub cwd: String,
+    pub tool: String,
+    pub event: String,
+    pub tool_use_id: Option<String>,
+    pub input: String,
+    pub classes: String,
+    pub rules: String,
+    pub decision: String,
+    pub reason: String,
+    pub detail: String,
+}
+
+/// An event row as hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub receipt_id: String,
+    pub time_ms: i64,
+    pub outcome: String,
+    pub actor: String,
+    pub detail: String,
+}
+
+impl ReceiptRow {
+    pub fn canonical(&self) -> String {
+        json!([
+            "receipt",
+            self.seq,
+            self.id,
+            self.time_ms,
+            self.agent,
+            self.session,
+            self.cwd,
+            self.tool,
+            self.event,
+            self.tool_use_id,
+            self.input,
+            self.classes,
+            self.rules,
+            self.decision,
+            self.reason,
+            self.detail
+        ])
+        .to_string()
+    }
+}
+
+impl EventRow {
+    pub fn canonical(&self) -> String {
+        json!([
+            "event",
+            self.seq,
+            self.receipt_id,
+            self.time_ms,
+            self.outcome,
+            self.actor,
+            self.detail
+        ])
+        .to_string()
+    }
+}
+
+pub fn link(prev_hash: &str, canonical: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_field_change_changes_the_hash() {
+        let row = EventRow {
+            seq: 2,
+            receipt_id: "r".into(),
+            time_ms: 1,
+            outcome: "allowed".into(),
+            actor: "policy".into(),
+            detail: "{}".into(),
+        };
+        let base = link(GENESIS, &row.canonical());
+        let mut changed = row.clone();
+        changed.outcome = "denied".into();
+        assert_ne!(base, link(GENESIS, &changed.canonical()));
+        assert_ne!(base, link(&"1".repeat(64), &row.canonical()));
+        assert_eq!(base, link(GENESIS, &row.canonical()));
+    }
+}

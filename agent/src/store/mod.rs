@@ -1,0 +1,252 @@
+//! Receipts: an append-only, hash-chained SQLite log of every request and every outcome.
+
+pub mod chain;
+mod query;
+mod schema;
+mod verify;
+pub mod writer;
+
+use chain::{EventRow, GENESIS, ReceiptRow};
+use rusqlite::{Connection, OpenFlags, params};
+use std::path::{Path, PathBuf};
+
+pub use query::{LogFilter, ReceiptDetail, TimelineEntry};
+pub use verify::{VerifyProblem, VerifyReport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("receipt database `{path}`: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("receipt database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("receipt database: write failed: {0}")]
+    Write(String),
+    #[error("receipt database: the writer has stopped")]
+    WriterGone,
+    #[error("no receipt `{0}`")]
+    NotFound(String),
+}
+
+/// A new request's receipt (seq and hashes are assigned when written).
+#[derive(Debug, Clone)]
+pub struct NewReceipt {
+    pub id: String,
+    pub time_ms: i64,
+    pub agent: String,
+    pub session: Option<String>,
+    pub cwd: String,
+    pub tool: String,
+    pub event: String,
+    pub tool_use_id: Option<String>,
+    pub input: serde_json::Value,
+    pub classes: serde_json::Value,
+    pub rules: serde_json::Value,
+    pub decision: String,
+    pub reason: String,
+    pub detail: serde_json::Value,
+}
+
+/// An outcome appended to a receipt.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub receipt_id: String,
+    pub time_ms: i64,
+    pub outcome: String,
+    /// Who caused it: `policy`, `cli`, `ui`, `expiry`, `agent`, `daemon`.
+    pub actor: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    Receipt(NewReceipt),
+    Event(NewEvent),
+}
+
+/// One connection to the receipt database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    head: (i64, String),
+}
+
+impl Store {
+    /// Open (creating and migrating) the database for writing.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        schema::configure(&conn).map_err(open_err)?;
+        schema::migrate(&conn).map_err(open_err)?;
+        let head = read_head(&conn)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            head,
+        })
+    }
+
+    /// Open an existing database read-only (for `log`, `verify`, the history view).
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let head = read_head(&conn).map_err(|e| match e {
+            StoreError::Sql(source) => StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            head,
+        })
+    }
+
+    /// An in-memory store for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        schema::migrate(&conn)?;
+        Ok(Self {
+            conn,
+            path: PathBuf::from(":memory:"),
+            head: (0, GENESIS.to_string()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append operations in one transaction, extending the chain.
+    pub fn append(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let (mut seq, mut prev) = self.head.clone();
+        {
+            let mut insert_receipt = tx.prepare_cached(
+                "INSERT INTO receipts (seq, id, time_ms, agent, session, cwd, tool, event, tool_use_id, input, classes, rules, decision, reason, detail, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            )?;
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (seq, receipt_id, time_ms, outcome, actor, detail, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for op in ops {
+                seq += 1;
+                match op {
+                    Op::Receipt(r) => {
+                        let row = ReceiptRow {
+                            seq,
+                            id: r.id.clone(),
+                            time_ms: r.time_ms,
+                            agent: r.agent.clone(),
+                            session: r.session.clone(),
+                            cwd: r.cwd.clone(),
+                            tool: r.tool.clone(),
+                            event: r.event.clone(),
+                            tool_use_id: r.tool_use_id.clone(),
+                            input: r.input.to_string(),
+                            classes: r.classes.to_string(),
+                            rules: r.rules.to_string(),
+                            decision: r.decision.clone(),
+                            reason: r.reason.clone(),
+                            detail: r.detail.to_string(),
+                        };
+                        let hash = chain::link(&prev, &row.canonical());
+                        insert_receipt.execute(params![
+                            row.seq,
+                            row.id,
+                            row.time_ms,
+                            row.agent,
+                            row.session,
+                            row.cwd,
+                            row.tool,
+                            row.event,
+                            row.tool_use_id,
+                            row.input,
+                            row.classes,
+                            row.rules,
+                            row.decision,
+                            row.reason,
+                            row.detail,
+                            prev,
+                            hash
+                        ])?;
+                        prev = hash;
+                    }
+                    Op::Event(e) => {
+                        let row = EventRow {
+                            seq,
+                            receipt_id: e.receipt_id.clone(),
+                            time_ms: e.time_ms,
+                            outcome: e.outcome.clone(),
+                            actor: e.actor.clone(),
+                            detail: e.detail.to_string(),
+                        };
+                        let hash = chain::link(&prev, &row.canonical());
+                        insert_event.execute(params![
+                            row.seq,
+                            row.receipt_id,
+                            row.time_ms,
+                            row.outcome,
+                            row.actor,
+                            row.detail,
+                            prev,
+                            hash
+                        ])?;
+                        prev = hash;
+                    }
+                }
+            }
+            tx.execute(
+                "INSERT INTO chain_head (one, seq, hash) VALUES (1, ?1, ?2)
+                 ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                params![seq, prev],
+            )?;
+        }
+        tx.commit()?;
+        self.head = (seq, prev);
+        Ok(())
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn read_head(conn: &Connection) -> Result<(i64, String), StoreError> {
+    let head = conn.query_row("SELECT seq, hash FROM chain_head WHERE one = 1", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    });
+    match head {
+        Ok(head) => Ok(head),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok((0, GENESIS.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+//! Database schema. Migrations are append-only: never edit a shipped one, add the next.
+
+use rusqlite::Connection;
+
+/// Each entry is applied once, in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: receipts (one per request) and events (outcomes), chained in one sequence.
+    r#"
+    CREATE TABLE receipts (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        time_ms     INTEGER NOT NULL,
+        agent       TEXT NOT NULL,
+        session     TEXT,
+        cwd         TEXT NOT NULL,
+        tool        TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        tool_use_id TEXT,
+        input       TEXT NOT NULL,
+        classes     TEXT NOT NULL,
+        rules       TEXT NOT NULL,
+        decision    TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX receipts_session ON receipts(session, seq);
+    CREATE INDEX receipts_tool_use ON receipts(tool_use_id);
+    CREATE INDEX receipts_time ON receipts(time_ms);
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY,
+        receipt_id  TEXT NOT NULL,
+        time_ms     INTEGER NOT NULL,
+        outcome     TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_receipt ON events(receipt_id, seq);
+    CREATE INDEX events_outcome ON events(outcome, seq);
+    -- The newest chain position; lets `verify` notice a deleted last row.
+    CREATE TABLE chain_head (
+        one   INTEGER PRIMARY KEY CHECK (one = 1),
+        seq   INTEGER NOT NULL,
+        hash  TEXT NOT NULL
+    ) STRICT;
+    "#,
+];
+
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let applied: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Open a connection with the settings every Airlock connection uses.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode is {mode}, expected wal"
+        )));
+    }
+    // NORMAL in WAL survives process crashes; a power loss can lose the newest commits, never
+    // corrupt the chain.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! The single writer: one thread owns the write connection and the chain head, and commits
+//! whatever is queued in one transaction (group commit). Callers wait for their commit before
+//! answering anyone, so no answer ever leaves the daemon without its receipt on disk.
+
+use super::{Op, Store, StoreError};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// How many queued jobs one transaction may take.
+const MAX_BATCH: usize = 512;
+
+struct Job {
+    ops: Vec<Op>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub fn spawn(mut store: Store) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("airlock-writer".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    commit(&mut store, batch);
+                }
+            })?;
+        Ok(Self { jobs })
+    }
+
+    /// Append `ops` atomically; returns once they are committed.
+    pub async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let (done, wait) = oneshot::channel();
+        self.jobs
+            .send(Job { ops, done })
+            .map_err(|_| StoreError::WriterGone)?;
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(StoreError::Write(message)),
+            Err(_) => Err(StoreError::WriterGone),
+        }
+    }
+}
+
+fn commit(store: &mut Store, batch: Vec<Job>) {
+    let all: Vec<Op> = batch.iter().flat_map(|j| j.ops.iter().cloned()).collect();
+    match store.append(&all) {
+        Ok(()) => {
+            for job in batch {
+                let _ = job.done.send(Ok(()));
+            }
+        }
+        Err(_) => {
+            // One bad job must not fail the others: retry each on its own.
+            for job in batch {
+                let result = store.append(&job.ops).map_err(|e| e.to_string());
+                if let Err(message) = &result {
+                    tracing::error!(%message, "receipt write failed");
+                }
+                let _ = job.done.send(result);
+            }
+        }
+    }
+}
