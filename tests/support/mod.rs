@@ -1,0 +1,268 @@
+//! Shared scaffolding for end-to-end tests: a scratch `AIRLOCK_HOME` per test, the real
+//! `airlock` binary, a real daemon on a real socket, and the receipts it writes.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_airlock");
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn fixture(name: &str) -> String {
+    let path = repo_root()
+        .join("../shared/reference/protocol-fixtures")
+        .join(name);
+    let local = repo_root().join("tests/fixtures").join(name);
+    std::fs::read_to_string(&local)
+        .or_else(|_| std::fs::read_to_string(&path))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// One isolated Airlock installation.
+pub struct Airlock {
+    pub dir: tempfile::TempDir,
+    daemon: Option<Child>,
+}
+
+impl Airlock {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            daemon: None,
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.home().join("data/receipts.sqlite3")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.home().join("run/airlock.sock")
+    }
+
+    pub fn user_policy_dir(&self) -> PathBuf {
+        self.home().join("config/policies")
+    }
+
+    /// `airlock ARGS` with this installation's environment.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("AIRLOCK_HOME", self.home())
+            .env("AIRLOCK_POLICY_DIR", repo_root().join("policies"))
+            .env_remove("AIRLOCK_LOG");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    pub fn run_ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "airlock {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.run_ok(args)).unwrap()
+    }
+
+    /// Start `airlock daemon` and wait until it answers.
+    pub fn start_daemon(&mut self, approval_timeout_secs: u64) {
+        let child = self
+            .cmd(&[
+                "daemon",
+                "--approval-timeout",
+                &approval_timeout_secs.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        self.daemon = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.socket().exists() && self.run(&["status", "--json"]).status.success() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut child = self.daemon.take().unwrap();
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "daemon did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn stop_daemon(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Run the hook with `payload` on stdin.
+    pub fn hook(&self, payload: &str) -> HookResult {
+        let mut child = self
+            .cmd(&["hook", "claude-code"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        HookResult::from(child.wait_with_output().unwrap())
+    }
+
+    /// Start the hook without waiting (for requests a human must decide).
+    pub fn hook_in_background(&self, payload: &str) -> std::thread::JoinHandle<HookResult> {
+        let mut child = self
+            .cmd(&["hook", "claude-code"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        std::thread::spawn(move || HookResult::from(child.wait_with_output().unwrap()))
+    }
+
+    /// Wait until a request is pending and return it.
+    pub fn wait_pending(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let pending = self.json(&["pending", "--json"]);
+            if let Some(first) = pending.as_array().and_then(|a| a.first()) {
+                return first.clone();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no request became pending");
+    }
+
+    /// The newest receipts, as `airlock log --json` prints them.
+    pub fn receipts(&self) -> Vec<Value> {
+        self.json(&["log", "--json", "--limit", "1000"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    pub fn receipt(&self, id: &str) -> Value {
+        self.receipts()
+            .into_iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no receipt {id}"))
+    }
+
+    /// Run the real `sqlite3` command-line shell on the receipt database.
+    pub fn sqlite3(&self, sql: &str) -> String {
+        let out = Command::new("sqlite3")
+            .arg(self.database())
+            .arg(sql)
+            .output()
+            .expect("sqlite3 is installed by the setup script");
+        assert!(
+            out.status.success(),
+            "sqlite3 failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Airlock {
+    fn drop(&mut self) {
+        self.stop_daemon();
+    }
+}
+
+#[derive(Debug)]
+pub struct HookResult {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl HookResult {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("hook stdout is not JSON ({e}): {:?}", self.stdout))
+    }
+}
+
+impl From<Output> for HookResult {
+    fn from(out: Output) -> Self {
+        Self {
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+            code: out.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+/// A Claude Code PreToolUse payload for a Bash command.
+pub fn bash_payload(command: &str, session: &str, tool_use_id: &str) -> String {
+    serde_json::json!({
+        "session_id": session,
+        "transcript_path": "/tmp/transcript.jsonl",
+        "cwd": "/home/user/project",
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "test"},
+        "tool_use_id": tool_use_id,
+    })
+    .to_string()
+}
+
+/// Outcomes of a receipt as strings.
+pub fn outcomes(receipt: &Value) -> Vec<String> {
+    receipt["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap().to_string())
+        .collect()
+}
