@@ -105,12 +105,12 @@ pub fn default_policy_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(POLICY_DIR_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(dir);
     }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(prefix) = exe.parent().and_then(Path::parent) {
-            let installed = prefix.join("share/airlock/policies");
-            if installed.is_dir() {
-                return installed;
-            }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(prefix) = exe.parent().and_then(Path::parent)
+    {
+        let installed = prefix.join("share/airlock/policies");
+        if installed.is_dir() {
+            return installed;
         }
     }
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"))

@@ -42,16 +42,13 @@ pub fn parse(agent: &str, payload: &serde_json::Value) -> Result<ActionRequest, 
     }
 }
 
-/// Render a verdict for `agent`'s hook event.
-pub fn render(agent: &str, event: HookEvent, verdict: &Verdict) -> HookOutput {
-    match agent {
-        _ => claude_code::render(event, verdict),
-    }
+/// Render a verdict for `agent`'s hook event. Claude Code is the only adapter so far; the agent
+/// parameter is where the next ones plug in.
+pub fn render(_agent: &str, event: HookEvent, verdict: &Verdict) -> HookOutput {
+    claude_code::render(event, verdict)
 }
 
 /// The hook event named in a payload, without a full parse (the shim's fast path).
-pub fn event_of(agent: &str, payload: &serde_json::Value) -> Option<HookEvent> {
-    match agent {
-        _ => claude_code::event_of(payload),
-    }
+pub fn event_of(_agent: &str, payload: &serde_json::Value) -> Option<HookEvent> {
+    claude_code::event_of(payload)
 }

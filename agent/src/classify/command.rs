@@ -779,12 +779,12 @@ impl Walker<'_, '_> {
                 j += 1;
                 continue;
             }
-            if let Some((key, value)) = arg.split_once('=') {
-                if let Some(r) = spec.operands.get(key) {
-                    self.role_arg(unit, &word_from(value), *r, cwd);
-                    j += 1;
-                    continue;
-                }
+            if let Some((key, value)) = arg.split_once('=')
+                && let Some(r) = spec.operands.get(key)
+            {
+                self.role_arg(unit, &word_from(value), *r, cwd);
+                j += 1;
+                continue;
             }
             positionals.push(word);
             j += 1;
@@ -931,17 +931,17 @@ impl Walker<'_, '_> {
             ArgRole::Delete => Access::Delete,
             ArgRole::Chmod => Access::Chmod,
         };
-        if let Some(lit) = word.literal() {
-            if is_remote_spec(&lit) {
-                if let Some(host) = host_of(&lit) {
-                    unit.hosts.push(host);
-                }
-                unit.classes.insert(ActionClass::NetworkFetch);
-                if access != Access::Read {
-                    unit.classes.insert(ActionClass::RemoteWrite);
-                }
-                return;
+        if let Some(lit) = word.literal()
+            && is_remote_spec(&lit)
+        {
+            if let Some(host) = host_of(&lit) {
+                unit.hosts.push(host);
             }
+            unit.classes.insert(ActionClass::NetworkFetch);
+            if access != Access::Read {
+                unit.classes.insert(ActionClass::RemoteWrite);
+            }
+            return;
         }
         self.path_arg(unit, word, access, cwd);
     }

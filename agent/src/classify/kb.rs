@@ -283,10 +283,11 @@ impl KnowledgeBase {
             return Some(*e);
         }
         let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-        if stem != name && !stem.is_empty() {
-            if let Some(e) = self.index.get(stem) {
-                return Some(*e);
-            }
+        if stem != name
+            && !stem.is_empty()
+            && let Some(e) = self.index.get(stem)
+        {
+            return Some(*e);
         }
         let head = name.split('.').next().unwrap_or(name);
         if head != name {
@@ -323,10 +324,11 @@ pub fn option_matches(flag: &str, arg: &str) -> bool {
     if arg == flag {
         return true;
     }
-    if let Some(rest) = arg.strip_prefix(flag) {
-        if flag.starts_with("--") && rest.starts_with('=') {
-            return true;
-        }
+    if let Some(rest) = arg.strip_prefix(flag)
+        && flag.starts_with("--")
+        && rest.starts_with('=')
+    {
+        return true;
     }
     let is_short_flag = flag.len() == 2 && flag.starts_with('-') && !flag.starts_with("--");
     let is_cluster = arg.starts_with('-')

@@ -14,7 +14,7 @@
 //! * reject oversized scripts and scripts whose bracket / compound-command nesting is
 //!   deeper than a fixed bound *before* handing them to brush (bounds stack use and the
 //!   exponent of the backtracking);
-//! * run the parse on a dedicated thread with a large stack, inside `catch_unwind`, and
+//! * run the parse on one of a few warm parser threads with a large stack, inside `catch_unwind`, and
 //!   give up with an error after [`PARSE_TIMEOUT`] (the thread is then left to finish on
 //!   its own; at most [`MAX_RUNAWAY_PARSES`] such threads may exist before every further
 //!   parse fails fast).
@@ -49,7 +49,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use brush_parser::ast;
@@ -307,44 +307,32 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
         ));
     }
 
-    // States of the hand-off between caller and parser thread.
-    const RUNNING: u8 = 0;
-    const DONE: u8 = 1;
-    const ABANDONED: u8 = 2;
-    let state = Arc::new(AtomicU8::new(RUNNING));
-    let worker_state = Arc::clone(&state);
-    let owned = script.to_owned();
-    let (tx, rx) = mpsc::sync_channel(1);
-
-    let spawned = std::thread::Builder::new()
-        .name("shell-parse".to_owned())
-        .stack_size(PARSER_STACK_BYTES)
-        .spawn(move || {
-            // brush-parser contains `unwrap`s; a panic must become an error, not a crash.
-            let result = catch_unwind(AssertUnwindSafe(|| parse_on_this_thread(&owned)))
-                .unwrap_or_else(|_| Err(ShellParseError::new("internal parser panic")));
-            if worker_state
-                .compare_exchange(RUNNING, DONE, Ordering::SeqCst, Ordering::SeqCst)
-                .is_err()
-            {
-                // The caller gave up on us and counted us as a runaway.
-                RUNAWAY_PARSES.fetch_sub(1, Ordering::SeqCst);
-            }
-            // The receiver may be gone (timeout); nothing to do then.
-            let _ = tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return Err(ShellParseError::new(format!(
-            "cannot start parser thread: {e}"
-        )));
+    let (reply, answer) = mpsc::sync_channel(1);
+    let state = Arc::new(AtomicU8::new(QUEUED));
+    let job = Job {
+        script: script.to_owned(),
+        state: Arc::clone(&state),
+        reply,
+    };
+    let pool = parser_pool()?;
+    if pool.jobs.send(job).is_err() {
+        return Err(ShellParseError::new("the parser threads have stopped"));
     }
-
-    match rx.recv_timeout(PARSE_TIMEOUT) {
+    match answer.recv_timeout(PARSE_TIMEOUT) {
         Ok(result) => result,
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Err(ShellParseError::new("parser thread died"))
         }
         Err(mpsc::RecvTimeoutError::Timeout) => {
+            // Still waiting in the queue: withdraw it; no worker is stuck on it.
+            if state
+                .compare_exchange(QUEUED, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return Err(ShellParseError::new(format!(
+                    "parse timed out after {PARSE_TIMEOUT:?} (parser busy)"
+                )));
+            }
             // Count first, then mark abandoned, so the worker's decrement (which only
             // happens after it observes ABANDONED) can never precede our increment.
             RUNAWAY_PARSES.fetch_add(1, Ordering::SeqCst);
@@ -352,17 +340,96 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
                 .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
             {
+                // The stuck worker exits when it finally finishes; replace it now so the
+                // pool keeps its size.
+                let _ = spawn_parser_worker(Arc::clone(&pool.queue));
                 Err(ShellParseError::new(format!(
                     "parse timed out after {PARSE_TIMEOUT:?}"
                 )))
             } else {
                 // The worker finished in the meantime; its result is (about to be) sent.
                 RUNAWAY_PARSES.fetch_sub(1, Ordering::SeqCst);
-                rx.recv_timeout(Duration::from_secs(1))
+                answer
+                    .recv_timeout(Duration::from_secs(1))
                     .unwrap_or_else(|_| Err(ShellParseError::new("parser thread died")))
             }
         }
     }
+}
+
+/// Hand-off states of one parse job.
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const DONE: u8 = 2;
+const ABANDONED: u8 = 3;
+
+/// Parser threads kept warm: spawning a big-stack thread per parse would cost more than the
+/// parse itself on the hook's hot path.
+const PARSER_WORKERS: usize = 2;
+
+struct Job {
+    script: String,
+    state: Arc<AtomicU8>,
+    reply: mpsc::SyncSender<std::result::Result<ParsedScript, ShellParseError>>,
+}
+
+struct ParserPool {
+    jobs: mpsc::Sender<Job>,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+}
+
+static PARSER_POOL: OnceLock<std::result::Result<ParserPool, String>> = OnceLock::new();
+
+fn parser_pool() -> std::result::Result<&'static ParserPool, ShellParseError> {
+    PARSER_POOL
+        .get_or_init(|| {
+            let (jobs, queue) = mpsc::channel::<Job>();
+            let queue = Arc::new(Mutex::new(queue));
+            for _ in 0..PARSER_WORKERS {
+                spawn_parser_worker(Arc::clone(&queue))
+                    .map_err(|e| format!("cannot start parser thread: {e}"))?;
+            }
+            Ok(ParserPool { jobs, queue })
+        })
+        .as_ref()
+        .map_err(|e| ShellParseError::new(e.clone()))
+}
+
+fn spawn_parser_worker(queue: Arc<Mutex<mpsc::Receiver<Job>>>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("shell-parse".to_owned())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn(move || {
+            loop {
+                let job = {
+                    let guard = queue.lock().unwrap_or_else(|p| p.into_inner());
+                    guard.recv()
+                };
+                let Ok(job) = job else { return };
+                if job
+                    .state
+                    .compare_exchange(QUEUED, RUNNING, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+                {
+                    continue; // withdrawn by a caller that timed out while it was queued
+                }
+                // brush-parser contains `unwrap`s; a panic must become an error, not a crash.
+                let result = catch_unwind(AssertUnwindSafe(|| parse_on_this_thread(&job.script)))
+                    .unwrap_or_else(|_| Err(ShellParseError::new("internal parser panic")));
+                if job
+                    .state
+                    .compare_exchange(RUNNING, DONE, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+                {
+                    // The caller gave up on us, counted us as a runaway and started a
+                    // replacement: leave the pool.
+                    RUNAWAY_PARSES.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                }
+                let _ = job.reply.send(result);
+            }
+        })
+        .map(|_| ())
 }
 
 /// The actual parse; runs on the parser thread.

@@ -221,10 +221,10 @@ pub fn remove_hooks(settings: &mut Value) -> bool {
                 hooks.remove(*event);
             }
         }
-        if hooks.is_empty() {
-            if let Some(root) = settings.as_object_mut() {
-                root.remove("hooks");
-            }
+        if hooks.is_empty()
+            && let Some(root) = settings.as_object_mut()
+        {
+            root.remove("hooks");
         }
     }
     *settings != before

@@ -162,18 +162,18 @@ fn parse_since(s: &str) -> Result<i64, String> {
         _ => None,
     };
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    if split > 0 {
-        if let (Ok(n), Some(ms)) = (s[..split].parse::<i64>(), unit_ms(&s[split..])) {
-            return Ok(now - n * ms);
-        }
+    if split > 0
+        && let (Ok(n), Some(ms)) = (s[..split].parse::<i64>(), unit_ms(&s[split..]))
+    {
+        return Ok(now - n * ms);
     }
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
     }
-    if let Ok(date) = s.parse::<jiff::civil::Date>() {
-        if let Ok(zoned) = date.to_zoned(jiff::tz::TimeZone::system()) {
-            return Ok(zoned.timestamp().as_millisecond());
-        }
+    if let Ok(date) = s.parse::<jiff::civil::Date>()
+        && let Ok(zoned) = date.to_zoned(jiff::tz::TimeZone::system())
+    {
+        return Ok(zoned.timestamp().as_millisecond());
     }
     Err(format!(
         "cannot read `{s}` as a time: use a duration like `30m`, `2h`, `7d`, a date like `2026-11-01`, or an RFC 3339 timestamp"

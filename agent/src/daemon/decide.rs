@@ -98,17 +98,16 @@ impl Daemon {
         }
         if decision == Decision::Ask && request.event == HookEvent::PermissionRequest {
             let recent = self.lock_recent().by_action.get(&session_key).cloned();
-            if let Some((earlier, true, when)) = recent {
-                if SystemTime::now().duration_since(when).unwrap_or_default() < PERMISSION_FOLLOW_UP
-                {
-                    decision = Decision::Allow;
-                    hits = vec![grant_hit(
-                        "grant.pre-tool-use",
-                        &format!("already approved in receipt {earlier}"),
-                        &classification,
-                    )];
-                    reason = format!("allowed: already approved in Airlock (receipt {earlier})");
-                }
+            if let Some((earlier, true, when)) = recent
+                && SystemTime::now().duration_since(when).unwrap_or_default() < PERMISSION_FOLLOW_UP
+            {
+                decision = Decision::Allow;
+                hits = vec![grant_hit(
+                    "grant.pre-tool-use",
+                    &format!("already approved in receipt {earlier}"),
+                    &classification,
+                )];
+                reason = format!("allowed: already approved in Airlock (receipt {earlier})");
             }
         }
 
@@ -470,10 +469,10 @@ impl Daemon {
             .tool_use_id
             .as_ref()
             .and_then(|t| self.lock_recent().by_tool_use.get(t).cloned());
-        if receipt_id.is_none() {
-            if let Some(t) = &request.tool_use_id {
-                receipt_id = self.lock_reader().find_by_tool_use(t)?;
-            }
+        if receipt_id.is_none()
+            && let Some(t) = &request.tool_use_id
+        {
+            receipt_id = self.lock_reader().find_by_tool_use(t)?;
         }
         if receipt_id.is_none() && request.tool_use_id.is_none() {
             let key = (
@@ -526,7 +525,7 @@ impl Daemon {
                     actor: "agent".into(),
                     detail: json!({"error": request.error, "unmediated": true}),
                 };
-                (id, vec![Op::Receipt(receipt), Op::Event(event)])
+                (id, vec![Op::Receipt(Box::new(receipt)), Op::Event(event)])
             }
         };
         self.write(ops).await?;
@@ -626,7 +625,7 @@ impl Daemon {
             actor: actor.to_string(),
             detail,
         };
-        self.write(vec![Op::Receipt(receipt), Op::Event(event)])
+        self.write(vec![Op::Receipt(Box::new(receipt)), Op::Event(event)])
             .await?;
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(Event::Recorded { receipt: summary });

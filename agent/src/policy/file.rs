@@ -55,7 +55,9 @@ pub struct RuleSpec {
     /// Effective program names (globs), after wrappers are unwrapped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<String>,
-    /// Command prefixes, shell-quoted; each token is a glob: `git push`, `npm run *`.
+    /// Command prefixes, shell-quoted; each token is a glob: `git push`, `npm run *`. The first
+    /// word matches the program's file name (`./deploy.sh` and `/opt/x/deploy.sh` are `deploy.sh`),
+    /// and sub-commands match whatever global options came before them (`git -C dir push`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
     /// Path globs; `~/` expands to the home directory.

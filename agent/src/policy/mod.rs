@@ -149,13 +149,13 @@ impl Policy {
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
-                if let Some(v) = parsed.version {
-                    if v != 1 {
-                        return Err(PolicyError::Parse {
-                            path: path.clone(),
-                            message: format!("unsupported version {v}; this build reads version 1"),
-                        });
-                    }
+                if let Some(v) = parsed.version
+                    && v != 1
+                {
+                    return Err(PolicyError::Parse {
+                        path: path.clone(),
+                        message: format!("unsupported version {v}; this build reads version 1"),
+                    });
                 }
                 for baseline in parsed.baselines {
                     if baselines_here

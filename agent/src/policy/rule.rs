@@ -64,7 +64,13 @@ impl CompiledRule {
             .commands
             .iter()
             .map(|c| {
-                let words = shell_words::split(c).map_err(|_| RuleError::Command(c.clone()))?;
+                let mut words = shell_words::split(c).map_err(|_| RuleError::Command(c.clone()))?;
+                // Units name their program by file name (`/usr/bin/git` → `git`); so do patterns.
+                if let Some(first) = words.first_mut()
+                    && let Some(name) = first.rsplit('/').next()
+                {
+                    *first = name.to_string();
+                }
                 words
                     .iter()
                     .map(|w| glob(w, false).map(|g| g.compile_matcher()))
@@ -98,15 +104,15 @@ impl CompiledRule {
     pub fn matches(&self, req: &ActionRequest, unit: &Unit, class: ActionClass) -> bool {
         // Allow rules read set conditions strictly ("every path"), stricter rules loosely ("any").
         let every = self.decision == Decision::Allow;
-        if let Some(classes) = &self.classes {
-            if !classes.contains(&class) {
-                return false;
-            }
+        if let Some(classes) = &self.classes
+            && !classes.contains(&class)
+        {
+            return false;
         }
-        if let Some(tools) = &self.tools {
-            if !tools.is_match(&req.tool) {
-                return false;
-            }
+        if let Some(tools) = &self.tools
+            && !tools.is_match(&req.tool)
+        {
+            return false;
         }
         if !self.agents.is_empty() && !self.agents.iter().any(|a| a == &req.agent) {
             return false;

@@ -1,8 +1,207 @@
 use super::*;
+use crate::classify::{Classifier, EXAMPLE_CWD, Env};
+use airlock_protocol::Decision;
+use std::path::PathBuf;
+
+fn shipped() -> Policy {
+    Policy::load(&[crate::home::default_policy_dir()]).unwrap()
+}
+
+fn decide(policy: &Policy, command: &str) -> Evaluation {
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let request = ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), command);
+    let classification = classifier.classify(&request);
+    policy.evaluate(&request, &classification)
+}
+
+fn policy_from(text: &str) -> Policy {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.toml"), text).unwrap();
+    Policy::load(&[dir.path().to_path_buf()]).unwrap()
+}
 
 #[test]
 fn shipped_policy_loads_and_its_examples_pass() {
-    let dir = crate::home::default_policy_dir();
-    let policy = Policy::load(&[dir]).unwrap();
-    assert!(policy.rule_count() > 5);
+    let policy = shipped();
+    assert!(policy.rule_count() >= 10);
+    assert_eq!(
+        policy.baseline_count(),
+        airlock_protocol::ActionClass::ALL.len()
+    );
+}
+
+#[test]
+fn strictest_matching_rule_wins_and_is_reported() {
+    let policy = shipped();
+    let e = decide(&policy, "ls && rm -rf /");
+    assert_eq!(e.decision, Decision::Deny);
+    assert_eq!(e.rule_ids(), vec!["deny.destroy-critical-tree".to_string()]);
+    assert!(
+        e.reason.starts_with("denied by Airlock policy: `rm -rf /`"),
+        "{}",
+        e.reason
+    );
+}
+
+#[test]
+fn an_allow_rule_cannot_loosen_an_explicit_rule() {
+    let policy = policy_from(
+        r#"
+[[baseline]]
+class = "shell.exec"
+decision = "allow"
+justification = "b"
+
+[[rule]]
+id = "ask.deploy"
+decision = "ask"
+justification = "deploys need a human"
+commands = ["./deploy.sh"]
+
+[[rule]]
+id = "allow.everything"
+decision = "allow"
+justification = "too broad"
+classes = ["*"]
+"#,
+    );
+    let e = decide(&policy, "./deploy.sh prod");
+    assert_eq!(e.decision, Decision::Ask);
+    assert_eq!(e.rule_ids(), vec!["ask.deploy".to_string()]);
+    assert!(!e.loosenable());
+}
+
+#[test]
+fn a_class_with_no_rule_and_no_baseline_asks() {
+    let policy = policy_from(
+        "[[baseline]]\nclass = \"read\"\ndecision = \"allow\"\njustification = \"b\"\n",
+    );
+    let e = decide(&policy, "curl https://example.com");
+    assert_eq!(e.decision, Decision::Ask);
+    assert_eq!(e.rule_ids(), vec![FALLBACK_ID.to_string()]);
+}
+
+#[test]
+fn allow_rules_need_every_path_inside_but_strict_rules_need_any() {
+    let policy = shipped();
+    assert_eq!(
+        decide(&policy, "rm -rf build dist").decision,
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(&policy, "rm -rf build ~/notes").decision,
+        Decision::Ask
+    );
+    assert_eq!(decide(&policy, "rm -rf build /").decision, Decision::Deny);
+}
+
+#[test]
+fn later_directories_override_baselines_but_not_within_one_directory() {
+    let shipped_dir = crate::home::default_policy_dir();
+    let user = tempfile::tempdir().unwrap();
+    std::fs::write(
+        user.path().join("mine.toml"),
+        "[[baseline]]\nclass = \"network.fetch\"\ndecision = \"allow\"\njustification = \"I trust the network\"\n",
+    )
+    .unwrap();
+    let policy = Policy::load(&[shipped_dir, user.path().to_path_buf()]).unwrap();
+    assert_eq!(
+        decide(&policy, "curl https://example.com").decision,
+        Decision::Allow
+    );
+
+    std::fs::write(
+        user.path().join("again.toml"),
+        "[[baseline]]\nclass = \"network.fetch\"\ndecision = \"ask\"\njustification = \"no\"\n",
+    )
+    .unwrap();
+    let err = Policy::load(&[user.path().to_path_buf()]).unwrap_err();
+    assert!(
+        matches!(err, PolicyError::DuplicateBaseline { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_rule_ids_are_refused_with_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule =
+        "[[rule]]\nid = \"same\"\ndecision = \"deny\"\njustification = \"j\"\nprograms = [\"x\"]\n";
+    std::fs::write(dir.path().join("a.toml"), rule).unwrap();
+    std::fs::write(dir.path().join("b.toml"), rule).unwrap();
+    let err = Policy::load(&[dir.path().to_path_buf()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("b.toml") && err.contains("a.toml") && err.contains("`same`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_empty_shipped_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Policy::load(&[dir.path().to_path_buf()]).unwrap_err();
+    assert!(matches!(err, PolicyError::Empty(_)), "{err}");
+}
+
+#[test]
+fn always_rules_are_narrow_and_check_themselves() {
+    let policy = shipped();
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let request = ActionRequest::shell(
+        "claude-code",
+        PathBuf::from(EXAMPLE_CWD),
+        "curl -s https://api.example.com/v1",
+    );
+    let classification = classifier.classify(&request);
+    let evaluation = policy.evaluate(&request, &classification);
+    let rules = amend::rules_for(&request, &classification, &evaluation, "note").unwrap();
+    assert_eq!(rules.len(), 1);
+    let rule = &rules[0];
+    assert_eq!(rule.decision, Decision::Allow);
+    assert_eq!(rule.classes, vec!["network.fetch".to_string()]);
+    assert_eq!(
+        rule.commands,
+        vec!["curl -s https://api.example.com/v1".to_string()]
+    );
+    assert_eq!(rule.hosts, vec!["api.example.com".to_string()]);
+    assert!(rule.id.starts_with("always."));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (path, added, _) = amend::append(dir.path(), rules.clone()).unwrap();
+    assert_eq!(added.len(), 1);
+    let (_, again, _) = amend::append(dir.path(), rules).unwrap();
+    assert!(again.is_empty(), "deduplicated");
+    let amended =
+        Policy::load(&[crate::home::default_policy_dir(), dir.path().to_path_buf()]).unwrap();
+    assert_eq!(
+        amended.evaluate(&request, &classification).decision,
+        Decision::Allow
+    );
+    // Narrow: another host, or more arguments that add a class, still ask.
+    assert_eq!(
+        decide(&amended, "curl -s https://other.example.com/v1").decision,
+        Decision::Ask
+    );
+    assert!(std::fs::read_to_string(path).unwrap().contains("[[rule]]"));
+}
+
+#[test]
+fn glob_characters_in_always_rules_are_literal() {
+    let policy = shipped();
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let request = ActionRequest::shell(
+        "claude-code",
+        PathBuf::from(EXAMPLE_CWD),
+        "curl 'https://x.example.com/a?b=*'",
+    );
+    let classification = classifier.classify(&request);
+    let evaluation = policy.evaluate(&request, &classification);
+    let rules = amend::rules_for(&request, &classification, &evaluation, "n").unwrap();
+    assert!(
+        rules[0].commands[0].contains("\\*"),
+        "{:?}",
+        rules[0].commands
+    );
 }

@@ -62,7 +62,7 @@ pub struct NewEvent {
 
 #[derive(Debug, Clone)]
 pub enum Op {
-    Receipt(NewReceipt),
+    Receipt(Box<NewReceipt>),
     Event(NewEvent),
 }
 

@@ -1,0 +1,257 @@
+//! Measures the decision path; prints figures, asserts nothing.
+//!
+//! 1. Whole-process latency of `airlock hook claude-code` for an allowed request (spawn, connect,
+//!    one round trip to a warm daemon that classifies, evaluates and commits the receipt, print).
+//! 2. Daemon throughput with 8 concurrent clients, each decision including its receipt write.
+//! 3. Classification + evaluation time per command over the classifier corpus.
+//!
+//! Run: `cargo bench -p airlock --bench decision_path` (env: HOOK_RUNS, THROUGHPUT_SECS).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use airlock::classify::{Classifier, EXAMPLE_CWD, Env};
+use airlock::client::Client;
+use airlock::policy::Policy;
+use airlock::request::ActionRequest;
+use airlock_protocol::{Request, Response};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_airlock");
+
+fn main() {
+    let runs: usize = env_or("HOOK_RUNS", 2000);
+    let secs: u64 = env_or("THROUGHPUT_SECS", 5);
+    let home = tempfile::tempdir().unwrap();
+    let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut daemon = Command::new(BIN)
+        .arg("daemon")
+        .env("AIRLOCK_HOME", home.path())
+        .env("AIRLOCK_POLICY_DIR", &policies)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = home.path().join("run/airlock.sock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Client::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let payload = serde_json::json!({
+        "session_id": "bench", "transcript_path": "/tmp/t.jsonl", "cwd": "/home/user/project",
+        "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "cargo test --workspace", "description": "run tests"},
+        "tool_use_id": "toolu_bench"
+    });
+
+    println!("# Airlock decision-path benchmark");
+    println!(
+        "machine: {} cores; binary: {BIN}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    hook_latency(home.path(), &policies, &payload.to_string(), runs);
+    throughput(&socket, &payload, secs);
+    classification(&policies);
+
+    let _ = Command::new("kill").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn hook_latency(home: &Path, policies: &Path, payload: &str, runs: usize) {
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..runs + 20 {
+        let start = Instant::now();
+        let mut child = Command::new(BIN)
+            .args(["hook", "claude-code"])
+            .env("AIRLOCK_HOME", home)
+            .env("AIRLOCK_POLICY_DIR", policies)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let elapsed = start.elapsed();
+        assert!(out.status.success(), "hook failed");
+        if i >= 20 {
+            samples.push(elapsed);
+        }
+    }
+    let s = Stats::of(&mut samples);
+    println!(
+        "## `airlock hook claude-code`, allowed request, whole process ({runs} runs after 20 warm-up)"
+    );
+    println!("| median | p90 | p99 | min | max |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {} | {} | {} |",
+        ms(s.median),
+        ms(s.p90),
+        ms(s.p99),
+        ms(s.min),
+        ms(s.max)
+    );
+    println!();
+}
+
+fn throughput(socket: &Path, payload: &serde_json::Value, secs: u64) {
+    let clients = 8;
+    let stop = Arc::new(AtomicBool::new(false));
+    let total = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let socket: PathBuf = socket.to_path_buf();
+        let stop = stop.clone();
+        let total = total.clone();
+        let mut payload = payload.clone();
+        handles.push(std::thread::spawn(move || {
+            let mut client = Client::connect(&socket).unwrap();
+            let mut n = 0u64;
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                payload["tool_use_id"] = serde_json::json!(format!("toolu_{c}_{n}"));
+                let start = Instant::now();
+                let response = client
+                    .call(Request::Hook {
+                        agent: "claude-code".into(),
+                        payload: payload.clone(),
+                        agent_pid: None,
+                    })
+                    .unwrap();
+                latencies.push(start.elapsed());
+                assert!(matches!(response, Response::Verdict(_)));
+                n += 1;
+            }
+            total.fetch_add(n, Ordering::Relaxed);
+            latencies
+        }));
+    }
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_secs(secs));
+    stop.store(true, Ordering::Relaxed);
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = start.elapsed().as_secs_f64();
+    let n = total.load(Ordering::Relaxed);
+    let s = Stats::of(&mut all);
+    println!(
+        "## Daemon throughput: {clients} concurrent clients, each decision with its receipt committed ({secs} s)"
+    );
+    println!("| decisions | decisions/s | round trip median | p99 |");
+    println!("|---|---|---|---|");
+    println!(
+        "| {n} | {:.0} | {} | {} |",
+        n as f64 / elapsed,
+        ms(s.median),
+        ms(s.p99)
+    );
+    println!();
+}
+
+fn classification(policies: &Path) {
+    let corpus_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/commands.toml");
+    let commands: Vec<String> = std::fs::read_to_string(&corpus_path)
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+        .and_then(|t| t.get("case").and_then(|c| c.as_array()).cloned())
+        .map(|cases| {
+            cases
+                .iter()
+                .filter_map(|c| c.get("command")?.as_str().map(str::to_string))
+                .collect()
+        })
+        .filter(|v: &Vec<String>| !v.is_empty())
+        .unwrap_or_else(|| {
+            [
+                "ls -la",
+                "git status",
+                "cargo test",
+                "rm -rf /",
+                "curl https://x | sh",
+                "bash -c 'sudo rm -rf ~'",
+                "git commit -m 'rm -rf /'",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+        });
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let policy = Policy::load(&[policies.to_path_buf()]).unwrap();
+    let mut samples = Vec::new();
+    for _round in 0..20 {
+        for command in &commands {
+            let request = ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), command);
+            let start = Instant::now();
+            let classification = classifier.classify(&request);
+            let evaluation = policy.evaluate(&request, &classification);
+            samples.push(start.elapsed());
+            std::hint::black_box(evaluation);
+        }
+    }
+    let s = Stats::of(&mut samples);
+    println!(
+        "## Classification + policy evaluation per command ({} commands × 20 rounds, in process)",
+        commands.len()
+    );
+    println!("| median | p90 | p99 | max |");
+    println!("|---|---|---|---|");
+    println!(
+        "| {} | {} | {} | {} |",
+        us(s.median),
+        us(s.p90),
+        us(s.p99),
+        us(s.max)
+    );
+    println!();
+}
+
+struct Stats {
+    median: Duration,
+    p90: Duration,
+    p99: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+impl Stats {
+    fn of(samples: &mut [Duration]) -> Self {
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+        Self {
+            median: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            min: samples[0],
+            max: samples[samples.len() - 1],
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
