@@ -55,7 +55,9 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
-    hook_latency(home.path(), &policies, &payload.to_string(), runs);
+    if runs > 0 {
+        hook_latency(home.path(), &policies, &payload.to_string(), runs);
+    }
     throughput(&socket, &payload, secs);
     classification(&policies);
 

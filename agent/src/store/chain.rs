@@ -5,7 +5,6 @@
 //! row's fields in a fixed order. Changing, inserting or deleting any row breaks the chain at or
 //! right after it; `chain_head` catches a deleted last row.
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -42,42 +41,55 @@ pub struct EventRow {
 }
 
 impl ReceiptRow {
-    pub fn canonical(&self) -> String {
-        json!([
-            "receipt",
-            self.seq,
-            self.id,
+    /// The row's fields after its position, as a JSON array. Computed by the caller, outside
+    /// the single writer thread; the writer splices in the position.
+    pub fn fields_json(&self) -> String {
+        serde_json::to_string(&(
+            &self.id,
             self.time_ms,
-            self.agent,
-            self.session,
-            self.cwd,
-            self.tool,
-            self.event,
-            self.tool_use_id,
-            self.input,
-            self.classes,
-            self.rules,
-            self.decision,
-            self.reason,
-            self.detail
-        ])
-        .to_string()
+            &self.agent,
+            &self.session,
+            &self.cwd,
+            &self.tool,
+            &self.event,
+            &self.tool_use_id,
+            &self.input,
+            &self.classes,
+            &self.rules,
+            &self.decision,
+            &self.reason,
+            &self.detail,
+        ))
+        .unwrap_or_default()
+    }
+
+    pub fn canonical(&self) -> String {
+        canonical("receipt", self.seq, &self.fields_json())
     }
 }
 
 impl EventRow {
-    pub fn canonical(&self) -> String {
-        json!([
-            "event",
-            self.seq,
-            self.receipt_id,
+    pub fn fields_json(&self) -> String {
+        serde_json::to_string(&(
+            &self.receipt_id,
             self.time_ms,
-            self.outcome,
-            self.actor,
-            self.detail
-        ])
-        .to_string()
+            &self.outcome,
+            &self.actor,
+            &self.detail,
+        ))
+        .unwrap_or_default()
     }
+
+    pub fn canonical(&self) -> String {
+        canonical("event", self.seq, &self.fields_json())
+    }
+}
+
+/// `["kind",seq,field,…]`: the row's canonical serialisation, from its kind, position and
+/// `fields_json`.
+pub fn canonical(kind: &str, seq: i64, fields_json: &str) -> String {
+    let rest = fields_json.strip_prefix('[').unwrap_or(fields_json);
+    format!("[\"{kind}\",{seq},{rest}")
 }
 
 pub fn link(prev_hash: &str, canonical: &str) -> String {

@@ -66,6 +66,73 @@ pub enum Op {
     Event(NewEvent),
 }
 
+/// A row serialised for the chain, waiting for its position.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    row: PreparedRow,
+    /// The row's fields after its position, as a JSON array (see [`chain::canonical`]).
+    fields: String,
+}
+
+#[derive(Debug, Clone)]
+enum PreparedRow {
+    Receipt(Box<ReceiptRow>),
+    Event(EventRow),
+}
+
+impl Prepared {
+    fn kind(&self) -> &'static str {
+        match self.row {
+            PreparedRow::Receipt(_) => "receipt",
+            PreparedRow::Event(_) => "event",
+        }
+    }
+}
+
+impl From<&Op> for Prepared {
+    fn from(op: &Op) -> Self {
+        match op {
+            Op::Receipt(r) => {
+                let row = ReceiptRow {
+                    seq: 0,
+                    id: r.id.clone(),
+                    time_ms: r.time_ms,
+                    agent: r.agent.clone(),
+                    session: r.session.clone(),
+                    cwd: r.cwd.clone(),
+                    tool: r.tool.clone(),
+                    event: r.event.clone(),
+                    tool_use_id: r.tool_use_id.clone(),
+                    input: r.input.to_string(),
+                    classes: r.classes.to_string(),
+                    rules: r.rules.to_string(),
+                    decision: r.decision.clone(),
+                    reason: r.reason.clone(),
+                    detail: r.detail.to_string(),
+                };
+                Prepared {
+                    fields: row.fields_json(),
+                    row: PreparedRow::Receipt(Box::new(row)),
+                }
+            }
+            Op::Event(e) => {
+                let row = EventRow {
+                    seq: 0,
+                    receipt_id: e.receipt_id.clone(),
+                    time_ms: e.time_ms,
+                    outcome: e.outcome.clone(),
+                    actor: e.actor.clone(),
+                    detail: e.detail.to_string(),
+                };
+                Prepared {
+                    fields: row.fields_json(),
+                    row: PreparedRow::Event(row),
+                }
+            }
+        }
+    }
+}
+
 /// One connection to the receipt database.
 pub struct Store {
     conn: Connection,
@@ -138,6 +205,13 @@ impl Store {
 
     /// Append operations in one transaction, extending the chain.
     pub fn append(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        let prepared: Vec<Prepared> = ops.iter().map(Prepared::from).collect();
+        self.append_prepared(&prepared)
+    }
+
+    /// Append rows already serialised by [`Prepared::from`]: the writer thread only assigns
+    /// positions, hashes and inserts.
+    pub fn append_prepared(&mut self, rows: &[Prepared]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let (mut seq, mut prev) = self.head.clone();
         {
@@ -149,78 +223,30 @@ impl Store {
                 "INSERT INTO events (seq, receipt_id, time_ms, outcome, actor, detail, prev_hash, hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for op in ops {
+            for row in rows {
                 seq += 1;
-                match op {
-                    Op::Receipt(r) => {
-                        let row = ReceiptRow {
-                            seq,
-                            id: r.id.clone(),
-                            time_ms: r.time_ms,
-                            agent: r.agent.clone(),
-                            session: r.session.clone(),
-                            cwd: r.cwd.clone(),
-                            tool: r.tool.clone(),
-                            event: r.event.clone(),
-                            tool_use_id: r.tool_use_id.clone(),
-                            input: r.input.to_string(),
-                            classes: r.classes.to_string(),
-                            rules: r.rules.to_string(),
-                            decision: r.decision.clone(),
-                            reason: r.reason.clone(),
-                            detail: r.detail.to_string(),
-                        };
-                        let hash = chain::link(&prev, &row.canonical());
+                let hash = chain::link(&prev, &chain::canonical(row.kind(), seq, &row.fields));
+                match &row.row {
+                    PreparedRow::Receipt(r) => {
                         insert_receipt.execute(params![
-                            row.seq,
-                            row.id,
-                            row.time_ms,
-                            row.agent,
-                            row.session,
-                            row.cwd,
-                            row.tool,
-                            row.event,
-                            row.tool_use_id,
-                            row.input,
-                            row.classes,
-                            row.rules,
-                            row.decision,
-                            row.reason,
-                            row.detail,
-                            prev,
-                            hash
+                            seq, r.id, r.time_ms, r.agent, r.session, r.cwd, r.tool, r.event,
+                            r.tool_use_id, r.input, r.classes, r.rules, r.decision, r.reason,
+                            r.detail, prev, hash
                         ])?;
-                        prev = hash;
                     }
-                    Op::Event(e) => {
-                        let row = EventRow {
-                            seq,
-                            receipt_id: e.receipt_id.clone(),
-                            time_ms: e.time_ms,
-                            outcome: e.outcome.clone(),
-                            actor: e.actor.clone(),
-                            detail: e.detail.to_string(),
-                        };
-                        let hash = chain::link(&prev, &row.canonical());
+                    PreparedRow::Event(e) => {
                         insert_event.execute(params![
-                            row.seq,
-                            row.receipt_id,
-                            row.time_ms,
-                            row.outcome,
-                            row.actor,
-                            row.detail,
-                            prev,
-                            hash
+                            seq, e.receipt_id, e.time_ms, e.outcome, e.actor, e.detail, prev, hash
                         ])?;
-                        prev = hash;
                     }
                 }
+                prev = hash;
             }
-            tx.execute(
+            let mut update_head = tx.prepare_cached(
                 "INSERT INTO chain_head (one, seq, hash) VALUES (1, ?1, ?2)
                  ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                params![seq, prev],
             )?;
+            update_head.execute(params![seq, prev])?;
         }
         tx.commit()?;
         self.head = (seq, prev);

@@ -2,7 +2,7 @@
 //! whatever is queued in one transaction (group commit). Callers wait for their commit before
 //! answering anyone, so no answer ever leaves the daemon without its receipt on disk.
 
-use super::{Op, Store, StoreError};
+use super::{Op, Prepared, Store, StoreError};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 const MAX_BATCH: usize = 512;
 
 struct Job {
-    ops: Vec<Op>,
+    rows: Vec<Prepared>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -39,11 +39,13 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Append `ops` atomically; returns once they are committed.
+    /// Append `ops` atomically; returns once they are committed. Serialisation happens here,
+    /// on the caller's thread, so the writer thread does as little as possible.
     pub async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let rows = ops.iter().map(Prepared::from).collect();
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send(Job { ops, done })
+            .send(Job { rows, done })
             .map_err(|_| StoreError::WriterGone)?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
@@ -54,8 +56,8 @@ impl Writer {
 }
 
 fn commit(store: &mut Store, batch: Vec<Job>) {
-    let all: Vec<Op> = batch.iter().flat_map(|j| j.ops.iter().cloned()).collect();
-    match store.append(&all) {
+    let all: Vec<Prepared> = batch.iter().flat_map(|j| j.rows.iter().cloned()).collect();
+    match store.append_prepared(&all) {
         Ok(()) => {
             for job in batch {
                 let _ = job.done.send(Ok(()));
@@ -64,7 +66,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
         Err(_) => {
             // One bad job must not fail the others: retry each on its own.
             for job in batch {
-                let result = store.append(&job.ops).map_err(|e| e.to_string());
+                let result = store.append_prepared(&job.rows).map_err(|e| e.to_string());
                 if let Err(message) = &result {
                     tracing::error!(%message, "receipt write failed");
                 }
