@@ -56,7 +56,7 @@ fn main() {
     );
     println!();
     if runs > 0 {
-        hook_latency(home.path(), &policies, &payload.to_string(), runs);
+        hook_latency(home.path(), &policies, &payload, runs);
     }
     throughput(&socket, &payload, secs);
     classification(&policies);
@@ -72,9 +72,13 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-fn hook_latency(home: &Path, policies: &Path, payload: &str, runs: usize) {
+fn hook_latency(home: &Path, policies: &Path, payload: &serde_json::Value, runs: usize) {
     let mut samples = Vec::with_capacity(runs);
     for i in 0..runs + 20 {
+        // Many sessions, as on a busy workstation (one session would hit the per-session budget).
+        let mut payload = payload.clone();
+        payload["session_id"] = serde_json::json!(format!("bench-hook-{}", i % 500));
+        let payload = payload.to_string();
         let start = Instant::now();
         let mut child = Command::new(BIN)
             .args(["hook", "claude-code"])
@@ -131,6 +135,7 @@ fn throughput(socket: &Path, payload: &serde_json::Value, secs: u64) {
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 payload["tool_use_id"] = serde_json::json!(format!("toolu_{c}_{n}"));
+                payload["session_id"] = serde_json::json!(format!("bench-{c}-{}", n % 1000));
                 let start = Instant::now();
                 let response = client
                     .call(Request::Hook {

@@ -132,10 +132,24 @@ impl Airlock {
         }
     }
 
+    /// The hook command as a coding agent runs it: from the agent's own process (here a
+    /// short-lived `sh`), never from the person's terminal (this test), so that Airlock's
+    /// "an agent may not approve its own actions" check sees the right ancestry.
+    fn hook_cmd(&self) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("\"$0\" hook claude-code; exit $?")
+            .arg(BIN)
+            .env("AIRLOCK_HOME", self.home())
+            .env("AIRLOCK_POLICY_DIR", repo_root().join("policies"))
+            .env_remove("AIRLOCK_LOG");
+        cmd
+    }
+
     /// Run the hook with `payload` on stdin.
     pub fn hook(&self, payload: &str) -> HookResult {
         let mut child = self
-            .cmd(&["hook", "claude-code"])
+            .hook_cmd()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -153,7 +167,7 @@ impl Airlock {
     /// Start the hook without waiting (for requests a human must decide).
     pub fn hook_in_background(&self, payload: &str) -> std::thread::JoinHandle<HookResult> {
         let mut child = self
-            .cmd(&["hook", "claude-code"])
+            .hook_cmd()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -166,6 +180,22 @@ impl Airlock {
             .write_all(payload.as_bytes())
             .unwrap();
         std::thread::spawn(move || HookResult::from(child.wait_with_output().unwrap()))
+    }
+
+    /// Run a shell script (as a stand-in coding agent) with this installation's environment;
+    /// hooks it runs have the shell as their parent, like hooks run by Claude Code.
+    pub fn agent_script(&self, script: &str) -> std::process::Child {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .env("AIRLOCK_HOME", self.home())
+            .env("AIRLOCK_POLICY_DIR", repo_root().join("policies"))
+            .env("AIRLOCK", BIN)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// Wait until a request is pending and return it.
@@ -240,6 +270,28 @@ impl From<Output> for HookResult {
             code: out.status.code().unwrap_or(-1),
         }
     }
+}
+
+/// A Claude Code payload for any tool and event, in `cwd`.
+pub fn payload(
+    event: &str,
+    tool: &str,
+    input: Value,
+    session: &str,
+    tool_use_id: &str,
+    cwd: &str,
+) -> String {
+    serde_json::json!({
+        "session_id": session,
+        "transcript_path": "/tmp/transcript.jsonl",
+        "cwd": cwd,
+        "permission_mode": "default",
+        "hook_event_name": event,
+        "tool_name": tool,
+        "tool_input": input,
+        "tool_use_id": tool_use_id,
+    })
+    .to_string()
 }
 
 /// A Claude Code PreToolUse payload for a Bash command.

@@ -15,7 +15,7 @@ mod model;
 
 pub use model::{
     ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptSummary, RuleHit,
-    StatusInfo, UnitSummary, Verdict,
+    SessionState, SessionSummary, StatusInfo, StopInfo, UnitSummary, Verdict,
 };
 
 /// The protocol version this build speaks. Bump on any incompatible change.
@@ -77,6 +77,42 @@ pub enum Request {
     Status {},
     /// Keep the connection open and push [`Response::Event`]s as things happen.
     Subscribe {},
+    /// Emergency stop: deny every new request from every agent, cancel pending approvals; with
+    /// `kill`, also terminate the coding-agent processes of mediated sessions.
+    Stop {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default)]
+        kill: bool,
+    },
+    /// End an emergency stop.
+    Resume {},
+    /// List the sessions the daemon has seen.
+    Sessions {},
+    /// Deny every further request of a session.
+    SessionCancel {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Allow only `read` requests of a session until it is released.
+    SessionContain {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Return a canceled or contained session (or one whose circuit breaker tripped) to normal.
+    SessionRelease { id: String },
+    /// Restore the files a request changed, from the pre-images taken before it ran.
+    Rollback {
+        /// A receipt id, or with `session` set, a session id (all its changes, newest first).
+        id: String,
+        #[serde(default)]
+        session: bool,
+        /// Restore even if the files changed again since.
+        #[serde(default)]
+        force: bool,
+    },
 }
 
 /// What the daemon answers.
@@ -86,6 +122,9 @@ pub enum Response {
     Verdict(Verdict),
     Pending {
         items: Vec<PendingApproval>,
+    },
+    Sessions {
+        items: Vec<SessionSummary>,
     },
     /// A control request succeeded.
     Done {
@@ -103,10 +142,30 @@ pub enum Response {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
-    ApprovalPending { approval: PendingApproval },
-    ApprovalResolved { id: String, outcome: Outcome },
-    Recorded { receipt: ReceiptSummary },
-    PolicyReloaded { rules: usize },
+    ApprovalPending {
+        approval: PendingApproval,
+    },
+    ApprovalResolved {
+        id: String,
+        outcome: Outcome,
+    },
+    EmergencyStop {
+        stop: Option<StopInfo>,
+    },
+    SessionChanged {
+        session: SessionSummary,
+    },
+    BreakerTripped {
+        session: String,
+        breaker: String,
+        reason: String,
+    },
+    Recorded {
+        receipt: ReceiptSummary,
+    },
+    PolicyReloaded {
+        rules: usize,
+    },
 }
 
 /// Stable error codes; clients branch on these, never on message text.

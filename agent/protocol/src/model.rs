@@ -339,4 +339,42 @@ pub struct StatusInfo {
     pub decisions: u64,
     pub database: String,
     pub socket: String,
+    /// Set while the emergency stop is on.
+    pub stopped: Option<StopInfo>,
+}
+
+/// An emergency stop in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StopInfo {
+    pub since_ms: i64,
+    pub by: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    #[default]
+    Active,
+    /// Every further request is denied.
+    Canceled,
+    /// Only `read` requests are allowed.
+    Contained,
+}
+
+/// A coding-agent session as the daemon knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub agent: String,
+    pub cwd: String,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub requests: u64,
+    pub denials: u64,
+    pub state: SessionState,
+    /// Why the session is canceled or contained (a person, or a circuit breaker).
+    pub reason: Option<String>,
+    /// Process id of the coding agent, from its hook's parent.
+    pub agent_pid: Option<u32>,
 }

@@ -4,6 +4,7 @@
 //! 4 receipt verification failed.
 
 mod approve;
+mod controls;
 mod daemon;
 mod explain;
 mod hook;
@@ -65,6 +66,15 @@ enum Command {
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy::Command),
+    /// Emergency stop: deny every new agent request until `airlock resume`.
+    Stop(controls::StopArgs),
+    /// End an emergency stop.
+    Resume,
+    /// List, cancel, contain or release agent sessions.
+    #[command(subcommand)]
+    Session(controls::SessionCommand),
+    /// Restore the files a request (or a whole session) changed.
+    Rollback(controls::RollbackArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -89,6 +99,10 @@ pub fn main() -> ExitCode {
         Command::Install(a) => install::install(a),
         Command::Uninstall(a) => install::uninstall(a),
         Command::Policy(c) => policy::run(c),
+        Command::Stop(a) => controls::stop(a),
+        Command::Resume => controls::resume(),
+        Command::Session(c) => controls::session(c),
+        Command::Rollback(a) => controls::rollback(a),
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for file in &status.policy_files {
             println!("  {file}");
         }
+        match &status.stopped {
+            Some(stop) => println!(
+                "EMERGENCY STOP since {} by {}: {} (every agent request is denied; `airlock resume` ends it)",
+                output::local_time(stop.since_ms),
+                stop.by,
+                stop.reason
+            ),
+            None => println!("armed: requests are decided by policy"),
+        }
         println!("decisions: {}", status.decisions);
         println!("pending: {}", status.pending);
         println!("receipts: {}", status.database);

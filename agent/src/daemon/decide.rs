@@ -1,5 +1,6 @@
 //! The decision path: classify, evaluate, record, answer (or hold for a human).
 
+use super::controls::{self, AgentProcess, Block};
 use super::state::{Daemon, Pending, Resolution};
 use crate::adapters;
 use crate::classify::Classification;
@@ -9,9 +10,10 @@ use crate::request::{ActionRequest, HookEvent};
 use crate::store::{NewEvent, NewReceipt, Op, now_ms};
 use airlock_protocol::{
     ActionClass, ApprovalScope, Decision, ErrorCode, Event, Outcome, PendingApproval,
-    ReceiptSummary, Response, RuleHit, Verdict,
+    ReceiptSummary, Response, RuleHit, SessionState, Verdict,
 };
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -73,6 +75,18 @@ impl Daemon {
         closed: impl Future<Output = ()>,
     ) -> Result<Verdict, crate::store::StoreError> {
         self.decisions.fetch_add(1, Ordering::Relaxed);
+        let now = now_ms();
+        let session = session_name(&request);
+        let agent_process = agent_pid.and_then(|pid| {
+            controls::process_start_time(pid).map(|start_time| AgentProcess { pid, start_time })
+        });
+        self.controls.touch(
+            &session,
+            &request.agent,
+            &request.cwd.display().to_string(),
+            agent_process,
+            now,
+        );
         let classification = self.classifier.classify(&request);
         let policy = self.current_policy();
         let evaluation = policy.evaluate(&request, &classification);
@@ -111,9 +125,16 @@ impl Daemon {
             }
         }
 
+        // Runtime controls come before the policy's answer: a stop, a canceled or contained
+        // session, a tripped breaker or an exhausted budget refuses whatever policy said.
+        let refusal = self.gate(&session, &classification, decision, &policy, now);
+        if let Some(r) = &refusal {
+            hits = vec![r.hit.clone()];
+            reason = r.reason.clone();
+        }
         let receipt = NewReceipt {
             id: id.clone(),
-            time_ms: now_ms(),
+            time_ms: now,
             agent: request.agent.clone(),
             session: request.session.clone(),
             cwd: request.cwd.display().to_string(),
@@ -155,17 +176,30 @@ impl Daemon {
             reason,
         };
 
+        let class_set = classification.classes();
+        if let Some(r) = refusal {
+            self.write_first(receipt, r.outcome, "controls", r.detail)
+                .await?;
+            self.remember(&request, &id, false);
+            self.after_refusal(&session, &policy, now).await;
+            return Ok(verdict(r.outcome, deny_for_model(&r.reason)));
+        }
         match decision {
             Decision::Allow => {
                 self.write_first(receipt, Outcome::Allowed, "policy", json!({}))
                     .await?;
+                self.snapshot_before(&id, &request, &classification, false)
+                    .await;
                 self.remember(&request, &id, true);
+                self.controls
+                    .record_permitted(policy.budgets(), &session, &class_set, now);
                 Ok(verdict(Outcome::Allowed, reason))
             }
             Decision::Deny => {
                 self.write_first(receipt, Outcome::Denied, "policy", json!({}))
                     .await?;
                 self.remember(&request, &id, false);
+                self.after_refusal(&session, &policy, now).await;
                 Ok(verdict(Outcome::Denied, deny_for_model(&reason)))
             }
             Decision::StepUp => {
@@ -180,6 +214,7 @@ impl Daemon {
                 )
                 .await?;
                 self.remember(&request, &id, false);
+                self.after_refusal(&session, &policy, now).await;
                 Ok(verdict(Outcome::Denied, why))
             }
             Decision::Ask => {
@@ -189,7 +224,7 @@ impl Daemon {
                     .hold(
                         &id,
                         request.clone(),
-                        classification,
+                        classification.clone(),
                         evaluation,
                         hits,
                         reason,
@@ -197,8 +232,159 @@ impl Daemon {
                     )
                     .await?;
                 self.remember(&request, &id, outcome.permits());
+                if outcome.permits() {
+                    self.snapshot_before(&id, &request, &classification, true)
+                        .await;
+                    self.controls.record_permitted(
+                        policy.budgets(),
+                        &session,
+                        &class_set,
+                        now_ms(),
+                    );
+                } else if outcome != Outcome::Canceled {
+                    self.after_refusal(&session, &policy, now_ms()).await;
+                }
                 Ok(verdict(outcome, why))
             }
+        }
+    }
+
+    /// The runtime control that refuses this request, if any.
+    fn gate(
+        &self,
+        session: &str,
+        classification: &Classification,
+        decision: Decision,
+        policy: &crate::policy::Policy,
+        now: i64,
+    ) -> Option<Refusal> {
+        let classes = classification.classes();
+        let first_class = classes
+            .iter()
+            .next()
+            .copied()
+            .unwrap_or(ActionClass::Unknown);
+        let hit = |id: &str, justification: &str| RuleHit {
+            id: id.to_string(),
+            decision: Decision::Deny,
+            justification: justification.to_string(),
+            class: first_class,
+            source: "controls".to_string(),
+        };
+        if let Some(block) = self.controls.block(session, &classes) {
+            let (id, reason) = match block {
+                Block::Stopped(stop) => (
+                    "control.emergency-stop",
+                    format!(
+                        "Airlock's emergency stop is on (since {}, by {}: {}); every agent action is denied until a person runs `airlock resume`",
+                        crate::store::format_ms(stop.since_ms),
+                        stop.by,
+                        stop.reason
+                    ),
+                ),
+                Block::SessionCanceled(why) => (
+                    "control.session-canceled",
+                    format!(
+                        "this session was canceled in Airlock ({why}); every further action is denied"
+                    ),
+                ),
+                Block::SessionContained(why) => (
+                    "control.session-contained",
+                    format!(
+                        "this session is contained in Airlock ({why}); only reading is allowed until a person runs `airlock session release {session}`"
+                    ),
+                ),
+            };
+            return Some(Refusal {
+                outcome: Outcome::Denied,
+                hit: hit(id, &reason),
+                detail: json!({"control": id}),
+                reason,
+            });
+        }
+        let tags: BTreeSet<String> = classification
+            .units
+            .iter()
+            .flat_map(|u| u.tags.iter().cloned())
+            .collect();
+        if let Some(breaker) =
+            self.controls
+                .trips_before(policy.breakers(), session, &classes, &tags, now)
+        {
+            let reason = format!(
+                "circuit breaker `{}` tripped: {} The session is now contained (only reading is allowed) until a person runs `airlock session release {session}`",
+                breaker.id, breaker.justification
+            );
+            self.trip(session, &breaker.id, &reason);
+            return Some(Refusal {
+                outcome: Outcome::Denied,
+                hit: hit(&breaker.id, &breaker.justification),
+                detail: json!({"breaker": breaker.id}),
+                reason,
+            });
+        }
+        if decision < Decision::Deny
+            && let Some(budget) =
+                self.controls
+                    .over_budget(policy.budgets(), session, &classes, now)
+        {
+            let reason = format!(
+                "rate limited by budget `{}`: at most {} such actions per {} s{} ({})",
+                budget.id,
+                budget.max,
+                budget.window.as_secs(),
+                if budget.per_session {
+                    " in a session"
+                } else {
+                    ""
+                },
+                budget.justification
+            );
+            return Some(Refusal {
+                outcome: Outcome::RateLimited,
+                hit: hit(&budget.id, &budget.justification),
+                detail: json!({"budget": budget.id}),
+                reason,
+            });
+        }
+        None
+    }
+
+    /// Count a refusal; a denial breaker that trips contains the session.
+    async fn after_refusal(&self, session: &str, policy: &crate::policy::Policy, now: i64) {
+        if let Some(breaker) = self
+            .controls
+            .record_refusal(policy.breakers(), session, now)
+        {
+            let reason = format!(
+                "circuit breaker `{}` tripped: {}",
+                breaker.id, breaker.justification
+            );
+            self.trip(session, &breaker.id, &reason);
+        }
+    }
+
+    /// Contain a session because a breaker tripped, and tell subscribers.
+    fn trip(&self, session: &str, breaker: &str, reason: &str) {
+        match self.controls.set_state(
+            session,
+            SessionState::Contained,
+            &format!("breaker `{breaker}`"),
+        ) {
+            Ok(summary) => {
+                tracing::warn!(
+                    session,
+                    breaker,
+                    "circuit breaker tripped; session contained"
+                );
+                let _ = self.events.send(Event::BreakerTripped {
+                    session: session.to_string(),
+                    breaker: breaker.to_string(),
+                    reason: reason.to_string(),
+                });
+                let _ = self.events.send(Event::SessionChanged { session: summary });
+            }
+            Err(err) => tracing::error!(error = %err, "cannot persist a contained session"),
         }
     }
 
@@ -398,11 +584,21 @@ impl Daemon {
         }
     }
 
-    /// Cancel every pending approval (daemon shutdown).
+    /// Cancel every pending approval (emergency stop, daemon shutdown).
     pub fn cancel_all(&self, reason: &str) {
+        self.cancel_where(reason, |_| true);
+    }
+
+    /// Cancel the pending approvals of one session.
+    pub fn cancel_session(&self, session: &str, reason: &str) {
+        self.cancel_where(reason, |p| session_name(&p.request) == session);
+    }
+
+    fn cancel_where(&self, reason: &str, which: impl Fn(&Pending) -> bool) {
         let senders: Vec<_> = self
             .lock_pending()
             .values_mut()
+            .filter(|p| which(p))
             .filter_map(|p| p.resolve.take())
             .collect();
         for sender in senders {
@@ -529,6 +725,7 @@ impl Daemon {
             }
         };
         self.write(ops).await?;
+        self.snapshot_after(&id).await;
         Ok(Verdict {
             receipt_id: id,
             decision: Decision::Allow,
@@ -645,6 +842,22 @@ impl Daemon {
         self.lock_recent()
             .remember(request.tool_use_id.as_deref(), key, receipt, permitted);
     }
+}
+
+/// A request refused by a runtime control.
+struct Refusal {
+    outcome: Outcome,
+    hit: RuleHit,
+    reason: String,
+    detail: Value,
+}
+
+/// Sessions are keyed by the agent's session id; requests without one share a pseudo-session.
+pub fn session_name(request: &ActionRequest) -> String {
+    request
+        .session
+        .clone()
+        .unwrap_or_else(|| format!("({} without session)", request.agent))
 }
 
 /// The normalised action: what "the same action" means for session grants and for linking

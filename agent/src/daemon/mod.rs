@@ -1,6 +1,9 @@
 //! The enforcement daemon: a local-socket server that every hook request passes through.
 
+mod control_requests;
+mod controls;
 mod decide;
+mod rollback;
 mod server;
 mod state;
 
@@ -40,6 +43,7 @@ pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
     let reader = Store::open(&database)?;
     let writer = Writer::spawn(store).context("cannot start the receipt writer thread")?;
     let (events, _) = broadcast::channel(1024);
+    let controls = controls::Controls::load(&config.home.data_dir.join("controls.json"))?;
     Ok(Arc::new(Daemon {
         home: config.home.clone(),
         policy_dirs: config.policy_dirs.clone(),
@@ -51,6 +55,7 @@ pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
         grants: Mutex::new(HashSet::new()),
         recent: Mutex::new(Default::default()),
         events,
+        controls,
         approval_timeout: config
             .approval_timeout
             .unwrap_or_else(|| settings.approval_timeout()),

@@ -6,7 +6,9 @@
 
 use super::decide::Peer;
 use super::state::Daemon;
-use airlock_protocol::{Envelope, ErrorCode, PROTOCOL_VERSION, Request, Response, StatusInfo};
+use airlock_protocol::{
+    Envelope, ErrorCode, PROTOCOL_VERSION, Request, Response, SessionState, StatusInfo,
+};
 use anyhow::Context;
 use interprocess::local_socket::tokio::{Stream, prelude::*};
 use interprocess::local_socket::{GenericFilePath, ListenerOptions};
@@ -216,10 +218,51 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 items: daemon.pending_list(),
             },
             Request::Approve { id: target, scope } => {
-                daemon.approve(&target, scope, &actor(peer)).await
+                match daemon.refuse_if_from_agent(peer, "approve", &target).await {
+                    Some(refused) => refused,
+                    None => daemon.approve(&target, scope, &actor(peer)).await,
+                }
             }
             Request::Deny { id: target, reason } => daemon.deny(&target, reason, &actor(peer)),
             Request::Status {} => Response::Status(status(&daemon)),
+            Request::Stop { reason, kill } => {
+                daemon.emergency_stop(reason, kill, &actor(peer)).await
+            }
+            Request::Resume {} => match daemon.refuse_if_from_agent(peer, "resume", "").await {
+                Some(refused) => refused,
+                None => daemon.resume(&actor(peer)).await,
+            },
+            Request::Sessions {} => Response::Sessions {
+                items: daemon.controls.sessions(),
+            },
+            Request::SessionCancel { id: target, reason } => {
+                daemon
+                    .set_session(&target, SessionState::Canceled, reason, &actor(peer))
+                    .await
+            }
+            Request::SessionContain { id: target, reason } => {
+                daemon
+                    .set_session(&target, SessionState::Contained, reason, &actor(peer))
+                    .await
+            }
+            Request::SessionRelease { id: target } => {
+                match daemon
+                    .refuse_if_from_agent(peer, "session release", &target)
+                    .await
+                {
+                    Some(refused) => refused,
+                    None => {
+                        daemon
+                            .set_session(&target, SessionState::Active, None, &actor(peer))
+                            .await
+                    }
+                }
+            }
+            Request::Rollback {
+                id: target,
+                session,
+                force,
+            } => daemon.rollback(&target, session, force, &actor(peer)).await,
             Request::Subscribe {} => {
                 subscribe(&daemon, id, &mut send).await;
                 return;
@@ -287,6 +330,7 @@ fn status(daemon: &Daemon) -> StatusInfo {
         decisions: daemon.decisions.load(std::sync::atomic::Ordering::Relaxed),
         database: daemon.home.database().display().to_string(),
         socket: daemon.home.socket().display().to_string(),
+        stopped: daemon.controls.stop_info(),
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Pending {
 #[derive(Default)]
 pub struct RecentIndex {
     pub by_tool_use: HashMap<String, String>,
+    /// session → its newest receipt (where `stop --kill` records `interrupted`).
+    pub by_session: HashMap<String, String>,
     /// (session, action key) → (receipt id, permitted, when)
     pub by_action: HashMap<(String, String), (String, bool, SystemTime)>,
 }
@@ -67,9 +69,14 @@ impl RecentIndex {
         if self.by_action.len() > Self::MAX {
             self.by_action.clear();
         }
+        if self.by_session.len() > Self::MAX {
+            self.by_session.clear();
+        }
         if let Some(id) = tool_use_id {
             self.by_tool_use.insert(id.to_string(), receipt.to_string());
         }
+        self.by_session
+            .insert(action.0.clone(), receipt.to_string());
         self.by_action
             .insert(action, (receipt.to_string(), permitted, SystemTime::now()));
     }
@@ -88,6 +95,7 @@ pub struct Daemon {
     pub grants: Mutex<HashSet<(String, String)>>,
     pub recent: Mutex<RecentIndex>,
     pub events: broadcast::Sender<Event>,
+    pub controls: super::controls::Controls,
     pub approval_timeout: Duration,
     pub started_ms: i64,
     pub decisions: AtomicU64,

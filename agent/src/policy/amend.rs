@@ -145,6 +145,8 @@ pub fn append(
         version: None,
         baselines: Vec::new(),
         rules: new,
+        budgets: Vec::new(),
+        breakers: Vec::new(),
     })
     .map_err(|e| AmendError::Parse {
         path: path.clone(),

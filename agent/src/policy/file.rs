@@ -15,6 +15,91 @@ pub struct PolicyFile {
     pub baselines: Vec<BaselineSpec>,
     #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleSpec>,
+    /// Rate limits: at most `max` requests of some classes per window.
+    #[serde(default, rename = "budget", skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetSpec>,
+    /// Circuit breakers: patterns that contain a session.
+    #[serde(default, rename = "breaker", skip_serializing_if = "Vec::is_empty")]
+    pub breakers: Vec<BreakerSpec>,
+}
+
+/// At most `max` permitted requests with one of `classes` per `window`, per session or across
+/// all sessions. Over budget, a request is denied with outcome `rate_limited`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSpec {
+    pub id: String,
+    pub justification: String,
+    /// Classes counted (`*` for every request); same patterns as rules.
+    pub classes: Vec<String>,
+    pub max: u32,
+    /// `30s`, `10m`, `1h`, `1d`.
+    pub window: String,
+    #[serde(default)]
+    pub scope: BudgetScope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetScope {
+    #[default]
+    Session,
+    Global,
+}
+
+/// A circuit breaker. When it trips, the session is contained (only `read` is allowed) until a
+/// person releases it, and the request that tripped it is denied.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BreakerSpec {
+    /// `count` denials, rejections, expiries or rate limits in one session within `window`
+    /// (an agent retrying a refused action with small variations).
+    Denials {
+        id: String,
+        justification: String,
+        count: u32,
+        window: String,
+    },
+    /// A request with one of `then` classes after one with one of `first` classes in the same
+    /// session within `window` (reading credentials, then reaching the network).
+    Sequence {
+        id: String,
+        justification: String,
+        first: Vec<String>,
+        then: Vec<String>,
+        window: String,
+    },
+    /// Any request carrying one of these classifier tags (editing agent or Airlock
+    /// configuration).
+    Tags {
+        id: String,
+        justification: String,
+        tags: Vec<String>,
+    },
+}
+
+impl BreakerSpec {
+    pub fn id(&self) -> &str {
+        match self {
+            BreakerSpec::Denials { id, .. }
+            | BreakerSpec::Sequence { id, .. }
+            | BreakerSpec::Tags { id, .. } => id,
+        }
+    }
+}
+
+/// Parse a window like `30s`, `10m`, `1h`, `1d`.
+pub fn parse_window(text: &str) -> Option<std::time::Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let n: u64 = text[..split].parse().ok()?;
+    let secs = match &text[split..] {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return None,
+    };
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -26,6 +26,8 @@ pub const FALLBACK_ID: &str = "builtin.no-baseline";
 #[derive(Debug)]
 pub struct Policy {
     rules: Vec<CompiledRule>,
+    budgets: Vec<Budget>,
+    breakers: Vec<Breaker>,
     baselines: BTreeMap<ActionClass, (BaselineSpec, PathBuf)>,
     files: Vec<PathBuf>,
 }
@@ -121,6 +123,8 @@ impl Policy {
         let example_classifier = Classifier::new(Env::example())?;
         let mut policy = Policy {
             rules: Vec::new(),
+            budgets: Vec::new(),
+            breakers: Vec::new(),
             baselines: BTreeMap::new(),
             files: Vec::new(),
         };
@@ -170,6 +174,14 @@ impl Policy {
                     policy
                         .baselines
                         .insert(baseline.class, (baseline, path.clone()));
+                }
+                for spec in parsed.budgets {
+                    check_id(&mut ids, &spec.id, &path)?;
+                    policy.budgets.push(Budget::compile(spec, &path)?);
+                }
+                for spec in parsed.breakers {
+                    check_id(&mut ids, spec.id(), &path)?;
+                    policy.breakers.push(Breaker::compile(spec, &path)?);
                 }
                 for spec in parsed.rules {
                     if let Some(first) = ids.get(&spec.id) {
@@ -360,10 +372,154 @@ impl Policy {
             .map(|(class, (spec, path))| (*class, spec.decision, path.as_path()))
     }
 
+    pub fn budgets(&self) -> &[Budget] {
+        &self.budgets
+    }
+
+    pub fn breakers(&self) -> &[Breaker] {
+        &self.breakers
+    }
+
     pub fn rules(&self) -> impl Iterator<Item = (&str, Decision, &Path)> {
         self.rules
             .iter()
             .map(|r| (r.id.as_str(), r.decision, r.source.as_path()))
+    }
+}
+
+fn check_id(ids: &mut HashMap<String, PathBuf>, id: &str, path: &Path) -> Result<(), PolicyError> {
+    if let Some(first) = ids.get(id) {
+        return Err(PolicyError::DuplicateRule {
+            path: path.to_path_buf(),
+            rule: id.to_string(),
+            first: first.clone(),
+        });
+    }
+    ids.insert(id.to_string(), path.to_path_buf());
+    Ok(())
+}
+
+/// A compiled budget.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    pub id: String,
+    pub justification: String,
+    pub classes: Vec<ActionClass>,
+    pub max: u32,
+    pub window: std::time::Duration,
+    pub per_session: bool,
+}
+
+/// A compiled circuit breaker.
+#[derive(Debug, Clone)]
+pub struct Breaker {
+    pub id: String,
+    pub justification: String,
+    pub trigger: BreakerTrigger,
+}
+
+#[derive(Debug, Clone)]
+pub enum BreakerTrigger {
+    Denials {
+        count: u32,
+        window: std::time::Duration,
+    },
+    Sequence {
+        first: Vec<ActionClass>,
+        then: Vec<ActionClass>,
+        window: std::time::Duration,
+    },
+    Tags(Vec<String>),
+}
+
+fn classes_of(patterns: &[String], path: &Path, id: &str) -> Result<Vec<ActionClass>, PolicyError> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let expanded = expand_class_pattern(pattern);
+        if expanded.is_empty() {
+            return Err(PolicyError::Rule {
+                path: path.to_path_buf(),
+                rule: id.to_string(),
+                source: RuleError::UnknownClass(pattern.clone()),
+            });
+        }
+        out.extend(expanded);
+    }
+    Ok(out)
+}
+
+fn window_of(text: &str, path: &Path, id: &str) -> Result<std::time::Duration, PolicyError> {
+    file::parse_window(text).ok_or_else(|| PolicyError::Parse {
+        path: path.to_path_buf(),
+        message: format!(
+            "`{id}`: window `{text}` is not a duration like `30s`, `10m`, `1h` or `1d`"
+        ),
+    })
+}
+
+impl Budget {
+    fn compile(spec: file::BudgetSpec, path: &Path) -> Result<Self, PolicyError> {
+        if spec.max == 0 {
+            return Err(PolicyError::Parse {
+                path: path.to_path_buf(),
+                message: format!(
+                    "budget `{}`: `max` must be at least 1 (use a deny rule to forbid)",
+                    spec.id
+                ),
+            });
+        }
+        Ok(Self {
+            classes: classes_of(&spec.classes, path, &spec.id)?,
+            window: window_of(&spec.window, path, &spec.id)?,
+            per_session: spec.scope == file::BudgetScope::Session,
+            max: spec.max,
+            id: spec.id,
+            justification: spec.justification,
+        })
+    }
+}
+
+impl Breaker {
+    fn compile(spec: file::BreakerSpec, path: &Path) -> Result<Self, PolicyError> {
+        Ok(match spec {
+            file::BreakerSpec::Denials {
+                id,
+                justification,
+                count,
+                window,
+            } => Self {
+                trigger: BreakerTrigger::Denials {
+                    count: count.max(1),
+                    window: window_of(&window, path, &id)?,
+                },
+                id,
+                justification,
+            },
+            file::BreakerSpec::Sequence {
+                id,
+                justification,
+                first,
+                then,
+                window,
+            } => Self {
+                trigger: BreakerTrigger::Sequence {
+                    first: classes_of(&first, path, &id)?,
+                    then: classes_of(&then, path, &id)?,
+                    window: window_of(&window, path, &id)?,
+                },
+                id,
+                justification,
+            },
+            file::BreakerSpec::Tags {
+                id,
+                justification,
+                tags,
+            } => Self {
+                trigger: BreakerTrigger::Tags(tags),
+                id,
+                justification,
+            },
+        })
     }
 }
 

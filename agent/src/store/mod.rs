@@ -3,6 +3,7 @@
 pub mod chain;
 mod query;
 mod schema;
+mod snapshots;
 mod verify;
 pub mod writer;
 
@@ -64,6 +65,37 @@ pub struct NewEvent {
 pub enum Op {
     Receipt(Box<NewReceipt>),
     Event(NewEvent),
+    /// A file's pre-image, taken before a tool call changed it (not chained).
+    Snapshot(Snapshot),
+    /// What a file looked like after the tool ran (`None`: it no longer exists).
+    SnapshotAfter {
+        receipt_id: String,
+        path: String,
+        post_hash: Option<String>,
+    },
+    /// A snapshot was restored.
+    SnapshotRestored {
+        id: i64,
+    },
+}
+
+/// A file's state before a tool call changed it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Snapshot {
+    pub id: i64,
+    pub receipt_id: String,
+    pub session: Option<String>,
+    pub time_ms: i64,
+    pub path: String,
+    pub existed: bool,
+    /// SHA-256 of the content (the blob's name), when it existed.
+    pub pre_hash: Option<String>,
+    pub mode: Option<u32>,
+    pub size: u64,
+    /// SHA-256 after the tool ran, once PostToolUse reported it.
+    pub post_hash: Option<String>,
+    pub post_known: bool,
+    pub restored: bool,
 }
 
 /// A row serialised for the chain, waiting for its position.
@@ -78,15 +110,7 @@ pub struct Prepared {
 enum PreparedRow {
     Receipt(Box<ReceiptRow>),
     Event(EventRow),
-}
-
-impl Prepared {
-    fn kind(&self) -> &'static str {
-        match self.row {
-            PreparedRow::Receipt(_) => "receipt",
-            PreparedRow::Event(_) => "event",
-        }
-    }
+    Other(Op),
 }
 
 impl From<&Op> for Prepared {
@@ -115,6 +139,10 @@ impl From<&Op> for Prepared {
                     row: PreparedRow::Receipt(Box::new(row)),
                 }
             }
+            Op::Snapshot(_) | Op::SnapshotAfter { .. } | Op::SnapshotRestored { .. } => Prepared {
+                row: PreparedRow::Other(op.clone()),
+                fields: String::new(),
+            },
             Op::Event(e) => {
                 let row = EventRow {
                     seq: 0,
@@ -224,23 +252,49 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for row in rows {
-                seq += 1;
-                let hash = chain::link(&prev, &chain::canonical(row.kind(), seq, &row.fields));
                 match &row.row {
                     PreparedRow::Receipt(r) => {
+                        seq += 1;
+                        let hash =
+                            chain::link(&prev, &chain::canonical("receipt", seq, &row.fields));
                         insert_receipt.execute(params![
-                            seq, r.id, r.time_ms, r.agent, r.session, r.cwd, r.tool, r.event,
-                            r.tool_use_id, r.input, r.classes, r.rules, r.decision, r.reason,
-                            r.detail, prev, hash
+                            seq,
+                            r.id,
+                            r.time_ms,
+                            r.agent,
+                            r.session,
+                            r.cwd,
+                            r.tool,
+                            r.event,
+                            r.tool_use_id,
+                            r.input,
+                            r.classes,
+                            r.rules,
+                            r.decision,
+                            r.reason,
+                            r.detail,
+                            prev,
+                            hash
                         ])?;
+                        prev = hash;
                     }
                     PreparedRow::Event(e) => {
+                        seq += 1;
+                        let hash = chain::link(&prev, &chain::canonical("event", seq, &row.fields));
                         insert_event.execute(params![
-                            seq, e.receipt_id, e.time_ms, e.outcome, e.actor, e.detail, prev, hash
+                            seq,
+                            e.receipt_id,
+                            e.time_ms,
+                            e.outcome,
+                            e.actor,
+                            e.detail,
+                            prev,
+                            hash
                         ])?;
+                        prev = hash;
                     }
+                    PreparedRow::Other(op) => snapshots::apply(&tx, op)?,
                 }
-                prev = hash;
             }
             let mut update_head = tx.prepare_cached(
                 "INSERT INTO chain_head (one, seq, hash) VALUES (1, ?1, ?2)
@@ -266,6 +320,17 @@ fn read_head(conn: &Connection) -> Result<(i64, String), StoreError> {
         Ok(head) => Ok(head),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok((0, GENESIS.to_string())),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A time for people: local, to the second.
+pub fn format_ms(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => ms.to_string(),
     }
 }
 

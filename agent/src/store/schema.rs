@@ -47,6 +47,26 @@ const MIGRATIONS: &[&str] = &[
         hash  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 2: pre-images of files changed by tool calls, for rollback. Not chained: the blobs they
+    // name are content-addressed, and every rollback is recorded as a chained `rolled_back` event.
+    r#"
+    CREATE TABLE snapshots (
+        id          INTEGER PRIMARY KEY,
+        receipt_id  TEXT NOT NULL,
+        session     TEXT,
+        time_ms     INTEGER NOT NULL,
+        path        TEXT NOT NULL,
+        existed     INTEGER NOT NULL,
+        pre_hash    TEXT,
+        mode        INTEGER,
+        size        INTEGER NOT NULL,
+        post_hash   TEXT,
+        post_known  INTEGER NOT NULL DEFAULT 0,
+        restored    INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX snapshots_receipt ON snapshots(receipt_id);
+    CREATE INDEX snapshots_session ON snapshots(session, id);
+    "#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -1,0 +1,547 @@
+//! End-to-end tests of the runtime controls through the real daemon and CLI: emergency stop,
+//! session cancel and containment, budgets, circuit breakers, rollback, and refusing an agent's
+//! approval of its own actions. Together with e2e_hook.rs they produce every outcome of the
+//! vocabulary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use support::{Airlock, bash_payload, outcomes, payload};
+
+fn reason(out: &support::HookResult) -> String {
+    out.json()["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn emergency_stop_denies_everything_cancels_pending_and_survives_a_restart() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let held = airlock.hook_in_background(&bash_payload("git push", "s1", "t1"));
+    let pending_id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+
+    let said = airlock.run_ok(&["stop", "--reason", "agent went rogue"]);
+    assert!(
+        said.contains("emergency stop is on") && said.contains("1 pending request(s) canceled"),
+        "{said}"
+    );
+    let out = held.join().unwrap();
+    assert_eq!(out.code, 2);
+    assert!(
+        reason(&out).contains("Airlock canceled this request"),
+        "{out:?}"
+    );
+    assert_eq!(
+        outcomes(&airlock.receipt(&pending_id)),
+        ["approval_required", "canceled"]
+    );
+
+    let out = airlock.hook(&bash_payload("ls", "s2", "t2"));
+    assert_eq!(out.code, 2, "even reads are denied while stopped");
+    assert!(reason(&out).contains("emergency stop is on"), "{out:?}");
+    assert!(reason(&out).contains("agent went rogue"), "{out:?}");
+    let r = &airlock.receipts()[0];
+    assert_eq!(outcomes(r), ["denied"]);
+    assert_eq!(r["rules"], json!(["control.emergency-stop"]));
+
+    let status = airlock.json(&["status", "--json"]);
+    assert_eq!(status["stopped"]["reason"], "agent went rogue");
+    airlock.stop_daemon();
+    airlock.start_daemon(60);
+    assert_eq!(
+        airlock.hook(&bash_payload("ls", "s2", "t3")).code,
+        2,
+        "still stopped after a restart"
+    );
+
+    let said = airlock.run_ok(&["resume"]);
+    assert!(said.contains("emergency stop is off"), "{said}");
+    assert_eq!(airlock.hook(&bash_payload("ls", "s2", "t4")).code, 0);
+    // Both control actions are receipts in the chain.
+    let controls: Vec<String> = airlock
+        .receipts()
+        .iter()
+        .filter(|r| r["agent"] == "airlock")
+        .map(|r| r["tool"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(controls, ["airlock resume", "airlock stop"]);
+}
+
+#[test]
+fn stop_with_kill_terminates_mediated_agents_and_records_interrupted() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let payload_file = airlock.home().join("payload.json");
+    std::fs::write(&payload_file, bash_payload("ls", "agent-session", "t1")).unwrap();
+    // A stand-in coding agent: runs its hook, then keeps working.
+    let mut agent = airlock.agent_script(&format!(
+        "\"$AIRLOCK\" hook claude-code < {}; sleep 60",
+        payload_file.display()
+    ));
+    wait_for("the agent's first request", || {
+        !airlock.receipts().is_empty()
+    });
+    let said = airlock.run_ok(&["stop", "--kill"]);
+    assert!(
+        said.contains(&format!("terminated agent processes: [{}]", agent.id())),
+        "{said}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = agent.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "agent not terminated");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let r = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["session"] == "agent-session")
+        .unwrap();
+    assert_eq!(outcomes(&r), ["allowed", "interrupted"]);
+    airlock.run_ok(&["resume"]);
+}
+
+#[test]
+fn session_cancel_contain_and_release() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    assert_eq!(airlock.hook(&bash_payload("ls", "s-cancel", "a")).code, 0);
+    assert_eq!(airlock.hook(&bash_payload("ls", "s-contain", "b")).code, 0);
+    let sessions = airlock.json(&["session", "list", "--json"]);
+    let ids: BTreeSet<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains("s-cancel") && ids.contains("s-contain"),
+        "{sessions}"
+    );
+
+    airlock.run_ok(&["session", "cancel", "s-cancel", "--reason", "wrong task"]);
+    let out = airlock.hook(&bash_payload("ls", "s-cancel", "c"));
+    assert_eq!(out.code, 2);
+    assert!(
+        reason(&out).contains("this session was canceled in Airlock (wrong task)"),
+        "{out:?}"
+    );
+
+    airlock.run_ok(&["session", "contain", "s-contain"]);
+    assert_eq!(
+        airlock
+            .hook(&bash_payload("cat README.md", "s-contain", "d"))
+            .code,
+        0,
+        "reads still work"
+    );
+    let out = airlock.hook(&bash_payload("touch new-file", "s-contain", "e"));
+    assert_eq!(out.code, 2);
+    assert!(
+        reason(&out).contains(
+            "only reading is allowed until a person runs `airlock session release s-contain`"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(
+        airlock.receipts()[0]["rules"],
+        json!(["control.session-contained"])
+    );
+
+    airlock.run_ok(&["session", "release", "s-contain"]);
+    assert_eq!(
+        airlock
+            .hook(&bash_payload("touch new-file", "s-contain", "f"))
+            .code,
+        0
+    );
+    // Other sessions were never affected.
+    assert_eq!(
+        airlock.hook(&bash_payload("touch x", "s-other", "g")).code,
+        0
+    );
+    let missing = airlock.run(&["session", "cancel", "nope"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no session `nope`"));
+}
+
+#[test]
+fn a_budget_trips_and_records_rate_limited() {
+    let mut airlock = Airlock::new();
+    std::fs::create_dir_all(airlock.user_policy_dir()).unwrap();
+    std::fs::write(
+        airlock.user_policy_dir().join("budgets.toml"),
+        "[[budget]]\nid = \"team.builds\"\njustification = \"two builds a minute is plenty\"\nclasses = [\"build\"]\nmax = 2\nwindow = \"1m\"\n",
+    )
+    .unwrap();
+    airlock.start_daemon(60);
+    assert_eq!(
+        airlock.hook(&bash_payload("cargo build", "s1", "a")).code,
+        0
+    );
+    assert_eq!(airlock.hook(&bash_payload("cargo test", "s1", "b")).code, 0);
+    let out = airlock.hook(&bash_payload("make", "s1", "c"));
+    assert_eq!(out.code, 2);
+    assert!(
+        reason(&out).starts_with(
+            "rate limited by budget `team.builds`: at most 2 such actions per 60 s in a session"
+        ),
+        "{out:?}"
+    );
+    let r = &airlock.receipts()[0];
+    assert_eq!(outcomes(r), ["rate_limited"]);
+    assert_eq!(r["rules"], json!(["team.builds"]));
+    // Per session: another session still has its budget; reads are not counted.
+    assert_eq!(
+        airlock.hook(&bash_payload("cargo build", "s2", "d")).code,
+        0
+    );
+    assert_eq!(airlock.hook(&bash_payload("ls", "s1", "e")).code, 0);
+    let limited = airlock.json(&["log", "--json", "--outcome", "rate_limited"]);
+    assert_eq!(limited.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn breakers_trip_on_scripted_abuse_and_contain_the_session() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    // 1. Reading credentials (approved by a person), then reaching the network.
+    let read = airlock.hook_in_background(&bash_payload("cat ~/.aws/credentials", "exfil", "a"));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    airlock.run_ok(&["approve", &id]);
+    assert_eq!(read.join().unwrap().code, 0);
+    let out = airlock.hook(&bash_payload("curl -s https://docs.rs/serde", "exfil", "b"));
+    assert_eq!(
+        out.code, 2,
+        "documentation hosts are allowed, but not right after reading credentials"
+    );
+    assert!(
+        reason(&out).contains("circuit breaker `breaker.credentials-then-network` tripped"),
+        "{out:?}"
+    );
+    let sessions = airlock.json(&["session", "list", "--json"]);
+    let exfil = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "exfil")
+        .unwrap();
+    assert_eq!(exfil["state"], "contained");
+    assert_eq!(
+        airlock.hook(&bash_payload("cargo test", "exfil", "c")).code,
+        2
+    );
+
+    // 2. Repeated refusals: five denied variations contain the session.
+    for (i, cmd) in [
+        "rm -rf /",
+        "rm -rf /*",
+        "sudo rm -rf /",
+        "bash -c 'rm -rf /'",
+        "rm -fr / --no-preserve-root",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_eq!(
+            airlock
+                .hook(&bash_payload(cmd, "retrier", &format!("r{i}")))
+                .code,
+            2
+        );
+    }
+    let out = airlock.hook(&bash_payload("touch ok", "retrier", "r9"));
+    assert_eq!(out.code, 2);
+    assert!(
+        reason(&out)
+            .contains("this session is contained in Airlock (breaker `breaker.repeated-refusals`)"),
+        "{out:?}"
+    );
+
+    // 3. Editing the agent's own hook configuration.
+    let settings =
+        json!({"file_path": "/home/user/project/.claude/settings.json", "content": "{}"});
+    let out = airlock.hook(&payload(
+        "PreToolUse",
+        "Write",
+        settings,
+        "tamper",
+        "w1",
+        "/home/user/project",
+    ));
+    assert_eq!(out.code, 2);
+    assert!(
+        reason(&out).contains("breaker.control-tampering"),
+        "{out:?}"
+    );
+
+    // A person releases a session.
+    airlock.run_ok(&["session", "release", "retrier"]);
+    assert_eq!(
+        airlock
+            .hook(&bash_payload("touch ok", "retrier", "r10"))
+            .code,
+        0
+    );
+}
+
+#[test]
+fn rollback_restores_the_exact_bytes_of_several_edited_files() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let ws = airlock.home().join("workspace");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    let cwd = ws.to_str().unwrap();
+    let main_rs = ws.join("src/main.rs");
+    let lib_rs = ws.join("src/lib.rs");
+    let original_main =
+        b"fn main() {\n    println!(\"hello\");\n}\n\xF0\x9F\x9A\x80 binary-ish \x00 tail";
+    std::fs::write(&main_rs, original_main).unwrap();
+    let original_lib = "pub fn answer() -> u32 { 42 }\n";
+    std::fs::write(&lib_rs, original_lib).unwrap();
+    let new_file = ws.join("src/new.rs");
+
+    // The agent edits main.rs, rewrites lib.rs and creates new.rs, with PostToolUse after each.
+    let edits = [
+        ("Edit", &main_rs, "t1", b"fn main() {}\n".to_vec()),
+        (
+            "Write",
+            &lib_rs,
+            "t2",
+            b"pub fn answer() -> u32 { 41 }\n".to_vec(),
+        ),
+        ("Write", &new_file, "t3", b"// new\n".to_vec()),
+        ("Edit", &main_rs, "t4", b"fn main() { loop {} }\n".to_vec()),
+    ];
+    let mut receipts = Vec::new();
+    for (tool, path, tool_use, content) in &edits {
+        let input = json!({"file_path": path.to_str().unwrap(), "content": "x"});
+        let out = airlock.hook(&payload(
+            "PreToolUse",
+            tool,
+            input.clone(),
+            "edit-session",
+            tool_use,
+            cwd,
+        ));
+        assert_eq!(out.code, 0, "{out:?}");
+        receipts.push(airlock.receipts()[0]["id"].as_str().unwrap().to_string());
+        std::fs::write(path, content).unwrap();
+        assert_eq!(
+            airlock
+                .hook(&payload(
+                    "PostToolUse",
+                    tool,
+                    input,
+                    "edit-session",
+                    tool_use,
+                    cwd
+                ))
+                .code,
+            0
+        );
+    }
+
+    // One receipt: lib.rs back to its original bytes.
+    let said = airlock.run_ok(&["rollback", &receipts[1]]);
+    assert!(said.starts_with("rolled back"), "{said}");
+    assert_eq!(std::fs::read_to_string(&lib_rs).unwrap(), original_lib);
+    assert_eq!(
+        outcomes(&airlock.receipt(&receipts[1])),
+        ["allowed", "executed", "rolled_back"]
+    );
+    let again = airlock.run(&["rollback", &receipts[1]]);
+    assert_eq!(again.status.code(), Some(1), "a receipt rolls back once");
+
+    // Later work is not lost silently: main.rs changed after its last edit.
+    std::fs::write(&main_rs, b"fn main() { /* by hand */ }\n").unwrap();
+    let refused = airlock.run(&["rollback", "--session", "edit-session"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("changed again after the tool ran") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&main_rs).unwrap(),
+        b"fn main() { /* by hand */ }\n"
+    );
+
+    // The whole session, newest first, forced.
+    let said = airlock.run_ok(&["rollback", "--session", "edit-session", "--force"]);
+    assert!(said.starts_with("rolled back"), "{said}");
+    assert_eq!(std::fs::read(&main_rs).unwrap(), original_main);
+    assert!(!new_file.exists(), "a file the agent created is removed");
+    for id in [&receipts[0], &receipts[2], &receipts[3]] {
+        assert_eq!(
+            outcomes(&airlock.receipt(id)).last().unwrap(),
+            "rolled_back"
+        );
+    }
+    assert!(airlock.run_ok(&["verify"]).starts_with("ok:"));
+}
+
+#[test]
+fn an_approve_from_inside_a_mediated_agent_is_refused_and_recorded() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let payload_file = airlock.home().join("push.json");
+    std::fs::write(
+        &payload_file,
+        bash_payload("git push origin main", "sneaky", "t1"),
+    )
+    .unwrap();
+    // The agent asks for a push (held), and while waiting, a child of the agent tries to
+    // approve it.
+    let agent = airlock.agent_script(&format!(
+        "\"$AIRLOCK\" hook claude-code < {} > /dev/null 2>&1 & \
+         sleep 0.5; id=$(\"$AIRLOCK\" pending --json | sed -n 's/.*\"id\": \"\\([^\"]*\\)\".*/\\1/p' | head -n 1); \
+         \"$AIRLOCK\" approve \"$id\"; echo \"approve exit $?\"; wait",
+        payload_file.display()
+    ));
+    let pending = airlock.wait_pending();
+    let id = pending["id"].as_str().unwrap().to_string();
+    // The real person denies it afterwards.
+    wait_for("the refused approve", || {
+        airlock
+            .receipts()
+            .iter()
+            .any(|r| r["tool"] == "airlock approve")
+    });
+    airlock.run_ok(&["deny", &id]);
+    let out = agent.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("approve exit 1"), "{stdout} {stderr}");
+    assert!(
+        stderr.contains("an agent may not approve or loosen its own controls"),
+        "{stderr}"
+    );
+    let refused = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "airlock approve")
+        .unwrap();
+    assert_eq!(outcomes(&refused), ["denied"]);
+    assert_eq!(refused["input"]["target"], id.as_str());
+    assert_eq!(
+        outcomes(&airlock.receipt(&id)),
+        ["approval_required", "rejected"]
+    );
+}
+
+#[test]
+fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
+    let mut airlock = Airlock::new();
+    std::fs::create_dir_all(airlock.user_policy_dir()).unwrap();
+    std::fs::write(
+        airlock.user_policy_dir().join("b.toml"),
+        "[[budget]]\nid = \"one-build\"\njustification = \"j\"\nclasses = [\"build\"]\nmax = 1\nwindow = \"1h\"\n",
+    )
+    .unwrap();
+    airlock.start_daemon(1);
+    let ws = airlock.home().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let cwd = ws.to_str().unwrap();
+    let file = ws.join("a.txt");
+    std::fs::write(&file, "before").unwrap();
+    let input = json!({"file_path": file.to_str().unwrap(), "content": "after"});
+    // allowed, executed, rolled_back
+    airlock.hook(&payload(
+        "PreToolUse",
+        "Write",
+        input.clone(),
+        "v",
+        "w",
+        cwd,
+    ));
+    std::fs::write(&file, "after").unwrap();
+    airlock.hook(&payload("PostToolUse", "Write", input, "v", "w", cwd));
+    let write_id = airlock.receipts()[0]["id"].as_str().unwrap().to_string();
+    airlock.run_ok(&["rollback", &write_id]);
+    // failed
+    airlock.hook(&payload(
+        "PostToolUseFailure",
+        "Bash",
+        json!({"command": "false"}),
+        "v",
+        "nope",
+        cwd,
+    ));
+    // denied
+    airlock.hook(&bash_payload("rm -rf /", "v2", "d"));
+    // approval_required, expired (timeout 1 s)
+    airlock.hook(&bash_payload("git push", "v3", "e"));
+    // approved, rejected
+    for (verb, tu) in [("approve", "p1"), ("deny", "p2")] {
+        let h = airlock.hook_in_background(&bash_payload("git push", "v4", tu));
+        let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+        airlock.run_ok(&[verb, &id]);
+        h.join().unwrap();
+    }
+    // rate_limited
+    airlock.hook(&bash_payload("cargo build", "v5", "b1"));
+    airlock.hook(&bash_payload("cargo build", "v5", "b2"));
+    // canceled, interrupted: a held request canceled by stop --kill of its agent
+    let payload_file = airlock.home().join("p.json");
+    std::fs::write(&payload_file, bash_payload("ls", "v6", "k")).unwrap();
+    let mut agent = airlock.agent_script(&format!(
+        "\"$AIRLOCK\" hook claude-code < {}; sleep 60",
+        payload_file.display()
+    ));
+    wait_for("the agent's request", || {
+        airlock.receipts().iter().any(|r| r["session"] == "v6")
+    });
+    let held = airlock.hook_in_background(&bash_payload("git push --force", "v7", "c"));
+    std::thread::sleep(Duration::from_millis(300));
+    airlock.run_ok(&["stop", "--kill"]);
+    held.join().unwrap();
+    let _ = agent.wait();
+    airlock.run_ok(&["resume"]);
+
+    let seen: BTreeSet<String> = airlock
+        .json(&["log", "--json", "--limit", "1000"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r: &Value| outcomes(r))
+        .collect();
+    for outcome in [
+        "allowed",
+        "denied",
+        "approval_required",
+        "approved",
+        "rejected",
+        "expired",
+        "canceled",
+        "interrupted",
+        "rolled_back",
+        "rate_limited",
+        "executed",
+        "failed",
+    ] {
+        assert!(
+            seen.contains(outcome),
+            "{outcome} missing from `airlock log`: {seen:?}"
+        );
+        let filtered = airlock.json(&["log", "--json", "--outcome", outcome]);
+        assert!(!filtered.as_array().unwrap().is_empty(), "{outcome}");
+    }
+}
