@@ -45,6 +45,8 @@ fn check(dirs: Vec<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
                     "files": policy.files(),
                     "rules": policy.rules().map(|(id, d, f)| serde_json::json!({"id": id, "decision": d, "file": f})).collect::<Vec<_>>(),
                     "baselines": policy.baselines().map(|(c, d, f)| serde_json::json!({"class": c, "decision": d, "file": f})).collect::<Vec<_>>(),
+                    "budgets": policy.budgets().iter().map(|b| serde_json::json!({"id": b.id, "max": b.max, "window_secs": b.window.as_secs(), "per_session": b.per_session, "classes": b.classes})).collect::<Vec<_>>(),
+                    "breakers": policy.breakers().iter().map(|b| serde_json::json!({"id": b.id, "justification": b.justification})).collect::<Vec<_>>(),
                 }))?;
             } else {
                 println!(
@@ -59,6 +61,27 @@ fn check(dirs: Vec<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
                 println!("baselines (when no rule matches):");
                 for (class, decision, _) in policy.baselines() {
                     println!("  {:<20} {}", class.as_str(), decision);
+                }
+                if !policy.budgets().is_empty() {
+                    println!("budgets:");
+                    for b in policy.budgets() {
+                        let classes: Vec<&str> = b.classes.iter().map(|c| c.as_str()).collect();
+                        let scope = if b.per_session { "per session" } else { "overall" };
+                        let all = classes.len() == airlock_protocol::ActionClass::ALL.len();
+                        println!(
+                            "  {:<36} at most {} per {} s {scope} ({})",
+                            b.id,
+                            b.max,
+                            b.window.as_secs(),
+                            if all { "every request".to_string() } else { classes.join(", ") }
+                        );
+                    }
+                }
+                if !policy.breakers().is_empty() {
+                    println!("circuit breakers (contain the session when they trip):");
+                    for b in policy.breakers() {
+                        println!("  {:<36} {}", b.id, b.justification);
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -205,3 +205,60 @@ fn glob_characters_in_always_rules_are_literal() {
         rules[0].commands
     );
 }
+
+#[test]
+fn budgets_and_breakers_load_and_bad_ones_are_named() {
+    let policy = policy_from(
+        r#"
+[[budget]]
+id = "b1"
+justification = "j"
+classes = ["external.comm", "remote.*"]
+max = 3
+window = "10m"
+scope = "global"
+
+[[breaker]]
+kind = "sequence"
+id = "k1"
+justification = "j"
+first = ["read.sensitive"]
+then = ["network.fetch"]
+window = "1h"
+"#,
+    );
+    let b = &policy.budgets()[0];
+    assert_eq!(
+        (b.max, b.window.as_secs(), b.per_session),
+        (3, 600, false)
+    );
+    assert_eq!(
+        b.classes,
+        vec![airlock_protocol::ActionClass::ExternalComm, airlock_protocol::ActionClass::RemoteWrite]
+    );
+    assert!(matches!(policy.breakers()[0].trigger, BreakerTrigger::Sequence { .. }));
+
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expected) in [
+        (
+            "[[budget]]\nid = \"x\"\njustification = \"j\"\nclasses = [\"*\"]\nmax = 3\nwindow = \"soon\"\n",
+            "window `soon` is not a duration",
+        ),
+        (
+            "[[budget]]\nid = \"x\"\njustification = \"j\"\nclasses = [\"*\"]\nmax = 0\nwindow = \"1m\"\n",
+            "`max` must be at least 1",
+        ),
+        (
+            "[[breaker]]\nkind = \"vibes\"\nid = \"x\"\njustification = \"j\"\n",
+            "unknown variant `vibes`",
+        ),
+        (
+            "[[breaker]]\nkind = \"tags\"\nid = \"x\"\njustification = \"j\"\ntags = [\"a\"]\ncount = 3\n",
+            "unknown field `count`",
+        ),
+    ] {
+        std::fs::write(dir.path().join("p.toml"), text).unwrap();
+        let err = Policy::load(&[dir.path().to_path_buf()]).unwrap_err().to_string();
+        assert!(err.contains("p.toml") && err.contains(expected), "{err}");
+    }
+}
