@@ -66,14 +66,22 @@ fn check(dirs: Vec<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
                     println!("budgets:");
                     for b in policy.budgets() {
                         let classes: Vec<&str> = b.classes.iter().map(|c| c.as_str()).collect();
-                        let scope = if b.per_session { "per session" } else { "overall" };
+                        let scope = if b.per_session {
+                            "per session"
+                        } else {
+                            "overall"
+                        };
                         let all = classes.len() == airlock_protocol::ActionClass::ALL.len();
                         println!(
                             "  {:<36} at most {} per {} s {scope} ({})",
                             b.id,
                             b.max,
                             b.window.as_secs(),
-                            if all { "every request".to_string() } else { classes.join(", ") }
+                            if all {
+                                "every request".to_string()
+                            } else {
+                                classes.join(", ")
+                            }
                         );
                     }
                 }

@@ -228,15 +228,18 @@ window = "1h"
 "#,
     );
     let b = &policy.budgets()[0];
-    assert_eq!(
-        (b.max, b.window.as_secs(), b.per_session),
-        (3, 600, false)
-    );
+    assert_eq!((b.max, b.window.as_secs(), b.per_session), (3, 600, false));
     assert_eq!(
         b.classes,
-        vec![airlock_protocol::ActionClass::ExternalComm, airlock_protocol::ActionClass::RemoteWrite]
+        vec![
+            airlock_protocol::ActionClass::ExternalComm,
+            airlock_protocol::ActionClass::RemoteWrite
+        ]
     );
-    assert!(matches!(policy.breakers()[0].trigger, BreakerTrigger::Sequence { .. }));
+    assert!(matches!(
+        policy.breakers()[0].trigger,
+        BreakerTrigger::Sequence { .. }
+    ));
 
     let dir = tempfile::tempdir().unwrap();
     for (text, expected) in [
@@ -258,7 +261,9 @@ window = "1h"
         ),
     ] {
         std::fs::write(dir.path().join("p.toml"), text).unwrap();
-        let err = Policy::load(&[dir.path().to_path_buf()]).unwrap_err().to_string();
+        let err = Policy::load(&[dir.path().to_path_buf()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("p.toml") && err.contains(expected), "{err}");
     }
 }
