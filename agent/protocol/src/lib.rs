@@ -22,6 +22,7 @@ pub use model::{
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// One line on the wire.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope<T> {
@@ -29,6 +30,7 @@ pub struct Envelope<T> {
     pub v: u32,
     /// Request id chosen by the client; responses echo it. Events pushed after a subscription
     /// carry the id of the `subscribe` request.
+    #[cfg_attr(test, ts(type = "number"))]
     pub id: u64,
     pub body: T,
 }
@@ -44,6 +46,7 @@ impl<T> Envelope<T> {
 }
 
 /// What a client asks of the daemon.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
@@ -116,6 +119,7 @@ pub enum Request {
 }
 
 /// What the daemon answers.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Response {
@@ -139,6 +143,7 @@ pub enum Response {
 }
 
 /// Things that happen in the daemon, pushed to subscribers (the desktop app).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
@@ -169,6 +174,7 @@ pub enum Event {
 }
 
 /// Stable error codes; clients branch on these, never on message text.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -239,5 +245,82 @@ mod tests {
             serde_json::to_string(&Decision::StepUp).unwrap(),
             "\"step-up\""
         );
+    }
+}
+
+/// The desktop UI's TypeScript types are generated from these Rust types and checked in under
+/// `ui/src/protocol/`. This test fails when they drift; regenerate with
+/// `AIRLOCK_BLESS=1 cargo test -p airlock-protocol`.
+#[cfg(test)]
+mod typescript {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use ts_rs::TS;
+
+    fn checked_in_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/protocol")
+    }
+
+    /// Every `.ts` file under `dir`, by path relative to it.
+    fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+        fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(root, &path, files);
+                } else if path.extension().is_some_and(|e| e == "ts") {
+                    let name = path
+                        .strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    files.insert(name, std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut files = BTreeMap::new();
+        walk(dir, dir, &mut files);
+        files
+    }
+
+    #[test]
+    fn generated_typescript_matches_the_checked_in_bindings() {
+        let generated = std::env::temp_dir().join(format!("airlock-ts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&generated);
+        Envelope::<Request>::export_all_to(&generated).unwrap();
+        Response::export_all_to(&generated).unwrap();
+        let fresh = read_dir(&generated);
+        let _ = std::fs::remove_dir_all(&generated);
+        assert!(
+            fresh.contains_key("Request.ts") && fresh.contains_key("Response.ts"),
+            "{:?}",
+            fresh.keys()
+        );
+        let dir = checked_in_dir();
+        if std::env::var_os("AIRLOCK_BLESS").is_some() {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (name, text) in &fresh {
+                let path = dir.join(name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        }
+        let checked_in = read_dir(&dir);
+        assert_eq!(
+            checked_in.keys().collect::<Vec<_>>(),
+            fresh.keys().collect::<Vec<_>>(),
+            "TypeScript protocol types drifted: regenerate with `AIRLOCK_BLESS=1 cargo test -p airlock-protocol`"
+        );
+        for (name, text) in &fresh {
+            assert_eq!(
+                &checked_in[name], text,
+                "ui/src/protocol/{name} drifted from the Rust types: regenerate with `AIRLOCK_BLESS=1 cargo test -p airlock-protocol`"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Action classes: the high-impact action taxonomy (AWOSS-RUN-L1-001). A request gets one or more.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ActionClass {
     /// Reading or searching files or listing state, without changing anything.
@@ -135,6 +136,7 @@ impl fmt::Display for ActionClass {
 
 /// A policy decision, ordered from loosest to strictest: the strictest matching rule wins.
 /// The default is `ask`: when nothing else decides, a human does.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
@@ -168,6 +170,7 @@ impl fmt::Display for Decision {
 
 /// What happened to a request: the policy outcome vocabulary of AWOSS-RUN-L2-002, plus the
 /// execution results reported after the tool ran.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -235,6 +238,7 @@ impl fmt::Display for Outcome {
 }
 
 /// How far an approval reaches.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalScope {
@@ -248,6 +252,7 @@ pub enum ApprovalScope {
 }
 
 /// A rule that contributed to a decision, with the reason it gives.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleHit {
     pub id: String,
@@ -260,6 +265,7 @@ pub struct RuleHit {
 }
 
 /// The final answer for a hook request.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub receipt_id: String,
@@ -276,6 +282,7 @@ pub struct Verdict {
 }
 
 /// One simple command (or the tool call itself) and what it was classified as.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitSummary {
     pub text: String,
@@ -286,6 +293,7 @@ pub struct UnitSummary {
 }
 
 /// A request waiting for a human.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingApproval {
     pub id: String,
@@ -302,15 +310,20 @@ pub struct PendingApproval {
     pub rules: Vec<RuleHit>,
     pub reason: String,
     pub units: Vec<UnitSummary>,
+    #[cfg_attr(test, ts(type = "number"))]
     pub created_ms: i64,
+    #[cfg_attr(test, ts(type = "number"))]
     pub expires_ms: i64,
 }
 
 /// A receipt as listed by `airlock log` and the history view.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReceiptSummary {
     pub id: String,
+    #[cfg_attr(test, ts(type = "number"))]
     pub seq: i64,
+    #[cfg_attr(test, ts(type = "number"))]
     pub time_ms: i64,
     pub agent: String,
     pub session: Option<String>,
@@ -327,15 +340,18 @@ pub struct ReceiptSummary {
 }
 
 /// Daemon health.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusInfo {
     pub version: String,
     pub protocol: u32,
     pub pid: u32,
+    #[cfg_attr(test, ts(type = "number"))]
     pub started_ms: i64,
     pub policy_rules: usize,
     pub policy_files: Vec<String>,
     pub pending: usize,
+    #[cfg_attr(test, ts(type = "number"))]
     pub decisions: u64,
     pub database: String,
     pub socket: String,
@@ -344,13 +360,16 @@ pub struct StatusInfo {
 }
 
 /// An emergency stop in force.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopInfo {
+    #[cfg_attr(test, ts(type = "number"))]
     pub since_ms: i64,
     pub by: String,
     pub reason: String,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
@@ -363,14 +382,19 @@ pub enum SessionState {
 }
 
 /// A coding-agent session as the daemon knows it.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSummary {
     pub id: String,
     pub agent: String,
     pub cwd: String,
+    #[cfg_attr(test, ts(type = "number"))]
     pub first_ms: i64,
+    #[cfg_attr(test, ts(type = "number"))]
     pub last_ms: i64,
+    #[cfg_attr(test, ts(type = "number"))]
     pub requests: u64,
+    #[cfg_attr(test, ts(type = "number"))]
     pub denials: u64,
     pub state: SessionState,
     /// Why the session is canceled or contained (a person, or a circuit breaker).
