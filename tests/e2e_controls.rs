@@ -250,12 +250,14 @@ fn breakers_trip_on_scripted_abuse_and_contain_the_session() {
     );
 
     // 2. Repeated refusals: five denied variations contain the session.
+    // Destructive variations that touch no agent configuration (deleting a tree holding
+    // `~/.claude` would trip the tampering breaker at once).
     for (i, cmd) in [
-        "rm -rf /",
-        "rm -rf /*",
-        "sudo rm -rf /",
-        "bash -c 'rm -rf /'",
-        "rm -fr / --no-preserve-root",
+        "dd if=/dev/zero of=/dev/sda",
+        "sudo dd if=/dev/zero of=/dev/sda bs=1M",
+        "mkfs.ext4 /dev/sda1",
+        "kill -9 -1",
+        "bash -c 'kill -9 -1'",
     ]
     .iter()
     .enumerate()

@@ -419,7 +419,7 @@ fn receipts_verify_and_any_tampering_is_named() {
         .iter()
         .enumerate()
     {
-        airlock.hook(&bash_payload(cmd, "s1", &format!("t{i}")));
+        airlock.hook(&bash_payload(cmd, &format!("s{i}"), &format!("t{i}")));
     }
     airlock.stop_daemon();
     // Fold the write-ahead log into the database file so a byte copy is the whole database.

@@ -311,6 +311,18 @@ impl Daemon {
             self.controls
                 .trips_before(policy.breakers(), session, &classes, &tags, now)
         {
+            if decision == Decision::Deny {
+                // The policy's deny stands as the reason; the attempt still contains the session.
+                self.trip(
+                    session,
+                    &breaker.id,
+                    &format!(
+                        "circuit breaker `{}` tripped: {}",
+                        breaker.id, breaker.justification
+                    ),
+                );
+                return None;
+            }
             let reason = format!(
                 "circuit breaker `{}` tripped: {} The session is now contained (only reading is allowed) until a person runs `airlock session release {session}`",
                 breaker.id, breaker.justification

@@ -41,7 +41,9 @@ pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
     let database = config.home.database();
     let store = Store::open(&database)?;
     let reader = Store::open(&database)?;
-    let writer = Writer::spawn(store).context("cannot start the receipt writer thread")?;
+    let checkpointer = Store::open(&database)?;
+    let writer = Writer::spawn(store, Some(checkpointer))
+        .context("cannot start the receipt writer thread")?;
     let (events, _) = broadcast::channel(1024);
     let controls = controls::Controls::load(&config.home.data_dir.join("controls.json"))?;
     Ok(Arc::new(Daemon {

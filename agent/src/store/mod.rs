@@ -307,6 +307,19 @@ impl Store {
         Ok(())
     }
 
+    /// Stop this connection from checkpointing the WAL at commit (another connection does).
+    pub fn disable_autocheckpoint(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Fold the WAL into the database without blocking writers or readers (PASSIVE).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }

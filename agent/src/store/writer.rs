@@ -8,6 +8,8 @@ use tokio::sync::oneshot;
 
 /// How many queued jobs one transaction may take.
 const MAX_BATCH: usize = 512;
+/// How often the checkpointer folds the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 struct Job {
     rows: Vec<Prepared>,
@@ -20,7 +22,26 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(mut store: Store) -> std::io::Result<Self> {
+    /// Start the writer on `store`. With `checkpointer` (another connection to the same
+    /// file), WAL checkpoints run on their own thread instead of inside the writer's commits,
+    /// so no answer waits for a checkpoint's copying and `fsync`.
+    pub fn spawn(mut store: Store, checkpointer: Option<Store>) -> std::io::Result<Self> {
+        if let Some(checkpointer) = checkpointer {
+            if let Err(e) = store.disable_autocheckpoint() {
+                tracing::warn!(error = %e, "cannot move WAL checkpoints off the writer");
+            } else {
+                std::thread::Builder::new()
+                    .name("airlock-checkpoint".into())
+                    .spawn(move || {
+                        loop {
+                            std::thread::sleep(CHECKPOINT_EVERY);
+                            if let Err(e) = checkpointer.checkpoint() {
+                                tracing::warn!(error = %e, "WAL checkpoint failed");
+                            }
+                        }
+                    })?;
+            }
+        }
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("airlock-writer".into())
