@@ -3,15 +3,32 @@
 //! knowledge base.
 
 use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpec, WrapperSpec};
+use super::paths::TAG_READS_TREE;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
+use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 /// Re-parsing (`bash -c`, `eval`, aliases, heredocs) deeper than this is refused as `unknown`.
 const MAX_NESTING: usize = 12;
+
+/// How many computed words (`$x -rf /`, `bash -c "$S"`) one request may have re-classified with
+/// the values Airlock saw assigned; beyond that they stay just `unknown`.
+const EXPANSION_BUDGET: usize = 64;
+
+/// At most this many candidate values per word (products of several variables are cut).
+const MAX_CANDIDATES: usize = 16;
+
+/// The variable standing for an `xargs -I` placeholder.
+const XARGS_ITEM: &str = " xargs-item";
+
+/// Tag on a unit whose script (`bash <(…)`, `eval "$(…)"`, `sh -c "$S"`) is computed at run
+/// time: if the computation downloads, the unit runs remote code.
+const TAG_SCRIPT_COMPUTED: &str = "script-computed";
 
 /// Classify a shell script run in `cwd`; units are at `depth` and deeper.
 pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: usize) -> Vec<Unit> {
@@ -19,9 +36,23 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         ctx,
         next_scope: 0,
         stdout_text: HashMap::new(),
+        vars: HashMap::new(),
+        budget: EXPANSION_BUDGET,
+        listed_paths: HashMap::new(),
     };
     let mut units = Vec::new();
     walker.script(script, Some(cwd), depth, 0, &mut units);
+    if units.is_empty() {
+        // Comments, blank lines, plain assignments: nothing runs.
+        units.push(
+            Unit::new(
+                truncate(script),
+                depth,
+                "no command runs (comments or assignments only)",
+            )
+            .with_class(ActionClass::Read),
+        );
+    }
     units
 }
 
@@ -31,6 +62,15 @@ struct Walker<'a, 'b> {
     /// Static text a command writes to stdout (`echo …`, `cat <<EOF`), by pipeline position, so a
     /// shell reading a pipe can have its script classified.
     stdout_text: HashMap<(usize, usize, usize), String>,
+    /// Static values variables are given anywhere in the request (assignments, `export`, `for`
+    /// lists, function arguments, `xargs` input). A word computed from variables is classified
+    /// as unknown *and* with each of these values, so the values can only make a decision
+    /// stricter, never looser (a value Airlock did not see is still unknown).
+    vars: HashMap<String, Vec<String>>,
+    /// Re-classifications of computed words left.
+    budget: usize,
+    /// Paths `find` lists, by pipeline position, and whether each stands for a whole tree.
+    listed_paths: HashMap<(usize, usize, usize), (Vec<String>, bool)>,
 }
 
 /// What a simple command's surroundings say about it.
@@ -38,6 +78,8 @@ struct CmdInfo<'p> {
     stdin_text: Option<String>,
     /// (scope, pipeline id, position)
     pipeline: (usize, usize, usize),
+    /// Pipelines that contain the command indirectly, as (scope, pipeline id, position).
+    enclosing: Vec<(usize, usize, usize)>,
     piped: bool,
     in_function: Option<String>,
     background: bool,
@@ -84,6 +126,7 @@ impl Walker<'_, '_> {
         self.next_scope += 1;
         let functions: HashSet<String> = parsed.functions.iter().cloned().collect();
         let aliases = collect_aliases(&parsed.commands);
+        self.collect_vars(&parsed, script, &functions, cwd);
         let mut pipeline_sizes: HashMap<usize, usize> = HashMap::new();
         for cmd in &parsed.commands {
             *pipeline_sizes.entry(cmd.pipeline_id).or_default() += 1;
@@ -92,6 +135,8 @@ impl Walker<'_, '_> {
         // `cd` changes the directory of the commands after it, at its depth and deeper, until
         // a command at a shallower depth (the end of a subshell) comes.
         let mut dirs: Vec<(usize, Option<PathBuf>)> = Vec::new();
+        // The units each command produced (with everything nested in it).
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(parsed.commands.len());
         for cmd in &parsed.commands {
             while dirs.last().is_some_and(|(d, _)| *d > cmd.depth) {
                 dirs.pop();
@@ -109,6 +154,11 @@ impl Walker<'_, '_> {
             let info = CmdInfo {
                 stdin_text: cmd.stdin_text.clone(),
                 pipeline: (scope, cmd.pipeline_id, cmd.pipeline_pos),
+                enclosing: cmd
+                    .enclosing_pipelines
+                    .iter()
+                    .map(|&(id, pos)| (scope, id, pos))
+                    .collect(),
                 piped: pipeline_sizes.get(&cmd.pipeline_id).copied().unwrap_or(1) > 1,
                 in_function: cmd.in_function.clone(),
                 background: cmd.background,
@@ -116,9 +166,157 @@ impl Walker<'_, '_> {
                 aliases: &aliases,
                 nesting,
             };
+            let start = out.len();
             self.simple(cmd, here.as_deref(), depth + cmd.depth, &info, out);
+            ranges.push((start, out.len()));
         }
+        mark_downloaded_scripts(&parsed.commands, &ranges, out);
         self.resolve_piped_scripts(out, first_new, cwd, depth, nesting);
+    }
+
+    /// Record the static values variables are given in `parsed` (see [`Walker::vars`]).
+    fn collect_vars(
+        &mut self,
+        parsed: &shell::ParsedScript,
+        script: &str,
+        functions: &HashSet<String>,
+        cwd: Option<&Path>,
+    ) {
+        for cmd in &parsed.commands {
+            for (name, value) in &cmd.assignments {
+                let values = self.candidates(value, cwd);
+                self.add_vars(name, values);
+            }
+            let Some(name) = cmd.words.first().and_then(ShellWord::literal) else {
+                continue;
+            };
+            if matches!(
+                name.as_str(),
+                "export" | "declare" | "typeset" | "local" | "readonly"
+            ) {
+                for word in &cmd.words[1..] {
+                    if let Some((var, value)) = split_assignment_word(word) {
+                        let values = self.candidates(&value, cwd);
+                        self.add_vars(&var, values);
+                    }
+                }
+            } else if functions.contains(&name) {
+                // A call's arguments are the function's `$1`, `$2`, … and `$@`.
+                let mut all = Vec::new();
+                for (idx, word) in cmd.words[1..].iter().enumerate() {
+                    let values = self.candidates(word, cwd);
+                    if idx < 9 {
+                        self.add_vars(&(idx + 1).to_string(), values.clone());
+                    }
+                    all.extend(values);
+                }
+                // `"$@"` as a command name runs the whole argument list.
+                all.push(raw_words(&cmd.words[1..]));
+                self.add_vars("@", all.clone());
+                self.add_vars("*", all);
+            }
+        }
+        for (var, words) in for_loop_lists(script) {
+            for word in &words {
+                let values = self.candidates(word, cwd);
+                self.add_vars(&var, values);
+            }
+        }
+    }
+
+    fn add_vars(&mut self, name: &str, values: Vec<String>) {
+        let known = self.vars.entry(name.to_string()).or_default();
+        for value in values {
+            if known.len() >= MAX_CANDIDATES {
+                break;
+            }
+            if !known.contains(&value) {
+                known.push(value);
+            }
+        }
+    }
+
+    /// The values a word may have, from what the request itself shows: literal text, `~`,
+    /// `$HOME`, `$PWD`, variables assigned in the request, and the output of a substitution
+    /// that only prints static text (`"$(echo rm)"`). Empty when any part is unknown.
+    fn candidates(&mut self, word: &ShellWord, cwd: Option<&Path>) -> Vec<String> {
+        if let Some(text) = self.exact_text(word, cwd) {
+            return vec![text];
+        }
+        if word.has_command_subst() {
+            if self.budget == 0 {
+                return Vec::new();
+            }
+            self.budget -= 1;
+            return substitution_output(&word.raw).into_iter().collect();
+        }
+        let home = self.ctx.classifier.env.home.to_string_lossy().into_owned();
+        let mut acc = vec![String::new()];
+        for (idx, piece) in word.pieces.iter().enumerate() {
+            let options: Vec<String> = match piece {
+                WordPiece::Literal(t) | WordPiece::Glob(t) => vec![t.clone()],
+                WordPiece::Tilde(user) if idx == 0 && user.is_empty() => vec![home.clone()],
+                // `~name`: another user's home, where it usually is.
+                WordPiece::Tilde(user)
+                    if idx == 0 && user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                {
+                    if user == "root" {
+                        vec!["/root".into()]
+                    } else {
+                        vec![format!("/home/{user}"), format!("/Users/{user}")]
+                    }
+                }
+                WordPiece::Param(name) if name == "HOME" => {
+                    let mut v = vec![home.clone()];
+                    v.extend(self.vars.get(name).into_iter().flatten().cloned());
+                    v
+                }
+                WordPiece::Param(name) if name == "PWD" => match cwd {
+                    Some(dir) => vec![dir.to_string_lossy().into_owned()],
+                    None => return Vec::new(),
+                },
+                WordPiece::Param(name) => match self.vars.get(name) {
+                    Some(values) if !values.is_empty() => values.clone(),
+                    _ => return Vec::new(),
+                },
+                _ => return Vec::new(),
+            };
+            let mut next = Vec::new();
+            for prefix in &acc {
+                for option in &options {
+                    if next.len() < MAX_CANDIDATES {
+                        next.push(format!("{prefix}{option}"));
+                    }
+                }
+            }
+            acc = next;
+        }
+        acc
+    }
+
+    /// Classify each value a computed script word may have (`bash -c "$S"`) as a script.
+    fn expand_script(
+        &mut self,
+        word: &ShellWord,
+        cwd: Option<&Path>,
+        depth: usize,
+        nesting: usize,
+        out: &mut Vec<Unit>,
+    ) {
+        for value in self.candidates(word, cwd) {
+            if !self.take_budget() {
+                break;
+            }
+            self.script(&value, cwd, depth + 1, nesting + 1, out);
+        }
+    }
+
+    fn take_budget(&mut self) -> bool {
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        true
     }
 
     /// The directory `cd`/`pushd` moves to: `Some(None)` when only known at run time,
@@ -159,6 +357,7 @@ impl Walker<'_, '_> {
         let text = command_text(cmd);
         let mut unit = Unit::new(text, depth, "");
         unit.pipeline = Some(info.pipeline);
+        unit.enclosing = info.enclosing.clone();
         for redirect in &cmd.redirects {
             let access = match redirect.kind {
                 shell::RedirectKind::Write
@@ -176,7 +375,7 @@ impl Walker<'_, '_> {
             }
             return;
         }
-        if let Some(text) = static_stdout(cmd) {
+        if let Some(text) = static_stdout(cmd, |w| self.exact_text(w, cwd)) {
             self.stdout_text.insert(info.pipeline, text);
         }
         self.argv(&cmd.words, unit, cwd, info, out);
@@ -197,10 +396,21 @@ impl Walker<'_, '_> {
             }
             return;
         };
-        let Some(name_as_written) = first.literal() else {
+        let Some(name_as_written) = self.exact_text(first, cwd) else {
             unit.classes.insert(ActionClass::Unknown);
             unit.source = "program name is computed at run time".into();
+            let depth = unit.depth;
             out.push(unit);
+            // Also classify the command with each value the name was seen to get
+            // (`x=rm; $x -rf /`).
+            let rest = raw_words(&words[1..]);
+            for value in self.candidates(first, cwd) {
+                if !self.take_budget() {
+                    break;
+                }
+                let text = format!("{value} {rest}");
+                self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+            }
             return;
         };
         let name = program_name(&name_as_written);
@@ -254,10 +464,20 @@ impl Walker<'_, '_> {
             None if name == "source" || name == "." => {
                 unit.classes.insert(ActionClass::ShellExec);
                 unit.source = "runs a script file in the current shell".into();
-                if let Some(w) = words.get(1) {
-                    self.path_arg(&mut unit, w, Access::Read, cwd);
+                match words.get(1) {
+                    Some(w) if is_stdin_file(w) => {
+                        self.stdin_program(unit, &name, StdinKind::Shell, cwd, info, out);
+                    }
+                    Some(w) => {
+                        let depth = unit.depth;
+                        let content = self.script_file(&mut unit, w, cwd);
+                        out.push(unit);
+                        if let Some(text) = content {
+                            self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                        }
+                    }
+                    None => out.push(unit),
                 }
-                out.push(unit);
             }
             None => {
                 unit.classes.insert(ActionClass::ShellExec);
@@ -283,6 +503,7 @@ impl Walker<'_, '_> {
         let mut i = 1;
         let mut skipped = 0;
         let mut ran_script = false;
+        let mut placeholder: Option<String> = None;
         while i < words.len() {
             let Some(arg) = words[i].literal() else { break };
             if arg == "--" {
@@ -304,9 +525,23 @@ impl Walker<'_, '_> {
                     None => {
                         unit.classes.insert(ActionClass::Unknown);
                         unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                        unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+                        if let Some(word) = words.get(i + 1) {
+                            self.expand_script(word, cwd, unit.depth, info.nesting, out);
+                        }
                     }
                 }
                 ran_script = true;
+                i += consumed;
+                continue;
+            }
+            if let Some((value, consumed)) = replace_option(spec, &arg, words.get(i + 1)) {
+                match value {
+                    Some(value) => placeholder = Some(value),
+                    None => {
+                        unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                    }
+                }
                 i += consumed;
                 continue;
             }
@@ -314,7 +549,8 @@ impl Walker<'_, '_> {
                 i += 2;
                 continue;
             }
-            if arg.len() > 1 && arg.starts_with('-') {
+            // Options, and a lone `-` (`su -`, `env -`).
+            if arg.starts_with('-') {
                 i += 1;
                 continue;
             }
@@ -336,6 +572,7 @@ impl Walker<'_, '_> {
                 unit.source = format!("wrapper `{name}` runs the script classified below");
             } else if spec.add.is_empty() {
                 unit.classes.insert(ActionClass::Read);
+                unit.tags.extend(spec.bare_tags.iter().cloned());
                 unit.source = format!("`{name}` without a command");
             } else {
                 // `sudo -s`, bare `su`: an interactive privileged shell.
@@ -349,7 +586,63 @@ impl Walker<'_, '_> {
             unit.tags.insert(TAG_PATHS_UNKNOWN.into());
         }
         unit.source = format!("wrapper `{name}`");
-        self.argv(rest, unit, cwd, info, out);
+        if spec.shell_command {
+            // `watch 'rm -rf /'`: the arguments joined are a shell command line.
+            self.script_word(&join_words(rest), &mut unit, cwd, info, out);
+            out.push(unit);
+            return;
+        }
+        let mut rest: Vec<ShellWord> = rest.to_vec();
+        if spec.stdin_args || placeholder.is_some() {
+            // Input items become arguments: known when the input is static text.
+            let items = self.stdin_items(info).map(|(items, trees)| {
+                if trees {
+                    // Every file of the trees.
+                    unit.tags.insert(TAG_READS_TREE.into());
+                    unit.tags.insert("recursive".into());
+                }
+                items
+            });
+            match &placeholder {
+                Some(placeholder) => {
+                    self.add_vars(XARGS_ITEM, items.unwrap_or_default());
+                    rest = rest
+                        .iter()
+                        .map(|w| replace_placeholder(w, placeholder))
+                        .collect();
+                }
+                None => {
+                    if let Some(items) = items {
+                        rest.extend(items.iter().map(|item| word_from(item)));
+                    }
+                }
+            }
+        }
+        self.argv(&rest, unit, cwd, info, out);
+    }
+
+    /// The whitespace-separated items of a command's input, when it is static text (a heredoc,
+    /// a here-string, or the output of `echo`/`printf`/`cat <<EOF` earlier in the pipeline).
+    /// Also whether the items stand for whole trees (`find DIR | xargs …`).
+    fn stdin_items(&self, info: &CmdInfo<'_>) -> Option<(Vec<String>, bool)> {
+        let (scope, pipeline, pos) = info.pipeline;
+        if info.stdin_text.is_none()
+            && pos > 0
+            && let Some((paths, trees)) = self.listed_paths.get(&(scope, pipeline, pos - 1))
+        {
+            return Some((paths.clone(), *trees));
+        }
+        let text = match &info.stdin_text {
+            Some(text) => Some(text.clone()),
+            None if pos > 0 => self.stdout_text.get(&(scope, pipeline, pos - 1)).cloned(),
+            None => None,
+        }?;
+        let items = text
+            .split_whitespace()
+            .take(MAX_CANDIDATES)
+            .map(str::to_string)
+            .collect();
+        Some((items, false))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -366,22 +659,13 @@ impl Walker<'_, '_> {
         unit.classes.insert(ActionClass::ShellExec);
         let mut i = 1;
         let mut command_flag = false;
-        let mut script_file = None;
+        let mut stdin_flag = false;
+        // Options come first (`bash -x -c …`, `bash -c -- …`, `bash -s -- args`), then the
+        // script (with `-c`) or the script file.
         while i < words.len() {
-            let Some(arg) = words[i].literal() else {
-                if !command_flag {
-                    script_file = Some(i);
-                }
-                break;
-            };
-            if command_flag {
-                break;
-            }
+            let Some(arg) = words[i].literal() else { break };
             if arg == "--" {
                 i += 1;
-                if i < words.len() {
-                    script_file = Some(i);
-                }
                 break;
             }
             if spec.options_with_value.contains(&arg) {
@@ -389,27 +673,45 @@ impl Walker<'_, '_> {
                 continue;
             }
             if (arg.starts_with('-') || arg.starts_with('+')) && arg.len() > 1 {
-                if !arg.starts_with("--") && arg[1..].contains('c') {
+                if arg == "--command" {
                     command_flag = true;
+                } else if !arg.starts_with("--") {
+                    command_flag |= arg[1..].contains('c');
+                    stdin_flag |= arg[1..].contains('s');
                 }
                 i += 1;
                 continue;
             }
-            script_file = Some(i);
             break;
         }
         if command_flag {
-            match words.get(i).map(ShellWord::literal) {
-                Some(Some(script)) => {
-                    unit.source = format!("`{name} -c`: its script is classified below");
-                    out.push(unit.clone());
-                    self.script(&script, cwd, unit.depth + 1, info.nesting + 1, out);
-                }
-                Some(None) => {
-                    unit.classes.insert(ActionClass::Unknown);
-                    unit.source = format!("`{name} -c` with a script computed at run time");
-                    out.push(unit);
-                }
+            match words.get(i) {
+                Some(word) => match word.literal() {
+                    Some(script) => {
+                        unit.source = format!("`{name} -c`: its script is classified below");
+                        // `sh -c SCRIPT NAME ARG…`: the script's `$0`, `$1`, … and `$@`.
+                        let mut all = Vec::new();
+                        for (k, arg) in words[i + 1..].iter().enumerate().take(10) {
+                            let values = self.candidates(arg, cwd);
+                            self.add_vars(&k.to_string(), values.clone());
+                            if k > 0 {
+                                all.extend(values);
+                            }
+                        }
+                        self.add_vars("@", all.clone());
+                        self.add_vars("*", all);
+                        out.push(unit.clone());
+                        self.script(&script, cwd, unit.depth + 1, info.nesting + 1, out);
+                    }
+                    None => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+                        unit.source = format!("`{name} -c` with a script computed at run time");
+                        let depth = unit.depth;
+                        out.push(unit);
+                        self.expand_script(word, cwd, depth, info.nesting, out);
+                    }
+                },
                 None => {
                     unit.classes.insert(ActionClass::Unknown);
                     unit.source = format!("`{name} -c` without a script");
@@ -418,14 +720,40 @@ impl Walker<'_, '_> {
             }
             return;
         }
-        if let Some(idx) = script_file {
-            unit.source = format!("`{name}` runs a script file");
-            unit.tags.insert("script-file".into());
-            self.path_arg(&mut unit, &words[idx], Access::Read, cwd);
-            out.push(unit);
-            return;
+        match words.get(i) {
+            Some(word) if !stdin_flag && !is_stdin_file(word) => {
+                unit.source = format!("`{name}` runs a script file");
+                unit.tags.insert("script-file".into());
+                let content = self.script_file(&mut unit, word, cwd);
+                let depth = unit.depth;
+                out.push(unit);
+                if let Some(text) = content {
+                    self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                }
+            }
+            _ => self.stdin_program(unit, name, StdinKind::Shell, cwd, info, out),
         }
-        self.stdin_program(unit, name, StdinKind::Shell, cwd, info, out);
+    }
+
+    /// A script file argument (`bash FILE`, `source FILE`, `python3 FILE`): read. When it is a
+    /// process substitution of static text (`bash <(echo …)`), that text is returned to be
+    /// classified as the script; when it is computed otherwise, the unit is tagged so a download
+    /// feeding it counts as remote code.
+    fn script_file(
+        &mut self,
+        unit: &mut Unit,
+        word: &ShellWord,
+        cwd: Option<&Path>,
+    ) -> Option<String> {
+        self.path_arg(unit, word, Access::Read, cwd);
+        if word.literal().is_some() {
+            return None;
+        }
+        unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+        if word.raw.starts_with("<(") && self.take_budget() {
+            return substitution_output(&word.raw);
+        }
+        None
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -442,21 +770,57 @@ impl Walker<'_, '_> {
         unit.classes.insert(ActionClass::ShellExec);
         let program_is_first_positional = matches!(name, "awk" | "gawk" | "mawk" | "nawk");
         let mut program_file_given = false;
+        let mut in_place = false;
         let mut i = 1;
         while i < words.len() {
             let Some(arg) = words[i].literal() else {
                 unit.classes.insert(ActionClass::Unknown);
+                unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
                 unit.source = format!("`{name}` with arguments computed at run time");
-                out.push(unit);
+                // `python3 <(echo 'code')`: the program is the substitution's static output.
+                let content = if words[i].raw.starts_with("<(") && self.take_budget() {
+                    substitution_output(&words[i].raw)
+                } else {
+                    None
+                };
+                match content {
+                    Some(code) => self.code(&code, name, unit, cwd, info, out),
+                    None => out.push(unit),
+                }
                 return;
             };
-            if let Some((code, _)) = option_value(&spec.inline_options, &arg, words.get(i + 1)) {
+            if let Some((code, consumed)) =
+                option_value(&spec.inline_options, &arg, words.get(i + 1))
+            {
+                // `perl -pe CODE FILE…`, `perl -i -pe CODE FILE…` (edited in place).
+                let access = if in_place {
+                    Access::Write
+                } else {
+                    Access::Read
+                };
+                for word in words.iter().skip(i + consumed) {
+                    if word.literal().is_none_or(|l| !l.starts_with('-')) {
+                        self.path_arg(&mut unit, word, access, cwd);
+                    }
+                }
                 match code {
                     Some(code) => self.code(&code, name, unit, cwd, info, out),
                     None => {
                         unit.classes.insert(ActionClass::Unknown);
+                        unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
                         unit.source = format!("`{name}` inline code computed at run time");
+                        let depth = unit.depth;
+                        let text = unit.text.clone();
                         out.push(unit);
+                        if let Some(word) = words.get(i + 1) {
+                            for value in self.candidates(word, cwd) {
+                                if !self.take_budget() {
+                                    break;
+                                }
+                                let holder = Unit::new(text.clone(), depth + 1, "");
+                                self.code(&value, name, holder, cwd, info, out);
+                            }
+                        }
                     }
                 }
                 return;
@@ -475,12 +839,16 @@ impl Walker<'_, '_> {
                 continue;
             }
             if arg.len() > 1 && arg.starts_with('-') {
+                in_place |= spec.in_place_options.iter().any(|o| is_in_place(&arg, o));
                 i += 1;
                 continue;
             }
             if program_is_first_positional && !program_file_given {
                 self.code(&arg, name, unit, cwd, info, out);
                 return;
+            }
+            if is_stdin_file(&words[i]) {
+                break;
             }
             unit.source = format!("`{name}` runs a program file");
             unit.tags.insert("script-file".into());
@@ -510,7 +878,7 @@ impl Walker<'_, '_> {
                 }
                 StdinKind::Code => self.code(text, name, unit, cwd, info, out),
             }
-        } else if info.pipeline.2 > 0 {
+        } else if info.pipeline.2 > 0 || info.enclosing.iter().any(|p| p.2 > 0) {
             unit.classes.insert(ActionClass::Unknown);
             unit.tags.insert(match kind {
                 StdinKind::Shell => "stdin-script:shell".into(),
@@ -536,26 +904,44 @@ impl Walker<'_, '_> {
     ) {
         let findings = self.ctx.classifier.code.scan(code_text);
         unit.classes.extend(findings.classes.iter().copied());
-        let changes_files = findings
-            .classes
-            .iter()
-            .any(|c| matches!(c, ActionClass::FileDelete | ActionClass::FileWrite));
-        if changes_files {
+        unit.tags.extend(findings.tags.iter().cloned());
+        if !findings.uncaptured.is_empty() {
             unit.tags.insert(TAG_PATHS_UNKNOWN.into());
         }
         unit.tags.insert("inline-code".into());
         let literals = code::string_literals(code_text);
-        let home = self.ctx.classifier.env.home.clone();
-        for literal in &literals {
-            if literal.starts_with('/') || literal.starts_with("~/") {
-                let path = if let Some(rest) = literal.strip_prefix("~/") {
-                    home.join(rest)
-                } else {
-                    PathBuf::from(literal)
-                };
-                if !literal.contains(char::is_whitespace) {
-                    self.ctx.touch(&mut unit, path, Access::Read);
-                }
+        let path_literals: Vec<&String> = literals
+            .iter()
+            .filter(|l| code::looks_like_path(l))
+            .collect();
+        // Every path the code mentions may be read (`open(".env").read()`).
+        for literal in &path_literals {
+            self.code_path(&mut unit, literal, Access::Read, cwd);
+        }
+        // Paths passed to a deleting or writing call as literals.
+        for (path, role) in &findings.targets {
+            if let Some(access) = role_access(*role) {
+                self.code_path(&mut unit, path, access, cwd);
+            }
+        }
+        // A deleting or writing call whose path is in a variable: any path the code mentions
+        // may be the one (`p = ".claude/settings.json"; open(p, "w")`); none at all is unknown.
+        let mut uncaptured: Vec<Access> = findings
+            .uncaptured
+            .iter()
+            .filter_map(|r| role_access(*r))
+            .collect();
+        uncaptured.dedup();
+        for access in uncaptured {
+            let candidates: Vec<&&String> = path_literals
+                .iter()
+                .filter(|l| !matches!(l.as_str(), "/" | "." | ".." | "~"))
+                .collect();
+            if candidates.is_empty() {
+                unit.classes.insert(ActionClass::Unknown);
+            }
+            for literal in candidates {
+                self.code_path(&mut unit, literal, access, cwd);
             }
         }
         unit.source = if findings.matched.is_empty() {
@@ -571,6 +957,17 @@ impl Walker<'_, '_> {
                     self.script(literal, cwd, depth + 1, info.nesting + 1, &mut nested);
                 }
             }
+            // `subprocess.run(["rm", "-rf", "/"])`: an argument vector as a list of strings.
+            for list in code::string_lists(code_text) {
+                if list.len() > 1 && self.looks_like_command(&list[0]) && self.take_budget() {
+                    let command = list
+                        .iter()
+                        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    self.script(&command, cwd, depth + 1, info.nesting + 1, &mut nested);
+                }
+            }
             if nested.is_empty() {
                 unit.classes.insert(ActionClass::Unknown);
                 unit.source
@@ -580,6 +977,25 @@ impl Walker<'_, '_> {
             out.extend(nested);
         } else {
             out.push(unit);
+        }
+    }
+
+    /// Touch a path written in code: `~/` is home, relative paths are against `cwd`.
+    fn code_path(&mut self, unit: &mut Unit, literal: &str, access: Access, cwd: Option<&Path>) {
+        let path = if literal == "~" {
+            Some(self.ctx.classifier.env.home.clone())
+        } else if let Some(rest) = literal.strip_prefix("~/") {
+            Some(self.ctx.classifier.env.home.join(rest))
+        } else if literal.starts_with('/') {
+            Some(PathBuf::from(literal))
+        } else {
+            cwd.map(|dir| dir.join(literal))
+        };
+        match path {
+            Some(path) => self.ctx.touch(unit, path, access),
+            None => {
+                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+            }
         }
     }
 
@@ -609,8 +1025,30 @@ impl Walker<'_, '_> {
             }
             None => {
                 unit.classes.insert(ActionClass::Unknown);
+                unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
                 unit.source = "`eval` of text computed at run time".into();
+                let depth = unit.depth;
                 out.push(unit);
+                // Also classify each text the words were seen to make up.
+                let mut texts = vec![String::new()];
+                for word in &words[1..] {
+                    let values = self.candidates(word, cwd);
+                    let mut next = Vec::new();
+                    for prefix in &texts {
+                        for value in &values {
+                            if next.len() < MAX_CANDIDATES {
+                                next.push(format!("{prefix} {value}"));
+                            }
+                        }
+                    }
+                    texts = next;
+                }
+                for text in texts {
+                    if !self.take_budget() {
+                        break;
+                    }
+                    self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                }
             }
         }
     }
@@ -647,6 +1085,17 @@ impl Walker<'_, '_> {
                 for f in spec.flags.iter().filter(|f| f.matches_option(&arg)) {
                     if f.value_matches(value.as_deref()) {
                         apply_flag(&mut unit, f);
+                        if f.value == Some(ArgRole::Script)
+                            && let Some(script) = value.as_deref().and_then(|v| value_part(f, v))
+                        {
+                            self.script_word(
+                                &word_from(script),
+                                &mut unit,
+                                cwd.as_deref(),
+                                info,
+                                out,
+                            );
+                        }
                     }
                 }
                 if takes_value {
@@ -723,8 +1172,26 @@ impl Walker<'_, '_> {
         let mut j = 0;
         while j < rest.len() {
             let word = &rest[j];
+            let command_starts = match spec.command_positional {
+                Some(n) => positionals.len() >= n + spec.skip_positionals,
+                None => {
+                    spec.runs_command
+                        && (options_done || word.literal().is_none_or(|a| !a.starts_with('-')))
+                }
+            };
+            if command_starts {
+                self.nested_command(spec, &rest[j..], unit, cwd, info, out);
+                break;
+            }
             let Some(arg) = word.literal() else {
-                positionals.push(word);
+                // `of="$DEV"`: an operand whose value is computed.
+                if let Some((key, value)) = split_assignment_word(word)
+                    && let Some(r) = spec.operands.get(&key)
+                {
+                    self.role_arg(unit, &value, *r, cwd);
+                } else {
+                    positionals.push(word);
+                }
                 j += 1;
                 continue;
             };
@@ -767,8 +1234,23 @@ impl Walker<'_, '_> {
                             value_consumed = true;
                             rest.get(j + 1).cloned()
                         });
-                        if let Some(value) = value {
-                            self.option_value_role(unit, &value, value_role, cwd);
+                        match value {
+                            Some(value) if value_role == ArgRole::Script => {
+                                match (&f.value_after, value.literal()) {
+                                    (None, _) => self.script_word(&value, unit, cwd, info, out),
+                                    (Some(_), Some(v)) => {
+                                        if let Some(script) = value_part(f, &v) {
+                                            let word = word_from(script);
+                                            self.script_word(&word, unit, cwd, info, out);
+                                        }
+                                    }
+                                    (Some(_), None) => {
+                                        unit.classes.insert(ActionClass::Unknown);
+                                    }
+                                }
+                            }
+                            Some(value) => self.option_value_role(unit, &value, value_role, cwd),
+                            None => {}
                         }
                     }
                 }
@@ -789,7 +1271,16 @@ impl Walker<'_, '_> {
             positionals.push(word);
             j += 1;
         }
-        for f in spec.flags.iter().filter(|f| !f.positional.is_empty()) {
+        if spec.find_expression {
+            // `find DIR` alone: no expression.
+            self.find_expression(&[], &positionals, unit, cwd, info, out);
+            return only;
+        }
+        for f in spec
+            .flags
+            .iter()
+            .filter(|f| !f.positional.is_empty() && positionals.len() >= f.min_positionals)
+        {
             if positionals
                 .iter()
                 .filter_map(|w| w.literal())
@@ -805,9 +1296,56 @@ impl Walker<'_, '_> {
                 Some(last) if count >= 2 && idx == count - 1 => last,
                 _ => role,
             };
-            self.role_arg(unit, word, r, cwd);
+            if r == ArgRole::Script {
+                self.script_word(word, unit, cwd, info, out);
+            } else {
+                self.role_arg(unit, word, r, cwd);
+            }
         }
         only
+    }
+
+    /// The command a program runs from its arguments: `poetry run CMD…` (an argument vector)
+    /// or `ssh HOST CMD…` (words joined into a shell command line).
+    fn nested_command(
+        &mut self,
+        spec: &ProgramSpec,
+        words: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.classes.insert(ActionClass::ShellExec);
+        if spec.command_positional.is_some() {
+            self.script_word(&join_words(words), unit, cwd, info, out);
+            return;
+        }
+        let mut nested = Unit::new(raw_words(words), unit.depth + 1, "");
+        nested.pipeline = unit.pipeline;
+        nested.enclosing = unit.enclosing.clone();
+        self.argv(words, nested, cwd, info, out);
+    }
+
+    /// A word that is a shell command line the program runs: classified as a script; when it
+    /// is computed, `unknown` (and classified with the values it was seen to get).
+    fn script_word(
+        &mut self,
+        word: &ShellWord,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.classes.insert(ActionClass::ShellExec);
+        match word.literal() {
+            Some(script) => self.script(&script, cwd, unit.depth + 1, info.nesting + 1, out),
+            None => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+                self.expand_script(word, cwd, unit.depth, info.nesting, out);
+            }
+        }
     }
 
     /// `find START… EXPRESSION`: `-exec` runs a nested command, `-delete` deletes recursively.
@@ -829,6 +1367,38 @@ impl Walker<'_, '_> {
         for start in &starts {
             self.path_arg(unit, start, Access::Read, cwd);
         }
+        // What `{}` and `-delete` stand for: whole trees, or `START/PATTERN` when every file
+        // must match a name pattern.
+        let (targets, narrowed) = match find_name_filter(expr) {
+            Some(name) => (
+                starts
+                    .iter()
+                    .map(|start| {
+                        let mut word = start.clone();
+                        word.raw = format!("{}/{name}", start.raw);
+                        word.pieces.push(WordPiece::Literal(format!("/{name}")));
+                        word
+                    })
+                    .collect(),
+                true,
+            ),
+            None => (starts, false),
+        };
+        let acts = expr.iter().any(|w| {
+            matches!(
+                w.literal().as_deref(),
+                Some("-exec" | "-execdir" | "-ok" | "-okdir" | "-delete")
+            )
+        });
+        if !acts {
+            // It lists paths: what `| xargs CMD` gets as arguments.
+            let listed: Vec<String> = targets
+                .iter()
+                .filter_map(|t| self.word_path(t, cwd))
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            self.listed_paths.insert(info.pipeline, (listed, !narrowed));
+        }
         let mut k = 0;
         while k < expr.len() {
             let token = expr[k].literal().unwrap_or_default();
@@ -838,16 +1408,11 @@ impl Walker<'_, '_> {
                         .iter()
                         .position(|w| matches!(w.literal().as_deref(), Some(";" | "+")))
                         .map_or(expr.len(), |p| k + 1 + p);
-                    for start in &starts {
+                    for target in &targets {
+                        let target_text = self.exact_text(target, cwd);
                         let nested_words: Vec<ShellWord> = expr[k + 1..end]
                             .iter()
-                            .map(|w| {
-                                if w.literal().as_deref() == Some("{}") {
-                                    start.clone()
-                                } else {
-                                    w.clone()
-                                }
-                            })
+                            .map(|w| substitute_braces(w, target, target_text.as_deref()))
                             .collect();
                         let text = nested_words
                             .iter()
@@ -855,16 +1420,24 @@ impl Walker<'_, '_> {
                             .collect::<Vec<_>>()
                             .join(" ");
                         let mut nested = Unit::new(text, unit.depth + 1, "");
+                        nested.pipeline = unit.pipeline;
                         nested.tags.insert("find-exec".into());
+                        if !narrowed {
+                            // `{}` is every file of the tree.
+                            nested.tags.insert(TAG_READS_TREE.into());
+                            nested.tags.insert("recursive".into());
+                        }
                         self.argv(&nested_words, nested, cwd, info, out);
                     }
                     unit.classes.insert(ActionClass::ShellExec);
                     k = end + 1;
                 }
                 "-delete" => {
-                    unit.tags.insert("recursive".into());
-                    for start in &starts {
-                        self.path_arg(unit, start, Access::Delete, cwd);
+                    if !narrowed {
+                        unit.tags.insert("recursive".into());
+                    }
+                    for target in &targets {
+                        self.path_arg(unit, target, Access::Delete, cwd);
                     }
                     k += 1;
                 }
@@ -905,13 +1478,28 @@ impl Walker<'_, '_> {
                 }
                 return;
             }
+            // `-d @"$HOME/.netrc"`: a computed file name after `@`.
+            if let Some(WordPiece::Literal(first)) = value.pieces.first()
+                && let Some(rest) = first.strip_prefix('@')
+            {
+                let mut file = value.clone();
+                file.raw = file.raw.trim_start_matches('@').to_string();
+                if rest.is_empty() {
+                    file.pieces.remove(0);
+                } else {
+                    file.pieces[0] = WordPiece::Literal(rest.to_string());
+                }
+                self.role_arg(unit, &file, ArgRole::Read, cwd);
+                return;
+            }
         }
         self.role_arg(unit, value, role, cwd);
     }
 
     fn role_arg(&mut self, unit: &mut Unit, word: &ShellWord, role: ArgRole, cwd: Option<&Path>) {
         let access = match role {
-            ArgRole::None => return,
+            // Scripts are classified by the callers that can add units.
+            ArgRole::None | ArgRole::Script => return,
             ArgRole::Remote => {
                 match word.literal() {
                     Some(lit) => match host_of(&lit) {
@@ -958,14 +1546,28 @@ impl Walker<'_, '_> {
                         Access::Chmod => ActionClass::AccessChange,
                         _ => ActionClass::FileWrite,
                     });
+                    if access == Access::Write && word.has_command_subst() {
+                        // `> "$(…)"`: where this writes is decided by another program.
+                        unit.classes.insert(ActionClass::Unknown);
+                    }
+                }
+                // The values the word was seen to get are touched too: they can only add.
+                for value in self.candidates(word, cwd) {
+                    let path = if value.starts_with('/') {
+                        PathBuf::from(value)
+                    } else if let Some(dir) = cwd {
+                        dir.join(value)
+                    } else {
+                        continue;
+                    };
+                    self.ctx.touch(unit, path, access);
                 }
             }
         }
     }
 
-    /// Resolve a word to a path: `~` and `$HOME` expand, relative paths are against `cwd`;
-    /// `None` when the word (or, for a relative path, the directory) is only known at run time.
-    fn word_path(&self, word: &ShellWord, cwd: Option<&Path>) -> Option<PathBuf> {
+    /// The text of a word whose value is known exactly: literal text, `~`, `$HOME`, `$PWD`.
+    fn exact_text(&self, word: &ShellWord, cwd: Option<&Path>) -> Option<String> {
         let home = &self.ctx.classifier.env.home;
         let mut text = String::new();
         for (idx, piece) in word.pieces.iter().enumerate() {
@@ -979,6 +1581,13 @@ impl Walker<'_, '_> {
                 _ => return None,
             }
         }
+        Some(text)
+    }
+
+    /// Resolve a word to a path: `~` and `$HOME` expand, relative paths are against `cwd`;
+    /// `None` when the word (or, for a relative path, the directory) is only known at run time.
+    fn word_path(&self, word: &ShellWord, cwd: Option<&Path>) -> Option<PathBuf> {
+        let text = self.exact_text(word, cwd)?;
         if text.is_empty() {
             return None;
         }
@@ -1009,13 +1618,21 @@ impl Walker<'_, '_> {
             } else {
                 continue;
             };
-            let Some((scope, pipeline, pos)) = units[idx].pipeline else {
-                continue;
-            };
+            // The pipelines this unit reads from: its own, and enclosing ones (`curl x | (sh)`).
+            let reading: Vec<(usize, usize, usize)> = positions(&units[idx])
+                .filter(|&(_, _, pos)| pos > 0)
+                .collect();
             let upstream_fetches = units[first..].iter().any(|u| {
-                matches!(u.pipeline, Some((s, p, q)) if s == scope && p == pipeline && q < pos)
-                    && u.classes.contains(&ActionClass::NetworkFetch)
+                u.classes.contains(&ActionClass::NetworkFetch)
+                    && positions(u).any(|(s, p, q)| {
+                        reading
+                            .iter()
+                            .any(|&(rs, rp, rq)| s == rs && p == rp && q < rq)
+                    })
             });
+            let piped_text = reading
+                .iter()
+                .find_map(|&(s, p, pos)| self.stdout_text.get(&(s, p, pos - 1)).cloned());
             let unit = &mut units[idx];
             if upstream_fetches {
                 unit.classes.remove(&ActionClass::Unknown);
@@ -1023,11 +1640,7 @@ impl Walker<'_, '_> {
                 unit.classes.insert(ActionClass::NetworkFetch);
                 unit.tags.insert("pipe-to-shell".into());
                 unit.source = "runs code downloaded by an earlier command of the pipeline".into();
-            } else if let Some(text) = self
-                .stdout_text
-                .get(&(scope, pipeline, pos.saturating_sub(1)))
-                .cloned()
-            {
+            } else if let Some(text) = piped_text {
                 unit.classes.remove(&ActionClass::Unknown);
                 unit.source = "runs the piped text classified below".into();
                 match kind {
@@ -1039,6 +1652,7 @@ impl Walker<'_, '_> {
                         let info = CmdInfo {
                             stdin_text: None,
                             pipeline: (usize::MAX, 0, 0),
+                            enclosing: Vec::new(),
                             piped: false,
                             in_function: None,
                             background: false,
@@ -1055,6 +1669,272 @@ impl Walker<'_, '_> {
     }
 }
 
+/// The pipeline positions of a unit: its own and those of enclosing pipelines.
+fn positions(unit: &Unit) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    unit.pipeline
+        .into_iter()
+        .chain(unit.enclosing.iter().copied())
+}
+
+/// Commands whose script is computed (`bash <(curl …)`, `eval "$(curl …)"`) by commands nested
+/// in their words that download: they run remote code. `ranges[k]` are the units of command `k`.
+fn mark_downloaded_scripts(
+    commands: &[SimpleCommand],
+    ranges: &[(usize, usize)],
+    out: &mut [Unit],
+) {
+    for (k, cmd) in commands.iter().enumerate() {
+        let (start, end) = ranges[k];
+        if !out[start..end]
+            .iter()
+            .any(|u| u.tags.contains(TAG_SCRIPT_COMPUTED))
+        {
+            continue;
+        }
+        // The commands nested in this one's words follow it, deeper (pre-order).
+        let fetches = commands[k + 1..]
+            .iter()
+            .zip(&ranges[k + 1..])
+            .take_while(|(nested, _)| nested.depth > cmd.depth)
+            .any(|(_, &(s, e))| {
+                out[s..e]
+                    .iter()
+                    .any(|u| u.classes.contains(&ActionClass::NetworkFetch))
+            });
+        if !fetches {
+            continue;
+        }
+        for unit in &mut out[start..end] {
+            if unit.tags.contains(TAG_SCRIPT_COMPUTED) {
+                unit.classes.insert(ActionClass::ExecRemote);
+                unit.classes.insert(ActionClass::NetworkFetch);
+                unit.tags.insert("pipe-to-shell".into());
+                unit.source
+                    .push_str(" (downloaded by the command computing it)");
+            }
+        }
+    }
+}
+
+/// The static text of a word that is a single command or process substitution of a command
+/// printing static text: `"$(echo rm)"`, `<(printf 'ls')`, `` `echo x` ``.
+fn substitution_output(raw: &str) -> Option<String> {
+    let raw = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    let inner = raw
+        .strip_prefix("$(")
+        .or_else(|| raw.strip_prefix("<("))
+        .and_then(|r| r.strip_suffix(')'))
+        .or_else(|| raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')))?;
+    let parsed = shell::parse_script(inner).ok()?;
+    let [cmd] = parsed.commands.as_slice() else {
+        return None;
+    };
+    static_stdout(cmd, ShellWord::literal).map(|text| text.trim_end_matches('\n').to_string())
+}
+
+/// `-`, `/dev/stdin`: a script "file" that is the standard input.
+fn is_stdin_file(word: &ShellWord) -> bool {
+    matches!(
+        word.literal().as_deref(),
+        Some("-" | "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0")
+    )
+}
+
+/// The words as written, joined by spaces.
+fn raw_words(words: &[ShellWord]) -> String {
+    words
+        .iter()
+        .map(|w| w.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words joined by spaces into one word (the command line `sh -c` gets from `watch a b`).
+fn join_words(words: &[ShellWord]) -> ShellWord {
+    ShellWord {
+        raw: raw_words(words),
+        pieces: words
+            .iter()
+            .enumerate()
+            .flat_map(|(idx, w)| {
+                let sep = (idx > 0).then(|| WordPiece::Literal(" ".into()));
+                sep.into_iter().chain(w.pieces.iter().cloned())
+            })
+            .collect(),
+    }
+}
+
+/// `NAME=value` as an argument (`export NAME=value`): the name and the value as a word.
+fn split_assignment_word(word: &ShellWord) -> Option<(String, ShellWord)> {
+    let Some(WordPiece::Literal(first)) = word.pieces.first() else {
+        return None;
+    };
+    let (name, rest) = first.split_once('=')?;
+    if !is_assignment(&format!("{name}=")) {
+        return None;
+    }
+    let mut pieces = Vec::with_capacity(word.pieces.len());
+    if !rest.is_empty() {
+        pieces.push(WordPiece::Literal(rest.to_string()));
+    }
+    pieces.extend(word.pieces[1..].iter().cloned());
+    if pieces.is_empty() {
+        pieces.push(WordPiece::Literal(String::new()));
+    }
+    let raw = word
+        .raw
+        .split_once('=')
+        .map_or_else(String::new, |(_, v)| v.to_string());
+    Some((name.to_string(), ShellWord { raw, pieces }))
+}
+
+static FOR_LOOP: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s;&|(])for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([^;\n]*)").ok()
+});
+
+/// `for NAME in WORDS`: each loop variable and the words it takes.
+fn for_loop_lists(script: &str) -> Vec<(String, Vec<ShellWord>)> {
+    let Some(re) = FOR_LOOP.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(script)
+        .take(8)
+        .filter_map(|caps| {
+            let name = caps.get(1)?.as_str().to_string();
+            let list = caps.get(2)?.as_str();
+            let parsed = shell::parse_script(&format!(": {list}")).ok()?;
+            let words = parsed.commands.first()?.words.get(1..)?.to_vec();
+            Some((name, words))
+        })
+        .collect()
+}
+
+/// `-name PATTERN` that every file `find` acts on must match (before the first action, with no
+/// alternatives or negations), when it narrows anything (`*.pyc`, not `*` or `?*`).
+fn find_name_filter(expr: &[ShellWord]) -> Option<String> {
+    let mut name = None;
+    let mut k = 0;
+    while k < expr.len() {
+        match expr[k].literal().as_deref() {
+            Some("-o" | "-or" | "!" | "-not" | "," | "(" | ")") => return None,
+            Some("-exec" | "-execdir" | "-ok" | "-okdir" | "-delete") => break,
+            Some("-name" | "-iname") => {
+                let pattern = expr.get(k + 1)?.literal()?;
+                if name.is_none() && narrows(&pattern) {
+                    name = Some(pattern);
+                }
+                k += 1;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    name
+}
+
+/// Whether a name pattern has a fixed part beyond wildcards and a dot.
+fn narrows(pattern: &str) -> bool {
+    if pattern.contains('/') || pattern == ".." {
+        return false;
+    }
+    let mut fixed = 0;
+    let mut in_class = false;
+    for c in pattern.chars() {
+        match c {
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '*' | '?' | '.' | '\\' => {}
+            _ if !in_class => fixed += 1,
+            _ => {}
+        }
+    }
+    fixed > 0
+}
+
+/// `{}` in a `find -exec` word replaced by the file (`{}` alone, or inside literal text).
+fn substitute_braces(word: &ShellWord, target: &ShellWord, target_text: Option<&str>) -> ShellWord {
+    match word.literal() {
+        Some(lit) if lit == "{}" => target.clone(),
+        Some(lit) if lit.contains("{}") => match target_text {
+            Some(t) => word_from(&lit.replace("{}", t)),
+            None => ShellWord {
+                raw: word.raw.clone(),
+                pieces: vec![WordPiece::Other(word.raw.clone())],
+            },
+        },
+        _ => word.clone(),
+    }
+}
+
+/// `xargs -I {}`, `-i`, `--replace[=R]`: the placeholder (`None` when computed) and how many
+/// words the option used.
+fn replace_option(
+    spec: &WrapperSpec,
+    arg: &str,
+    next: Option<&ShellWord>,
+) -> Option<(Option<String>, usize)> {
+    for opt in &spec.replace_options {
+        if arg == opt {
+            if spec.options_with_value.contains(opt) {
+                return Some((next.and_then(ShellWord::literal), 2));
+            }
+            return Some((Some("{}".to_string()), 1));
+        }
+        let attached = if opt.starts_with("--") {
+            arg.strip_prefix(opt.as_str())
+                .and_then(|r| r.strip_prefix('='))
+        } else {
+            arg.strip_prefix(opt.as_str())
+        };
+        if let Some(value) = attached.filter(|v| !v.is_empty()) {
+            return Some((Some(value.to_string()), 1));
+        }
+    }
+    None
+}
+
+/// A word with each occurrence of an `xargs` placeholder made an input item (computed).
+fn replace_placeholder(word: &ShellWord, placeholder: &str) -> ShellWord {
+    if !word.raw.contains(placeholder) {
+        return word.clone();
+    }
+    let mut pieces = Vec::new();
+    for piece in &word.pieces {
+        match piece {
+            WordPiece::Literal(text) | WordPiece::Glob(text) if text.contains(placeholder) => {
+                let mut parts = text.split(placeholder).peekable();
+                while let Some(part) = parts.next() {
+                    if !part.is_empty() {
+                        pieces.push(WordPiece::Literal(part.to_string()));
+                    }
+                    if parts.peek().is_some() {
+                        pieces.push(WordPiece::Param(XARGS_ITEM.to_string()));
+                    }
+                }
+            }
+            other => pieces.push(other.clone()),
+        }
+    }
+    ShellWord {
+        raw: word.raw.clone(),
+        pieces,
+    }
+}
+
+/// The access a path role of code means.
+fn role_access(role: ArgRole) -> Option<Access> {
+    match role {
+        ArgRole::Read => Some(Access::Read),
+        ArgRole::Write => Some(Access::Write),
+        ArgRole::Delete => Some(Access::Delete),
+        ArgRole::Chmod => Some(Access::Chmod),
+        ArgRole::None | ArgRole::Remote | ArgRole::Script => None,
+    }
+}
+
 #[derive(Clone, Copy)]
 enum StdinKind {
     Shell,
@@ -1062,12 +1942,12 @@ enum StdinKind {
 }
 
 /// What `echo …`, `printf …` or `cat <<EOF` print, when it is fully static.
-fn static_stdout(cmd: &SimpleCommand) -> Option<String> {
+fn static_stdout(
+    cmd: &SimpleCommand,
+    resolve: impl Fn(&ShellWord) -> Option<String>,
+) -> Option<String> {
     let name = cmd.words.first()?.literal()?;
-    let args: Vec<String> = cmd.words[1..]
-        .iter()
-        .map(ShellWord::literal)
-        .collect::<Option<_>>()?;
+    let args: Vec<String> = cmd.words[1..].iter().map(resolve).collect::<Option<_>>()?;
     match program_name(&name).as_str() {
         "echo" => {
             let words: Vec<&str> = args
@@ -1077,9 +1957,65 @@ fn static_stdout(cmd: &SimpleCommand) -> Option<String> {
                 .collect();
             Some(words.join(" "))
         }
-        "printf" => args.first().map(|f| f.replace("\\n", "\n")),
+        "printf" => args
+            .split_first()
+            .map(|(format, rest)| printf(format, rest)),
         "cat" if args.is_empty() => cmd.stdin_text.clone(),
         _ => None,
+    }
+}
+
+/// What `printf FORMAT ARGS…` prints, for the common conversions (`%s`, `%b`, `%d`; the format
+/// is reused while arguments remain, as printf does).
+fn printf(format: &str, args: &[String]) -> String {
+    let mut out = String::new();
+    let mut next = 0;
+    for _round in 0..MAX_CANDIDATES {
+        let mut chars = format.chars().peekable();
+        let mut converted = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(other) => out.push(other),
+                    None => out.push('\\'),
+                },
+                '%' => {
+                    // Flags and width (`%-10s`) are dropped.
+                    while chars
+                        .peek()
+                        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | '+' | ' '))
+                    {
+                        chars.next();
+                    }
+                    match chars.next() {
+                        Some('%') => out.push('%'),
+                        Some(_) => {
+                            converted = true;
+                            if let Some(arg) = args.get(next) {
+                                out.push_str(arg);
+                            }
+                            next += 1;
+                        }
+                        None => out.push('%'),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        if !converted || next >= args.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// The part of an option's value its role applies to (see [`FlagSpec::value_after`]).
+fn value_part<'v>(flag: &FlagSpec, value: &'v str) -> Option<&'v str> {
+    match &flag.value_after {
+        Some(sep) => value.split_once(sep.as_str()).map(|(_, rest)| rest),
+        None => Some(value),
     }
 }
 
@@ -1114,7 +2050,7 @@ fn option_value(
     next: Option<&ShellWord>,
 ) -> Option<(Option<String>, usize)> {
     for opt in options {
-        if arg == opt {
+        if arg == opt || is_cluster_ending_with(arg, opt) {
             return Some((next.and_then(ShellWord::literal), 2));
         }
         if opt.starts_with("--") {
@@ -1133,6 +2069,34 @@ fn option_value(
         }
     }
     None
+}
+
+/// `-i`, `-i.bak`, `-pi`, `-pi.bak`: the in-place option `opt` (`-i`), alone or in a cluster.
+fn is_in_place(arg: &str, opt: &str) -> bool {
+    let Some(letter) = opt.strip_prefix('-').filter(|l| l.len() == 1) else {
+        return arg == opt;
+    };
+    if arg.starts_with("--") || !arg.starts_with('-') {
+        return false;
+    }
+    let letters = arg[1..].split('.').next().unwrap_or("");
+    letters.chars().all(|c| c.is_ascii_alphabetic()) && letters.contains(letter)
+}
+
+/// `-pe`, `-lc`: a cluster of single-letter options whose last one is `opt` (`-e`, `-c`), so the
+/// next word is `opt`'s value.
+fn is_cluster_ending_with(arg: &str, opt: &str) -> bool {
+    let Some(letter) = opt
+        .strip_prefix('-')
+        .filter(|l| l.len() == 1 && !l.starts_with('-'))
+    else {
+        return false;
+    };
+    arg.len() > 2
+        && !arg.starts_with("--")
+        && arg.starts_with('-')
+        && arg.ends_with(letter)
+        && arg[1..].chars().all(|c| c.is_ascii_alphabetic())
 }
 
 fn glob_matches(pattern: &str, text: &str) -> bool {

@@ -28,6 +28,8 @@ pub enum ArgRole {
     Chmod,
     /// URLs or `host:path` / `user@host` remotes.
     Remote,
+    /// A shell command line the program runs (`git rebase --exec CMD`, `hyperfine CMD`).
+    Script,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +79,22 @@ pub struct WrapperSpec {
     /// An option whose value is itself a command line to parse (`env -S "…"`).
     #[serde(default)]
     pub script_options: Vec<String>,
+    /// Tags when the wrapper runs no command (`env` alone prints the environment).
+    #[serde(default)]
+    pub bare_tags: Vec<String>,
+    /// Options naming a placeholder that is replaced by input items (`xargs -I {}`). An option
+    /// also listed in `options_with_value` takes its value from the next word; otherwise the
+    /// value is attached (`-i{}`, `--replace=X`) or defaults to `{}`.
+    #[serde(default)]
+    pub replace_options: Vec<String>,
+    /// Input items are appended to the wrapped command's arguments (`xargs`): when the input is
+    /// static text (`echo / | xargs rm -rf`), the items are classified as arguments.
+    #[serde(default)]
+    pub stdin_args: bool,
+    /// The wrapped command is the arguments joined by spaces and run by a shell (`watch`):
+    /// `watch 'rm -rf /'` runs `rm -rf /`.
+    #[serde(default)]
+    pub shell_command: bool,
 }
 
 /// A shell: `-c SCRIPT` is re-parsed, a heredoc or piped stdin is its script.
@@ -100,6 +118,9 @@ pub struct InterpreterSpec {
     pub module_option: Option<String>,
     #[serde(default)]
     pub options_with_value: Vec<String>,
+    /// Options that make the files after inline code be edited in place (`perl -i -pe`).
+    #[serde(default)]
+    pub in_place_options: Vec<String>,
 }
 
 /// A program or sub-command and what its arguments mean.
@@ -143,6 +164,14 @@ pub struct ProgramSpec {
     /// `find`-style expressions: `-exec CMD ;` is a nested command, `-delete` deletes.
     #[serde(default)]
     pub find_expression: bool,
+    /// The arguments after the options are a command the program runs (`poetry run CMD…`,
+    /// `bundle exec CMD…`): classified like the command of a wrapper.
+    #[serde(default)]
+    pub runs_command: bool,
+    /// Positional arguments from this index on form a command line a shell runs
+    /// (`ssh HOST CMD…`: 1).
+    #[serde(default)]
+    pub command_positional: Option<usize>,
 }
 
 /// A flag or argument pattern that changes what a command does.
@@ -173,6 +202,14 @@ pub struct FlagSpec {
     /// Role of this option's own value (`curl -o FILE`: write; `curl -T FILE`: read).
     #[serde(default)]
     pub value: Option<ArgRole>,
+    /// The value's role applies to its part after this text (`git -c core.sshCommand=CMD`:
+    /// `=`); a value without it is left alone.
+    #[serde(default)]
+    pub value_after: Option<String>,
+    /// `positional` patterns count only when the command has at least this many positional
+    /// arguments (`git config KEY VALUE` sets; `git config KEY` only reads).
+    #[serde(default)]
+    pub min_positionals: usize,
 }
 
 /// Path knowledge: which locations are sensitive, belong to agents, or are critical.
@@ -210,6 +247,14 @@ pub struct CodePattern {
     /// The code starts other programs: its string literals are classified as shell commands.
     #[serde(default)]
     pub spawns: bool,
+    /// How the code uses the path the pattern captures in its `path` group (`delete` for
+    /// `shutil.rmtree("…")`). When the pattern matches but nothing is captured (the path is in a
+    /// variable), every path-like string literal of the code is taken to be used that way.
+    #[serde(default)]
+    pub path_access: Option<ArgRole>,
+    /// Tags the match adds (`recursive` for tree deletions).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// What a program name refers to.

@@ -64,6 +64,10 @@ pub struct Unit {
     pub source: String,
     #[serde(skip)]
     pub(crate) pipeline: Option<(usize, usize, usize)>,
+    /// Pipelines that contain this unit's command indirectly (`curl x | (sh)`), as
+    /// (scope, pipeline id, position).
+    #[serde(skip)]
+    pub(crate) enclosing: Vec<(usize, usize, usize)>,
 }
 
 impl Unit {
@@ -80,6 +84,7 @@ impl Unit {
             hosts: Vec::new(),
             source: source.into(),
             pipeline: None,
+            enclosing: Vec::new(),
         }
     }
 
@@ -229,11 +234,14 @@ impl Ctx<'_> {
     }
 }
 
+/// Tag on a unit that prints the environment (`env`, `printenv`), where tokens often live.
+pub const TAG_ENVIRONMENT_DUMP: &str = "environment-dump";
+
 /// Reading secrets and reaching the network in the same request is an export of those secrets.
 fn add_data_flow(units: &mut Vec<Unit>) {
-    let reads_secret = units
-        .iter()
-        .any(|u| u.classes.contains(&ActionClass::ReadSensitive));
+    let reads_secret = units.iter().any(|u| {
+        u.classes.contains(&ActionClass::ReadSensitive) || u.tags.contains(TAG_ENVIRONMENT_DUMP)
+    });
     let sends = units.iter().any(|u| {
         u.classes.contains(&ActionClass::NetworkFetch)
             || u.classes.contains(&ActionClass::RemoteWrite)

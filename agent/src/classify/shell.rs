@@ -676,6 +676,84 @@ fn check_token_nesting(tokens: &[Token]) -> Result<()> {
     Ok(())
 }
 
+/// brush's tokenizer loops forever at the end of the input when a here-document tag is empty
+/// once leading ASCII whitespace is trimmed and unquoted: a tag of carriage returns or form
+/// feeds (`<<\r `); inside `$(…)`, where blanks start tokens, a blank followed by another blank
+/// or an operator (`$(<<\t `, `$(cat << ;`); an empty quoted tag (`<<''`); a substitution
+/// (`<<$(  `). That would tie up a parser thread for good (and after [`MAX_RUNAWAY_PARSES`] of
+/// them every parse would be refused), so reject, up front, any heredoc operator not followed
+/// by an ordinary tag. Real scripts write `<<EOF`, `<< 'EOF'`, `<<-"EOF"`; arithmetic shifts
+/// (`$((1 << n))`) are unaffected.
+fn check_heredoc_delimiters(text: &str) -> Result<()> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // A run of unescaped `<` tokenizes greedily: `<<<` while three remain, then `<<` (a
+        // heredoc operator) or `<`. Quoting is not tracked, so this can only over-reject.
+        let escaped = i > 0 && bytes[i - 1] == b'\\';
+        if bytes[i] != b'<' || escaped {
+            i += 1;
+            continue;
+        }
+        let run = bytes[i..].iter().take_while(|&&b| b == b'<').count();
+        let end = i + run;
+        i = end;
+        if run % 3 != 2 {
+            continue;
+        }
+        let mut j = end;
+        if bytes.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        let blanks_start = j;
+        while matches!(bytes.get(j), Some(b' ' | b'\t' | b'\r' | 0x0b | 0x0c)) {
+            j += 1;
+        }
+        let blanks = &bytes[blanks_start..j];
+        let odd_blanks = blanks.len() > 1 || blanks.iter().any(|b| !matches!(b, b' ' | b'\t'));
+        let rest = &bytes[j..];
+        let tag: &[u8] = match rest.first() {
+            Some(&q @ (b'\'' | b'"')) => match rest[1..].iter().position(|&b| b == q) {
+                Some(len) => &rest[1..=len],
+                None => &[],
+            },
+            _ => {
+                // brush ends a word at an unescaped blank, newline or operator (not at `\r`,
+                // and not at the `(` of `$(`).
+                let mut k = 0;
+                while k < rest.len() {
+                    let b = rest[k];
+                    if b == b'\\' {
+                        k += 2;
+                        continue;
+                    }
+                    if matches!(b, b' ' | b'\t' | b'\n')
+                        || b";&|)<>".contains(&b)
+                        || (b == b'(' && (k == 0 || rest[k - 1] != b'$'))
+                    {
+                        break;
+                    }
+                    k += 1;
+                }
+                &rest[..k.min(rest.len())]
+            }
+        };
+        let odd_tag = tag.is_empty()
+            || rest.starts_with(b"$(")
+            || rest.starts_with(b"${")
+            || tag
+                .iter()
+                .any(|&b| b == b'`' || (b.is_ascii_control() && b != b'\t'))
+            || tag.windows(2).any(|w| w == b"$(" || w == b"${");
+        if odd_blanks || odd_tag {
+            return Err(ShellParseError::new(
+                "here-document operator without an ordinary tag",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// brush `unwrap`s the parse of an fd number written before a redirect (`99999999999>x`);
 /// reject those up front instead of relying on `catch_unwind` (which would still print a
 /// panic message).
@@ -815,6 +893,7 @@ impl Walker {
     /// Tokenizes, checks and parses `text`, then walks it.
     fn parse_source(&mut self, text: &str, ctx: &Ctx) -> Result<()> {
         check_bracket_nesting(text)?;
+        check_heredoc_delimiters(text)?;
         let tokens = brush_parser::uncached_tokenize_str(text, &self.opts.tokenizer_options())
             .map_err(|e| brush_err("tokenizer", &e))?;
         check_token_nesting(&tokens)?;
@@ -2397,6 +2476,45 @@ mod tests {
         // Too many substitutions nested in one word.
         let deep = format!("echo {}id{}", "$(echo ".repeat(12), ")".repeat(12));
         assert!(parse_script(&deep).is_err());
+    }
+
+    #[test]
+    fn heredoc_delimiters_that_hang_brush_are_errors() {
+        for s in [
+            "<<\r ",
+            "<< \r ",
+            "<<- \r ",
+            "<<\u{c} ",
+            "rm x; cat <<\r |",
+            "$(<<\t ",
+            "<<$(  ",
+            "&$( <<-\t do [ x ",
+            "]$(-exec << ;;env$ x ",
+            "a $( env << &= ",
+            "cat <<'' ",
+            "]]\\<<<x=1$(\t then",
+            "&& <<\" \\;\rfind $( >a 日本語 ",
+            "ifdone $( \\; <<<<<- )-exec? ",
+            ".claude $( *<<- $(( ||  esac",
+            "find<<$(( <rm$1 ",
+            "/ <<{}\rsudodo-rfEOF$( \t ]] ~/.ssh/id_rsa ",
+            "<(-c ~ <<-$HOME$( <<<} ",
+            "$HOME <<- ]]]$((   >>> ",
+            "<<-=\\ $( ; {} &\\ é \\x=1 ",
+            "done <<\\ #$(  $ || ! ",
+            "\0<<-\\;$(( ||$'\\x72m'then",
+        ] {
+            let started = std::time::Instant::now();
+            assert!(parse_script(s).is_err(), "{s:?}");
+            assert!(started.elapsed() < Duration::from_secs(1), "{s:?}");
+        }
+        // Here-strings and ordinary heredocs are unaffected.
+        assert!(parse_script("cat <<< \r").is_ok());
+        assert!(parse_script("cat <<EOF\nx\nEOF\n").is_ok());
+        assert!(parse_script("cat <<- 'EOF'\n\tx\nEOF\n").is_ok());
+        assert!(parse_script("echo $((1 << $n)) $(( 2<<3 ))").is_ok());
+        assert!(parse_script("grep x <<< \"$(ls)\"; cat <<<'a b'").is_ok());
+        assert!(parse_script("cat <<\\EOF\n$x\nEOF\n").is_ok());
     }
 
     #[test]
