@@ -405,7 +405,8 @@ fn step_up_without_a_security_key_is_refused_with_a_clear_reason() {
         .unwrap()
         .to_string();
     assert!(reason.contains("security-key"), "{reason}");
-    assert!(reason.contains("No security key is registered"), "{reason}");
+    assert!(reason.contains("no security key is registered"), "{reason}");
+    assert!(reason.contains("airlock key add"), "{reason}");
     let r = &airlock.receipts()[0];
     assert_eq!(r["decision"], "step-up");
     assert_eq!(outcomes(r), ["denied"]);

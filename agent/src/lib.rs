@@ -7,6 +7,7 @@
 //! - [`store`]: the hash-chained SQLite receipt log.
 //! - [`daemon`]: the enforcement daemon (decision path, approvals, event bus).
 //! - [`client`]: the blocking client used by the hook shim and the CLI.
+//! - [`stepup`]: security-key approvals bound to one action (WebAuthn RP and CTAP2 client).
 //! - [`cli`]: the `airlock` command line.
 
 pub mod adapters;
@@ -19,4 +20,5 @@ pub mod policy;
 pub mod redact;
 pub mod request;
 pub mod settings;
+pub mod stepup;
 pub mod store;

@@ -10,12 +10,42 @@ pub struct Settings {
     /// How long an `ask` request waits for a human before it expires (a denial). Keep it below
     /// the agent's hook timeout (`airlock install` sets 600 s for Claude Code).
     pub approval_timeout_secs: u64,
+    /// Security-key (step-up) behaviour.
+    pub step_up: StepUpSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             approval_timeout_secs: 300,
+            step_up: StepUpSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StepUpSettings {
+    /// Accept only security keys whose attestation chains to a trusted vendor root. Turning
+    /// this off lets any program that can sign register itself as a "key"; the daemon warns at
+    /// every start and records the choice with each key registered.
+    pub require_attestation: bool,
+    /// Extra attestation root CAs (PEM files) trusted besides the shipped vendor roots.
+    pub attestation_ca_files: Vec<std::path::PathBuf>,
+    /// Ending an emergency stop needs a security-key touch.
+    pub resume: bool,
+    /// Loosening policy from an approval (`--scope always`, which adds an allow rule) needs a
+    /// security-key touch.
+    pub policy_loosening: bool,
+}
+
+impl Default for StepUpSettings {
+    fn default() -> Self {
+        Self {
+            require_attestation: true,
+            attestation_ca_files: Vec::new(),
+            resume: false,
+            policy_loosening: false,
         }
     }
 }

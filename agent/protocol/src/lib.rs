@@ -15,7 +15,8 @@ mod model;
 
 pub use model::{
     ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptSummary, RuleHit,
-    SessionState, SessionSummary, StatusInfo, StopInfo, UnitSummary, Verdict,
+    SecurityKeyInfo, SessionState, SessionSummary, StatusInfo, StepUpChallenge, StopInfo,
+    UnitSummary, Verdict,
 };
 
 /// The protocol version this build speaks. Bump on any incompatible change.
@@ -69,6 +70,12 @@ pub enum Request {
         id: String,
         #[serde(default)]
         scope: ApprovalScope,
+        /// A WebAuthn assertion (`PublicKeyCredential` JSON) answering the challenge of
+        /// [`Request::StepUpBegin`] for this request and scope. Required for `step-up`
+        /// decisions, and for `always` when loosening policy is configured to need step-up.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(type = "unknown"))]
+        assertion: Option<serde_json::Value>,
     },
     /// Reject a pending request; the reason is passed back to the agent.
     Deny {
@@ -88,8 +95,13 @@ pub enum Request {
         #[serde(default)]
         kill: bool,
     },
-    /// End an emergency stop.
-    Resume {},
+    /// End an emergency stop. `assertion` answers a [`StepUpTarget::Resume`] challenge when
+    /// resuming is configured to need step-up.
+    Resume {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(type = "unknown"))]
+        assertion: Option<serde_json::Value>,
+    },
     /// List the sessions the daemon has seen.
     Sessions {},
     /// Deny every further request of a session.
@@ -116,6 +128,55 @@ pub enum Request {
         #[serde(default)]
         force: bool,
     },
+    /// Start a security-key ceremony bound to one action. The answer is a
+    /// [`Response::StepUpChallenge`]; the client has a key sign it and sends the assertion with
+    /// the request it authorises. A ceremony is single use and expires with its approval.
+    StepUpBegin { target: StepUpTarget },
+    /// The registered security keys.
+    KeyList {},
+    /// Start registering a security key. Once one key is registered, `assertion` must answer a
+    /// [`StepUpTarget::KeyAdd`] challenge signed by an existing key.
+    KeyRegisterBegin {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(type = "unknown"))]
+        assertion: Option<serde_json::Value>,
+    },
+    /// Finish registering: the key's attested `RegisterPublicKeyCredential` JSON.
+    KeyRegisterFinish {
+        name: String,
+        #[cfg_attr(test, ts(type = "unknown"))]
+        credential: serde_json::Value,
+    },
+    /// Remove a security key (by credential id or name); `assertion` answers a
+    /// [`StepUpTarget::KeyRemove`] challenge signed by a registered key.
+    KeyRemove {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(type = "unknown"))]
+        assertion: Option<serde_json::Value>,
+    },
+}
+
+/// What a security-key ceremony authorises. The challenge is derived from this (and, for an
+/// approval, the pending request's canonical receipt), so an assertion for one action cannot
+/// authorise another.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepUpTarget {
+    /// Approve the pending request `id` with `scope`.
+    Approve {
+        id: String,
+        #[serde(default)]
+        scope: ApprovalScope,
+    },
+    /// End the emergency stop.
+    Resume,
+    /// Register another key named `name`.
+    KeyAdd { name: String },
+    /// Remove the key `id`.
+    KeyRemove { id: String },
 }
 
 /// What the daemon answers.
@@ -136,6 +197,20 @@ pub enum Response {
     },
     Status(StatusInfo),
     Event(Event),
+    /// A challenge for the client's security key (answer to [`Request::StepUpBegin`]).
+    StepUpChallenge(Box<StepUpChallenge>),
+    /// Options for the key's make-credential ceremony (answer to
+    /// [`Request::KeyRegisterBegin`]).
+    KeyRegistration {
+        /// WebAuthn `CreationChallengeResponse` JSON.
+        #[cfg_attr(test, ts(type = "unknown"))]
+        options: serde_json::Value,
+        /// The origin the client must put in its client data.
+        origin: String,
+    },
+    Keys {
+        items: Vec<SecurityKeyInfo>,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -190,6 +265,9 @@ pub enum ErrorCode {
     NotFound,
     /// The caller may not do this (e.g. a control request from inside a mediated agent).
     Forbidden,
+    /// This needs a security-key assertion: open a ceremony with [`Request::StepUpBegin`],
+    /// have the key sign it, and send the request again with the assertion.
+    StepUpRequired,
     /// Something failed inside the daemon; the request was not allowed.
     Internal,
 }
@@ -203,6 +281,7 @@ impl ErrorCode {
             ErrorCode::UnknownAgent => "unknown_agent",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::StepUpRequired => "step_up_required",
             ErrorCode::Internal => "internal",
         }
     }
@@ -219,6 +298,7 @@ mod tests {
             Request::Approve {
                 id: "r1".into(),
                 scope: ApprovalScope::Session,
+                assertion: None,
             },
         );
         let line = serde_json::to_string(&msg).unwrap();

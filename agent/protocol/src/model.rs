@@ -239,7 +239,7 @@ impl fmt::Display for Outcome {
 
 /// How far an approval reaches.
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalScope {
     /// This request only.
@@ -401,4 +401,40 @@ pub struct SessionSummary {
     pub reason: Option<String>,
     /// Process id of the coding agent, from its hook's parent.
     pub agent_pid: Option<u32>,
+}
+
+/// A security-key challenge, bound to one action.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepUpChallenge {
+    pub target: crate::StepUpTarget,
+    /// What the key's touch will authorise, in words, for the prompt ("approve: rm -rf build").
+    pub action: String,
+    /// WebAuthn `RequestChallengeResponse` JSON for the client's authenticator.
+    #[cfg_attr(test, ts(type = "unknown"))]
+    pub options: serde_json::Value,
+    /// The origin the client must put in its client data.
+    pub origin: String,
+    /// After this the ceremony is gone (ms since the epoch).
+    #[cfg_attr(test, ts(type = "number"))]
+    pub expires_ms: i64,
+}
+
+/// A registered security key.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityKeyInfo {
+    /// Credential id (base64url).
+    pub id: String,
+    pub name: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub created_ms: i64,
+    /// How the key was vouched for: the attestation root's subject, or `none (attestation off)`.
+    pub attestation: String,
+    /// The authenticator model id, when attested.
+    pub aaguid: Option<String>,
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub last_used_ms: Option<i64>,
 }

@@ -1,6 +1,6 @@
 //! `airlock approve` and `airlock deny`
 
-use airlock_protocol::{ApprovalScope, Request, Response};
+use airlock_protocol::{ApprovalScope, Decision, Request, Response, StepUpTarget};
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -37,8 +37,25 @@ pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         Scope::Always => ApprovalScope::Always,
     };
     let mut client = super::connect(&super::home()?)?;
-    let response = super::expect_ok(client.call(Request::Approve { id: args.id, scope })?)?;
-    print_done(response)
+    // A step-up request needs the key from the start; an approval that loosens policy may,
+    // depending on settings: the daemon says so and the key is asked for then.
+    let step_up = match client.call(Request::Pending {})? {
+        Response::Pending { items } => items
+            .iter()
+            .any(|p| p.id == args.id && p.decision == Decision::StepUp),
+        _ => false,
+    };
+    let target = StepUpTarget::Approve {
+        id: args.id.clone(),
+        scope,
+    };
+    let response =
+        super::stepup::call_with_key(&mut client, target, step_up, |assertion| Request::Approve {
+            id: args.id.clone(),
+            scope,
+            assertion,
+        })?;
+    print_done(super::expect_ok(response)?)
 }
 
 pub fn deny(args: DenyArgs) -> anyhow::Result<ExitCode> {

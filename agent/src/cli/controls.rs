@@ -71,7 +71,14 @@ pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn resume() -> anyhow::Result<ExitCode> {
-    done(call(Request::Resume {})?)
+    let mut client = super::connect(&super::home()?)?;
+    let response = super::stepup::call_with_key(
+        &mut client,
+        airlock_protocol::StepUpTarget::Resume,
+        false,
+        |assertion| Request::Resume { assertion },
+    )?;
+    done(super::expect_ok(response)?)
 }
 
 pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {

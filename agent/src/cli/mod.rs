@@ -9,11 +9,13 @@ mod daemon;
 mod explain;
 mod hook;
 mod install;
+mod key;
 mod log;
 mod output;
 mod pending;
 mod policy;
 mod status;
+mod stepup;
 mod verify;
 
 use crate::home::{AirlockHome, default_policy_dir};
@@ -75,6 +77,9 @@ enum Command {
     Session(controls::SessionCommand),
     /// Restore the files a request (or a whole session) changed.
     Rollback(controls::RollbackArgs),
+    /// Security keys for step-up approvals: add, list, remove.
+    #[command(subcommand)]
+    Key(key::Command),
 }
 
 pub fn main() -> ExitCode {
@@ -103,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Resume => controls::resume(),
         Command::Session(c) => controls::session(c),
         Command::Rollback(a) => controls::rollback(a),
+        Command::Key(c) => key::run(c),
     };
     match result {
         Ok(code) => code,

@@ -26,8 +26,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open_read_only(&path)?;
     let report = store.verify()?;
+    let proofs = crate::stepup::audit::verify_proofs(&store)?;
     if args.json {
-        super::output::print_json(&report)?;
+        super::output::print_json(&serde_json::json!({
+            "chain": report,
+            "step_up": proofs,
+            "ok": report.ok() && proofs.problem.is_none(),
+        }))?;
     } else {
         match &report.problem {
             None => println!(
@@ -43,8 +48,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("{} rows before it verified", report.rows);
             }
         }
+        match &proofs.problem {
+            None => println!(
+                "ok: {} security-key approvals re-verified against the registered keys",
+                proofs.verified
+            ),
+            Some(p) => println!(
+                "FAILED at row {} (receipt {}): {}",
+                p.seq, p.receipt_id, p.message
+            ),
+        }
     }
-    Ok(if report.ok() {
+    Ok(if report.ok() && proofs.problem.is_none() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::EXIT_VERIFY_FAILED)

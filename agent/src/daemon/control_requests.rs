@@ -118,7 +118,15 @@ impl Daemon {
         Response::Done { message }
     }
 
-    pub async fn resume(&self, actor: &str) -> Response {
+    pub async fn resume(&self, assertion: Option<&Value>, actor: &str) -> Response {
+        let proof = if self.step_up_settings.resume {
+            match self.check_step_up(&airlock_protocol::StepUpTarget::Resume, assertion) {
+                Ok(proof) => Some(proof),
+                Err(refused) => return *refused,
+            }
+        } else {
+            None
+        };
         let was = match self.controls.resume() {
             Ok(was) => was,
             Err(e) => return internal(e),
@@ -131,7 +139,12 @@ impl Daemon {
         if let Err(e) = self
             .record_control(
                 "resume",
-                json!({"action": "resume", "was_stopped": was}),
+                match proof {
+                    Some(proof) => {
+                        json!({"action": "resume", "was_stopped": was, "step_up": proof})
+                    }
+                    None => json!({"action": "resume", "was_stopped": was}),
+                },
                 Outcome::Executed,
                 actor,
                 &message,

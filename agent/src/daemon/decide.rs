@@ -10,7 +10,7 @@ use crate::request::{ActionRequest, HookEvent};
 use crate::store::{NewEvent, NewReceipt, Op, now_ms};
 use airlock_protocol::{
     ActionClass, ApprovalScope, Decision, ErrorCode, Event, Outcome, PendingApproval,
-    ReceiptSummary, Response, RuleHit, SessionState, Verdict,
+    ReceiptSummary, Response, RuleHit, SessionState, StepUpTarget, Verdict,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -202,9 +202,9 @@ impl Daemon {
                 self.after_refusal(&session, &policy, now).await;
                 Ok(verdict(Outcome::Denied, deny_for_model(&reason)))
             }
-            Decision::StepUp => {
+            Decision::StepUp if !self.has_security_key() => {
                 let why = format!(
-                    "{reason}. No security key is registered with Airlock, so this cannot be approved; the action was not run. Tell the user it needs a security-key approval."
+                    "{reason}. It needs a security-key approval, but no security key is registered with Airlock (register one with `airlock key add`), so it was not run. Tell the user it needs a security-key approval."
                 );
                 self.write_first(
                     receipt,
@@ -217,7 +217,8 @@ impl Daemon {
                 self.after_refusal(&session, &policy, now).await;
                 Ok(verdict(Outcome::Denied, why))
             }
-            Decision::Ask => {
+            Decision::Ask | Decision::StepUp => {
+                let receipt_fields = receipt.fields_json();
                 self.write_first(receipt, Outcome::ApprovalRequired, "policy", json!({}))
                     .await?;
                 let (outcome, why) = self
@@ -228,6 +229,7 @@ impl Daemon {
                         evaluation,
                         hits,
                         reason,
+                        receipt_fields,
                         closed,
                     )
                     .await?;
@@ -410,6 +412,7 @@ impl Daemon {
         evaluation: Evaluation,
         hits: Vec<RuleHit>,
         reason: String,
+        receipt_fields: String,
         closed: impl Future<Output = ()>,
     ) -> Result<(Outcome, String), crate::store::StoreError> {
         let created = now_ms();
@@ -438,6 +441,7 @@ impl Daemon {
                 request,
                 classification,
                 evaluation,
+                receipt_fields,
                 resolve: Some(resolve),
             },
         );
@@ -452,15 +456,29 @@ impl Daemon {
             }),
         };
         self.lock_pending().remove(id);
+        self.stepup.forget(id);
         let (outcome, actor, detail, why) = match result {
-            Some(Resolution::Approved { scope, actor, note }) => (
+            Some(Resolution::Approved {
+                scope,
+                actor,
+                note,
+                proof,
+            }) => (
                 Outcome::Approved,
                 actor,
-                json!({"scope": scope, "note": note}),
-                format!(
-                    "approved by a human in Airlock (scope: {})",
-                    scope_name(scope)
-                ),
+                match &proof {
+                    Some(proof) => json!({"scope": scope, "note": note, "step_up": proof}),
+                    None => json!({"scope": scope, "note": note}),
+                },
+                match proof {
+                    Some(_) => {
+                        "approved by a human in Airlock with a security-key touch".to_string()
+                    }
+                    None => format!(
+                        "approved by a human in Airlock (scope: {})",
+                        scope_name(scope)
+                    ),
+                },
             ),
             Some(Resolution::Rejected { reason: r, actor }) => {
                 let why = match &r {
@@ -504,25 +522,45 @@ impl Daemon {
 
     /// Approve a pending request. With scope `always`, the policy amendment is written (and the
     /// amended policy loaded) before the request is released.
-    pub async fn approve(&self, id: &str, scope: ApprovalScope, actor: &str) -> Response {
-        let prepared = {
+    pub async fn approve(
+        &self,
+        id: &str,
+        scope: ApprovalScope,
+        assertion: Option<&Value>,
+        actor: &str,
+    ) -> Response {
+        let (prepared, decision) = {
             let pending = self.lock_pending();
             match pending.get(id) {
                 None => return not_found(id),
-                Some(p) if p.approval.decision != Decision::Ask => {
-                    return Response::Error {
-                        code: ErrorCode::Forbidden,
-                        message: format!(
-                            "request `{id}` needs a security-key approval, which `approve` cannot give"
-                        ),
-                    };
-                }
                 Some(p) => (
-                    p.request.clone(),
-                    p.classification.clone(),
-                    p.evaluation.clone(),
+                    (
+                        p.request.clone(),
+                        p.classification.clone(),
+                        p.evaluation.clone(),
+                    ),
+                    p.approval.decision,
                 ),
             }
+        };
+        // A security-key approval is for this one request; loosening policy from an approval
+        // may be configured to need a key too.
+        if decision == Decision::StepUp && scope != ApprovalScope::Once {
+            return super::stepup::once_only(id);
+        }
+        let needs_key = decision == Decision::StepUp
+            || (scope == ApprovalScope::Always && self.step_up_settings.policy_loosening);
+        let proof = if needs_key {
+            let target = StepUpTarget::Approve {
+                id: id.to_string(),
+                scope,
+            };
+            match self.check_step_up(&target, assertion) {
+                Ok(proof) => Some(Box::new(proof)),
+                Err(refused) => return *refused,
+            }
+        } else {
+            None
         };
         let mut note = None;
         if scope == ApprovalScope::Always {
@@ -570,6 +608,7 @@ impl Daemon {
                     scope,
                     actor: actor.to_string(),
                     note,
+                    proof,
                 });
                 Response::Done { message }
             }

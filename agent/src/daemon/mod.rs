@@ -6,6 +6,7 @@ mod decide;
 mod rollback;
 mod server;
 mod state;
+mod stepup;
 
 pub use decide::{Peer, action_key};
 pub use state::Daemon;
@@ -46,6 +47,8 @@ pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
         .context("cannot start the receipt writer thread")?;
     let (events, _) = broadcast::channel(1024);
     let controls = controls::Controls::load(&config.home.data_dir.join("controls.json"))?;
+    let stepup = crate::stepup::RelyingParty::new(&settings.step_up)
+        .context("refusing to start: security-key settings are not usable")?;
     Ok(Arc::new(Daemon {
         home: config.home.clone(),
         policy_dirs: config.policy_dirs.clone(),
@@ -65,6 +68,8 @@ pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
         decisions: AtomicU64::new(0),
         uid: rustix::process::geteuid().as_raw(),
         policy_lock: tokio::sync::Mutex::new(()),
+        stepup,
+        step_up_settings: settings.step_up.clone(),
     }))
 }
 

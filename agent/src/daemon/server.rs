@@ -217,21 +217,63 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             Request::Pending {} => Response::Pending {
                 items: daemon.pending_list(),
             },
-            Request::Approve { id: target, scope } => {
-                match daemon.refuse_if_from_agent(peer, "approve", &target).await {
-                    Some(refused) => refused,
-                    None => daemon.approve(&target, scope, &actor(peer)).await,
+            Request::Approve {
+                id: target,
+                scope,
+                assertion,
+            } => match daemon.refuse_if_from_agent(peer, "approve", &target).await {
+                Some(refused) => refused,
+                None => {
+                    daemon
+                        .approve(&target, scope, assertion.as_ref(), &actor(peer))
+                        .await
                 }
-            }
+            },
             Request::Deny { id: target, reason } => daemon.deny(&target, reason, &actor(peer)),
             Request::Status {} => Response::Status(status(&daemon)),
             Request::Stop { reason, kill } => {
                 daemon.emergency_stop(reason, kill, &actor(peer)).await
             }
-            Request::Resume {} => match daemon.refuse_if_from_agent(peer, "resume", "").await {
-                Some(refused) => refused,
-                None => daemon.resume(&actor(peer)).await,
-            },
+            Request::Resume { assertion } => {
+                match daemon.refuse_if_from_agent(peer, "resume", "").await {
+                    Some(refused) => refused,
+                    None => daemon.resume(assertion.as_ref(), &actor(peer)).await,
+                }
+            }
+            Request::StepUpBegin { target } => daemon.step_up_begin(target),
+            Request::KeyList {} => daemon.key_list(),
+            Request::KeyRegisterBegin { name, assertion } => {
+                match daemon.refuse_if_from_agent(peer, "key add", &name).await {
+                    Some(refused) => refused,
+                    None => daemon.key_register_begin(&name, assertion.as_ref()),
+                }
+            }
+            Request::KeyRegisterFinish { name, credential } => {
+                match daemon.refuse_if_from_agent(peer, "key add", &name).await {
+                    Some(refused) => refused,
+                    None => {
+                        daemon
+                            .key_register_finish(&name, &credential, &actor(peer))
+                            .await
+                    }
+                }
+            }
+            Request::KeyRemove {
+                id: target,
+                assertion,
+            } => {
+                match daemon
+                    .refuse_if_from_agent(peer, "key remove", &target)
+                    .await
+                {
+                    Some(refused) => refused,
+                    None => {
+                        daemon
+                            .key_remove(&target, assertion.as_ref(), &actor(peer))
+                            .await
+                    }
+                }
+            }
             Request::Sessions {} => Response::Sessions {
                 items: daemon.controls.sessions(),
             },

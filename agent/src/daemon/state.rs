@@ -22,6 +22,8 @@ pub enum Resolution {
         scope: ApprovalScope,
         actor: String,
         note: Option<String>,
+        /// The verified security-key assertion, for a step-up approval.
+        proof: Option<Box<crate::stepup::Proof>>,
     },
     Rejected {
         reason: Option<String>,
@@ -38,6 +40,8 @@ pub struct Pending {
     pub request: ActionRequest,
     pub classification: Classification,
     pub evaluation: Evaluation,
+    /// The receipt's fields as chained: what a security-key approval of it signs.
+    pub receipt_fields: String,
     pub resolve: Option<oneshot::Sender<Resolution>>,
 }
 
@@ -102,6 +106,9 @@ pub struct Daemon {
     pub uid: u32,
     /// Serialises policy amendments and reloads.
     pub policy_lock: tokio::sync::Mutex<()>,
+    /// The WebAuthn relying party for security-key approvals.
+    pub stepup: crate::stepup::RelyingParty,
+    pub step_up_settings: crate::settings::StepUpSettings,
 }
 
 impl Daemon {

@@ -1,6 +1,7 @@
 //! Receipts: an append-only, hash-chained SQLite log of every request and every outcome.
 
 pub mod chain;
+pub mod keys;
 mod query;
 mod schema;
 mod snapshots;
@@ -113,27 +114,40 @@ enum PreparedRow {
     Other(Op),
 }
 
+impl NewReceipt {
+    fn row(&self) -> ReceiptRow {
+        let r = self;
+        ReceiptRow {
+            seq: 0,
+            id: r.id.clone(),
+            time_ms: r.time_ms,
+            agent: r.agent.clone(),
+            session: r.session.clone(),
+            cwd: r.cwd.clone(),
+            tool: r.tool.clone(),
+            event: r.event.clone(),
+            tool_use_id: r.tool_use_id.clone(),
+            input: r.input.to_string(),
+            classes: r.classes.to_string(),
+            rules: r.rules.to_string(),
+            decision: r.decision.clone(),
+            reason: r.reason.clone(),
+            detail: r.detail.to_string(),
+        }
+    }
+
+    /// The receipt's fields as chained ([`ReceiptRow::fields_json`]); a step-up challenge
+    /// commits to these.
+    pub fn fields_json(&self) -> String {
+        self.row().fields_json()
+    }
+}
+
 impl From<&Op> for Prepared {
     fn from(op: &Op) -> Self {
         match op {
             Op::Receipt(r) => {
-                let row = ReceiptRow {
-                    seq: 0,
-                    id: r.id.clone(),
-                    time_ms: r.time_ms,
-                    agent: r.agent.clone(),
-                    session: r.session.clone(),
-                    cwd: r.cwd.clone(),
-                    tool: r.tool.clone(),
-                    event: r.event.clone(),
-                    tool_use_id: r.tool_use_id.clone(),
-                    input: r.input.to_string(),
-                    classes: r.classes.to_string(),
-                    rules: r.rules.to_string(),
-                    decision: r.decision.clone(),
-                    reason: r.reason.clone(),
-                    detail: r.detail.to_string(),
-                };
+                let row = r.row();
                 Prepared {
                     fields: row.fields_json(),
                     row: PreparedRow::Receipt(Box::new(row)),

@@ -67,6 +67,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX snapshots_receipt ON snapshots(receipt_id);
     CREATE INDEX snapshots_session ON snapshots(session, id);
     "#,
+    // 3: registered security keys (webauthn-rs `SecurityKey` JSON, counter included). A removed
+    // key keeps its row (`removed_ms`): `verify` still needs its public key for old approvals.
+    r#"
+    CREATE TABLE security_keys (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        created_ms   INTEGER NOT NULL,
+        credential   TEXT NOT NULL,
+        attestation  TEXT NOT NULL,
+        aaguid       TEXT,
+        last_used_ms INTEGER,
+        removed_ms   INTEGER
+    ) STRICT;
+    "#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -3,4 +3,4 @@
 /**
  * Stable error codes; clients branch on these, never on message text.
  */
-export type ErrorCode = "protocol_version" | "bad_request" | "bad_payload" | "unknown_agent" | "not_found" | "forbidden" | "internal";
+export type ErrorCode = "protocol_version" | "bad_request" | "bad_payload" | "unknown_agent" | "not_found" | "forbidden" | "step_up_required" | "internal";

@@ -2,11 +2,21 @@
 import type { ErrorCode } from "./ErrorCode";
 import type { Event } from "./Event";
 import type { PendingApproval } from "./PendingApproval";
+import type { SecurityKeyInfo } from "./SecurityKeyInfo";
 import type { SessionSummary } from "./SessionSummary";
 import type { StatusInfo } from "./StatusInfo";
+import type { StepUpChallenge } from "./StepUpChallenge";
 import type { Verdict } from "./Verdict";
 
 /**
  * What the daemon answers.
  */
-export type Response = { "type": "verdict" } & Verdict | { "type": "pending", items: Array<PendingApproval>, } | { "type": "sessions", items: Array<SessionSummary>, } | { "type": "done", message: string, } | { "type": "status" } & StatusInfo | { "type": "event" } & Event | { "type": "error", code: ErrorCode, message: string, };
+export type Response = { "type": "verdict" } & Verdict | { "type": "pending", items: Array<PendingApproval>, } | { "type": "sessions", items: Array<SessionSummary>, } | { "type": "done", message: string, } | { "type": "status" } & StatusInfo | { "type": "event" } & Event | { "type": "step_up_challenge" } & StepUpChallenge | { "type": "key_registration", 
+/**
+ * WebAuthn `CreationChallengeResponse` JSON.
+ */
+options: unknown, 
+/**
+ * The origin the client must put in its client data.
+ */
+origin: string, } | { "type": "keys", items: Array<SecurityKeyInfo>, } | { "type": "error", code: ErrorCode, message: string, };

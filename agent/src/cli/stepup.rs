@@ -1,0 +1,43 @@
+//! Completing a security-key ceremony at the terminal: ask the daemon for a challenge bound to
+//! the action, have the key sign it, and send the request again with the assertion.
+
+use crate::client::Client;
+use airlock_protocol::{ErrorCode, Request, Response, StepUpTarget};
+use serde_json::Value;
+
+/// Send `request(None)`; if the daemon answers that it needs a security key, run the ceremony
+/// for `target` and send `request(Some(assertion))`. With `always`, start with the key.
+pub fn call_with_key(
+    client: &mut Client,
+    target: StepUpTarget,
+    always: bool,
+    request: impl Fn(Option<Value>) -> Request,
+) -> anyhow::Result<Response> {
+    if !always {
+        let response = client.call(request(None))?;
+        match response {
+            Response::Error {
+                code: ErrorCode::StepUpRequired,
+                ..
+            } => {}
+            other => return Ok(other),
+        }
+    }
+    let assertion = sign(client, target)?;
+    Ok(client.call(request(Some(assertion)))?)
+}
+
+/// Open a ceremony for `target` and have the security key sign it.
+pub fn sign(client: &mut Client, target: StepUpTarget) -> anyhow::Result<Value> {
+    let challenge = match super::expect_ok(client.call(Request::StepUpBegin { target })?)? {
+        Response::StepUpChallenge(c) => c,
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    };
+    eprintln!("Security-key approval needed to {}.", challenge.action);
+    let origin = challenge.origin.clone();
+    let options = challenge.options.clone();
+    // CTAP calls block; keep them off this thread's stack of callers (and any runtime).
+    std::thread::spawn(move || crate::stepup::authenticator::sign(&origin, &options))
+        .join()
+        .map_err(|_| anyhow::anyhow!("the security-key thread panicked"))?
+}

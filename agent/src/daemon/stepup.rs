@@ -1,0 +1,263 @@
+//! Security-key ceremonies in the daemon: opening a challenge bound to one action, checking
+//! the assertion that answers it, and registering and removing keys.
+
+use super::state::Daemon;
+use crate::stepup::{Proof, StepUpError, binding};
+use crate::store::keys::StoredKey;
+use crate::store::now_ms;
+use airlock_protocol::{ApprovalScope, Decision, ErrorCode, Outcome, Response, StepUpTarget};
+use serde_json::{Value, json};
+
+/// How long a ceremony not tied to a pending request stays open.
+const CONTROL_CEREMONY_MS: i64 = 120_000;
+
+impl Daemon {
+    /// Whether a step-up request can be approved at all. On a database error, assume a key is
+    /// registered: the request is then held, and approving it still needs a valid assertion.
+    pub fn has_security_key(&self) -> bool {
+        self.lock_reader()
+            .active_keys()
+            .map_or(true, |keys| !keys.is_empty())
+    }
+
+    fn active_keys(&self) -> Result<Vec<StoredKey>, Box<Response>> {
+        self.lock_reader()
+            .active_keys()
+            .map_err(|e| Box::new(internal(e)))
+    }
+
+    /// Open a ceremony for `target` and return the challenge for the client's key.
+    pub fn step_up_begin(&self, target: StepUpTarget) -> Response {
+        let keys = match self.active_keys() {
+            Ok(k) => k,
+            Err(r) => return *r,
+        };
+        let (action, description, expires_ms) = match &target {
+            StepUpTarget::Approve { id, scope } => {
+                let pending = self.lock_pending();
+                let Some(p) = pending.get(id) else {
+                    return Response::Error {
+                        code: ErrorCode::NotFound,
+                        message: format!("no pending request `{id}`; see `airlock pending`"),
+                    };
+                };
+                if p.approval.decision == Decision::StepUp && *scope != ApprovalScope::Once {
+                    return once_only(id);
+                }
+                (
+                    binding::action_bytes(&target, Some(&p.receipt_fields)),
+                    format!(
+                        "approve ({}) {}: {}",
+                        scope_word(*scope),
+                        p.approval.agent,
+                        p.approval.summary
+                    ),
+                    p.approval.expires_ms,
+                )
+            }
+            StepUpTarget::Resume => (
+                binding::action_bytes(&target, None),
+                "end Airlock's emergency stop".to_string(),
+                now_ms() + CONTROL_CEREMONY_MS,
+            ),
+            StepUpTarget::KeyAdd { name } => (
+                binding::action_bytes(&target, None),
+                format!("register another security key named `{name}`"),
+                now_ms() + CONTROL_CEREMONY_MS,
+            ),
+            StepUpTarget::KeyRemove { id } => (
+                binding::action_bytes(&target, None),
+                format!("remove security key `{id}`"),
+                now_ms() + CONTROL_CEREMONY_MS,
+            ),
+        };
+        match self
+            .stepup
+            .begin(target, &action, description, &keys, expires_ms)
+        {
+            Ok(challenge) => Response::StepUpChallenge(Box::new(challenge)),
+            Err(e) => step_up_error(e),
+        }
+    }
+
+    /// Check the assertion answering `target`'s ceremony; persist the key's new counter.
+    pub fn check_step_up(
+        &self,
+        target: &StepUpTarget,
+        assertion: Option<&Value>,
+    ) -> Result<Proof, Box<Response>> {
+        let keys = self.active_keys()?;
+        if keys.is_empty() {
+            return Err(Box::new(step_up_error(StepUpError::NoKeys)));
+        }
+        let Some(assertion) = assertion else {
+            return Err(Box::new(step_up_error(StepUpError::AssertionRequired)));
+        };
+        let (proof, used) = self.stepup.finish(target, assertion, &keys).map_err(|e| {
+            tracing::warn!(error = %e, ?target, "a security-key assertion was refused");
+            step_up_error(e)
+        })?;
+        self.lock_reader()
+            .update_key_use(&used.info.id, &used.credential, now_ms())
+            .map_err(|e| Box::new(internal(e)))?;
+        Ok(proof)
+    }
+
+    pub fn key_list(&self) -> Response {
+        match self.active_keys() {
+            Ok(keys) => Response::Keys {
+                items: keys.into_iter().map(|k| k.info).collect(),
+            },
+            Err(r) => *r,
+        }
+    }
+
+    pub fn key_register_begin(&self, name: &str, assertion: Option<&Value>) -> Response {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return bad_request(format!(
+                "key name `{name}` is not usable: give 1 to 64 printable characters, e.g. `--name yubikey-blue`"
+            ));
+        }
+        let keys = match self.active_keys() {
+            Ok(k) => k,
+            Err(r) => return *r,
+        };
+        match self.lock_reader().key_name_taken(name) {
+            Ok(true) => {
+                return bad_request(format!(
+                    "a key named `{name}` is already registered; choose another `--name`"
+                ));
+            }
+            Ok(false) => {}
+            Err(e) => return internal(e),
+        }
+        if !keys.is_empty() {
+            let target = StepUpTarget::KeyAdd {
+                name: name.to_string(),
+            };
+            if let Err(r) = self.check_step_up(&target, assertion) {
+                return *r;
+            }
+        }
+        match self.stepup.begin_registration(name, &keys) {
+            Ok(options) => Response::KeyRegistration {
+                options,
+                origin: crate::stepup::ORIGIN.to_string(),
+            },
+            Err(e) => step_up_error(e),
+        }
+    }
+
+    pub async fn key_register_finish(
+        &self,
+        name: &str,
+        credential: &Value,
+        actor: &str,
+    ) -> Response {
+        let key = match self.stepup.finish_registration(name.trim(), credential) {
+            Ok(k) => k,
+            Err(e) => return step_up_error(e),
+        };
+        if let Err(e) = self.lock_reader().insert_key(&key) {
+            return internal(e);
+        }
+        let message = format!(
+            "registered security key `{}` ({}); step-up approvals can now be given with it",
+            key.info.name, key.info.attestation
+        );
+        let input = json!({
+            "action": "key add",
+            "name": key.info.name,
+            "credential_id": key.info.id,
+            "attestation": key.info.attestation,
+            "aaguid": key.info.aaguid,
+        });
+        if let Err(e) = self
+            .record_control("key add", input, Outcome::Executed, actor, &message)
+            .await
+        {
+            return internal(e);
+        }
+        Response::Done { message }
+    }
+
+    pub async fn key_remove(&self, id: &str, assertion: Option<&Value>, actor: &str) -> Response {
+        let keys = match self.active_keys() {
+            Ok(k) => k,
+            Err(r) => return *r,
+        };
+        let Some(key) = keys.iter().find(|k| k.info.id == id || k.info.name == id) else {
+            return Response::Error {
+                code: ErrorCode::NotFound,
+                message: format!("no registered key `{id}`; see `airlock key list`"),
+            };
+        };
+        let target = StepUpTarget::KeyRemove { id: id.to_string() };
+        let proof = match self.check_step_up(&target, assertion) {
+            Ok(p) => p,
+            Err(r) => return *r,
+        };
+        if let Err(e) = self.lock_reader().remove_key(&key.info.id, now_ms()) {
+            return internal(e);
+        }
+        let message = format!("removed security key `{}`", key.info.name);
+        let input = json!({
+            "action": "key remove",
+            "name": key.info.name,
+            "credential_id": key.info.id,
+            "step_up": proof,
+        });
+        if let Err(e) = self
+            .record_control("key remove", input, Outcome::Executed, actor, &message)
+            .await
+        {
+            return internal(e);
+        }
+        Response::Done { message }
+    }
+}
+
+fn scope_word(scope: ApprovalScope) -> &'static str {
+    match scope {
+        ApprovalScope::Once => "once",
+        ApprovalScope::Session => "for the session",
+        ApprovalScope::Always => "always",
+    }
+}
+
+pub fn once_only(id: &str) -> Response {
+    Response::Error {
+        code: ErrorCode::BadRequest,
+        message: format!(
+            "request `{id}` needs a security-key approval, which is for this request only: approve it with `--scope once`"
+        ),
+    }
+}
+
+pub fn step_up_error(e: StepUpError) -> Response {
+    let code = match e {
+        StepUpError::Internal(_) => ErrorCode::Internal,
+        StepUpError::BadAssertion(_) => ErrorCode::BadRequest,
+        StepUpError::AssertionRequired => ErrorCode::StepUpRequired,
+        _ => ErrorCode::Forbidden,
+    };
+    Response::Error {
+        code,
+        message: e.to_string(),
+    }
+}
+
+fn bad_request(message: String) -> Response {
+    Response::Error {
+        code: ErrorCode::BadRequest,
+        message,
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    Response::Error {
+        code: ErrorCode::Internal,
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,156 @@
+//! The client side of a step-up: talk CTAP2 to the security key and return the WebAuthn JSON
+//! the daemon verifies. WebKitGTK has no WebAuthn, so the desktop app uses this too.
+//!
+//! Real keys are reached over USB HID. CTAP calls block (the library runs its own executor
+//! inside), so callers run these functions off any async runtime; the USB transport gets its
+//! own small runtime here.
+//!
+//! With the `soft-authenticator` feature (tests only, never release builds) and
+//! `AIRLOCK_SOFT_TOKEN=FILE`, a software CTAP2 token stored in FILE answers instead.
+
+use anyhow::Context;
+use serde_json::Value;
+use std::time::Duration;
+use url::Url;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::types::{CableRequestType, CableState, EnrollSampleStatus};
+use webauthn_authenticator_rs::ui::UiCallback;
+use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
+
+#[cfg(all(feature = "soft-authenticator", not(debug_assertions)))]
+compile_error!(
+    "the `soft-authenticator` feature lets software answer step-up challenges; it is for tests and must not be enabled in release builds"
+);
+
+/// How long to wait for a key to be plugged in and touched (`AIRLOCK_KEY_WAIT_SECS`).
+fn key_wait() -> Duration {
+    let secs = std::env::var("AIRLOCK_KEY_WAIT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+/// Sign a step-up challenge: `options` is the daemon's `RequestChallengeResponse` JSON.
+pub fn sign(origin: &str, options: &Value) -> anyhow::Result<Value> {
+    let origin = Url::parse(origin).with_context(|| format!("bad origin `{origin}`"))?;
+    let options: RequestChallengeResponse = serde_json::from_value(options.clone())
+        .context("the daemon's challenge is not WebAuthn request options")?;
+    with_backend(|backend| {
+        let credential = backend
+            .do_authentication(origin.clone(), options.clone())
+            .map_err(|e| anyhow::anyhow!("the security key did not sign: {e:?}"))?;
+        Ok(serde_json::to_value(credential)?)
+    })
+}
+
+/// Make a credential on the key: `options` is the daemon's `CreationChallengeResponse` JSON.
+pub fn register(origin: &str, options: &Value) -> anyhow::Result<Value> {
+    let origin = Url::parse(origin).with_context(|| format!("bad origin `{origin}`"))?;
+    let options: CreationChallengeResponse = serde_json::from_value(options.clone())
+        .context("the daemon's registration options are not WebAuthn creation options")?;
+    with_backend(|backend| {
+        let credential = backend
+            .do_registration(origin.clone(), options.clone())
+            .map_err(|e| anyhow::anyhow!("the security key did not register: {e:?}"))?;
+        Ok(serde_json::to_value(credential)?)
+    })
+}
+
+fn with_backend(
+    ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
+) -> anyhow::Result<Value> {
+    #[cfg(feature = "soft-authenticator")]
+    if let Some(path) = std::env::var_os("AIRLOCK_SOFT_TOKEN") {
+        return soft::with_token(std::path::Path::new(&path), ceremony);
+    }
+    usb(ceremony)
+}
+
+fn usb(
+    ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
+) -> anyhow::Result<Value> {
+    use webauthn_authenticator_rs::ctap2::select_one_device;
+    use webauthn_authenticator_rs::transport::{AnyTransport, Transport};
+
+    // The USB transport's I/O runs on this runtime's worker while the CTAP call blocks the
+    // calling thread.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the security-key runtime")?;
+    let _entered = runtime.enter();
+    let ui = Prompts;
+    let transport = runtime.block_on(AnyTransport::new()).map_err(|e| {
+        anyhow::anyhow!("cannot open USB security keys: {e:?} (is /dev/hidraw* readable by you?)")
+    })?;
+    let stream = runtime
+        .block_on(transport.watch())
+        .map_err(|e| anyhow::anyhow!("cannot watch for security keys: {e:?}"))?;
+    eprintln!("Insert your security key and touch it when it blinks…");
+    let mut authenticator = runtime
+        .block_on(async { tokio::time::timeout(key_wait(), select_one_device(stream, &ui)).await })
+        .ok()
+        .flatten()
+        .with_context(|| {
+            format!(
+                "no security key answered within {} s; plug one in and try again",
+                key_wait().as_secs()
+            )
+        })?;
+    ceremony(&mut authenticator)
+}
+
+/// Prompts on stderr (stdout may carry JSON); the PIN is read without echo.
+#[derive(Debug)]
+struct Prompts;
+
+impl UiCallback for Prompts {
+    fn request_pin(&self) -> Option<String> {
+        webauthn_authenticator_rs::ui::Cli {}.request_pin()
+    }
+
+    fn request_touch(&self) {
+        eprintln!("Touch your security key to approve.");
+    }
+
+    fn processing(&self) {}
+
+    fn fingerprint_enrollment_feedback(
+        &self,
+        remaining_samples: u32,
+        _feedback: Option<EnrollSampleStatus>,
+    ) {
+        eprintln!("Fingerprint: {remaining_samples} more sample(s) needed.");
+    }
+
+    fn cable_qr_code(&self, _request_type: CableRequestType, _url: String) {}
+
+    fn dismiss_qr_code(&self) {}
+
+    fn cable_status_update(&self, _state: CableState) {}
+}
+
+#[cfg(feature = "soft-authenticator")]
+mod soft {
+    use super::*;
+    use std::fs::OpenOptions;
+    use std::path::Path;
+    use webauthn_authenticator_rs::softtoken::SoftTokenFile;
+
+    /// A software token kept in `path` (saved again after the ceremony: its counter moves).
+    pub fn with_token(
+        path: &Path,
+        ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
+    ) -> anyhow::Result<Value> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open soft token `{}`", path.display()))?;
+        let mut token = SoftTokenFile::open(file)
+            .map_err(|e| anyhow::anyhow!("soft token `{}`: {e:?}", path.display()))?;
+        ceremony(&mut token)
+    }
+}
