@@ -50,6 +50,16 @@ fn run_with_token(airlock: &Airlock, token: &Path, args: &[&str]) -> std::proces
         .unwrap()
 }
 
+/// `airlock ARGS` at a terminal with no security key plugged in (gives up after 1 s).
+fn run_without_key(airlock: &Airlock, args: &[&str]) -> std::process::Output {
+    airlock
+        .cmd(args)
+        .env("AIRLOCK_KEY_WAIT_SECS", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 fn ok_with_token(airlock: &Airlock, token: &Path, args: &[&str]) -> String {
     let out = run_with_token(airlock, token, args);
     assert!(
@@ -348,7 +358,7 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     write_settings(
         &airlock,
         &format!(
-            "attestation_ca_files = [{:?}, {:?}]\nresume = true",
+            "attestation_ca_files = [{:?}, {:?}]\nresume = true\npolicy_loosening = true",
             ca1.display().to_string(),
             ca2.display().to_string()
         ),
@@ -409,12 +419,7 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     // Resume after an emergency stop needs a touch when configured.
     airlock.run_ok(&["stop", "--reason", "test"]);
     // At a terminal with no key plugged in, the CLI gives up and the stop stays on.
-    let out = airlock
-        .cmd(&["resume"])
-        .env("AIRLOCK_KEY_WAIT_SECS", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = run_without_key(&airlock, &["resume"]);
     assert!(!out.status.success(), "resumed without a key");
     assert!(
         airlock.json(&["status", "--json"])["stopped"].is_object(),
@@ -430,6 +435,20 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     let said = ok_with_token(&airlock, &second, &["resume"]);
     assert!(said.contains("emergency stop is off"), "{said}");
 
+    // Loosening policy from an approval (`--scope always` adds an allow rule) needs a touch too.
+    let held = airlock.hook_in_background(&bash_payload("git push origin main", "sp", "tp"));
+    let push = pending_ids(&airlock, 1).remove(0);
+    let out = run_without_key(&airlock, &["approve", &push, "--scope", "always"]);
+    assert!(!out.status.success(), "policy loosened without a key");
+    assert!(
+        !airlock.user_policy_dir().join("always.toml").exists(),
+        "a rule was added without a key"
+    );
+    ok_with_token(&airlock, &second, &["approve", &push, "--scope", "always"]);
+    assert_eq!(held.join().unwrap().code, 0);
+    let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
+    assert!(rules.contains("git push"), "{rules}");
+
     // Removing a key needs a touch; the removed key can no longer approve anything.
     let said = ok_with_token(&airlock, &second, &["key", "remove", "first"]);
     assert!(said.contains("removed security key `first`"), "{said}");
@@ -439,11 +458,11 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     let out = run_with_token(&airlock, &first, &["key", "remove", "second"]);
     assert!(!out.status.success(), "a removed key still authorises");
 
-    // Every touch recorded (resume, key remove) re-verifies offline.
+    // Every touch recorded (resume, the `always` approval, key remove) re-verifies offline.
     airlock.stop_daemon();
     let said = airlock.run_ok(&["verify"]);
     assert!(
-        said.contains("2 security-key approvals re-verified"),
+        said.contains("3 security-key approvals re-verified"),
         "{said}"
     );
 }

@@ -240,7 +240,14 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     None => daemon.resume(assertion.as_ref(), &actor(peer)).await,
                 }
             }
-            Request::StepUpBegin { target } => daemon.step_up_begin(target),
+            // An agent may not open ceremonies either: it could replace the user's open
+            // challenge, or prompt for a touch in a window of its own.
+            Request::StepUpBegin { target } => {
+                match daemon.refuse_if_from_agent(peer, "step-up", "").await {
+                    Some(refused) => refused,
+                    None => daemon.step_up_begin(target),
+                }
+            }
             Request::KeyList {} => daemon.key_list(),
             Request::KeyRegisterBegin { name, assertion } => {
                 match daemon.refuse_if_from_agent(peer, "key add", &name).await {
