@@ -8,6 +8,7 @@
 //! - [`daemon`]: the enforcement daemon (decision path, approvals, event bus).
 //! - [`client`]: the blocking client used by the hook shim and the CLI.
 //! - [`stepup`]: security-key approvals bound to one action (WebAuthn RP and CTAP2 client).
+//! - [`notify`]: desktop notifications for requests that wait for a human.
 //! - [`cli`]: the `airlock` command line.
 
 pub mod adapters;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod home;
+pub mod notify;
 pub mod policy;
 pub mod redact;
 pub mod request;

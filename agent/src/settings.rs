@@ -12,6 +12,8 @@ pub struct Settings {
     pub approval_timeout_secs: u64,
     /// Security-key (step-up) behaviour.
     pub step_up: StepUpSettings,
+    /// Desktop notifications for requests that wait for a human.
+    pub notifications: NotificationSettings,
 }
 
 impl Default for Settings {
@@ -19,6 +21,7 @@ impl Default for Settings {
         Self {
             approval_timeout_secs: 300,
             step_up: StepUpSettings::default(),
+            notifications: NotificationSettings::default(),
         }
     }
 }
@@ -47,6 +50,23 @@ impl Default for StepUpSettings {
             resume: false,
             policy_loosening: false,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationSettings {
+    /// Raise a desktop notification (D-Bus session bus) for each request that waits for a
+    /// human: Approve/Deny buttons for `ask`, a pointer to the approvals window for `step-up`.
+    /// A convenience, not a security boundary: any program running as the user can drive the
+    /// bus or the X server and press Approve, and the daemon cannot tell who did (it can for
+    /// `airlock approve`). Turn this off where that matters; step-up always needs the key.
+    pub enabled: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }
 
@@ -79,5 +99,30 @@ impl Settings {
 
     pub fn approval_timeout(&self) -> Duration {
         Duration::from_secs(self.approval_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_are_on_unless_turned_off() {
+        assert!(Settings::default().notifications.enabled);
+        let off: Settings = toml::from_str("[notifications]\nenabled = false\n").unwrap();
+        assert_eq!(
+            off,
+            Settings {
+                notifications: NotificationSettings { enabled: false },
+                ..Settings::default()
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_notification_settings_are_errors() {
+        let err = toml::from_str::<Settings>("[notifications]\nenable = false\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `enable`"), "{err}");
+        assert!(toml::from_str::<Settings>("notifications = false\n").is_err());
     }
 }

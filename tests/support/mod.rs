@@ -87,14 +87,34 @@ impl Airlock {
         serde_json::from_str(&self.run_ok(args)).unwrap()
     }
 
-    /// Start `airlock daemon` and wait until it answers.
+    /// Start `airlock daemon` and wait until it answers. It gets no session bus (so no desktop
+    /// notifications pop up on the desktop of whoever runs the tests).
     pub fn start_daemon(&mut self, approval_timeout_secs: u64) {
-        let child = self
-            .cmd(&[
-                "daemon",
-                "--approval-timeout",
-                &approval_timeout_secs.to_string(),
-            ])
+        self.start_daemon_with_env(
+            approval_timeout_secs,
+            &[("DBUS_SESSION_BUS_ADDRESS", Some("disabled:"))],
+        );
+    }
+
+    /// Start `airlock daemon` with extra environment (`None` removes a variable) and wait until
+    /// it answers.
+    pub fn start_daemon_with_env(
+        &mut self,
+        approval_timeout_secs: u64,
+        env: &[(&str, Option<&str>)],
+    ) {
+        let mut cmd = self.cmd(&[
+            "daemon",
+            "--approval-timeout",
+            &approval_timeout_secs.to_string(),
+        ]);
+        for (key, value) in env {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -115,6 +135,11 @@ impl Airlock {
             "daemon did not start: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// The running daemon's process id.
+    pub fn daemon_pid(&self) -> Option<u32> {
+        self.daemon.as_ref().map(Child::id)
     }
 
     pub fn stop_daemon(&mut self) {

@@ -36,6 +36,10 @@ pub struct DaemonConfig {
 /// Build the daemon's state (policy, classifier, store) without serving.
 pub fn build(config: &DaemonConfig) -> anyhow::Result<Arc<Daemon>> {
     let settings = Settings::load(&config.home.settings_file())?;
+    build_with(config, &settings)
+}
+
+fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<Daemon>> {
     let policy =
         Policy::load(&config.policy_dirs).context("refusing to start: the policy does not load")?;
     let classifier = Classifier::new(Env::current(config.home.protected_dirs()))?;
@@ -91,13 +95,21 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
             lock_path.display()
         );
     }
-    let daemon = build(&config)?;
+    let settings = Settings::load(&config.home.settings_file())?;
+    let daemon = build_with(&config, &settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("airlock-daemon")
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(server::serve(daemon));
+    let result = runtime.block_on(async {
+        // Desktop notifications run beside the server, fed by the event bus; they never hold up
+        // a decision, and without a session bus they just log that they are off.
+        if settings.notifications.enabled {
+            crate::notify::spawn_notifier(daemon.clone());
+        }
+        server::serve(daemon).await
+    });
     drop(lock);
     result
 }
