@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod home;
 pub mod notify;
 pub mod policy;
+pub mod preview;
 pub mod redact;
 pub mod request;
 pub mod settings;

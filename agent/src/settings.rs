@@ -102,6 +102,28 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Write the settings file (atomically: a half-written file would stop the daemon starting).
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let text = toml::to_string(self).map_err(|e| SettingsError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let write = |path: &Path| -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = path.with_extension("toml.airlock-tmp");
+            std::fs::write(&tmp, text.as_bytes())?;
+            std::fs::rename(&tmp, path)
+        };
+        write(path).map_err(|source| SettingsError::Read {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,6 +128,9 @@ pub enum Request {
         #[serde(default)]
         force: bool,
     },
+    /// The allow rule(s) `approve --scope always` would add for a pending request, without
+    /// adding them (the approvals window shows them before the user confirms).
+    PreviewAlways { id: String },
     /// Start a security-key ceremony bound to one action. The answer is a
     /// [`Response::StepUpChallenge`]; the client has a key sign it and sends the assertion with
     /// the request it authorises. A ceremony is single use and expires with its approval.
@@ -211,6 +214,11 @@ pub enum Response {
     Keys {
         items: Vec<SecurityKeyInfo>,
     },
+    /// The rules an `always` approval would add (TOML), and the file they would go to.
+    RulePreview {
+        toml: String,
+        file: String,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -245,6 +253,11 @@ pub enum Event {
     },
     PolicyReloaded {
         rules: usize,
+    },
+    /// Someone asked to see a pending request in the approvals window (e.g. clicked its
+    /// desktop notification).
+    ShowApprovals {
+        id: String,
     },
 }
 

@@ -50,10 +50,12 @@ pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         scope,
     };
     let response =
-        super::stepup::call_with_key(&mut client, target, step_up, |assertion| Request::Approve {
-            id: args.id.clone(),
-            scope,
-            assertion,
+        crate::stepup::ceremony::call_with_key(&mut client, target, step_up, |assertion| {
+            Request::Approve {
+                id: args.id.clone(),
+                scope,
+                assertion,
+            }
         })?;
     print_done(super::expect_ok(response)?)
 }

@@ -72,7 +72,7 @@ pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
 
 pub fn resume() -> anyhow::Result<ExitCode> {
     let mut client = super::connect(&super::home()?)?;
-    let response = super::stepup::call_with_key(
+    let response = crate::stepup::ceremony::call_with_key(
         &mut client,
         airlock_protocol::StepUpTarget::Resume,
         false,

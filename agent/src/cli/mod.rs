@@ -15,7 +15,6 @@ mod output;
 mod pending;
 mod policy;
 mod status;
-mod stepup;
 mod verify;
 
 use crate::home::{AirlockHome, default_policy_dir};

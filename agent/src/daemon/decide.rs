@@ -670,6 +670,38 @@ impl Daemon {
         items
     }
 
+    /// What `approve --scope always` would add for a pending request, without adding it.
+    pub fn preview_always(&self, id: &str) -> Response {
+        let found = self.lock_pending().get(id).map(|p| {
+            (
+                p.request.clone(),
+                p.classification.clone(),
+                p.evaluation.clone(),
+            )
+        });
+        let Some((request, classification, evaluation)) = found else {
+            return not_found(id);
+        };
+        let rules = amend::rules_for(&request, &classification, &evaluation, &always_note(id))
+            .map_err(|e| e.to_string())
+            .and_then(amend::render);
+        match rules {
+            Ok(toml) => Response::RulePreview {
+                toml,
+                file: self
+                    .home
+                    .user_policy_dir()
+                    .join(amend::ALWAYS_FILE)
+                    .display()
+                    .to_string(),
+            },
+            Err(message) => Response::Error {
+                code: ErrorCode::Forbidden,
+                message: format!("`{id}` cannot be always allowed: {message}"),
+            },
+        }
+    }
+
     async fn amend_policy(
         &self,
         request: &ActionRequest,
@@ -678,10 +710,7 @@ impl Daemon {
         id: &str,
     ) -> Result<String, String> {
         let _guard = self.policy_lock.lock().await;
-        let note = format!(
-            "Always allowed from Airlock request {id} on {}.",
-            jiff::Timestamp::now().strftime("%Y-%m-%d")
-        );
+        let note = always_note(id);
         let rules = amend::rules_for(request, classification, evaluation, &note)
             .map_err(|e| e.to_string())?;
         let (path, added, previous) =
@@ -1003,4 +1032,12 @@ fn not_found(id: &str) -> Response {
             "no pending request `{id}` (it may have been decided or expired); see `airlock pending`"
         ),
     }
+}
+
+/// The justification of a rule added by an `always` approval.
+fn always_note(id: &str) -> String {
+    format!(
+        "Always allowed from Airlock request {id} on {}.",
+        jiff::Timestamp::now().strftime("%Y-%m-%d")
+    )
 }

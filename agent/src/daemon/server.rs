@@ -249,6 +249,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 }
             }
             Request::KeyList {} => daemon.key_list(),
+            Request::PreviewAlways { id: target } => daemon.preview_always(&target),
             Request::KeyRegisterBegin { name, assertion } => {
                 match daemon.refuse_if_from_agent(peer, "key add", &name).await {
                     Some(refused) => refused,

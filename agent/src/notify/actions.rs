@@ -29,12 +29,11 @@ pub fn invoke(daemon: &Arc<Daemon>, entry: &Entry, action: &str) {
             report(&id, "deny", answer);
         }
         (_, DEFAULT) => {
-            // TODO(protocol): send `Event::ShowApprovals { id }` so the desktop app opens its
-            // approvals window on this request.
-            tracing::info!(
-                approval = %id,
-                "notification clicked: the approvals window should show this request"
-            );
+            // The desktop app, subscribed to events, opens its window on this request.
+            tracing::info!(approval = %id, "notification clicked: showing the approvals window");
+            let _ = daemon
+                .events
+                .send(airlock_protocol::Event::ShowApprovals { id: id.to_string() });
         }
         (decision, other) => tracing::warn!(
             approval = %id,

@@ -141,16 +141,9 @@ pub fn append(
         return Ok((path, Vec::new(), previous));
     }
     let ids = new.iter().map(|r| r.id.clone()).collect();
-    let addition = toml::to_string(&PolicyFile {
-        version: None,
-        baselines: Vec::new(),
-        rules: new,
-        budgets: Vec::new(),
-        breakers: Vec::new(),
-    })
-    .map_err(|e| AmendError::Parse {
+    let addition = render(new).map_err(|message| AmendError::Parse {
         path: path.clone(),
-        message: e.to_string(),
+        message,
     })?;
     let header = "# Rules added by \"Always allow\" approvals. Each is scoped to exactly what was approved.\n# Edit or delete freely; Airlock reloads this file.\n";
     let mut text = previous.clone().unwrap_or_else(|| header.to_string());
@@ -161,6 +154,18 @@ pub fn append(
     text.push_str(&addition);
     write_atomically(&path, &text)?;
     Ok((path, ids, previous))
+}
+
+/// The rules as the TOML `append` writes (also what the approvals window previews).
+pub fn render(rules: Vec<RuleSpec>) -> Result<String, String> {
+    toml::to_string(&PolicyFile {
+        version: None,
+        baselines: Vec::new(),
+        rules,
+        budgets: Vec::new(),
+        breakers: Vec::new(),
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// Put a file back as it was before `append` (or remove it if it did not exist).

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod authenticator;
 pub mod binding;
+pub mod ceremony;
 pub mod proof;
 pub mod trust;
 

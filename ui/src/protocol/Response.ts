@@ -19,4 +19,4 @@ options: unknown,
 /**
  * The origin the client must put in its client data.
  */
-origin: string, } | { "type": "keys", items: Array<SecurityKeyInfo>, } | { "type": "error", code: ErrorCode, message: string, };
+origin: string, } | { "type": "keys", items: Array<SecurityKeyInfo>, } | { "type": "rule_preview", toml: string, file: string, } | { "type": "error", code: ErrorCode, message: string, };

@@ -1,5 +1,6 @@
-//! Completing a security-key ceremony at the terminal: ask the daemon for a challenge bound to
-//! the action, have the key sign it, and send the request again with the assertion.
+//! Completing a security-key ceremony from a client (the CLI, the desktop app): ask the daemon
+//! for a challenge bound to the action, have the key sign it, and send the request again with
+//! the assertion.
 
 use crate::client::Client;
 use airlock_protocol::{ErrorCode, Request, Response, StepUpTarget};
@@ -29,15 +30,16 @@ pub fn call_with_key(
 
 /// Open a ceremony for `target` and have the security key sign it.
 pub fn sign(client: &mut Client, target: StepUpTarget) -> anyhow::Result<Value> {
-    let challenge = match super::expect_ok(client.call(Request::StepUpBegin { target })?)? {
+    let challenge = match client.call(Request::StepUpBegin { target })? {
         Response::StepUpChallenge(c) => c,
+        Response::Error { code, message } => anyhow::bail!("{message} [{}]", code.as_str()),
         other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
     };
     eprintln!("Security-key approval needed to {}.", challenge.action);
     let origin = challenge.origin.clone();
     let options = challenge.options.clone();
     // CTAP calls block; keep them off this thread's stack of callers (and any runtime).
-    std::thread::spawn(move || crate::stepup::authenticator::sign(&origin, &options))
+    std::thread::spawn(move || super::authenticator::sign(&origin, &options))
         .join()
         .map_err(|_| anyhow::anyhow!("the security-key thread panicked"))?
 }

@@ -1,0 +1,91 @@
+//! What a pending file change would do, as a unified diff, for the approvals window.
+
+use serde_json::Value;
+use similar::TextDiff;
+use std::path::Path;
+
+/// Cap on what is read from disk or shown: the window shows a preview, not the whole file.
+const MAX_BYTES: usize = 512 * 1024;
+
+/// A unified diff of the change a file tool (Write, Edit, MultiEdit) would make, or `None` for
+/// other tools. For Write, the current file on disk is the "before".
+pub fn change_diff(tool: &str, input: &Value) -> Option<String> {
+    let path = input["file_path"].as_str()?;
+    let (before, after) = match tool {
+        "Write" => {
+            let after = input["content"].as_str()?.to_string();
+            (read_capped(Path::new(path)), after)
+        }
+        "Edit" => (
+            input["old_string"].as_str()?.to_string(),
+            input["new_string"].as_str()?.to_string(),
+        ),
+        "MultiEdit" => {
+            let mut before = String::new();
+            let mut after = String::new();
+            for edit in input["edits"].as_array()? {
+                before.push_str(edit["old_string"].as_str().unwrap_or_default());
+                before.push('\n');
+                after.push_str(edit["new_string"].as_str().unwrap_or_default());
+                after.push('\n');
+            }
+            (before, after)
+        }
+        _ => return None,
+    };
+    if before.len() > MAX_BYTES || after.len() > MAX_BYTES {
+        return Some(format!(
+            "(change too large to preview: {} → {} bytes)",
+            before.len(),
+            after.len()
+        ));
+    }
+    let diff = TextDiff::from_lines(&before, &after);
+    Some(
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a{path}"), &format!("b{path}"))
+            .to_string(),
+    )
+}
+
+fn read_capped(path: &Path) -> String {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() as usize > MAX_BYTES => "x".repeat(MAX_BYTES + 1),
+        Ok(_) => std::fs::read_to_string(path).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_edit_shows_removed_and_added_lines() {
+        let diff = change_diff(
+            "Edit",
+            &json!({"file_path": "/p/a.rs", "old_string": "let x = 1;\n", "new_string": "let x = 2;\n"}),
+        )
+        .unwrap();
+        assert!(
+            diff.contains("-let x = 1;") && diff.contains("+let x = 2;"),
+            "{diff}"
+        );
+    }
+
+    #[test]
+    fn a_write_diffs_against_the_file_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.txt");
+        std::fs::write(&path, "old\nsame\n").unwrap();
+        let diff = change_diff(
+            "Write",
+            &json!({"file_path": path.display().to_string(), "content": "new\nsame\n"}),
+        )
+        .unwrap();
+        assert!(diff.contains("-old") && diff.contains("+new"), "{diff}");
+        assert!(change_diff("Bash", &json!({"command": "ls"})).is_none());
+    }
+}

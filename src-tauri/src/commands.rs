@@ -1,0 +1,266 @@
+//! What the window can ask for. Each command is a thin call into the agent library or one
+//! protocol request to the daemon; none decides anything itself.
+
+use crate::link;
+use airlock::store::{LogFilter, ReceiptDetail, Store};
+use airlock_protocol::{
+    ActionClass, ApprovalScope, Outcome, PendingApproval, ReceiptSummary, Request, Response,
+    StatusInfo, StepUpTarget,
+};
+use serde::{Deserialize, Serialize};
+use tauri::Emitter;
+
+#[tauri::command]
+pub fn status() -> Result<StatusInfo, String> {
+    match link::call(Request::Status {})? {
+        Response::Status(info) => Ok(info),
+        other => Err(format!("unexpected answer: {other:?}")),
+    }
+}
+
+#[tauri::command]
+pub fn pending() -> Result<Vec<PendingApproval>, String> {
+    match link::call(Request::Pending {})? {
+        Response::Pending { items } => Ok(items),
+        other => Err(format!("unexpected answer: {other:?}")),
+    }
+}
+
+/// Approve; a step-up request (or a policy loosening that needs one) runs the security-key
+/// ceremony on a blocking thread, telling the window to show the "touch your key" dialog.
+#[tauri::command]
+pub async fn approve(
+    app: tauri::AppHandle,
+    id: String,
+    scope: ApprovalScope,
+    step_up: bool,
+) -> Result<String, String> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut client = link::connect()?;
+        let target = StepUpTarget::Approve {
+            id: id.clone(),
+            scope,
+        };
+        if step_up {
+            let _ = app.emit("airlock://touch-key", &id);
+        }
+        let result =
+            airlock::stepup::ceremony::call_with_key(&mut client, target, step_up, |assertion| {
+                Request::Approve {
+                    id: id.clone(),
+                    scope,
+                    assertion,
+                }
+            });
+        let _ = app.emit("airlock://touch-key-done", &id);
+        match result.map_err(|e| format!("{e:#}"))? {
+            Response::Done { message } => Ok(message),
+            Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),
+            other => Err(format!("unexpected answer: {other:?}")),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+#[tauri::command]
+pub fn deny(id: String, reason: Option<String>) -> Result<String, String> {
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    link::done(Request::Deny { id, reason })
+}
+
+#[derive(Serialize)]
+pub struct RulePreview {
+    toml: String,
+    file: String,
+}
+
+#[tauri::command]
+pub fn preview_always(id: String) -> Result<RulePreview, String> {
+    match link::call(Request::PreviewAlways { id })? {
+        Response::RulePreview { toml, file } => Ok(RulePreview { toml, file }),
+        other => Err(format!("unexpected answer: {other:?}")),
+    }
+}
+
+/// The diff a pending file edit would make (None for other tools).
+#[tauri::command]
+pub fn change_diff(tool: String, input: serde_json::Value) -> Option<String> {
+    airlock::preview::change_diff(&tool, &input)
+}
+
+#[tauri::command]
+pub fn stop(reason: Option<String>) -> Result<String, String> {
+    link::done(Request::Stop {
+        reason: reason.or_else(|| Some("emergency stop from the Airlock window".into())),
+        kill: false,
+    })
+}
+
+#[tauri::command]
+pub async fn resume() -> Result<String, String> {
+    tauri::async_runtime::spawn_blocking(|| {
+        let mut client = link::connect()?;
+        let response = airlock::stepup::ceremony::call_with_key(
+            &mut client,
+            StepUpTarget::Resume,
+            false,
+            |assertion| Request::Resume { assertion },
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        match response {
+            Response::Done { message } => Ok(message),
+            Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),
+            other => Err(format!("unexpected answer: {other:?}")),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+#[tauri::command]
+pub fn rollback(id: String) -> Result<String, String> {
+    link::done(Request::Rollback {
+        id,
+        session: false,
+        force: false,
+    })
+}
+
+/// History filters, as the window sends them.
+#[derive(Debug, Default, Deserialize)]
+pub struct HistoryQuery {
+    agent: Option<String>,
+    session: Option<String>,
+    class: Option<ActionClass>,
+    outcome: Option<Outcome>,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    text: Option<String>,
+    before_seq: Option<i64>,
+    limit: Option<usize>,
+}
+
+fn open_store() -> Result<Store, String> {
+    let path = link::home()?.database();
+    if !path.exists() {
+        return Err(format!(
+            "no receipt database at `{}` yet; it appears when the daemon first runs",
+            path.display()
+        ));
+    }
+    Store::open_read_only(&path).map_err(|e| e.to_string())
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+/// Receipts are read straight from the database, read-only, as `airlock log` does.
+#[tauri::command]
+pub fn history(query: HistoryQuery) -> Result<Vec<ReceiptSummary>, String> {
+    let filter = LogFilter {
+        session: non_empty(query.session),
+        agent: non_empty(query.agent),
+        tool: None,
+        outcome: query.outcome,
+        class: query.class,
+        since_ms: query.since_ms,
+        until_ms: query.until_ms,
+        text: non_empty(query.text),
+        before_seq: query.before_seq,
+        limit: Some(query.limit.unwrap_or(50).min(5000)),
+    };
+    open_store()?.list(&filter).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn receipt(id: String) -> Result<ReceiptDetail, String> {
+    open_store()?.get(&id).map_err(|e| e.to_string())
+}
+
+#[derive(Serialize)]
+pub struct Verification {
+    ok: bool,
+    rows: i64,
+    step_ups: usize,
+    message: String,
+}
+
+#[tauri::command]
+pub fn verify() -> Result<Verification, String> {
+    let store = open_store()?;
+    let chain = store.verify().map_err(|e| e.to_string())?;
+    let proofs = airlock::stepup::audit::verify_proofs(&store).map_err(|e| e.to_string())?;
+    let message = match (&chain.problem, &proofs.problem) {
+        (Some(p), _) => format!("row {} ({}): {}", p.seq, p.table, p.message),
+        (None, Some(p)) => format!("row {} (receipt {}): {}", p.seq, p.receipt_id, p.message),
+        (None, None) => format!(
+            "{} rows and {} security-key approvals verified",
+            chain.rows, proofs.verified
+        ),
+    };
+    Ok(Verification {
+        ok: chain.ok() && proofs.problem.is_none(),
+        rows: chain.rows,
+        step_ups: proofs.verified,
+        message,
+    })
+}
+
+#[derive(Serialize)]
+pub struct PolicyFileCheck {
+    path: String,
+    ok: bool,
+    message: String,
+}
+
+#[derive(Serialize)]
+pub struct SettingsView {
+    approval_timeout_secs: u64,
+    settings_file: String,
+    step_up_resume: bool,
+    step_up_policy_loosening: bool,
+    require_attestation: bool,
+    policy: Vec<PolicyFileCheck>,
+}
+
+#[tauri::command]
+pub fn settings() -> Result<SettingsView, String> {
+    let home = link::home()?;
+    let path = home.settings_file();
+    let settings = airlock::settings::Settings::load(&path).map_err(|e| e.to_string())?;
+    let dirs = vec![airlock::home::default_policy_dir(), home.user_policy_dir()];
+    Ok(SettingsView {
+        approval_timeout_secs: settings.approval_timeout_secs,
+        settings_file: path.display().to_string(),
+        step_up_resume: settings.step_up.resume,
+        step_up_policy_loosening: settings.step_up.policy_loosening,
+        require_attestation: settings.step_up.require_attestation,
+        policy: airlock::policy::check_each(&dirs)
+            .into_iter()
+            .map(|(path, result)| PolicyFileCheck {
+                path: path.display().to_string(),
+                ok: result.is_ok(),
+                message: result.unwrap_or_else(|e| e),
+            })
+            .collect(),
+    })
+}
+
+#[tauri::command]
+pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
+    if !(5..=3600).contains(&secs) {
+        return Err(format!(
+            "approval timeout {secs} s is out of range: choose 5 to 3600 seconds (below the agent's hook timeout)"
+        ));
+    }
+    let path = link::home()?.settings_file();
+    let mut settings = airlock::settings::Settings::load(&path).map_err(|e| e.to_string())?;
+    settings.approval_timeout_secs = secs;
+    settings.save(&path).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "saved to `{}`; the daemon uses it from its next start",
+        path.display()
+    ))
+}

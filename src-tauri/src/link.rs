@@ -1,0 +1,37 @@
+//! The app's link to the daemon: one short connection per request, like the CLI. The daemon
+//! holds all state; the app never decides anything itself.
+
+use airlock::client::Client;
+use airlock::home::AirlockHome;
+use airlock_protocol::{Request, Response};
+
+pub fn home() -> Result<AirlockHome, String> {
+    AirlockHome::from_env().map_err(|e| e.to_string())
+}
+
+pub fn connect() -> Result<Client, String> {
+    let home = home()?;
+    Client::connect(&home.socket()).map_err(|e| {
+        format!(
+            "cannot reach the Airlock daemon at `{}` ({e}); start it with `airlock daemon`",
+            home.socket().display()
+        )
+    })
+}
+
+/// Send one request; a daemon error becomes `Err` with the daemon's message.
+pub fn call(request: Request) -> Result<Response, String> {
+    let response = connect()?.call(request).map_err(|e| e.to_string())?;
+    match response {
+        Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),
+        other => Ok(other),
+    }
+}
+
+/// Send a request whose answer is `Done { message }`.
+pub fn done(request: Request) -> Result<String, String> {
+    match call(request)? {
+        Response::Done { message } => Ok(message),
+        other => Err(format!("unexpected answer from the daemon: {other:?}")),
+    }
+}

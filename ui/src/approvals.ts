@@ -1,0 +1,217 @@
+// The approvals view: every pending request with what is needed to decide it, and the
+// decisions (allow once / for the session / always, deny with a reason), with shortcuts.
+import { api } from "./api.js";
+import { $, clear, confirmModal, formatTime, h, infoModal, relative, toast } from "./dom.js";
+import { highlightDiff, highlightShell } from "./highlight.js";
+import type { ApprovalScope } from "./protocol/ApprovalScope";
+import type { PendingApproval } from "./protocol/PendingApproval";
+
+let items: PendingApproval[] = [];
+let selected: string | null = null;
+let busy = false;
+
+export async function refreshPending(): Promise<void> {
+  try {
+    items = await api.pending();
+  } catch (e) {
+    items = [];
+    renderList();
+    renderDetail(String(e));
+    return;
+  }
+  if (!items.some((p) => p.id === selected)) selected = items[0]?.id ?? null;
+  renderList();
+  await renderDetail();
+}
+
+export function pendingCount(): number {
+  return items.length;
+}
+
+export function select(id: string): void {
+  if (items.some((p) => p.id === id)) {
+    selected = id;
+    renderList();
+    void renderDetail();
+  }
+}
+
+function renderList(): void {
+  const list = clear($("#pending-list"));
+  $("#pending-empty").classList.toggle("hidden", items.length > 0);
+  const count = $("#pending-count");
+  count.textContent = String(items.length);
+  count.classList.toggle("hot", items.length > 0);
+  for (const p of items) {
+    const left = p.expires_ms - Date.now();
+    const total = Math.max(1, p.expires_ms - p.created_ms);
+    const bar = h("div", { style: `width:${Math.max(0, Math.min(100, (left / total) * 100))}%` });
+    const li = h("li", { class: `pending-item${p.id === selected ? " selected" : ""}`, "data-id": p.id },
+      h("div", { class: "meta" },
+        h("span", {}, agentName(p.agent)),
+        h("span", { class: `badge ${p.decision}` }, p.decision === "step-up" ? "security key" : "ask")),
+      h("div", { class: "what", title: describe(p) }, describe(p)),
+      h("div", { class: "meta" }, h("span", {}, p.classes.join(" · ")), h("span", { class: "expires", "data-expires": String(p.expires_ms) }, relative(left))),
+      h("div", { class: "timebar" }, bar));
+    li.addEventListener("click", () => select(p.id));
+    list.append(li);
+  }
+}
+
+/** The full action, for the list (the window is private; notifications show less). */
+function describe(p: PendingApproval): string {
+  const input = (p.input ?? {}) as Record<string, unknown>;
+  if (typeof input.command === "string") return input.command.split("\n")[0];
+  if (typeof input.file_path === "string") return `${p.tool} ${input.file_path}`;
+  if (typeof input.url === "string") return `${p.tool} ${input.url}`;
+  return p.summary;
+}
+
+function agentName(agent: string): string {
+  return agent === "claude-code" ? "Claude Code" : agent;
+}
+
+async function renderDetail(error?: string): Promise<void> {
+  const pane = clear($("#approval-detail"));
+  if (error) {
+    pane.append(h("div", { class: "empty" }, h("div", {}, "The daemon is not reachable."), h("div", { class: "muted" }, error)));
+    return;
+  }
+  const p = items.find((x) => x.id === selected);
+  if (!p) return;
+  const stepUp = p.decision === "step-up";
+  const input = p.input as Record<string, unknown>;
+  pane.append(
+    h("div", { class: "detail-head" },
+      h("span", { class: `badge ${p.decision}` }, stepUp ? "needs security key" : "needs approval"),
+      h("h1", {}, `${agentName(p.agent)} wants to ${p.tool === "Bash" ? "run a command" : `use ${p.tool}`}`)),
+    h("dl", { class: "grid" },
+      h("dt", {}, "Agent"), h("dd", {}, agentName(p.agent)),
+      h("dt", {}, "Session"), h("dd", {}, p.session ?? "—"),
+      h("dt", {}, "Working directory"), h("dd", {}, p.cwd),
+      h("dt", {}, "Tool"), h("dd", {}, p.tool),
+      h("dt", {}, "Requested"), h("dd", {}, formatTime(p.created_ms)),
+      h("dt", {}, "Expires in"), h("dd", { class: "expires", "data-expires": String(p.expires_ms) }, relative(p.expires_ms - Date.now())),
+      h("dt", {}, "Receipt"), h("dd", {}, p.id)),
+  );
+  pane.append(h("div", { class: "section-title" }, p.tool === "Bash" ? "Command" : "Change"));
+  if (p.tool === "Bash" && typeof input.command === "string") {
+    pane.append(highlightShell(input.command));
+  } else {
+    const diff = await api.changeDiff(p.tool, p.input).catch(() => null);
+    pane.append(diff ? highlightDiff(diff) : h("pre", { class: "code" }, JSON.stringify(p.input, null, 2)));
+  }
+  pane.append(h("div", { class: "section-title" }, "Classified as"),
+    h("div", { class: "chips" }, ...p.classes.map((c) => h("span", { class: "chip hot" }, c))));
+  pane.append(h("div", { class: "reason" }, p.reason));
+  const rules = h("table", { class: "rules" }, h("tr", {}, h("th", {}, "Rule"), h("th", {}, "Decision"), h("th", {}, "Class"), h("th", {}, "Why")));
+  // One row per rule, with every class it decided.
+  const byRule = new Map<string, { decision: string; classes: string[]; why: string }>();
+  for (const r of p.rules) {
+    const row = byRule.get(r.id) ?? { decision: r.decision, classes: [], why: r.justification };
+    row.classes.push(r.class);
+    byRule.set(r.id, row);
+  }
+  for (const [id, r] of byRule) {
+    rules.append(h("tr", {}, h("td", {}, id), h("td", {}, h("span", { class: `badge ${r.decision}` }, r.decision)), h("td", {}, r.classes.join(", ")), h("td", {}, r.why)));
+  }
+  pane.append(h("div", { class: "section-title" }, "Rules that asked"), rules);
+  if (p.units.length > 1 || (p.units[0] && p.units[0].depth > 0)) {
+    const units = h("table", { class: "rules" }, h("tr", {}, h("th", {}, "Simple command"), h("th", {}, "Depth"), h("th", {}, "Classes"), h("th", {}, "From")));
+    for (const u of p.units) units.append(h("tr", {}, h("td", {}, u.text), h("td", {}, String(u.depth)), h("td", {}, u.classes.join(", ")), h("td", {}, u.source)));
+    pane.append(h("div", { class: "section-title" }, "Taken apart"), units);
+  }
+  const reason = h("input", { id: "deny-reason", placeholder: "Reason for denying (passed back to the agent)" }) as HTMLInputElement;
+  const actions = h("div", { class: "actions" });
+  if (stepUp) {
+    actions.append(button("btn-approve-key", "allow", "Approve with security key", "A", () => decide(p, "once")));
+  } else {
+    actions.append(
+      button("btn-allow-once", "allow", "Allow once", "A", () => decide(p, "once")),
+      button("btn-allow-session", "", "Allow for this session", "S", () => decide(p, "session")),
+      button("btn-allow-always", "", "Always allow…", "L", () => always(p)));
+  }
+  actions.append(reason, button("btn-deny", "danger", "Deny", "D", () => deny(p, reason.value)));
+  pane.append(actions);
+}
+
+function button(id: string, cls: string, label: string, key: string, onClick: () => void): HTMLElement {
+  const b = h("button", { id, class: cls, type: "button" }, label, h("kbd", {}, key));
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+async function decide(p: PendingApproval, scope: ApprovalScope): Promise<void> {
+  if (busy) return;
+  busy = true;
+  const stepUp = p.decision === "step-up";
+  const close = stepUp
+    ? infoModal("Touch your security key", h("div", { class: "key-touch" }, h("div", { class: "pulse" }), h("div", {}, `To approve: ${p.summary}`), h("div", { class: "muted" }, "Insert your key and touch it when it blinks. Enter its PIN if asked.")))
+    : () => {};
+  try {
+    toast(await api.approve(p.id, scope, stepUp));
+  } catch (e) {
+    toast(String(e), true);
+  } finally {
+    close();
+    busy = false;
+    await refreshPending();
+  }
+}
+
+async function always(p: PendingApproval): Promise<void> {
+  let preview;
+  try {
+    preview = await api.previewAlways(p.id);
+  } catch (e) {
+    toast(String(e), true);
+    return;
+  }
+  const body = h("div", {},
+    h("p", {}, "This rule will be added to ", h("code", {}, preview.file), ", and this exact action will be allowed from now on:"),
+    h("pre", { class: "code", id: "always-preview" }, preview.toml));
+  if (await confirmModal("Always allow this action?", body, "Add rule and allow")) await decide(p, "always");
+}
+
+async function deny(p: PendingApproval, reason: string): Promise<void> {
+  if (busy) return;
+  busy = true;
+  try {
+    toast(await api.deny(p.id, reason.trim() || null));
+  } catch (e) {
+    toast(String(e), true);
+  } finally {
+    busy = false;
+    await refreshPending();
+  }
+}
+
+/** Keyboard shortcuts while the approvals view is showing. */
+export function onKey(e: KeyboardEvent): void {
+  const target = e.target as HTMLElement;
+  if (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || !$("#modal").classList.contains("hidden")) return;
+  const p = items.find((x) => x.id === selected);
+  const index = items.findIndex((x) => x.id === selected);
+  const key = e.key.toLowerCase();
+  if ((key === "j" || e.key === "ArrowDown") && index < items.length - 1) select(items[index + 1].id);
+  else if ((key === "k" || e.key === "ArrowUp") && index > 0) select(items[index - 1].id);
+  else if (!p) return;
+  else if (key === "a") void decide(p, "once");
+  else if (key === "s" && p.decision !== "step-up") void decide(p, "session");
+  else if (key === "l" && p.decision !== "step-up") void always(p);
+  else if (key === "d") void deny(p, ($("#deny-reason") as HTMLInputElement).value);
+  else if (key === "r") { e.preventDefault(); ($("#deny-reason") as HTMLInputElement).focus(); }
+  else return;
+  e.preventDefault();
+}
+
+/** Tick the countdowns once a second. */
+export function tick(): void {
+  for (const el of document.querySelectorAll<HTMLElement>("[data-expires]")) {
+    el.textContent = relative(Number(el.dataset.expires) - Date.now());
+  }
+  for (const p of items) {
+    const bar = document.querySelector<HTMLElement>(`.pending-item[data-id="${CSS.escape(p.id)}"] .timebar > div`);
+    if (bar) bar.style.width = `${Math.max(0, Math.min(100, ((p.expires_ms - Date.now()) / Math.max(1, p.expires_ms - p.created_ms)) * 100))}%`;
+  }
+}
