@@ -98,14 +98,15 @@ pub fn stop(reason: Option<String>) -> Result<String, String> {
 }
 
 #[tauri::command]
-pub async fn resume() -> Result<String, String> {
-    tauri::async_runtime::spawn_blocking(|| {
+pub async fn resume(app: tauri::AppHandle) -> Result<String, String> {
+    tauri::async_runtime::spawn_blocking(move || {
         let mut client = link::connect()?;
-        let response = airlock::stepup::ceremony::call_with_key(
+        let response = airlock::stepup::ceremony::call_with_pin(
             &mut client,
             StepUpTarget::Resume,
             false,
             |assertion| Request::Resume { assertion },
+            crate::pin::window_prompt(app.clone()),
         )
         .map_err(|e| format!("{e:#}"))?;
         match response {
@@ -222,6 +223,7 @@ pub struct SettingsView {
     step_up_resume: bool,
     step_up_policy_loosening: bool,
     require_attestation: bool,
+    notifications: bool,
     policy: Vec<PolicyFileCheck>,
 }
 
@@ -237,6 +239,7 @@ pub fn settings() -> Result<SettingsView, String> {
         step_up_resume: settings.step_up.resume,
         step_up_policy_loosening: settings.step_up.policy_loosening,
         require_attestation: settings.step_up.require_attestation,
+        notifications: settings.notifications.enabled,
         policy: airlock::policy::check_each(&dirs)
             .into_iter()
             .map(|(path, result)| PolicyFileCheck {
@@ -262,5 +265,17 @@ pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
     Ok(format!(
         "saved to `{}`; the daemon uses it from its next start",
         path.display()
+    ))
+}
+
+#[tauri::command]
+pub fn save_notifications(enabled: bool) -> Result<String, String> {
+    let path = link::home()?.settings_file();
+    let mut settings = airlock::settings::Settings::load(&path).map_err(|e| e.to_string())?;
+    settings.notifications.enabled = enabled;
+    settings.save(&path).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "notifications {}; the daemon uses this from its next start",
+        if enabled { "on" } else { "off" }
     ))
 }

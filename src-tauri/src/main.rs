@@ -6,6 +6,7 @@
 mod commands;
 mod events;
 mod link;
+mod pin;
 mod tray;
 
 use tauri::{AppHandle, Manager, WindowEvent};
@@ -29,6 +30,7 @@ fn main() {
     // `--background`: start in the tray only (for login autostart).
     let background = std::env::args().any(|a| a == "--background");
     let app = tauri::Builder::default()
+        .manage(pin::PinSlot::default())
         .setup(move |app| {
             let (_tray, items) = tray::build(app.handle())?;
             app.manage(items);
@@ -60,6 +62,8 @@ fn main() {
             commands::verify,
             commands::settings,
             commands::save_approval_timeout,
+            commands::save_notifications,
+            pin::submit_pin,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));
     match app {

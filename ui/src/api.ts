@@ -36,7 +36,7 @@ export interface HistoryQuery {
 export interface Verification { ok: boolean; rows: number; step_ups: number; message: string }
 export interface SettingsView {
   approval_timeout_secs: number; settings_file: string; step_up_resume: boolean;
-  step_up_policy_loosening: boolean; require_attestation: boolean;
+  step_up_policy_loosening: boolean; require_attestation: boolean; notifications: boolean;
   policy: { path: string; ok: boolean; message: string }[];
 }
 
@@ -56,5 +56,6 @@ export const api = {
   verify: () => invoke<Verification>("verify"),
   settings: () => invoke<SettingsView>("settings"),
   saveApprovalTimeout: (secs: number) => invoke<string>("save_approval_timeout", { secs }),
+  saveNotifications: (enabled: boolean) => invoke<string>("save_notifications", { enabled }),
   onEvent: (handler: (e: DaemonEvent) => void) => listen<DaemonEvent>("airlock://event", handler),
 };

@@ -1,5 +1,5 @@
 // Entry point: tabs, the daemon's live event stream, the status pill and the emergency stop.
-import { api, listen } from "./api.js";
+import { api, invoke, listen } from "./api.js";
 import { onKey, pendingCount, refreshPending, select, tick } from "./approvals.js";
 import { $, confirmModal, h, toast } from "./dom.js";
 import { load as loadHistory, setupHistory } from "./history.js";
@@ -46,6 +46,14 @@ async function resume(): Promise<void> {
   await refreshStatus();
 }
 
+/** The security key asks for its PIN: ask in the window (never stored). */
+async function askPin(): Promise<void> {
+  const input = h("input", { id: "key-pin", type: "password", autocomplete: "off", placeholder: "Security key PIN" }) as HTMLInputElement;
+  const body = h("div", {}, h("p", {}, "Your security key needs its PIN for this approval."), input);
+  const ok = await confirmModal("Security key PIN", body, "Continue");
+  await invoke("submit_pin", { pin: ok ? input.value : null }).catch((e) => toast(String(e), true));
+}
+
 async function start(): Promise<void> {
   for (const tab of document.querySelectorAll<HTMLElement>(".tab")) tab.addEventListener("click", () => show(tab.dataset.view!));
   $("#btn-stop").addEventListener("click", () => void stop());
@@ -63,6 +71,7 @@ async function start(): Promise<void> {
   });
   await listen<string>("airlock://daemon", () => { void refreshStatus(); void refreshPending(); });
   await listen<null>("airlock://resume-requested", () => void resume());
+  await listen<null>("airlock://pin-request", () => void askPin());
   window.setInterval(tick, 1000);
   window.setInterval(() => void refreshStatus(), 5000);
   await refreshPending();

@@ -3,6 +3,10 @@ import { api } from "./api.js";
 import { $, clear, h, toast } from "./dom.js";
 
 export function setupSettings(): void {
+  $("#notifications-enabled").addEventListener("change", async (e) => {
+    const enabled = (e.target as HTMLInputElement).checked;
+    try { toast(await api.saveNotifications(enabled)); } catch (err) { toast(String(err), true); }
+  });
   $("#settings-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const secs = Number(($("#approval-timeout") as HTMLInputElement).value);
@@ -14,6 +18,7 @@ export async function loadSettings(): Promise<void> {
   let s;
   try { s = await api.settings(); } catch (e) { toast(String(e), true); return; }
   ($("#approval-timeout") as HTMLInputElement).value = String(s.approval_timeout_secs);
+  ($("#notifications-enabled") as HTMLInputElement).checked = s.notifications;
   $("#settings-file").textContent = `Settings file: ${s.settings_file}`;
   clear($("#stepup-settings")).append(
     h("li", {}, `Registration requires attestation by a trusted vendor: ${s.require_attestation ? "yes" : "NO (any authenticator accepted)"}`),

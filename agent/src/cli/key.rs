@@ -44,7 +44,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             eprintln!("Registering security key `{name}`.");
             let credential = std::thread::spawn(move || {
-                crate::stepup::authenticator::register(&origin, &options)
+                crate::stepup::authenticator::register(
+                    &origin,
+                    &options,
+                    crate::stepup::authenticator::terminal_pin(),
+                )
             })
             .join()
             .map_err(|_| anyhow::anyhow!("the security-key thread panicked"))??;

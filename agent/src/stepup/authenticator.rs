@@ -31,12 +31,21 @@ fn key_wait() -> Duration {
     Duration::from_secs(secs)
 }
 
+/// Asks the person for the key's PIN when the key wants one (`None`: they declined). The CLI
+/// reads it at the terminal; the desktop app asks in its window.
+pub type PinPrompt = Box<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// The terminal's PIN prompt (no echo, on stderr).
+pub fn terminal_pin() -> PinPrompt {
+    Box::new(|| webauthn_authenticator_rs::ui::Cli {}.request_pin())
+}
+
 /// Sign a step-up challenge: `options` is the daemon's `RequestChallengeResponse` JSON.
-pub fn sign(origin: &str, options: &Value) -> anyhow::Result<Value> {
+pub fn sign(origin: &str, options: &Value, pin: PinPrompt) -> anyhow::Result<Value> {
     let origin = Url::parse(origin).with_context(|| format!("bad origin `{origin}`"))?;
     let options: RequestChallengeResponse = serde_json::from_value(options.clone())
         .context("the daemon's challenge is not WebAuthn request options")?;
-    with_backend(|backend| {
+    with_backend(pin, |backend| {
         let credential = backend
             .do_authentication(origin.clone(), options.clone())
             .map_err(|e| anyhow::anyhow!("the security key did not sign: {e:?}"))?;
@@ -45,11 +54,11 @@ pub fn sign(origin: &str, options: &Value) -> anyhow::Result<Value> {
 }
 
 /// Make a credential on the key: `options` is the daemon's `CreationChallengeResponse` JSON.
-pub fn register(origin: &str, options: &Value) -> anyhow::Result<Value> {
+pub fn register(origin: &str, options: &Value, pin: PinPrompt) -> anyhow::Result<Value> {
     let origin = Url::parse(origin).with_context(|| format!("bad origin `{origin}`"))?;
     let options: CreationChallengeResponse = serde_json::from_value(options.clone())
         .context("the daemon's registration options are not WebAuthn creation options")?;
-    with_backend(|backend| {
+    with_backend(pin, |backend| {
         let credential = backend
             .do_registration(origin.clone(), options.clone())
             .map_err(|e| anyhow::anyhow!("the security key did not register: {e:?}"))?;
@@ -58,16 +67,18 @@ pub fn register(origin: &str, options: &Value) -> anyhow::Result<Value> {
 }
 
 fn with_backend(
+    pin: PinPrompt,
     ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
 ) -> anyhow::Result<Value> {
     #[cfg(feature = "soft-authenticator")]
     if let Some(path) = std::env::var_os("AIRLOCK_SOFT_TOKEN") {
         return soft::with_token(std::path::Path::new(&path), ceremony);
     }
-    usb(ceremony)
+    usb(pin, ceremony)
 }
 
 fn usb(
+    pin: PinPrompt,
     ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
 ) -> anyhow::Result<Value> {
     use webauthn_authenticator_rs::ctap2::select_one_device;
@@ -81,7 +92,7 @@ fn usb(
         .build()
         .context("cannot start the security-key runtime")?;
     let _entered = runtime.enter();
-    let ui = Prompts;
+    let ui = Prompts { pin };
     let transport = runtime.block_on(AnyTransport::new()).map_err(|e| {
         anyhow::anyhow!("cannot open USB security keys: {e:?} (is /dev/hidraw* readable by you?)")
     })?;
@@ -102,13 +113,20 @@ fn usb(
     ceremony(&mut authenticator)
 }
 
-/// Prompts on stderr (stdout may carry JSON); the PIN is read without echo.
-#[derive(Debug)]
-struct Prompts;
+/// Prompts on stderr (stdout may carry JSON); the PIN comes from the caller's prompt.
+struct Prompts {
+    pin: PinPrompt,
+}
+
+impl std::fmt::Debug for Prompts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prompts")
+    }
+}
 
 impl UiCallback for Prompts {
     fn request_pin(&self) -> Option<String> {
-        webauthn_authenticator_rs::ui::Cli {}.request_pin()
+        (self.pin)()
     }
 
     fn request_touch(&self) {

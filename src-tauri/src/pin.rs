@@ -1,0 +1,34 @@
+//! The security key's PIN, asked for in the window: the CTAP thread blocks until the person
+//! answers (or gives up), since the webview has no terminal and no WebAuthn of its own.
+
+use airlock::stepup::authenticator::PinPrompt;
+use std::sync::Mutex;
+use std::sync::mpsc::{Sender, channel};
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager};
+
+/// Where the window's answer goes; one PIN request at a time.
+#[derive(Default)]
+pub struct PinSlot(Mutex<Option<Sender<Option<String>>>>);
+
+pub fn window_prompt(app: AppHandle) -> PinPrompt {
+    Box::new(move || {
+        let (send, receive) = channel();
+        if let Some(slot) = app.try_state::<PinSlot>() {
+            *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(send);
+        }
+        let _ = app.emit("airlock://pin-request", ());
+        receive
+            .recv_timeout(Duration::from_secs(120))
+            .ok()
+            .flatten()
+    })
+}
+
+/// The window's answer: the PIN, or `None` when the person canceled.
+#[tauri::command]
+pub fn submit_pin(slot: tauri::State<'_, PinSlot>, pin: Option<String>) {
+    if let Some(send) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = send.send(pin);
+    }
+}
