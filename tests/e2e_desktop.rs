@@ -335,7 +335,10 @@ async fn a_security_key_approval_from_the_window() {
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
     select_pending(&client, &id).await;
     let shown = text_of(&client, "#approval-detail").await;
-    assert!(shown.to_lowercase().contains("needs security key"), "{shown}");
+    assert!(
+        shown.to_lowercase().contains("needs security key"),
+        "{shown}"
+    );
     assert!(shown.contains("data.export"), "{shown}");
     // A security-key approval is for this request only: no session or "always" buttons.
     assert!(

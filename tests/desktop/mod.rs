@@ -41,42 +41,58 @@ pub struct Desktop {
     pub display: String,
     pub bus: String,
     children: Vec<Child>,
+    dir: tempfile::TempDir,
 }
 
 impl Desktop {
-    /// Xvfb on a display derived from `slot` and the test process id, plus a session bus.
-    pub fn start(slot: u32) -> Self {
-        let number = 100 + (std::process::id() % 400) * 4 + slot;
-        let display = format!(":{number}");
+    /// Xvfb on a display it picks itself (`-displayfd`: no clash with other X servers), and a
+    /// session bus of our own.
+    /// `_slot` names the test's desktop in failure messages only.
+    pub fn start(_slot: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
         let mut desktop = Desktop {
-            display: display.clone(),
+            display: String::new(),
             bus: String::new(),
             children: Vec::new(),
+            dir,
         };
-        let xvfb = Command::new(tool("Xvfb"))
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        desktop.children.push(xvfb);
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        wait_for(&format!("Xvfb {display}"), || socket.exists());
-        let mut bus = Command::new(tool("dbus-daemon"))
-            .args(["--session", "--nofork", "--print-address"])
+        let mut xvfb = Command::new(tool("Xvfb"));
+        xvfb.args([
+            "-displayfd",
+            "1",
+            "-nolisten",
+            "tcp",
+            "-screen",
+            "0",
+            "1280x800x24",
+        ]);
+        let number = desktop.spawn_and_read_line(xvfb);
+        desktop.display = format!(":{number}");
+        // The standard session configuration: the app's toolkit expects its usual services
+        // (accessibility bus, portals) to be activatable or to fail fast.
+        let mut bus = Command::new(tool("dbus-daemon"));
+        bus.args(["--session", "--print-address=1", "--nofork"]);
+        desktop.bus = desktop.spawn_and_read_line(bus);
+        desktop
+    }
+
+    /// Start `cmd` and return the first line it prints.
+    fn spawn_and_read_line(&mut self, mut cmd: Command) -> String {
+        let mut child = cmd
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let mut line = String::new();
         std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(bus.stdout.take().unwrap()),
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
             &mut line,
         )
         .unwrap();
-        desktop.bus = line.trim().to_string();
-        desktop.children.push(bus);
-        desktop
+        self.children.push(child);
+        assert!(!line.trim().is_empty(), "{cmd:?} printed nothing");
+        line.trim().to_string()
     }
 
     /// A command with this desktop's display and bus.
