@@ -62,35 +62,39 @@ async fn open_app_with(
     client
 }
 
-/// Click `css`; retried because live updates may re-render the element between find and click.
+/// Click `css`; retried because live updates may re-render the element between finding it
+/// and clicking it (WebKit then reports a stale or non-interactable element).
 async fn click(client: &Client, css: &str) {
-    let mut last = String::new();
-    for _ in 0..40 {
-        let found = client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no `{css}`: {e}"));
-        match found.click().await {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let attempt = async {
+            let element = client.find(Locator::Css(css)).await?;
+            element.click().await
+        };
+        match attempt.await {
             Ok(()) => return,
-            Err(e) => last = format!("{e:?}"),
+            Err(e) if std::time::Instant::now() > deadline => {
+                panic!("cannot click `{css}`: {e:?}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("cannot click `{css}`: {last}");
 }
 
+/// The text of `css`, once it exists (retried like [`click`]).
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no `{css}`: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let attempt = async {
+            let element = client.find(Locator::Css(css)).await?;
+            element.text().await
+        };
+        match attempt.await {
+            Ok(text) => return text,
+            Err(e) if std::time::Instant::now() > deadline => panic!("no `{css}`: {e:?}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 /// Wait until the approvals list shows the request with this receipt id, and select it.
