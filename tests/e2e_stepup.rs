@@ -443,11 +443,12 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     let out = run_with_token(&airlock, &first, &["key", "remove", "second"]);
     assert!(!out.status.success(), "a removed key still authorises");
 
-    // Every touch recorded (resume, the `always` approval, key remove) re-verifies offline.
+    // Every touch recorded (adding the second key, resume, the `always` approval, key removal)
+    // re-verifies offline.
     airlock.stop_daemon();
     let said = airlock.run_ok(&["verify"]);
     assert!(
-        said.contains("3 security-key approvals re-verified"),
+        said.contains("4 security-key approvals re-verified"),
         "{said}"
     );
 }

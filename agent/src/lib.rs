@@ -20,6 +20,7 @@ pub mod home;
 pub mod notify;
 pub mod policy;
 pub mod preview;
+pub mod printable;
 pub mod redact;
 pub mod request;
 pub mod settings;

@@ -41,17 +41,17 @@ pub async fn approve(
             id: id.clone(),
             scope,
         };
-        if step_up {
-            let _ = app.emit("airlock://touch-key", &id);
-        }
-        let result =
-            airlock::stepup::ceremony::call_with_key(&mut client, target, step_up, |assertion| {
-                Request::Approve {
-                    id: id.clone(),
-                    scope,
-                    assertion,
-                }
-            });
+        let result = airlock::stepup::ceremony::call_with_key(
+            &mut client,
+            target,
+            step_up,
+            |assertion| Request::Approve {
+                id: id.clone(),
+                scope,
+                assertion,
+            },
+            crate::pin::window_ui(app.clone()),
+        );
         let _ = app.emit("airlock://touch-key-done", &id);
         match result.map_err(|e| format!("{e:#}"))? {
             Response::Done { message } => Ok(message),
@@ -101,14 +101,16 @@ pub fn stop(reason: Option<String>) -> Result<String, String> {
 pub async fn resume(app: tauri::AppHandle) -> Result<String, String> {
     tauri::async_runtime::spawn_blocking(move || {
         let mut client = link::connect()?;
-        let response = airlock::stepup::ceremony::call_with_pin(
+        let response = airlock::stepup::ceremony::call_with_key(
             &mut client,
             StepUpTarget::Resume,
             false,
             |assertion| Request::Resume { assertion },
-            crate::pin::window_prompt(app.clone()),
+            crate::pin::window_ui(app.clone()),
         )
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(|e| format!("{e:#}"));
+        let _ = app.emit("airlock://touch-key-done", "resume");
+        let response = response?;
         match response {
             Response::Done { message } => Ok(message),
             Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),

@@ -2,6 +2,7 @@
 //! answers (or gives up), since the webview has no terminal and no WebAuthn of its own.
 
 use airlock::stepup::authenticator::PinPrompt;
+use airlock::stepup::ceremony::KeyUi;
 use std::sync::Mutex;
 use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;
@@ -11,7 +12,18 @@ use tauri::{AppHandle, Emitter, Manager};
 #[derive(Default)]
 pub struct PinSlot(Mutex<Option<Sender<Option<String>>>>);
 
-pub fn window_prompt(app: AppHandle) -> PinPrompt {
+/// The window's side of a ceremony: a "touch your key" dialog naming the action, and the PIN.
+pub fn window_ui(app: AppHandle) -> KeyUi {
+    let shown = app.clone();
+    KeyUi {
+        before_touch: Box::new(move |challenge| {
+            let _ = shown.emit("airlock://touch-key", &challenge.action);
+        }),
+        pin: window_prompt(app),
+    }
+}
+
+fn window_prompt(app: AppHandle) -> PinPrompt {
     Box::new(move || {
         let (send, receive) = channel();
         if let Some(slot) = app.try_state::<PinSlot>() {

@@ -43,15 +43,25 @@ pub fn build(app: &AppHandle) -> tauri::Result<(TrayIcon, TrayItems)> {
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "stop" => {
-                // Straight to the daemon: works with the window closed or hung.
-                let result = link::done(Request::Stop {
-                    reason: Some("emergency stop from the tray".into()),
-                    kill: false,
+                // Straight to the daemon, off the GTK thread: works with the window closed or
+                // hung, and a slow daemon cannot freeze the tray.
+                let app = app.clone();
+                std::thread::spawn(move || {
+                    let result = link::done(Request::Stop {
+                        reason: Some("emergency stop from the tray".into()),
+                        kill: false,
+                    });
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "emergency stop from the tray failed");
+                        crate::show_window(&app);
+                        let _ = tauri::Emitter::emit(
+                            &app,
+                            "airlock://error",
+                            format!("The emergency stop did not reach the daemon: {e}"),
+                        );
+                    }
+                    crate::events::refresh(&app);
                 });
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "emergency stop from the tray failed");
-                }
-                crate::events::refresh(app);
             }
             "resume" => {
                 crate::show_window(app);

@@ -1,7 +1,7 @@
 // The approvals view: every pending request with what is needed to decide it, and the
 // decisions (allow once / for the session / always, deny with a reason), with shortcuts.
 import { api } from "./api.js";
-import { $, clear, confirmModal, formatTime, h, infoModal, relative, toast } from "./dom.js";
+import { $, clear, confirmModal, formatTime, h, relative, toast } from "./dom.js";
 import { highlightDiff, highlightShell } from "./highlight.js";
 import type { ApprovalScope } from "./protocol/ApprovalScope";
 import type { PendingApproval } from "./protocol/PendingApproval";
@@ -9,6 +9,10 @@ import type { PendingApproval } from "./protocol/PendingApproval";
 let items: PendingApproval[] = [];
 let selected: string | null = null;
 let busy = false;
+/** When the detail pane last changed request: shortcuts wait a moment after that, so a
+ *  request swapped in under the person's keypress is never decided unseen. */
+let shownAt = 0;
+const SETTLE_MS = 600;
 
 export async function refreshPending(): Promise<void> {
   try {
@@ -19,7 +23,9 @@ export async function refreshPending(): Promise<void> {
     renderDetail(String(e));
     return;
   }
-  if (!items.some((p) => p.id === selected)) selected = items[0]?.id ?? null;
+  // If the request being looked at is gone, do not jump to another one: the person picks.
+  if (selected !== null && !items.some((p) => p.id === selected)) selected = null;
+  if (selected === null && items.length === 1) selected = items[0].id;
   renderList();
   await renderDetail();
 }
@@ -78,7 +84,11 @@ async function renderDetail(error?: string): Promise<void> {
     return;
   }
   const p = items.find((x) => x.id === selected);
-  if (!p) return;
+  if (!p) {
+    if (items.length > 0) pane.append(h("div", { class: "empty" }, h("div", {}, "Select a request to see it and decide."), h("div", { class: "muted" }, "J / K or the arrow keys move through the list.")));
+    return;
+  }
+  shownAt = Date.now();
   const stepUp = p.decision === "step-up";
   const input = p.input as Record<string, unknown>;
   pane.append(
@@ -144,16 +154,12 @@ function button(id: string, cls: string, label: string, key: string, onClick: ()
 async function decide(p: PendingApproval, scope: ApprovalScope): Promise<void> {
   if (busy) return;
   busy = true;
-  const stepUp = p.decision === "step-up";
-  const close = stepUp
-    ? infoModal("Touch your security key", h("div", { class: "key-touch" }, h("div", { class: "pulse" }), h("div", {}, `To approve: ${p.summary}`), h("div", { class: "muted" }, "Insert your key and touch it when it blinks. Enter its PIN if asked.")))
-    : () => {};
+  // The "touch your key" dialog is raised by the app when the daemon asks for a key.
   try {
-    toast(await api.approve(p.id, scope, stepUp));
+    toast(await api.approve(p.id, scope, p.decision === "step-up"));
   } catch (e) {
     toast(String(e), true);
   } finally {
-    close();
     busy = false;
     await refreshPending();
   }
@@ -193,9 +199,10 @@ export function onKey(e: KeyboardEvent): void {
   const p = items.find((x) => x.id === selected);
   const index = items.findIndex((x) => x.id === selected);
   const key = e.key.toLowerCase();
-  if ((key === "j" || e.key === "ArrowDown") && index < items.length - 1) select(items[index + 1].id);
+  if ((key === "j" || e.key === "ArrowDown") && items.length > 0 && index < items.length - 1) select(items[index + 1].id);
   else if ((key === "k" || e.key === "ArrowUp") && index > 0) select(items[index - 1].id);
   else if (!p) return;
+  else if (Date.now() - shownAt < SETTLE_MS) return;
   else if (key === "a") void decide(p, "once");
   else if (key === "s" && p.decision !== "step-up") void decide(p, "session");
   else if (key === "l" && p.decision !== "step-up") void always(p);

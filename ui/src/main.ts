@@ -1,7 +1,7 @@
 // Entry point: tabs, the daemon's live event stream, the status pill and the emergency stop.
 import { api, invoke, listen } from "./api.js";
 import { onKey, pendingCount, refreshPending, select, tick } from "./approvals.js";
-import { $, confirmModal, h, toast } from "./dom.js";
+import { $, confirmModal, h, infoModal, toast } from "./dom.js";
 import { load as loadHistory, setupHistory } from "./history.js";
 import { loadSettings, setupSettings } from "./settings.js";
 
@@ -67,11 +67,23 @@ async function start(): Promise<void> {
       await refreshStatus();
     }
     if (event.event === "show_approvals") { show("approvals"); select(event.id); }
+    if (event.event === "step_up_unavailable") {
+      toast(`Denied: ${event.approval.summary}. It needs a security-key approval, but no security key is registered. Register one with \`airlock key add\`.`, true);
+    }
     if (event.event === "recorded" && view === "history") void loadHistory();
   });
   await listen<string>("airlock://daemon", () => { void refreshStatus(); void refreshPending(); });
   await listen<null>("airlock://resume-requested", () => void resume());
   await listen<null>("airlock://pin-request", () => void askPin());
+  await listen<string>("airlock://error", (message) => toast(message, true));
+  let closeTouch: (() => void) | null = null;
+  await listen<string>("airlock://touch-key", (action) => {
+    closeTouch = infoModal("Touch your security key", h("div", { class: "key-touch" },
+      h("div", { class: "pulse" }),
+      h("div", {}, `Touching your key will ${action}.`),
+      h("div", { class: "muted" }, "Check this is the action you mean to approve. Insert your key and touch it when it blinks; enter its PIN if asked.")));
+  });
+  await listen<string>("airlock://touch-key-done", () => { closeTouch?.(); closeTouch = null; });
   window.setInterval(tick, 1000);
   window.setInterval(() => void refreshStatus(), 5000);
   await refreshPending();

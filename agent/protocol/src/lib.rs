@@ -254,6 +254,11 @@ pub enum Event {
     PolicyReloaded {
         rules: usize,
     },
+    /// A request needing a security-key approval was denied because no key is registered;
+    /// the person should hear it (and how to fix it), not only the agent.
+    StepUpUnavailable {
+        approval: PendingApproval,
+    },
     /// Someone asked to see a pending request in the approvals window (e.g. clicked its
     /// desktop notification).
     ShowApprovals {

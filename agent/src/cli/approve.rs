@@ -49,14 +49,17 @@ pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         id: args.id.clone(),
         scope,
     };
-    let response =
-        crate::stepup::ceremony::call_with_key(&mut client, target, step_up, |assertion| {
-            Request::Approve {
-                id: args.id.clone(),
-                scope,
-                assertion,
-            }
-        })?;
+    let response = crate::stepup::ceremony::call_with_key(
+        &mut client,
+        target,
+        step_up,
+        |assertion| Request::Approve {
+            id: args.id.clone(),
+            scope,
+            assertion,
+        },
+        crate::stepup::ceremony::terminal_ui(),
+    )?;
     print_done(super::expect_ok(response)?)
 }
 

@@ -77,6 +77,7 @@ pub fn resume() -> anyhow::Result<ExitCode> {
         airlock_protocol::StepUpTarget::Resume,
         false,
         |assertion| Request::Resume { assertion },
+        crate::stepup::ceremony::terminal_ui(),
     )?;
     done(super::expect_ok(response)?)
 }

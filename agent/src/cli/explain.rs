@@ -156,13 +156,20 @@ fn result_json(
 
 fn print_human(request: &ActionRequest, units: &[Unit], evaluation: &Evaluation) {
     println!("decision: {}", evaluation.decision);
-    println!("reason:   {}", evaluation.reason);
+    println!(
+        "reason:   {}",
+        crate::printable::printable(&evaluation.reason)
+    );
     println!("rules:    {}", evaluation.rule_ids().join(", "));
     println!("tool:     {}", request.tool);
     println!("units:");
     for (index, unit) in units.iter().enumerate() {
         let indent = "  ".repeat(unit.depth + 1);
-        println!("{indent}[{}] {}", unit.depth, unit.text);
+        println!(
+            "{indent}[{}] {}",
+            unit.depth,
+            crate::printable::printable(&unit.text)
+        );
         println!("{indent}    source: {}", unit.source);
         for d in evaluation.details.iter().filter(|d| d.unit == index) {
             println!(

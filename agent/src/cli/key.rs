@@ -31,13 +31,16 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Add { name } => {
             let target = StepUpTarget::KeyAdd { name: name.clone() };
-            let response =
-                crate::stepup::ceremony::call_with_key(&mut client, target, false, |assertion| {
-                    Request::KeyRegisterBegin {
-                        name: name.clone(),
-                        assertion,
-                    }
-                })?;
+            let response = crate::stepup::ceremony::call_with_key(
+                &mut client,
+                target,
+                false,
+                |assertion| Request::KeyRegisterBegin {
+                    name: name.clone(),
+                    assertion,
+                },
+                crate::stepup::ceremony::terminal_ui(),
+            )?;
             let (options, origin) = match super::expect_ok(response)? {
                 Response::KeyRegistration { options, origin } => (options, origin),
                 other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
@@ -88,13 +91,16 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Remove { id } => {
             let target = StepUpTarget::KeyRemove { id: id.clone() };
-            let response =
-                crate::stepup::ceremony::call_with_key(&mut client, target, true, |assertion| {
-                    Request::KeyRemove {
-                        id: id.clone(),
-                        assertion,
-                    }
-                })?;
+            let response = crate::stepup::ceremony::call_with_key(
+                &mut client,
+                target,
+                true,
+                |assertion| Request::KeyRemove {
+                    id: id.clone(),
+                    assertion,
+                },
+                crate::stepup::ceremony::terminal_ui(),
+            )?;
             done(super::expect_ok(response)?)
         }
     }

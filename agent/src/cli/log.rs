@@ -84,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "",
             output::classes(&r.classes),
             r.rules.join(","),
-            r.session.as_deref().unwrap_or("-")
+            crate::printable::printable(r.session.as_deref().unwrap_or("-"))
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -105,11 +105,15 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         r.agent,
         r.session.as_deref().unwrap_or("-")
     );
-    println!("cwd:      {}", r.cwd);
+    println!("cwd:      {}", crate::printable::printable(&r.cwd));
     println!("event:    {}", r.event);
     println!("tool:     {}", output::input_line(&r.tool, &r.input));
     println!("classes:  {}", output::classes(&r.classes));
-    println!("decision: {} — {}", r.decision, r.reason);
+    println!(
+        "decision: {} — {}",
+        r.decision,
+        crate::printable::printable(&r.reason)
+    );
     println!("rules:    {}", r.rules.join(", "));
     println!("hash:     {}", detail.hash);
     println!("timeline:");

@@ -33,7 +33,7 @@ pub fn input_line(tool: &str, input: &serde_json::Value) -> String {
         .or_else(|| field("description"))
         .map(str::to_string)
         .unwrap_or_else(|| input.to_string());
-    let one_line = text.replace('\n', "⏎");
+    let one_line = crate::printable::printable(&text);
     let clipped: String = one_line.chars().take(100).collect();
     let ellipsis = if one_line.chars().count() > 100 {
         "…"

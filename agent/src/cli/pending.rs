@@ -31,13 +31,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{}  [{}] expires in {left}s", item.id, item.decision);
         println!(
             "  {} in {} (session {})",
-            item.agent,
-            item.cwd,
-            item.session.as_deref().unwrap_or("-")
+            crate::printable::printable(&item.agent),
+            crate::printable::printable(&item.cwd),
+            crate::printable::printable(item.session.as_deref().unwrap_or("-"))
         );
         println!("  {}", output::input_line(&item.tool, &item.input));
         println!("  classes: {}", output::classes(&item.classes));
-        println!("  why: {}", item.reason);
+        println!("  why: {}", crate::printable::printable(&item.reason));
         println!();
     }
     println!(

@@ -22,7 +22,15 @@ impl Daemon {
         action: &str,
         target: &str,
     ) -> Option<Response> {
-        let pid = peer.pid?;
+        let Some(pid) = peer.pid else {
+            // Without the peer's process we cannot tell it is not the agent: fail closed.
+            return Some(Response::Error {
+                code: ErrorCode::Forbidden,
+                message: format!(
+                    "refused: `{action}` came from a process Airlock cannot identify (no peer credentials); run it from your own terminal or the Airlock app"
+                ),
+            });
+        };
         let own = controls::process_start_time(pid)
             .map(|start_time| AgentProcess { pid, start_time })
             .filter(|p| self.controls.is_agent(*p));

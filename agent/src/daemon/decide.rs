@@ -203,6 +203,25 @@ impl Daemon {
                 Ok(verdict(Outcome::Denied, deny_for_model(&reason)))
             }
             Decision::StepUp if !self.has_security_key() => {
+                let now_shown = now_ms();
+                let _ = self.events.send(Event::StepUpUnavailable {
+                    approval: PendingApproval {
+                        id: id.clone(),
+                        agent: request.agent.clone(),
+                        session: request.session.clone(),
+                        cwd: request.cwd.display().to_string(),
+                        tool: request.tool.clone(),
+                        summary: summary(&request, &classification),
+                        input: redact_value(&request.input),
+                        classes: classification.classes().into_iter().collect(),
+                        decision,
+                        rules: hits.clone(),
+                        reason: reason.clone(),
+                        units: classification.units.iter().map(|u| u.summary()).collect(),
+                        created_ms: now_shown,
+                        expires_ms: now_shown,
+                    },
+                });
                 let why = format!(
                     "{reason}. It needs a security-key approval, but no security key is registered with Airlock (register one with `airlock key add`), so it was not run. Tell the user it needs a security-key approval."
                 );

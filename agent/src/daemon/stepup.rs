@@ -8,6 +8,16 @@ use crate::store::now_ms;
 use airlock_protocol::{ApprovalScope, Decision, ErrorCode, Outcome, Response, StepUpTarget};
 use serde_json::{Value, json};
 
+static FINISHING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The signature counter stored in a key's webauthn-rs JSON.
+fn counter(credential: &str) -> u64 {
+    serde_json::from_str::<Value>(credential)
+        .ok()
+        .and_then(|v| v.pointer("/cred/counter").and_then(Value::as_u64))
+        .unwrap_or(0)
+}
+
 /// How long a ceremony not tied to a pending request stays open.
 const CONTROL_CEREMONY_MS: i64 = 120_000;
 
@@ -47,10 +57,17 @@ impl Daemon {
                 (
                     binding::action_bytes(&target, Some(&p.receipt_fields)),
                     format!(
-                        "approve ({}) {}: {}",
+                        "approve ({}) for {} in {}: {} [{}]",
                         scope_word(*scope),
                         p.approval.agent,
-                        p.approval.summary
+                        p.approval.cwd,
+                        full_action(&p.approval),
+                        p.approval
+                            .classes
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     p.approval.expires_ms,
                 )
@@ -86,6 +103,9 @@ impl Daemon {
         target: &StepUpTarget,
         assertion: Option<&Value>,
     ) -> Result<Proof, Box<Response>> {
+        // One verification at a time, against the keys' current counters: two ceremonies
+        // finishing out of order must not move a stored counter backwards.
+        let _one_at_a_time = FINISHING.lock().unwrap_or_else(|p| p.into_inner());
         let keys = self.active_keys()?;
         if keys.is_empty() {
             return Err(Box::new(step_up_error(StepUpError::NoKeys)));
@@ -97,6 +117,18 @@ impl Daemon {
             tracing::warn!(error = %e, ?target, "a security-key assertion was refused");
             step_up_error(e)
         })?;
+        let stored = keys
+            .iter()
+            .find(|k| k.info.id == used.info.id)
+            .map(|k| counter(&k.credential))
+            .unwrap_or(0);
+        let signed = counter(&used.credential);
+        if stored > 0 && signed <= stored {
+            tracing::warn!(key = %used.info.name, stored, signed, "signature counter did not advance");
+            return Err(Box::new(step_up_error(StepUpError::Refused(format!(
+                "the key's signature counter did not advance ({signed} after {stored}): a replayed assertion or a cloned key; start the approval again"
+            )))));
+        }
         self.lock_reader()
             .update_key_use(&used.info.id, &used.credential, now_ms())
             .map_err(|e| Box::new(internal(e)))?;
@@ -132,15 +164,17 @@ impl Daemon {
             Ok(false) => {}
             Err(e) => return internal(e),
         }
+        let mut authorised_by = None;
         if !keys.is_empty() {
             let target = StepUpTarget::KeyAdd {
                 name: name.to_string(),
             };
-            if let Err(r) = self.check_step_up(&target, assertion) {
-                return *r;
+            match self.check_step_up(&target, assertion) {
+                Ok(proof) => authorised_by = Some(proof),
+                Err(r) => return *r,
             }
         }
-        match self.stepup.begin_registration(name, &keys) {
+        match self.stepup.begin_registration(name, &keys, authorised_by) {
             Ok(options) => Response::KeyRegistration {
                 options,
                 origin: crate::stepup::ORIGIN.to_string(),
@@ -155,7 +189,7 @@ impl Daemon {
         credential: &Value,
         actor: &str,
     ) -> Response {
-        let key = match self.stepup.finish_registration(name.trim(), credential) {
+        let (key, authorised_by) = match self.stepup.finish_registration(name.trim(), credential) {
             Ok(k) => k,
             Err(e) => return step_up_error(e),
         };
@@ -166,13 +200,16 @@ impl Daemon {
             "registered security key `{}` ({}); step-up approvals can now be given with it",
             key.info.name, key.info.attestation
         );
-        let input = json!({
+        let mut input = json!({
             "action": "key add",
             "name": key.info.name,
             "credential_id": key.info.id,
             "attestation": key.info.attestation,
             "aaguid": key.info.aaguid,
         });
+        if let Some(proof) = authorised_by {
+            input["step_up"] = json!(proof);
+        }
         if let Err(e) = self
             .record_control("key add", input, Outcome::Executed, actor, &message)
             .await
@@ -215,6 +252,18 @@ impl Daemon {
             return internal(e);
         }
         Response::Done { message }
+    }
+}
+
+/// The whole action, not the notification's few words: the person checks this before touching.
+fn full_action(approval: &airlock_protocol::PendingApproval) -> String {
+    let field = |name: &str| approval.input.get(name).and_then(Value::as_str);
+    match field("command") {
+        Some(command) => command.to_string(),
+        None => match field("file_path").or_else(|| field("url")) {
+            Some(target) => format!("{} {target}", approval.tool),
+            None => format!("{} {}", approval.tool, approval.input),
+        },
     }
 }
 

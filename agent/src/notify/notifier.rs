@@ -92,6 +92,7 @@ async fn run(daemon: Arc<Daemon>, mut events: broadcast::Receiver<Event>) {
             Wake::Event(event) => match *event {
                 Ok(Event::ApprovalPending { approval }) => notifier.show(&approval).await,
                 Ok(Event::ApprovalResolved { id, .. }) => notifier.close(&id).await,
+                Ok(Event::StepUpUnavailable { approval }) => notifier.tell_no_key(&approval).await,
                 Ok(_) => {}
                 // Missed events: the pending list is the truth.
                 Err(RecvError::Lagged(_)) => notifier.resync().await,
@@ -208,6 +209,20 @@ impl Notifier {
             Err(error) => {
                 tracing::warn!(%error, approval = %approval.id, "cannot show a notification")
             }
+        }
+    }
+
+    async fn tell_no_key(&mut self, approval: &PendingApproval) {
+        if self.server.is_none() {
+            self.find_server(true).await;
+        }
+        let Some(server) = &self.server else { return };
+        if let Err(error) = self
+            .bus
+            .notify(&server.owner, &text::no_key_content(approval))
+            .await
+        {
+            tracing::warn!(%error, "cannot show the no-security-key notification");
         }
     }
 

@@ -61,6 +61,24 @@ pub fn content(approval: &PendingApproval, now_ms: i64) -> Option<Content> {
     })
 }
 
+/// A step-up request denied because no security key is registered: tell the person how to fix
+/// it. No buttons: there is nothing to decide.
+pub fn no_key_content(approval: &PendingApproval) -> Content {
+    Content {
+        summary: format!(
+            "{} wanted to {}: denied",
+            agent_name(&approval.agent),
+            what(approval)
+        ),
+        body: format!(
+            "{}: needs a security-key approval, but no security key is registered. Register one with `airlock key add`.",
+            classes(approval)
+        ),
+        actions: Vec::new(),
+        timeout_ms: 15_000,
+    }
+}
+
 /// The agent as people call it.
 fn agent_name(agent: &str) -> &str {
     match agent {

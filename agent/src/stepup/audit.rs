@@ -31,41 +31,52 @@ pub fn verify_proofs(store: &Store) -> Result<ProofReport, StoreError> {
         .map(|k| (k.info.id, k.credential))
         .collect();
     let conn = store.conn();
-    // (seq, receipt id, the proof's JSON, the receipt fields it must bind, or None for controls)
-    let mut found: Vec<(i64, String, serde_json::Value, Option<String>)> = Vec::new();
+    // (seq, receipt id, the proof's JSON, the receipt fields it must bind (approvals), or the
+    // control action it must authorise)
+    let mut found: Vec<(i64, String, serde_json::Value, Binds)> = Vec::new();
     let mut events = conn.prepare(
-        "SELECT seq, receipt_id, detail FROM events WHERE outcome = 'approved' AND detail LIKE '%\"step_up\"%' ORDER BY seq",
+        "SELECT e.seq, e.receipt_id, e.detail, r.decision FROM events e JOIN receipts r ON r.id = e.receipt_id WHERE e.outcome = 'approved' AND (r.decision = 'step-up' OR e.detail LIKE '%\"step_up\"%') ORDER BY e.seq",
     )?;
     for row in events.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
         ))
     })? {
-        let (seq, receipt_id, detail) = row?;
+        let (seq, receipt_id, detail, _decision) = row?;
         let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
-        let fields = receipt_row(store, &receipt_id)?.map(|r| r.fields_json());
+        let fields = receipt_row(store, &receipt_id)?
+            .map(|r| r.fields_json())
+            .unwrap_or_default();
+        // A step-up receipt approved without a proof fails below (`null` is not a proof).
         found.push((
             seq,
             receipt_id,
             detail["step_up"].clone(),
-            Some(fields.unwrap_or_default()),
+            Binds::Receipt(fields),
         ));
     }
     let mut controls = conn.prepare(
-        "SELECT seq, id, input FROM receipts WHERE event = 'control' AND input LIKE '%\"step_up\"%' ORDER BY seq",
+        "SELECT seq, id, tool, input FROM receipts WHERE event = 'control' AND input LIKE '%\"step_up\"%' ORDER BY seq",
     )?;
     for row in controls.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
         ))
     })? {
-        let (seq, id, input) = row?;
+        let (seq, id, tool, input) = row?;
         let input: serde_json::Value = serde_json::from_str(&input).unwrap_or_default();
-        found.push((seq, id, input["step_up"].clone(), None));
+        found.push((
+            seq,
+            id,
+            input["step_up"].clone(),
+            Binds::Control(tool, input),
+        ));
     }
     found.sort_by_key(|f| f.0);
 
@@ -73,8 +84,8 @@ pub fn verify_proofs(store: &Store) -> Result<ProofReport, StoreError> {
         verified: 0,
         problem: None,
     };
-    for (seq, receipt_id, value, fields) in found {
-        if let Err(message) = check(&receipt_id, value, fields.as_deref(), &keys) {
+    for (seq, receipt_id, value, binds) in found {
+        if let Err(message) = check(&receipt_id, value, &binds, &keys) {
             report.problem = Some(ProofProblem {
                 seq,
                 receipt_id,
@@ -87,22 +98,52 @@ pub fn verify_proofs(store: &Store) -> Result<ProofReport, StoreError> {
     Ok(report)
 }
 
+/// What a proof must be about.
+enum Binds {
+    /// The approval of this receipt (its chained fields).
+    Receipt(String),
+    /// The control action recorded in this receipt (tool and input).
+    Control(String, serde_json::Value),
+}
+
 fn check(
     receipt_id: &str,
     value: serde_json::Value,
-    fields: Option<&str>,
+    binds: &Binds,
     keys: &HashMap<String, String>,
 ) -> Result<(), String> {
+    if value.is_null() {
+        return Err("a step-up request was approved without a security-key proof".to_string());
+    }
     let proof: Proof = serde_json::from_value(value)
         .map_err(|e| format!("the security-key proof is malformed: {e}"))?;
-    match (&proof.target, fields) {
-        (StepUpTarget::Approve { id, .. }, Some(_)) if id == receipt_id => {}
-        (StepUpTarget::Approve { .. }, _) => {
-            return Err("the security-key proof names a different request".into());
+    let fields = match (binds, &proof.target) {
+        (Binds::Receipt(fields), StepUpTarget::Approve { id, .. }) if id == receipt_id => {
+            Some(fields.as_str())
         }
-        (_, Some(_)) => return Err("an approval carries a proof for a different action".into()),
-        (_, None) => {}
-    }
+        (Binds::Receipt(_), _) => {
+            return Err("the security-key proof is for a different request".into());
+        }
+        (Binds::Control(tool, input), target) => {
+            let matches = match target {
+                StepUpTarget::Resume => tool == "airlock resume",
+                StepUpTarget::KeyAdd { name } => {
+                    tool == "airlock key add" && input["name"] == name.as_str()
+                }
+                StepUpTarget::KeyRemove { id } => {
+                    tool == "airlock key remove"
+                        && (input["name"] == id.as_str() || input["credential_id"] == id.as_str())
+                }
+                StepUpTarget::Approve { .. } => false,
+            };
+            if !matches {
+                return Err(format!(
+                    "the security-key proof authorises a different action than `{tool}`"
+                ));
+            }
+            None
+        }
+    };
     let credential = keys.get(&proof.credential_id).ok_or_else(|| {
         format!(
             "the key {} that signed is not in the key table",

@@ -4,27 +4,39 @@
 
 use super::authenticator::{PinPrompt, terminal_pin};
 use crate::client::Client;
-use airlock_protocol::{ErrorCode, Request, Response, StepUpTarget};
+use airlock_protocol::{ErrorCode, Request, Response, StepUpChallenge, StepUpTarget};
 use serde_json::Value;
 
-/// [`call_with_pin`] with the PIN asked for at the terminal.
+/// How a client talks to the person during a ceremony.
+pub struct KeyUi {
+    /// Shows what the touch will authorise, before the key is asked (the person must be able
+    /// to check it is the action they mean to approve).
+    pub before_touch: Box<dyn Fn(&StepUpChallenge) + Send + Sync>,
+    /// Asks for the key's PIN when the key wants one.
+    pub pin: PinPrompt,
+}
+
+/// At a terminal: the action on stderr (made printable), the PIN read without echo.
+pub fn terminal_ui() -> KeyUi {
+    KeyUi {
+        before_touch: Box::new(|challenge| {
+            eprintln!(
+                "Security-key approval: touching your key will {}.",
+                crate::printable::printable(&challenge.action)
+            );
+        }),
+        pin: terminal_pin(),
+    }
+}
+
+/// Send `request(None)`; if the daemon answers that it needs a security key, run the ceremony
+/// for `target` and send `request(Some(assertion))`. With `always`, start with the key.
 pub fn call_with_key(
     client: &mut Client,
     target: StepUpTarget,
     always: bool,
     request: impl Fn(Option<Value>) -> Request,
-) -> anyhow::Result<Response> {
-    call_with_pin(client, target, always, request, terminal_pin())
-}
-
-/// Send `request(None)`; if the daemon answers that it needs a security key, run the ceremony
-/// for `target` and send `request(Some(assertion))`. With `always`, start with the key.
-pub fn call_with_pin(
-    client: &mut Client,
-    target: StepUpTarget,
-    always: bool,
-    request: impl Fn(Option<Value>) -> Request,
-    pin: PinPrompt,
+    ui: KeyUi,
 ) -> anyhow::Result<Response> {
     if !always {
         let response = client.call(request(None))?;
@@ -36,18 +48,19 @@ pub fn call_with_pin(
             other => return Ok(other),
         }
     }
-    let assertion = sign(client, target, pin)?;
+    let assertion = sign(client, target, ui)?;
     Ok(client.call(request(Some(assertion)))?)
 }
 
 /// Open a ceremony for `target` and have the security key sign it.
-pub fn sign(client: &mut Client, target: StepUpTarget, pin: PinPrompt) -> anyhow::Result<Value> {
+pub fn sign(client: &mut Client, target: StepUpTarget, ui: KeyUi) -> anyhow::Result<Value> {
     let challenge = match client.call(Request::StepUpBegin { target })? {
         Response::StepUpChallenge(c) => c,
         Response::Error { code, message } => anyhow::bail!("{message} [{}]", code.as_str()),
         other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
     };
-    eprintln!("Security-key approval needed to {}.", challenge.action);
+    (ui.before_touch)(&challenge);
+    let pin = ui.pin;
     let origin = challenge.origin.clone();
     let options = challenge.options.clone();
     // CTAP calls block; keep them off this thread's stack of callers (and any runtime).

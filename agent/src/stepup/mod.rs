@@ -79,11 +79,18 @@ pub struct Proof {
     pub target: StepUpTarget,
 }
 
+/// A registration waiting for the new key, with the existing key's touch that authorised it.
+struct OpenRegistration {
+    state: SecurityKeyRegistration,
+    expires_ms: i64,
+    authorised_by: Option<Proof>,
+}
+
 pub struct RelyingParty {
     webauthn: Webauthn,
     cas: Option<AttestationCaList>,
     ceremonies: Mutex<HashMap<StepUpTarget, Ceremony>>,
-    registrations: Mutex<HashMap<String, (SecurityKeyRegistration, i64)>>,
+    registrations: Mutex<HashMap<String, OpenRegistration>>,
 }
 
 impl RelyingParty {
@@ -214,6 +221,7 @@ impl RelyingParty {
         &self,
         name: &str,
         existing: &[StoredKey],
+        authorised_by: Option<Proof>,
     ) -> Result<Value, StepUpError> {
         let exclude = parse_keys(existing)?
             .iter()
@@ -230,20 +238,32 @@ impl RelyingParty {
                 None,
             )
             .map_err(|e| StepUpError::Internal(e.to_string()))?;
-        let expires = crate::store::now_ms() + REGISTRATION_TTL.as_millis() as i64;
-        self.lock_registrations()
-            .insert(name.to_string(), (state, expires));
+        let expires_ms = crate::store::now_ms() + REGISTRATION_TTL.as_millis() as i64;
+        self.lock_registrations().insert(
+            name.to_string(),
+            OpenRegistration {
+                state,
+                expires_ms,
+                authorised_by,
+            },
+        );
         to_json(&options)
     }
 
     /// Finish registering: verify the attestation (against the trusted roots, unless
-    /// attestation is off) and return the key to store.
+    /// attestation is off) and return the key to store, with the existing key's touch that
+    /// authorised adding it (none for the first key).
     pub fn finish_registration(
         &self,
         name: &str,
         credential: &Value,
-    ) -> Result<StoredKey, StepUpError> {
-        let Some((state, expires)) = self.lock_registrations().remove(name) else {
+    ) -> Result<(StoredKey, Option<Proof>), StepUpError> {
+        let Some(OpenRegistration {
+            state,
+            expires_ms: expires,
+            authorised_by,
+        }) = self.lock_registrations().remove(name)
+        else {
             return Err(StepUpError::Registration(format!(
                 "no registration is open for `{name}` (it expired or was used); run `airlock key add` again"
             )));
@@ -270,7 +290,7 @@ impl RelyingParty {
             })?;
         let attestation_json = serde_json::to_value(key.attestation()).unwrap_or(Value::Null);
         let aaguid = find_string(&attestation_json, "aaguid");
-        Ok(StoredKey {
+        let stored = StoredKey {
             info: SecurityKeyInfo {
                 id: binding::encode(key.cred_id().as_ref()),
                 name: name.to_string(),
@@ -285,16 +305,15 @@ impl RelyingParty {
             },
             credential: serde_json::to_string(&key)
                 .map_err(|e| StepUpError::Internal(e.to_string()))?,
-        })
+        };
+        Ok((stored, authorised_by))
     }
 
     fn lock_ceremonies(&self) -> std::sync::MutexGuard<'_, HashMap<StepUpTarget, Ceremony>> {
         self.ceremonies.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_registrations(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, (SecurityKeyRegistration, i64)>> {
+    fn lock_registrations(&self) -> std::sync::MutexGuard<'_, HashMap<String, OpenRegistration>> {
         self.registrations.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -317,12 +336,21 @@ fn refusal_text(e: &webauthn_rs::prelude::WebauthnError) -> String {
     use webauthn_rs::prelude::WebauthnError as E;
     match e {
         E::MismatchedChallenge => {
-            "it was signed for a different action (challenge mismatch)".to_string()
+            "it was signed for a different action, or a newer challenge was opened for this one (challenge mismatch); start the approval again".to_string()
+        }
+        E::UserNotPresent => {
+            "the key did not report a touch; touch the key when it blinks and try again".to_string()
+        }
+        E::UserNotVerified => {
+            "the key did not verify you (PIN or fingerprint); try again and enter the key's PIN when asked".to_string()
+        }
+        E::SignatureInvalid => {
+            "the signature does not verify with the registered key; use a registered key (see `airlock key list`)".to_string()
         }
         E::CredentialPossibleCompromise => {
             "the key's signature counter went backwards (a replayed or cloned key?)".to_string()
         }
-        other => format!("{other:?}"),
+        other => format!("{other:?}; try again, and check the key is registered with `airlock key list`"),
     }
 }
 

@@ -8,4 +8,4 @@ import type { StopInfo } from "./StopInfo";
 /**
  * Things that happen in the daemon, pushed to subscribers (the desktop app).
  */
-export type Event = { "event": "approval_pending", approval: PendingApproval, } | { "event": "approval_resolved", id: string, outcome: Outcome, } | { "event": "emergency_stop", stop: StopInfo | null, } | { "event": "session_changed", session: SessionSummary, } | { "event": "breaker_tripped", session: string, breaker: string, reason: string, } | { "event": "recorded", receipt: ReceiptSummary, } | { "event": "policy_reloaded", rules: number, } | { "event": "show_approvals", id: string, };
+export type Event = { "event": "approval_pending", approval: PendingApproval, } | { "event": "approval_resolved", id: string, outcome: Outcome, } | { "event": "emergency_stop", stop: StopInfo | null, } | { "event": "session_changed", session: SessionSummary, } | { "event": "breaker_tripped", session: string, breaker: string, reason: string, } | { "event": "recorded", receipt: ReceiptSummary, } | { "event": "policy_reloaded", rules: number, } | { "event": "step_up_unavailable", approval: PendingApproval, } | { "event": "show_approvals", id: string, };
