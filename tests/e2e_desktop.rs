@@ -176,6 +176,8 @@ async fn approvals_and_history_in_the_real_window() {
     ] {
         assert!(shown.contains(expected), "`{expected}` not shown: {shown}");
     }
+    // Let WebKit paint the last update before the screenshot.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     std::fs::write(
         screenshot_dir().join("approvals.png"),
         client.screenshot().await.unwrap(),
