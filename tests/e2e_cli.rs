@@ -416,3 +416,32 @@ fn log_filters_by_outcome_class_and_session() {
     assert_eq!(shown["timeline"][0]["outcome"], "denied");
     assert_eq!(shown["timeline"][0]["actor"], "policy");
 }
+
+#[test]
+fn settings_changes_apply_while_the_daemon_runs() {
+    let mut airlock = Airlock::new();
+    let settings = airlock.home().join("config/settings.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(&settings, "approval_timeout_secs = 300\n").unwrap();
+    airlock.start_daemon_from_settings();
+    // Lowered while running (as the desktop app's settings view does): new requests use it.
+    std::fs::write(&settings, "approval_timeout_secs = 1\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let started = std::time::Instant::now();
+    let out = airlock.hook(&support::bash_payload("git push origin main", "s1", "t1"));
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the old 300 s timeout was used"
+    );
+    assert!(out.stdout.contains("within 1 seconds"), "{out:?}");
+    assert_eq!(
+        support::outcomes(&airlock.receipts()[0]),
+        ["approval_required", "expired"]
+    );
+    // A broken edit is reported and ignored: the last good value stays.
+    std::fs::write(&settings, "approval_timeout_secs = \"soon\"\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let out = airlock.hook(&support::bash_payload("git push origin main", "s1", "t2"));
+    assert!(out.stdout.contains("within 1 seconds"), "{out:?}");
+}

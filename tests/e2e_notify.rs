@@ -483,6 +483,19 @@ fn notifications_can_be_turned_off() {
     assert_eq!(desktop.displayed(), 0);
     airlock.run_ok(&["approve", &id]);
     assert_eq!(held.join().unwrap().code, 0);
+
+    // Turned back on while the daemon runs (as the app's settings do): the next request shows.
+    std::fs::write(
+        config.join("settings.toml"),
+        "[notifications]\nenabled = true\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let held = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t2"));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    wait_for("the notification", || desktop.displayed() == 1);
+    airlock.run_ok(&["deny", &id]);
+    assert_eq!(held.join().unwrap().code, 2);
 }
 
 #[test]

@@ -265,7 +265,7 @@ pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
     settings.approval_timeout_secs = secs;
     settings.save(&path).map_err(|e| e.to_string())?;
     Ok(format!(
-        "saved to `{}`; the daemon uses it from its next start",
+        "saved to `{}`; new requests use it within a few seconds",
         path.display()
     ))
 }
@@ -277,7 +277,7 @@ pub fn save_notifications(enabled: bool) -> Result<String, String> {
     settings.notifications.enabled = enabled;
     settings.save(&path).map_err(|e| e.to_string())?;
     Ok(format!(
-        "notifications {}; the daemon uses this from its next start",
+        "notifications {}; the daemon follows this within a few seconds",
         if enabled { "on" } else { "off" }
     ))
 }

@@ -103,11 +103,20 @@ impl Airlock {
         approval_timeout_secs: u64,
         env: &[(&str, Option<&str>)],
     ) {
-        let mut cmd = self.cmd(&[
-            "daemon",
-            "--approval-timeout",
-            &approval_timeout_secs.to_string(),
-        ]);
+        let secs = approval_timeout_secs.to_string();
+        self.start_daemon_args(&["daemon", "--approval-timeout", &secs], env);
+    }
+
+    /// Start `airlock daemon` with no `--approval-timeout`: it follows settings.toml.
+    pub fn start_daemon_from_settings(&mut self) {
+        self.start_daemon_args(
+            &["daemon"],
+            &[("DBUS_SESSION_BUS_ADDRESS", Some("disabled:"))],
+        );
+    }
+
+    fn start_daemon_args(&mut self, args: &[&str], env: &[(&str, Option<&str>)]) {
+        let mut cmd = self.cmd(args);
         for (key, value) in env {
             match value {
                 Some(value) => cmd.env(key, value),

@@ -435,7 +435,7 @@ impl Daemon {
         closed: impl Future<Output = ()>,
     ) -> Result<(Outcome, String), crate::store::StoreError> {
         let created = now_ms();
-        let timeout = self.approval_timeout;
+        let timeout = self.approval_timeout();
         let approval = PendingApproval {
             id: id.to_string(),
             agent: request.agent.clone(),

@@ -5,6 +5,7 @@ mod controls;
 mod decide;
 mod rollback;
 mod server;
+mod settings_watch;
 mod state;
 mod stepup;
 
@@ -65,9 +66,15 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         recent: Mutex::new(Default::default()),
         events,
         controls,
-        approval_timeout: config
-            .approval_timeout
-            .unwrap_or_else(|| settings.approval_timeout()),
+        approval_timeout_ms: std::sync::atomic::AtomicU64::new(
+            config
+                .approval_timeout
+                .unwrap_or_else(|| settings.approval_timeout())
+                .as_millis() as u64,
+        ),
+        approval_timeout_pinned: config.approval_timeout.is_some(),
+        notifications_enabled: std::sync::atomic::AtomicBool::new(settings.notifications.enabled),
+        notifier_running: std::sync::atomic::AtomicBool::new(false),
         started_ms: crate::store::now_ms(),
         decisions: AtomicU64::new(0),
         uid: rustix::process::geteuid().as_raw(),
@@ -108,6 +115,7 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         if settings.notifications.enabled {
             crate::notify::spawn_notifier(daemon.clone());
         }
+        tokio::spawn(settings_watch::follow(daemon.clone()));
         server::serve(daemon).await
     });
     drop(lock);

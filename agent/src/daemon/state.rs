@@ -100,7 +100,13 @@ pub struct Daemon {
     pub recent: Mutex<RecentIndex>,
     pub events: broadcast::Sender<Event>,
     pub controls: super::controls::Controls,
-    pub approval_timeout: Duration,
+    /// How long an `ask` waits, in ms; follows settings.toml unless `--approval-timeout` pinned it.
+    pub approval_timeout_ms: std::sync::atomic::AtomicU64,
+    pub approval_timeout_pinned: bool,
+    /// `[notifications] enabled`, followed live; the notifier checks it before each notification.
+    pub notifications_enabled: std::sync::atomic::AtomicBool,
+    /// Whether a notifier task runs (it is started when notifications are first enabled).
+    pub notifier_running: std::sync::atomic::AtomicBool,
     pub started_ms: i64,
     pub decisions: AtomicU64,
     pub uid: u32,
@@ -112,6 +118,13 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    pub fn approval_timeout(&self) -> Duration {
+        Duration::from_millis(
+            self.approval_timeout_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
     pub fn current_policy(&self) -> Arc<Policy> {
         match self.policy.read() {
             Ok(p) => p.clone(),

@@ -19,6 +19,9 @@ use zbus::names::OwnedUniqueName;
 /// Start the notifier on the current tokio runtime. It subscribes to the daemon's events before
 /// returning, so no approval raised after this call is missed.
 pub fn spawn_notifier(daemon: Arc<Daemon>) -> tokio::task::JoinHandle<()> {
+    daemon
+        .notifier_running
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let events = daemon.events.subscribe();
     tokio::spawn(run(daemon, events))
 }
@@ -194,6 +197,14 @@ impl Notifier {
     }
 
     async fn show(&mut self, approval: &PendingApproval) {
+        // Turned off in settings since the notifier started: stay quiet.
+        if !self
+            .daemon
+            .notifications_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
         if self.shown.has_approval(&approval.id) {
             return;
         }
@@ -213,6 +224,13 @@ impl Notifier {
     }
 
     async fn tell_no_key(&mut self, approval: &PendingApproval) {
+        if !self
+            .daemon
+            .notifications_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
         if self.server.is_none() {
             self.find_server(true).await;
         }
