@@ -52,7 +52,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             let result = match request_from_payload(&args.agent, &line) {
                 Ok(request) => {
-                    let classification = classifier.classify(&request);
+                    let mut classification = classifier.classify(&request);
+                    policy.enrich(&request, &mut classification);
                     let evaluation = policy.evaluate(&request, &classification);
                     result_json(&request, &classification.units, &evaluation, false)
                 }
@@ -86,7 +87,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             request_from_payload(&args.agent, &input).map_err(anyhow::Error::msg)?
         }
     };
-    let classification = classifier.classify(&request);
+    let mut classification = classifier.classify(&request);
+    policy.enrich(&request, &mut classification);
     let evaluation = policy.evaluate(&request, &classification);
     if args.json {
         super::output::print_json(&result_json(

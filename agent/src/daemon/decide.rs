@@ -87,8 +87,9 @@ impl Daemon {
             agent_process,
             now,
         );
-        let classification = self.classifier.classify(&request);
+        let mut classification = self.classifier.classify(&request);
         let policy = self.current_policy();
+        policy.enrich(&request, &mut classification);
         let evaluation = policy.evaluate(&request, &classification);
         let action = action_key(&request);
         let session_key = (request.session.clone().unwrap_or_default(), action.clone());
@@ -794,7 +795,8 @@ impl Daemon {
             ),
             None => {
                 // The tool ran without a decision from Airlock: record that loudly.
-                let classification = self.classifier.classify(&request);
+                let mut classification = self.classifier.classify(&request);
+                self.current_policy().enrich(&request, &mut classification);
                 let id = uuid::Uuid::now_v7().to_string();
                 let reason = "executed without a pre-execution decision from Airlock (is the PreToolUse hook installed?)".to_string();
                 let receipt = NewReceipt {

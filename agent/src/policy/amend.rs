@@ -164,6 +164,7 @@ pub fn render(rules: Vec<RuleSpec>) -> Result<String, String> {
         rules,
         budgets: Vec::new(),
         breakers: Vec::new(),
+        mcp_tools: Vec::new(),
     })
     .map_err(|e| e.to_string())
 }

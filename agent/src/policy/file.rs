@@ -21,6 +21,54 @@ pub struct PolicyFile {
     /// Circuit breakers: patterns that contain a session.
     #[serde(default, rename = "breaker", skip_serializing_if = "Vec::is_empty")]
     pub breakers: Vec<BreakerSpec>,
+    /// What MCP servers' tools really do, as classes (and their declared annotations).
+    #[serde(default, rename = "mcp_tool", skip_serializing_if = "Vec::is_empty")]
+    pub mcp_tools: Vec<McpToolSpec>,
+}
+
+/// What an MCP server's tools do. Every MCP call is `mcp.call`; an entry adds the classes of
+/// what the tool really does (so class rules, budgets and breakers see it: posting to Slack is
+/// `external.comm`), and records the server's tool annotations. Annotations only inform: they
+/// add tags rules may match (`mcp-read-only`, `mcp-destructive`, `mcp-open-world`) and, for
+/// destructive or open-world tools, classes; nothing here removes a class, so an annotation can
+/// never loosen a decision on its own.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct McpToolSpec {
+    pub id: String,
+    pub justification: String,
+    /// Tool names (globs): `mcp__github__create_issue`, `mcp__slack__*`.
+    pub tools: Vec<String>,
+    /// Classes the call adds to `mcp.call`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ActionClass>,
+    /// The server's declared tool annotations (`readOnlyHint`, `destructiveHint`,
+    /// `openWorldHint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<McpAnnotations>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct McpAnnotations {
+    #[serde(
+        default,
+        rename = "readOnlyHint",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub read_only: Option<bool>,
+    #[serde(
+        default,
+        rename = "destructiveHint",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub destructive: Option<bool>,
+    #[serde(
+        default,
+        rename = "openWorldHint",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub open_world: Option<bool>,
 }
 
 /// At most `max` permitted requests with one of `classes` per `window`, per session or across

@@ -15,6 +15,8 @@ use crate::request::ActionRequest;
 use airlock_protocol::{ActionClass, Decision, RuleHit};
 use file::{BaselineSpec, Example, PolicyFile};
 use rule::{CompiledRule, RuleError};
+
+pub mod mcp;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,7 @@ pub struct Policy {
     rules: Vec<CompiledRule>,
     budgets: Vec<Budget>,
     breakers: Vec<Breaker>,
+    mcp_tools: Vec<mcp::McpTool>,
     baselines: BTreeMap<ActionClass, (BaselineSpec, PathBuf)>,
     files: Vec<PathBuf>,
 }
@@ -125,6 +128,7 @@ impl Policy {
             rules: Vec::new(),
             budgets: Vec::new(),
             breakers: Vec::new(),
+            mcp_tools: Vec::new(),
             baselines: BTreeMap::new(),
             files: Vec::new(),
         };
@@ -183,6 +187,10 @@ impl Policy {
                     check_id(&mut ids, spec.id(), &path)?;
                     policy.breakers.push(Breaker::compile(spec, &path)?);
                 }
+                for spec in parsed.mcp_tools {
+                    check_id(&mut ids, &spec.id, &path)?;
+                    policy.mcp_tools.push(mcp::McpTool::compile(spec, &path)?);
+                }
                 for spec in parsed.rules {
                     if let Some(first) = ids.get(&spec.id) {
                         return Err(PolicyError::DuplicateRule {
@@ -238,7 +246,8 @@ impl Policy {
                 .chain(examples.not_match.iter().map(|e| (e, false)));
             for (example, expected) in cases {
                 let request = example_request(example);
-                let classification = classifier.classify(&request);
+                let mut classification = classifier.classify(&request);
+                self.enrich(&request, &mut classification);
                 let matched = classification
                     .units
                     .iter()
@@ -370,6 +379,12 @@ impl Policy {
         self.baselines
             .iter()
             .map(|(class, (spec, path))| (*class, spec.decision, path.as_path()))
+    }
+
+    /// Add what policy knows about MCP tools (`[[mcp_tool]]`) to a request's classification.
+    /// Call between classifying and evaluating.
+    pub fn enrich(&self, request: &ActionRequest, classification: &mut Classification) {
+        mcp::enrich(&self.mcp_tools, &request.tool, classification);
     }
 
     pub fn budgets(&self) -> &[Budget] {

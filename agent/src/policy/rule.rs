@@ -215,7 +215,10 @@ fn glob(pattern: &str, literal_separator: bool) -> Result<Glob, RuleError> {
         })
 }
 
-fn glob_set(patterns: &[String], literal_separator: bool) -> Result<Option<GlobSet>, RuleError> {
+pub(super) fn glob_set(
+    patterns: &[String],
+    literal_separator: bool,
+) -> Result<Option<GlobSet>, RuleError> {
     if patterns.is_empty() {
         return Ok(None);
     }

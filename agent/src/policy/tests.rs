@@ -267,3 +267,98 @@ window = "1h"
         assert!(err.contains("p.toml") && err.contains(expected), "{err}");
     }
 }
+
+/// The shipped policy plus `extra` as a user policy file.
+fn shipped_with(extra: &str) -> (Policy, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("user.toml"), extra).unwrap();
+    let policy =
+        Policy::load(&[crate::home::default_policy_dir(), dir.path().to_path_buf()]).unwrap();
+    (policy, dir)
+}
+
+fn decide_mcp(policy: &Policy, tool: &str) -> (Evaluation, Classification) {
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let mut request = ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), "");
+    request.tool = tool.to_string();
+    request.input = serde_json::json!({"query": "x"});
+    let mut classification = classifier.classify(&request);
+    policy.enrich(&request, &mut classification);
+    (policy.evaluate(&request, &classification), classification)
+}
+
+const MCP_POLICY: &str = r#"
+[[mcp_tool]]
+id = "mcp.slack-posts"
+justification = "Posting reaches other people."
+tools = ["mcp__slack__post_*"]
+classes = ["external.comm"]
+
+[[mcp_tool]]
+id = "mcp.docs"
+justification = "The docs server says its search is read-only."
+tools = ["mcp__docs__*"]
+annotations = { readOnlyHint = true }
+
+[[mcp_tool]]
+id = "mcp.db"
+justification = "The database server says its tools are read-only, and also destructive."
+tools = ["mcp__db__*"]
+annotations = { readOnlyHint = true, destructiveHint = true, openWorldHint = true }
+"#;
+
+#[test]
+fn mcp_tools_get_the_classes_policy_gives_them() {
+    let (policy, _dir) = shipped_with(MCP_POLICY);
+    let (evaluation, classification) = decide_mcp(&policy, "mcp__slack__post_message");
+    let classes = classification.classes();
+    assert!(
+        classes.contains(&ActionClass::McpCall) && classes.contains(&ActionClass::ExternalComm)
+    );
+    assert_eq!(evaluation.decision, Decision::Ask);
+    // Other tools of the server are only `mcp.call`.
+    let (_, classification) = decide_mcp(&policy, "mcp__slack__list_channels");
+    assert_eq!(classification.classes().len(), 1);
+}
+
+#[test]
+fn an_annotation_alone_never_loosens_but_a_rule_may_trust_it() {
+    let (policy, _dir) = shipped_with(MCP_POLICY);
+    let (evaluation, classification) = decide_mcp(&policy, "mcp__docs__search");
+    assert!(classification.units[0].tags.contains("mcp-read-only"));
+    assert_eq!(evaluation.decision, Decision::Ask, "read-only hint alone");
+
+    let trusted = format!(
+        "{MCP_POLICY}\n[[rule]]\nid = \"allow.docs-read-only\"\ndecision = \"allow\"\njustification = \"We run the docs server ourselves.\"\nclasses = [\"mcp.call\"]\ntools = [\"mcp__docs__*\"]\ntags = [\"mcp-read-only\"]\n"
+    );
+    let (policy, _dir) = shipped_with(&trusted);
+    assert_eq!(
+        decide_mcp(&policy, "mcp__docs__search").0.decision,
+        Decision::Allow
+    );
+
+    // "Destructive" wins over "read-only", and adds what it says.
+    let (evaluation, classification) = decide_mcp(&policy, "mcp__db__query");
+    let unit = &classification.units[0];
+    assert!(!unit.tags.contains("mcp-read-only"));
+    assert!(unit.classes.contains(&ActionClass::ShellDestructive));
+    assert!(unit.classes.contains(&ActionClass::NetworkFetch));
+    assert!(evaluation.decision >= Decision::Ask);
+}
+
+#[test]
+fn a_bad_mcp_tool_entry_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("user.toml"),
+        "[[mcp_tool]]\nid = \"x\"\njustification = \"y\"\ntools = [\"Bash\"]\n",
+    )
+    .unwrap();
+    let err = Policy::load(&[crate::home::default_policy_dir(), dir.path().to_path_buf()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("mcp_tool `x`") && err.contains("mcp__SERVER__TOOL"),
+        "{err}"
+    );
+}
