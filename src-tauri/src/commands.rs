@@ -53,11 +53,7 @@ pub async fn approve(
             crate::pin::window_ui(app.clone()),
         );
         let _ = app.emit("airlock://touch-key-done", &id);
-        match result.map_err(|e| format!("{e:#}"))? {
-            Response::Done { message } => Ok(message),
-            Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),
-            other => Err(format!("unexpected answer: {other:?}")),
-        }
+        link::message_of(result.map_err(|e| format!("{e:#}"))?)
     })
     .await
     .map_err(|e| e.to_string())?
@@ -110,12 +106,7 @@ pub async fn resume(app: tauri::AppHandle) -> Result<String, String> {
         )
         .map_err(|e| format!("{e:#}"));
         let _ = app.emit("airlock://touch-key-done", "resume");
-        let response = response?;
-        match response {
-            Response::Done { message } => Ok(message),
-            Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),
-            other => Err(format!("unexpected answer: {other:?}")),
-        }
+        link::message_of(response?)
     })
     .await
     .map_err(|e| e.to_string())?

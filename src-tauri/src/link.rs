@@ -30,8 +30,14 @@ pub fn call(request: Request) -> Result<Response, String> {
 
 /// Send a request whose answer is `Done { message }`.
 pub fn done(request: Request) -> Result<String, String> {
-    match call(request)? {
+    message_of(call(request)?)
+}
+
+/// The message of a `Done` answer; an error answer becomes `Err` with the daemon's message.
+pub fn message_of(response: Response) -> Result<String, String> {
+    match response {
         Response::Done { message } => Ok(message),
+        Response::Error { code, message } => Err(format!("{message} [{}]", code.as_str())),
         other => Err(format!("unexpected answer from the daemon: {other:?}")),
     }
 }

@@ -60,7 +60,7 @@ pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         },
         crate::stepup::ceremony::terminal_ui(),
     )?;
-    print_done(super::expect_ok(response)?)
+    super::print_done(super::expect_ok(response)?)
 }
 
 pub fn deny(args: DenyArgs) -> anyhow::Result<ExitCode> {
@@ -69,15 +69,5 @@ pub fn deny(args: DenyArgs) -> anyhow::Result<ExitCode> {
         id: args.id,
         reason: args.reason,
     })?)?;
-    print_done(response)
-}
-
-fn print_done(response: Response) -> anyhow::Result<ExitCode> {
-    match response {
-        Response::Done { message } => {
-            println!("{message}");
-            Ok(ExitCode::SUCCESS)
-        }
-        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
-    }
+    super::print_done(response)
 }

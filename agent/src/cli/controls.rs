@@ -53,18 +53,8 @@ fn call(request: Request) -> anyhow::Result<Response> {
     super::expect_ok(client.call(request)?)
 }
 
-fn done(response: Response) -> anyhow::Result<ExitCode> {
-    match response {
-        Response::Done { message } => {
-            println!("{message}");
-            Ok(ExitCode::SUCCESS)
-        }
-        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
-    }
-}
-
 pub fn stop(args: StopArgs) -> anyhow::Result<ExitCode> {
-    done(call(Request::Stop {
+    super::print_done(call(Request::Stop {
         reason: args.reason,
         kill: args.kill,
     })?)
@@ -79,11 +69,11 @@ pub fn resume() -> anyhow::Result<ExitCode> {
         |assertion| Request::Resume { assertion },
         crate::stepup::ceremony::terminal_ui(),
     )?;
-    done(super::expect_ok(response)?)
+    super::print_done(super::expect_ok(response)?)
 }
 
 pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
-    done(call(Request::Rollback {
+    super::print_done(call(Request::Rollback {
         id: args.id,
         session: args.session,
         force: args.force,
@@ -126,10 +116,12 @@ pub fn session(command: SessionCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        SessionCommand::Cancel { id, reason } => done(call(Request::SessionCancel { id, reason })?),
-        SessionCommand::Contain { id, reason } => {
-            done(call(Request::SessionContain { id, reason })?)
+        SessionCommand::Cancel { id, reason } => {
+            super::print_done(call(Request::SessionCancel { id, reason })?)
         }
-        SessionCommand::Release { id } => done(call(Request::SessionRelease { id })?),
+        SessionCommand::Contain { id, reason } => {
+            super::print_done(call(Request::SessionContain { id, reason })?)
+        }
+        SessionCommand::Release { id } => super::print_done(call(Request::SessionRelease { id })?),
     }
 }

@@ -57,7 +57,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             .map_err(|_| anyhow::anyhow!("the security-key thread panicked"))??;
             let response =
                 super::expect_ok(client.call(Request::KeyRegisterFinish { name, credential })?)?;
-            done(response)
+            super::print_done(response)
         }
         Command::List { json } => {
             let keys = match super::expect_ok(client.call(Request::KeyList {})?)? {
@@ -101,17 +101,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 },
                 crate::stepup::ceremony::terminal_ui(),
             )?;
-            done(super::expect_ok(response)?)
+            super::print_done(super::expect_ok(response)?)
         }
-    }
-}
-
-fn done(response: Response) -> anyhow::Result<ExitCode> {
-    match response {
-        Response::Done { message } => {
-            println!("{message}");
-            Ok(ExitCode::SUCCESS)
-        }
-        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
     }
 }

@@ -140,6 +140,17 @@ pub(crate) fn connect(home: &AirlockHome) -> anyhow::Result<crate::client::Clien
     Ok(crate::client::Client::connect(&home.socket())?)
 }
 
+/// Print the message of a `Done` answer.
+pub(crate) fn print_done(response: airlock_protocol::Response) -> anyhow::Result<ExitCode> {
+    match response {
+        airlock_protocol::Response::Done { message } => {
+            println!("{message}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    }
+}
+
 /// Turn an error response into an error.
 pub(crate) fn expect_ok(
     response: airlock_protocol::Response,

@@ -206,22 +206,15 @@ impl Daemon {
             Decision::StepUp if !self.has_security_key() => {
                 let now_shown = now_ms();
                 let _ = self.events.send(Event::StepUpUnavailable {
-                    approval: PendingApproval {
-                        id: id.clone(),
-                        agent: request.agent.clone(),
-                        session: request.session.clone(),
-                        cwd: request.cwd.display().to_string(),
-                        tool: request.tool.clone(),
-                        summary: summary(&request, &classification),
-                        input: redact_value(&request.input),
-                        classes: classification.classes().into_iter().collect(),
+                    approval: pending_approval(
+                        &id,
+                        &request,
+                        &classification,
                         decision,
-                        rules: hits.clone(),
-                        reason: reason.clone(),
-                        units: classification.units.iter().map(|u| u.summary()).collect(),
-                        created_ms: now_shown,
-                        expires_ms: now_shown,
-                    },
+                        hits.clone(),
+                        &reason,
+                        (now_shown, now_shown),
+                    ),
                 });
                 let why = format!(
                     "{reason}. It needs a security-key approval, but no security key is registered with Airlock (register one with `airlock key add`), so it was not run. Tell the user it needs a security-key approval."
@@ -437,22 +430,15 @@ impl Daemon {
     ) -> Result<(Outcome, String), crate::store::StoreError> {
         let created = now_ms();
         let timeout = self.approval_timeout();
-        let approval = PendingApproval {
-            id: id.to_string(),
-            agent: request.agent.clone(),
-            session: request.session.clone(),
-            cwd: request.cwd.display().to_string(),
-            tool: request.tool.clone(),
-            summary: summary(&request, &classification),
-            input: redact_value(&request.input),
-            classes: classification.classes().into_iter().collect(),
-            decision: evaluation.decision,
-            rules: hits,
-            reason: reason.clone(),
-            units: classification.units.iter().map(|u| u.summary()).collect(),
-            created_ms: created,
-            expires_ms: created + timeout.as_millis() as i64,
-        };
+        let approval = pending_approval(
+            id,
+            &request,
+            &classification,
+            evaluation.decision,
+            hits,
+            &reason,
+            (created, created + timeout.as_millis() as i64),
+        );
         let (resolve, resolution) = tokio::sync::oneshot::channel();
         self.lock_pending().insert(
             id.to_string(),
@@ -1061,4 +1047,33 @@ fn always_note(id: &str) -> String {
         "Always allowed from Airlock request {id} on {}.",
         jiff::Timestamp::now().strftime("%Y-%m-%d")
     )
+}
+
+/// A request as people see it while it waits (or as it was refused), from `created` to
+/// `expires` (ms).
+fn pending_approval(
+    id: &str,
+    request: &ActionRequest,
+    classification: &Classification,
+    decision: Decision,
+    rules: Vec<RuleHit>,
+    reason: &str,
+    (created_ms, expires_ms): (i64, i64),
+) -> PendingApproval {
+    PendingApproval {
+        id: id.to_string(),
+        agent: request.agent.clone(),
+        session: request.session.clone(),
+        cwd: request.cwd.display().to_string(),
+        tool: request.tool.clone(),
+        summary: summary(request, classification),
+        input: redact_value(&request.input),
+        classes: classification.classes().into_iter().collect(),
+        decision,
+        rules,
+        reason: reason.to_string(),
+        units: classification.units.iter().map(|u| u.summary()).collect(),
+        created_ms,
+        expires_ms,
+    }
 }

@@ -159,27 +159,9 @@ fn receipt_row(store: &Store, id: &str) -> Result<Option<ReceiptRow>, StoreError
     Ok(store
         .conn()
         .query_row(
-            "SELECT seq, id, time_ms, agent, session, cwd, tool, event, tool_use_id, input, classes, rules, decision, reason, detail FROM receipts WHERE id = ?1",
+            &format!("SELECT {} FROM receipts WHERE id = ?1", ReceiptRow::COLUMNS),
             [id],
-            |r| {
-                Ok(ReceiptRow {
-                    seq: r.get(0)?,
-                    id: r.get(1)?,
-                    time_ms: r.get(2)?,
-                    agent: r.get(3)?,
-                    session: r.get(4)?,
-                    cwd: r.get(5)?,
-                    tool: r.get(6)?,
-                    event: r.get(7)?,
-                    tool_use_id: r.get(8)?,
-                    input: r.get(9)?,
-                    classes: r.get(10)?,
-                    rules: r.get(11)?,
-                    decision: r.get(12)?,
-                    reason: r.get(13)?,
-                    detail: r.get(14)?,
-                })
-            },
+            ReceiptRow::from_sql,
         )
         .optional()?)
 }

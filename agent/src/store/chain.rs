@@ -41,6 +41,30 @@ pub struct EventRow {
 }
 
 impl ReceiptRow {
+    /// The columns [`ReceiptRow::from_sql`] reads, in order, for a `SELECT`.
+    pub const COLUMNS: &'static str = "seq, id, time_ms, agent, session, cwd, tool, event, tool_use_id, input, classes, rules, decision, reason, detail";
+
+    /// A row selected with [`ReceiptRow::COLUMNS`] first.
+    pub fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            time_ms: r.get(2)?,
+            agent: r.get(3)?,
+            session: r.get(4)?,
+            cwd: r.get(5)?,
+            tool: r.get(6)?,
+            event: r.get(7)?,
+            tool_use_id: r.get(8)?,
+            input: r.get(9)?,
+            classes: r.get(10)?,
+            rules: r.get(11)?,
+            decision: r.get(12)?,
+            reason: r.get(13)?,
+            detail: r.get(14)?,
+        })
+    }
+
     /// The row's fields after its position, as a JSON array. Computed by the caller, outside
     /// the single writer thread; the writer splices in the position.
     pub fn fields_json(&self) -> String {

@@ -50,32 +50,17 @@ impl Row {
 impl Store {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let conn = self.conn();
-        let mut receipts = conn.prepare(
-            "SELECT seq, id, time_ms, agent, session, cwd, tool, event, tool_use_id, input, classes, rules, decision, reason, detail, prev_hash, hash FROM receipts ORDER BY seq",
-        )?;
+        let mut receipts = conn.prepare(&format!(
+            "SELECT {}, prev_hash, hash FROM receipts ORDER BY seq",
+            ReceiptRow::COLUMNS
+        ))?;
         let mut events = conn.prepare(
             "SELECT seq, receipt_id, time_ms, outcome, actor, detail, prev_hash, hash FROM events ORDER BY seq",
         )?;
         let mut r_iter = receipts
             .query_map([], |r| {
                 Ok(Row::Receipt(
-                    ReceiptRow {
-                        seq: r.get(0)?,
-                        id: r.get(1)?,
-                        time_ms: r.get(2)?,
-                        agent: r.get(3)?,
-                        session: r.get(4)?,
-                        cwd: r.get(5)?,
-                        tool: r.get(6)?,
-                        event: r.get(7)?,
-                        tool_use_id: r.get(8)?,
-                        input: r.get(9)?,
-                        classes: r.get(10)?,
-                        rules: r.get(11)?,
-                        decision: r.get(12)?,
-                        reason: r.get(13)?,
-                        detail: r.get(14)?,
-                    },
+                    ReceiptRow::from_sql(r)?,
                     r.get(15)?,
                     r.get(16)?,
                 ))
