@@ -2,7 +2,8 @@
 //!
 //! 1. Whole-process latency of `airlock hook claude-code` for an allowed request (spawn, connect,
 //!    one round trip to a warm daemon that classifies, evaluates and commits the receipt, print).
-//! 2. Daemon throughput with 8 concurrent clients, each decision including its receipt write.
+//! 2. Daemon throughput with 8 concurrent clients, each decision including its receipt write;
+//!    the receipt database's bytes per receipt and the write-ahead log's peak size meanwhile.
 //! 3. Classification + evaluation time per command over the classifier corpus.
 //!
 //! Run: `cargo bench -p airlock --bench decision_path` (env: HOOK_RUNS, THROUGHPUT_SECS).
@@ -58,7 +59,12 @@ fn main() {
     if runs > 0 {
         hook_latency(home.path(), &policies, &payload, runs);
     }
-    throughput(&socket, &payload, secs);
+    throughput(
+        &socket,
+        &home.path().join("data/receipts.sqlite3"),
+        &payload,
+        secs,
+    );
     classification(&policies);
 
     let _ = Command::new("kill").arg(daemon.id().to_string()).status();
@@ -119,9 +125,24 @@ fn hook_latency(home: &Path, policies: &Path, payload: &serde_json::Value, runs:
     println!();
 }
 
-fn throughput(socket: &Path, payload: &serde_json::Value, secs: u64) {
+fn throughput(socket: &Path, database: &Path, payload: &serde_json::Value, secs: u64) {
     let clients = 8;
     let stop = Arc::new(AtomicBool::new(false));
+    let wal = airlock::store::checkpoint::wal_path(database);
+    let on_disk = || file_size(database) + file_size(&wal);
+    let bytes_before = on_disk();
+    let wal_peak = {
+        let stop = stop.clone();
+        let wal = wal.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !stop.load(Ordering::Relaxed) {
+                peak = peak.max(file_size(&wal));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        })
+    };
     let total = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
     for c in 0..clients {
@@ -161,17 +182,25 @@ fn throughput(socket: &Path, payload: &serde_json::Value, secs: u64) {
         .collect();
     let elapsed = start.elapsed().as_secs_f64();
     let n = total.load(Ordering::Relaxed);
+    let wal_peak = wal_peak.join().unwrap();
+    // Let the checkpointer fold the log in, so the database file holds every receipt.
+    std::thread::sleep(Duration::from_millis(1500));
+    let per_receipt = on_disk().saturating_sub(bytes_before) as f64 / n.max(1) as f64;
     let s = Stats::of(&mut all);
     println!(
         "## Daemon throughput: {clients} concurrent clients, each decision with its receipt committed ({secs} s)"
     );
-    println!("| decisions | decisions/s | round trip median | p99 |");
-    println!("|---|---|---|---|");
     println!(
-        "| {n} | {:.0} | {} | {} |",
+        "| decisions | decisions/s | round trip median | p99 | bytes per receipt | WAL peak |"
+    );
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {n} | {:.0} | {} | {} | {:.0} | {:.1} MB |",
         n as f64 / elapsed,
         ms(s.median),
-        ms(s.p99)
+        ms(s.p99),
+        per_receipt,
+        wal_peak as f64 / (1024.0 * 1024.0)
     );
     println!();
 }
@@ -231,6 +260,10 @@ fn classification(policies: &Path) {
         us(s.max)
     );
     println!();
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 struct Stats {

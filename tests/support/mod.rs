@@ -28,6 +28,16 @@ pub fn fixture(name: &str) -> String {
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+/// `airlock ARGS` for the installation at `home` (usable from another thread).
+pub fn airlock_cmd(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("AIRLOCK_HOME", home)
+        .env("AIRLOCK_POLICY_DIR", repo_root().join("policies"))
+        .env_remove("AIRLOCK_LOG");
+    cmd
+}
+
 /// One isolated Airlock installation.
 pub struct Airlock {
     pub dir: tempfile::TempDir,
@@ -60,12 +70,7 @@ impl Airlock {
 
     /// `airlock ARGS` with this installation's environment.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env("AIRLOCK_HOME", self.home())
-            .env("AIRLOCK_POLICY_DIR", repo_root().join("policies"))
-            .env_remove("AIRLOCK_LOG");
-        cmd
+        airlock_cmd(self.home(), args)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

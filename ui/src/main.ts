@@ -24,7 +24,10 @@ async function refreshStatus(): Promise<void> {
     const stopped = s.stopped !== null;
     pill.className = `pill ${stopped ? "stopped" : "armed"}`;
     pill.textContent = stopped ? "STOPPED" : pendingCount() > 0 ? `Armed · ${pendingCount()} pending` : "Armed";
+    const logWarning = s.receipt_log.wal_stuck;
     pill.title = stopped ? `Emergency stop since ${new Date(s.stopped!.since_ms).toLocaleString()}: ${s.stopped!.reason}` : `${s.policy_rules} rules · ${s.decisions} decisions since start`;
+    // A receipt log that cannot shrink is worth a person's attention (disk use grows).
+    if (logWarning !== null) pill.title += `\nReceipt log: ${logWarning}`;
     $("#btn-stop").classList.toggle("hidden", stopped);
     $("#btn-resume").classList.toggle("hidden", !stopped);
   } catch (e) {

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 mod model;
 
 pub use model::{
-    ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptSummary, RuleHit,
-    SecurityKeyInfo, SessionState, SessionSummary, StatusInfo, StepUpChallenge, StopInfo,
+    ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptLogInfo, ReceiptSummary,
+    RuleHit, SecurityKeyInfo, SessionState, SessionSummary, StatusInfo, StepUpChallenge, StopInfo,
     UnitSummary, Verdict,
 };
 

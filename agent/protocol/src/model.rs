@@ -357,6 +357,26 @@ pub struct StatusInfo {
     pub socket: String,
     /// Set while the emergency stop is on.
     pub stopped: Option<StopInfo>,
+    /// The receipt database's write-ahead log.
+    #[serde(default)]
+    pub receipt_log: ReceiptLogInfo,
+}
+
+/// The receipt database's write-ahead log, as the daemon's checkpointer last saw it.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLogInfo {
+    /// Its size at the last look.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub wal_bytes: u64,
+    /// The largest size seen since the daemon started.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub wal_peak_bytes: u64,
+    /// Times it was folded into the database and truncated.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub wal_resets: u64,
+    /// Set while it stays above its limit, with the reason.
+    pub wal_stuck: Option<String>,
 }
 
 /// An emergency stop in force.

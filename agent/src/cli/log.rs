@@ -35,6 +35,9 @@ pub struct Args {
     /// At most this many receipts (newest first).
     #[arg(long, default_value_t = 50)]
     limit: usize,
+    /// Only receipts older than this row (the `seq` of the last one shown): the next page.
+    #[arg(long, value_name = "ROW")]
+    before: Option<i64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         since_ms: args.since,
         until_ms: None,
         text: args.search,
-        before_seq: None,
+        before_seq: args.before,
         limit: Some(args.limit),
     };
     let receipts = store.list(&filter)?;

@@ -56,6 +56,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("decisions: {}", status.decisions);
         println!("pending: {}", status.pending);
         println!("receipts: {}", status.database);
+        let log = &status.receipt_log;
+        println!(
+            "write-ahead log: {} (peak {}, {} resets)",
+            output::bytes(log.wal_bytes),
+            output::bytes(log.wal_peak_bytes),
+            log.wal_resets
+        );
+        if let Some(stuck) = &log.wal_stuck {
+            println!("WARNING: {stuck}");
+        }
         println!("socket: {}", status.socket);
     }
     Ok(ExitCode::SUCCESS)

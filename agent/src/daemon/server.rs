@@ -381,6 +381,7 @@ fn status(daemon: &Daemon) -> StatusInfo {
         database: daemon.home.database().display().to_string(),
         socket: daemon.home.socket().display().to_string(),
         stopped: daemon.controls.stop_info(),
+        receipt_log: daemon.writer.wal_report(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Receipts: an append-only, hash-chained SQLite log of every request and every outcome.
 
 pub mod chain;
+pub mod checkpoint;
 pub mod keys;
 mod query;
 mod schema;
@@ -324,13 +325,6 @@ impl Store {
     /// Stop this connection from checkpointing the WAL at commit (another connection does).
     pub fn disable_autocheckpoint(&self) -> Result<(), StoreError> {
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(())
-    }
-
-    /// Fold the WAL into the database without blocking writers or readers (PASSIVE).
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 

@@ -107,6 +107,12 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // NORMAL in WAL survives process crashes; a power loss can lose the newest commits, never
     // corrupt the chain.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // A log that restarts is cut back to this size instead of keeping its largest size.
+    conn.pragma_update(
+        None,
+        "journal_size_limit",
+        super::checkpoint::JOURNAL_SIZE_LIMIT,
+    )?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }

@@ -47,27 +47,156 @@ impl Row {
     }
 }
 
+/// Rows read per transaction (of each table). Each window is a short read transaction, so a verification of a
+/// large log never pins the write-ahead log (see [`super::checkpoint`]).
+const WINDOW: usize = 1000;
+
+/// The walk along the chain: what the next row must be.
+struct Walk {
+    report: VerifyReport,
+    expected_seq: i64,
+    prev: String,
+}
+
+impl Walk {
+    /// Check one row; `Err` carries the first problem.
+    fn step(&mut self, row: Row) -> Result<(), VerifyProblem> {
+        let (seq, table, id, canonical, stored_prev, stored_hash) = match &row {
+            Row::Receipt(r, p, h) => (r.seq, "receipts", r.id.clone(), r.canonical(), p, h),
+            Row::Event(e, p, h) => (e.seq, "events", e.receipt_id.clone(), e.canonical(), p, h),
+        };
+        let problem = |message: String| VerifyProblem {
+            seq,
+            table: table.to_string(),
+            id: Some(id.clone()),
+            message,
+        };
+        let expected_seq = self.expected_seq;
+        if seq != expected_seq {
+            return Err(VerifyProblem {
+                seq: expected_seq,
+                table: "receipts/events".into(),
+                id: None,
+                message: if seq > expected_seq {
+                    format!("row {expected_seq} is missing (deleted?); the next row found is {seq}")
+                } else {
+                    format!("row {seq} appears twice")
+                },
+            });
+        }
+        if *stored_prev != self.prev {
+            return Err(problem(format!(
+                "row {seq} does not link to the row before it (prev_hash changed, or the row before was altered)"
+            )));
+        }
+        let computed = chain::link(&self.prev, &canonical);
+        if computed != *stored_hash {
+            return Err(problem(format!(
+                "row {seq} was modified after it was written (its hash does not match its contents)"
+            )));
+        }
+        match row {
+            Row::Receipt(..) => self.report.receipts += 1,
+            Row::Event(..) => self.report.events += 1,
+        }
+        self.report.rows += 1;
+        self.prev = computed;
+        self.expected_seq += 1;
+        Ok(())
+    }
+
+    /// Compare the recorded head with the last row walked.
+    fn finish(mut self, head_seq: i64, head_hash: &str) -> VerifyReport {
+        self.report.head_seq = head_seq;
+        let rows = self.report.rows;
+        if head_seq != rows || head_hash != self.prev {
+            self.report.problem = Some(VerifyProblem {
+                seq: head_seq.max(rows),
+                table: if head_seq > rows {
+                    "receipts/events".into()
+                } else {
+                    "chain_head".into()
+                },
+                id: None,
+                message: if head_seq > rows {
+                    format!(
+                        "the chain head records {head_seq} rows but only {rows} exist: row {} onwards was deleted",
+                        rows + 1
+                    )
+                } else {
+                    format!("the chain head does not match the last row {rows} (it was altered)")
+                },
+            });
+        }
+        self.report
+    }
+}
+
+/// One window of rows after a position, in chain order, from one snapshot.
+struct Window {
+    rows: Vec<Row>,
+    /// Every row of the snapshot after the position is in `rows`.
+    last: bool,
+}
+
 impl Store {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut walk = Walk {
+            report: VerifyReport {
+                rows: 0,
+                receipts: 0,
+                events: 0,
+                head_seq: 0,
+                problem: None,
+            },
+            expected_seq: 1,
+            prev: GENESIS.to_string(),
+        };
+        loop {
+            // Rows and head come from one snapshot, so rows appended meanwhile never look like
+            // a head out of step. The transaction only reads; hashing happens after it ends.
+            let tx = self.conn().unchecked_transaction()?;
+            let window = self.window_after(walk.expected_seq - 1)?;
+            let head = if window.last {
+                Some(super::read_head(self.conn())?)
+            } else {
+                None
+            };
+            tx.commit()?;
+            for row in window.rows {
+                if let Err(problem) = walk.step(row) {
+                    walk.report.problem = Some(problem);
+                    return Ok(walk.report);
+                }
+            }
+            if let Some((head_seq, head_hash)) = head {
+                return Ok(walk.finish(head_seq, &head_hash));
+            }
+        }
+    }
+
+    /// Up to [`WINDOW`] rows of each table after `after`, merged; only rows up to the point
+    /// both tables are known to be complete are returned.
+    fn window_after(&self, after: i64) -> Result<Window, StoreError> {
         let conn = self.conn();
-        let mut receipts = conn.prepare(&format!(
-            "SELECT {}, prev_hash, hash FROM receipts ORDER BY seq",
+        let mut receipts = conn.prepare_cached(&format!(
+            "SELECT {}, prev_hash, hash FROM receipts WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             ReceiptRow::COLUMNS
         ))?;
-        let mut events = conn.prepare(
-            "SELECT seq, receipt_id, time_ms, outcome, actor, detail, prev_hash, hash FROM events ORDER BY seq",
-        )?;
-        let mut r_iter = receipts
-            .query_map([], |r| {
+        let receipts: Vec<Row> = receipts
+            .query_map(rusqlite::params![after, WINDOW as i64], |r| {
                 Ok(Row::Receipt(
                     ReceiptRow::from_sql(r)?,
                     r.get(15)?,
                     r.get(16)?,
                 ))
             })?
-            .peekable();
-        let mut e_iter = events
-            .query_map([], |r| {
+            .collect::<Result<_, _>>()?;
+        let mut events = conn.prepare_cached(
+            "SELECT seq, receipt_id, time_ms, outcome, actor, detail, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let events: Vec<Row> = events
+            .query_map(rusqlite::params![after, WINDOW as i64], |r| {
                 Ok(Row::Event(
                     EventRow {
                         seq: r.get(0)?,
@@ -81,111 +210,23 @@ impl Store {
                     r.get(7)?,
                 ))
             })?
-            .peekable();
-
-        let mut report = VerifyReport {
-            rows: 0,
-            receipts: 0,
-            events: 0,
-            head_seq: 0,
-            problem: None,
-        };
-        let mut expected_seq = 1;
-        let mut prev = GENESIS.to_string();
-        loop {
-            let take_receipt = match (r_iter.peek(), e_iter.peek()) {
-                (None, None) => break,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some(Ok(r)), Some(Ok(e))) => r.seq() < e.seq(),
-                (Some(Err(_)), _) => true,
-                (_, Some(Err(_))) => false,
-            };
-            let row = if take_receipt {
-                r_iter.next()
-            } else {
-                e_iter.next()
-            };
-            let Some(row) = row else { break };
-            let row = row?;
-            let (seq, table, id, canonical, stored_prev, stored_hash) = match &row {
-                Row::Receipt(r, p, h) => (r.seq, "receipts", r.id.clone(), r.canonical(), p, h),
-                Row::Event(e, p, h) => (e.seq, "events", e.receipt_id.clone(), e.canonical(), p, h),
-            };
-            let problem = |message: String| VerifyProblem {
-                seq,
-                table: table.to_string(),
-                id: Some(id.clone()),
-                message,
-            };
-            if seq != expected_seq {
-                report.problem = Some(VerifyProblem {
-                    seq: expected_seq,
-                    table: "receipts/events".into(),
-                    id: None,
-                    message: if seq > expected_seq {
-                        format!(
-                            "row {expected_seq} is missing (deleted?); the next row found is {seq}"
-                        )
-                    } else {
-                        format!("row {seq} appears twice")
-                    },
-                });
-                return Ok(report);
-            }
-            if *stored_prev != prev {
-                report.problem = Some(problem(format!(
-                    "row {seq} does not link to the row before it (prev_hash changed, or the row before was altered)"
-                )));
-                return Ok(report);
-            }
-            let computed = chain::link(&prev, &canonical);
-            if computed != *stored_hash {
-                report.problem = Some(problem(format!(
-                    "row {seq} was modified after it was written (its hash does not match its contents)"
-                )));
-                return Ok(report);
-            }
-            match row {
-                Row::Receipt(..) => report.receipts += 1,
-                Row::Event(..) => report.events += 1,
-            }
-            report.rows += 1;
-            prev = computed;
-            expected_seq += 1;
-        }
-        let head = conn.query_row("SELECT seq, hash FROM chain_head WHERE one = 1", [], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        });
-        let (head_seq, head_hash) = match head {
-            Ok(h) => h,
-            Err(rusqlite::Error::QueryReturnedNoRows) => (0, GENESIS.to_string()),
-            Err(e) => return Err(e.into()),
-        };
-        report.head_seq = head_seq;
-        if head_seq != report.rows || head_hash != prev {
-            report.problem = Some(VerifyProblem {
-                seq: head_seq.max(report.rows),
-                table: if head_seq > report.rows {
-                    "receipts/events".into()
-                } else {
-                    "chain_head".into()
-                },
-                id: None,
-                message: if head_seq > report.rows {
-                    format!(
-                        "the chain head records {head_seq} rows but only {} exist: row {} onwards was deleted",
-                        report.rows,
-                        report.rows + 1
-                    )
-                } else {
-                    format!(
-                        "the chain head does not match the last row {} (it was altered)",
-                        report.rows
-                    )
-                },
-            });
-        }
-        Ok(report)
+            .collect::<Result<_, _>>()?;
+        // A table that filled its window may have more rows after its last one: rows of the
+        // other table past that point wait for the next window.
+        let bound = [&receipts, &events]
+            .iter()
+            .filter(|rows| rows.len() == WINDOW)
+            .filter_map(|rows| rows.last().map(Row::seq))
+            .min();
+        let mut rows: Vec<Row> = receipts
+            .into_iter()
+            .chain(events)
+            .filter(|row| bound.is_none_or(|b| row.seq() <= b))
+            .collect();
+        rows.sort_by_key(Row::seq);
+        Ok(Window {
+            rows,
+            last: bound.is_none(),
+        })
     }
 }

@@ -2,14 +2,14 @@
 //! whatever is queued in one transaction (group commit). Callers wait for their commit before
 //! answering anyone, so no answer ever leaves the daemon without its receipt on disk.
 
+use super::checkpoint::{self, WalHealth};
 use super::{Op, Prepared, Store, StoreError};
+use airlock_protocol::ReceiptLogInfo;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 /// How many queued jobs one transaction may take.
 const MAX_BATCH: usize = 512;
-/// How often the checkpointer folds the WAL into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 struct Job {
     rows: Vec<Prepared>,
@@ -19,27 +19,21 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    wal: WalHealth,
 }
 
 impl Writer {
     /// Start the writer on `store`. With `checkpointer` (another connection to the same
     /// file), WAL checkpoints run on their own thread instead of inside the writer's commits,
-    /// so no answer waits for a checkpoint's copying and `fsync`.
+    /// so no answer waits for a checkpoint's copying and `fsync`, and that thread keeps the log
+    /// bounded (see [`checkpoint`]).
     pub fn spawn(mut store: Store, checkpointer: Option<Store>) -> std::io::Result<Self> {
+        let wal = WalHealth::default();
         if let Some(checkpointer) = checkpointer {
             if let Err(e) = store.disable_autocheckpoint() {
                 tracing::warn!(error = %e, "cannot move WAL checkpoints off the writer");
             } else {
-                std::thread::Builder::new()
-                    .name("airlock-checkpoint".into())
-                    .spawn(move || {
-                        loop {
-                            std::thread::sleep(CHECKPOINT_EVERY);
-                            if let Err(e) = checkpointer.checkpoint() {
-                                tracing::warn!(error = %e, "WAL checkpoint failed");
-                            }
-                        }
-                    })?;
+                checkpoint::spawn(checkpointer, wal.clone())?;
             }
         }
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -57,7 +51,12 @@ impl Writer {
                     commit(&mut store, batch);
                 }
             })?;
-        Ok(Self { jobs })
+        Ok(Self { jobs, wal })
+    }
+
+    /// The write-ahead log's size, peak and health, as the checkpointer last saw them.
+    pub fn wal_report(&self) -> ReceiptLogInfo {
+        self.wal.report()
     }
 
     /// Append `ops` atomically; returns once they are committed. Serialisation happens here,
