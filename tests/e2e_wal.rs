@@ -86,11 +86,68 @@ fn wal_stays_bounded_under_load_while_readers_run() {
     assert!(verify["chain"]["receipts"].as_i64().unwrap() >= REQUESTS as i64);
 }
 
+/// A reader that never lets go pins the log: Airlock cannot shrink it then, but it says so in
+/// `airlock status` with the reason, and recovers once the reader is gone.
+#[test]
+fn a_pinned_log_is_reported_and_recovers() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let mut connection = Client::connect(&airlock.socket()).unwrap();
+    // Another program holding a read transaction open on the database.
+    let holder = rusqlite::Connection::open(airlock.database()).unwrap();
+    holder.execute_batch("BEGIN").unwrap();
+    let _: i64 = holder
+        .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
+        .unwrap();
+
+    let mut sent = 0;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let stuck = loop {
+        for _ in 0..200 {
+            allowed_request(&mut connection, sent);
+            sent += 1;
+        }
+        let status = airlock.json(&["status", "--json"]);
+        if let Some(message) = status["receipt_log"]["wal_stuck"].as_str() {
+            break message.to_string();
+        }
+        assert!(Instant::now() < deadline, "never reported stuck: {status}");
+    };
+    assert!(stuck.contains("reader"), "{stuck}");
+    let text = airlock.run_ok(&["status"]);
+    assert!(text.contains("WARNING: write-ahead log"), "{text}");
+
+    // The reader lets go: the next checkpoint folds the log in and the warning clears.
+    holder.execute_batch("COMMIT").unwrap();
+    drop(holder);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        allowed_request(&mut connection, sent);
+        sent += 1;
+        let status = airlock.json(&["status", "--json"]);
+        let log = &status["receipt_log"];
+        if log["wal_stuck"].is_null() && log["wal_bytes"].as_u64().unwrap() < 16 * 1024 * 1024 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never recovered: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// One client's share of the requests, each an allowed shell command.
 fn drive(socket: &Path, client: u64, allowed: &AtomicU64) {
     let mut connection = Client::connect(socket).unwrap();
     for n in 0..REQUESTS / CLIENTS {
         let i = n * CLIENTS + client;
+        if allowed_request(&mut connection, i) {
+            allowed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Send request number `i` (an allowed shell command); whether it was allowed.
+fn allowed_request(connection: &mut Client, i: u64) -> bool {
+    {
         let payload = serde_json::json!({
             "session_id": format!("wal-{}", i % SESSIONS),
             "transcript_path": "/tmp/t.jsonl",
@@ -109,9 +166,7 @@ fn drive(socket: &Path, client: u64, allowed: &AtomicU64) {
             })
             .unwrap();
         match response {
-            Response::Verdict(v) if v.decision == Decision::Allow => {
-                allowed.fetch_add(1, Ordering::Relaxed);
-            }
+            Response::Verdict(v) => v.decision == Decision::Allow,
             other => panic!("request {i}: {other:?}"),
         }
     }
