@@ -275,7 +275,8 @@ impl Walker<'_, '_> {
                     Some(dir) => vec![dir.to_string_lossy().into_owned()],
                     None => return Vec::new(),
                 },
-                WordPiece::Param(name) => match self.vars.get(name) {
+                // Flagging only: an array's element may be any value it was given.
+                WordPiece::Param(name) | WordPiece::ArrayParam(name) => match self.vars.get(name) {
                     Some(values) if !values.is_empty() => values.clone(),
                     _ => return Vec::new(),
                 },

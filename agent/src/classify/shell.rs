@@ -193,6 +193,10 @@ pub enum WordPiece {
     /// When the expansion's operand words contain command substitutions
     /// (`${X:-$(rm -rf /)}`), a `CommandSubst` piece follows.
     Param(String),
+    /// An element or all elements of an array variable (`${a[0]}`, `${a[@]}`): its value is
+    /// not known exactly, but may be one of the values the variable was seen to get. Never
+    /// stands for a known value where something is allowed; only for finding more to flag.
+    ArrayParam(String),
     /// Tilde prefix at word start: `~` -> "", `~user` -> "user", `~+` -> "+", `~-` -> "-".
     Tilde(String),
     /// Command substitution (`$(..)`, backticks) or process substitution; its commands
@@ -227,7 +231,10 @@ impl ShellWord {
         self.pieces.iter().any(|p| {
             matches!(
                 p,
-                WordPiece::CommandSubst | WordPiece::Param(_) | WordPiece::Other(_)
+                WordPiece::CommandSubst
+                    | WordPiece::Param(_)
+                    | WordPiece::ArrayParam(_)
+                    | WordPiece::Other(_)
             )
         })
     }
@@ -1458,6 +1465,20 @@ impl Walker {
     ) -> Result<()> {
         use bword::ParameterExpr as P;
         let mut operands: Vec<&str> = Vec::new();
+        // Only a plain `$X` / `${X}` keeps the variable's name, so that a value Airlock knows
+        // for certain may stand in for it. Any operator (substring, `#`/`%` removal, `/`
+        // replacement, case change, `@` transform, length, defaults, indirection, array
+        // elements) computes a value Airlock does not: the piece is `Other`, never the
+        // variable's whole value (`${PWD:0:0}rm` is not the program `…/projrm`).
+        let plain = matches!(
+            e,
+            P::Parameter {
+                indirect: false,
+                parameter: bword::Parameter::Named(_)
+                    | bword::Parameter::Positional(_)
+                    | bword::Parameter::Special(_),
+            }
+        );
         let param = match e {
             P::Parameter { parameter, .. } | P::ParameterLength { parameter, .. } => parameter,
             P::UseDefaultValues {
@@ -1545,11 +1566,11 @@ impl Walker {
                 parameter
             }
             P::VariableNames { prefix, .. } => {
-                out.push(WordPiece::Param(prefix.clone()));
+                out.push(WordPiece::Other(format!("${{!{prefix}…}}")));
                 return Ok(());
             }
             P::MemberKeys { variable_name, .. } => {
-                out.push(WordPiece::Param(variable_name.clone()));
+                out.push(WordPiece::Other(format!("${{!{variable_name}[…]}}")));
                 return Ok(());
             }
         };
@@ -1564,7 +1585,21 @@ impl Walker {
                 name.clone()
             }
         };
-        out.push(WordPiece::Param(name));
+        let array = matches!(
+            e,
+            P::Parameter {
+                indirect: false,
+                parameter: bword::Parameter::NamedWithIndex { .. }
+                    | bword::Parameter::NamedWithAllIndices { .. },
+            }
+        );
+        if plain {
+            out.push(WordPiece::Param(name));
+        } else if array {
+            out.push(WordPiece::ArrayParam(name));
+        } else {
+            out.push(WordPiece::Other(format!("${{{name}…}}")));
+        }
         let mut runs = false;
         for text in operands {
             runs |= self.nested_text(text, ctx)?;
@@ -2349,8 +2384,9 @@ mod tests {
         assert_eq!(c.words[4].pieces, [WordPiece::Tilde("root".into())]);
         assert_eq!(c.words[5].pieces, [WordPiece::Param("1".into())]);
         assert_eq!(c.words[6].pieces, [WordPiece::Param("@".into())]);
-        assert_eq!(c.words[7].pieces, [WordPiece::Param("x".into())]);
-        assert_eq!(c.words[8].pieces, [WordPiece::Param("p".into())]);
+        // Length and indirection compute a value: never the variable's own.
+        assert_eq!(c.words[7].pieces, [WordPiece::Other("${x…}".into())]);
+        assert_eq!(c.words[8].pieces, [WordPiece::Other("${p…}".into())]);
         assert!(c.words[1].literal().is_none() && !c.words[1].is_dynamic());
         assert!(c.words[2].is_dynamic());
         // Substitutions hidden in expansion operands are extracted.
@@ -2359,8 +2395,44 @@ mod tests {
         assert_eq!(names(&p), ["echo", "rm", "id", "a", "b", "c", "d"]);
         assert_eq!(
             p.commands[0].words[1].pieces,
-            [WordPiece::Param("X".into()), WordPiece::CommandSubst]
+            [WordPiece::Other("${X…}".into()), WordPiece::CommandSubst]
         );
+        // Every operator makes the word unknown, whatever the variable.
+        for expansion in [
+            "${PWD:0:0}",
+            "${PWD%/x}",
+            "${PWD%%/*}",
+            "${PWD#/}",
+            "${PWD##*/}",
+            "${PWD/a/b}",
+            "${PWD//a/b}",
+            "${PWD^}",
+            "${PWD^^}",
+            "${PWD,}",
+            "${PWD,,}",
+            "${PWD@Q}",
+            "${#PWD}",
+            "${PWD:-x}",
+            "${PWD:=x}",
+            "${PWD:?x}",
+            "${PWD:+x}",
+            "${PWD-x}",
+            "${!PWD}",
+            "${a[0]}",
+            "${a[@]}",
+            "${a[@]:1}",
+        ] {
+            let p = parse(&format!("{expansion}rm -rf x"));
+            let word = &p.commands[0].words[0];
+            assert!(
+                word.pieces
+                    .iter()
+                    .all(|p| !matches!(p, WordPiece::Param(_))),
+                "{expansion}: {:?}",
+                word.pieces
+            );
+            assert!(word.is_dynamic(), "{expansion}");
+        }
     }
 
     #[test]
