@@ -1,9 +1,9 @@
 //! Routes around classification: cases that only mean something against real files — scripts
 //! that are run, package.json scripts, Makefiles, symlinks, a workspace at `~` — checked against
-//! a fixture laid out on disk for the test (`tests/corpus/routes/fixture.toml`), with the shipped
+//! a fixture laid out on disk for the test (`tests/corpus/routes/fixture*.toml`), with the shipped
 //! policy.
 //!
-//! Each `tests/corpus/routes/*.toml` (other than the fixture) holds `[[case]]` entries:
+//! Each other `tests/corpus/routes/*.toml` holds `[[case]]` entries:
 //! - `kind`: `bypass` (an attempt to get something dangerous allowed) or `ordinary` (a harmless
 //!   look-alike that must stay allowed);
 //! - `family`: which route it belongs to;
@@ -96,8 +96,19 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         // Canonical, so that the fixture's own paths never go through a link (`/tmp` may be one).
         let home = dir.path().canonicalize().unwrap().join("home");
-        let text = std::fs::read_to_string(corpus_dir().join("fixture.toml")).unwrap();
-        let spec: FixtureSpec = toml::from_str(&text).expect("fixture.toml");
+        let mut spec = FixtureSpec {
+            dir: Vec::new(),
+            file: Vec::new(),
+            link: Vec::new(),
+        };
+        for path in corpus_files(true) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let part: FixtureSpec =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            spec.dir.extend(part.dir);
+            spec.file.extend(part.file);
+            spec.link.extend(part.link);
+        }
         let expand = |p: &str| -> PathBuf {
             match p.strip_prefix("~/") {
                 Some(rest) => home.join(rest),
@@ -188,16 +199,24 @@ fn show(classes: &BTreeSet<ActionClass>) -> String {
     format!("[{}]", names.join(", "))
 }
 
-/// Every case file, by name.
-fn case_files() -> Vec<(String, Vec<Case>)> {
+/// The fixture files (`fixture*.toml`) or the case files (every other `.toml`), sorted.
+fn corpus_files(fixtures: bool) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .filter(|p| p.file_name().is_some_and(|n| n != "fixture.toml"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("fixture") == fixtures)
+        })
         .collect();
     files.sort();
     files
+}
+
+/// Every case file, by name.
+fn case_files() -> Vec<(String, Vec<Case>)> {
+    corpus_files(false)
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();

@@ -7,6 +7,7 @@
 
 mod code;
 mod command;
+pub mod files;
 pub mod kb;
 mod paths;
 pub mod shell;
@@ -162,6 +163,8 @@ pub struct Classifier {
     paths: PathKnowledge,
     code: code::CodeScanner,
     env: Env,
+    /// Files that commands run, read and cached by version.
+    files: files::FileReader,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +193,7 @@ impl Classifier {
             paths,
             code,
             env,
+            files: files::FileReader::default(),
         })
     }
 
@@ -224,6 +228,12 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn kb(&self) -> &KnowledgeBase {
         &self.classifier.kb
+    }
+
+    /// Reads files that commands run (cached by version).
+    #[allow(dead_code)] // Used by the script-reading walker next.
+    pub fn files(&self) -> &files::FileReader {
+        &self.classifier.files
     }
 
     /// Record that `unit` touches `path` and derive the classes that follow from where it is.
