@@ -2,6 +2,7 @@
 //! and interpreters' inline scripts re-parsed, each command's arguments read through the
 //! knowledge base.
 
+use super::files::FileContent;
 use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpec, WrapperSpec};
 use super::paths::TAG_READS_TREE;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
@@ -30,6 +31,9 @@ const XARGS_ITEM: &str = " xargs-item";
 /// time: if the computation downloads, the unit runs remote code.
 const TAG_SCRIPT_COMPUTED: &str = "script-computed";
 
+/// Tag on a unit that runs a file read from disk (its content is classified as nested units).
+const TAG_RUNS_FILE: &str = "runs-file";
+
 /// Classify a shell script run in `cwd`; units are at `depth` and deeper.
 pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: usize) -> Vec<Unit> {
     let mut walker = Walker {
@@ -39,9 +43,12 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         vars: HashMap::new(),
         budget: EXPANSION_BUDGET,
         listed_paths: HashMap::new(),
+        certain: HashSet::new(),
+        uncertain: HashSet::new(),
     };
     let mut units = Vec::new();
     walker.script(script, Some(cwd), depth, 0, &mut units);
+    mark_files_written_here(&mut units);
     if units.is_empty() {
         // Comments, blank lines, plain assignments: nothing runs.
         units.push(
@@ -54,6 +61,35 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         );
     }
     units
+}
+
+/// A file run by a command was read from disk as it is now; if the same request writes it
+/// (`echo 'rm -rf ~' > x.sh && bash x.sh`), what runs is not what was read.
+fn mark_files_written_here(units: &mut [Unit]) {
+    let written: Vec<PathBuf> = units
+        .iter()
+        .flat_map(|u| u.paths.iter())
+        .filter(|p| p.access != Access::Read)
+        .map(|p| p.path.clone())
+        .collect();
+    if written.is_empty() {
+        return;
+    }
+    for unit in units.iter_mut().filter(|u| u.tags.contains(TAG_RUNS_FILE)) {
+        let rewritten = unit.paths.iter().find(|p| {
+            p.access == Access::Read
+                && written
+                    .iter()
+                    .any(|w| p.path.starts_with(w) || w.starts_with(&p.path))
+        });
+        if let Some(file) = rewritten {
+            unit.source = format!(
+                "runs `{}`, which this same command line writes: what runs is not what Airlock read",
+                file.path.display()
+            );
+            unit.classes.insert(ActionClass::Unknown);
+        }
+    }
 }
 
 struct Walker<'a, 'b> {
@@ -71,6 +107,10 @@ struct Walker<'a, 'b> {
     budget: usize,
     /// Paths `find` lists, by pipeline position, and whether each stands for a whole tree.
     listed_paths: HashMap<(usize, usize, usize), (Vec<String>, bool)>,
+    /// Variables given only known values, each before its first use; and those given an
+    /// unknown value somewhere, or used before being given one (see `note_assignment`).
+    certain: HashSet<String>,
+    uncertain: HashSet<String>,
 }
 
 /// What a simple command's surroundings say about it.
@@ -185,6 +225,7 @@ impl Walker<'_, '_> {
         for cmd in &parsed.commands {
             for (name, value) in &cmd.assignments {
                 let values = self.candidates(value, cwd);
+                self.note_assignment(name, &values, script);
                 self.add_vars(name, values);
             }
             let Some(name) = cmd.words.first().and_then(ShellWord::literal) else {
@@ -197,7 +238,11 @@ impl Walker<'_, '_> {
                 for word in &cmd.words[1..] {
                     if let Some((var, value)) = split_assignment_word(word) {
                         let values = self.candidates(&value, cwd);
+                        self.note_assignment(&var, &values, script);
                         self.add_vars(&var, values);
+                    } else if let Some(var) = word.literal() {
+                        // `export X`, `local X`: whatever value it had, not one seen here.
+                        self.uncertain.insert(var);
                     }
                 }
             } else if functions.contains(&name) {
@@ -219,9 +264,32 @@ impl Walker<'_, '_> {
         for (var, words) in for_loop_lists(script) {
             for word in &words {
                 let values = self.candidates(word, cwd);
+                self.note_assignment(&var, &values, script);
                 self.add_vars(&var, values);
             }
         }
+    }
+
+    /// Keep track of whether `name`'s value is known for certain wherever it is used: every
+    /// value it is given in the request is known, and it is given one before its first use
+    /// (before that it holds whatever the environment gave it).
+    fn note_assignment(&mut self, name: &str, values: &[String], script: &str) {
+        if values.is_empty() || !assigned_before_use(script, name) {
+            self.uncertain.insert(name.to_string());
+        } else {
+            self.certain.insert(name.to_string());
+        }
+    }
+
+    /// Whether every variable in `word` has a value known for certain (see
+    /// [`Walker::note_assignment`]), so its candidate values are all the values it can have.
+    fn certain_word(&self, word: &ShellWord) -> bool {
+        word.pieces.iter().all(|piece| match piece {
+            WordPiece::Literal(_) | WordPiece::Glob(_) => true,
+            WordPiece::Tilde(user) => user.is_empty(),
+            WordPiece::Param(name) => self.certain.contains(name) && !self.uncertain.contains(name),
+            _ => false,
+        })
     }
 
     fn add_vars(&mut self, name: &str, values: Vec<String>) {
@@ -414,6 +482,11 @@ impl Walker<'_, '_> {
             }
             return;
         };
+        if let Some(path) = self.file_program(&name_as_written, cwd) {
+            unit.program = Some(program_name(&name_as_written));
+            self.run_file(&path, words, unit, cwd, info, out);
+            return;
+        }
         let name = program_name(&name_as_written);
         unit.program = Some(name.clone());
         let (argv, complete) = static_argv(&name, &words[1..]);
@@ -480,8 +553,11 @@ impl Walker<'_, '_> {
                     None => out.push(unit),
                 }
             }
+            // Only what is understood is allowed: a program Airlock knows nothing about could
+            // do anything.
             None => {
                 unit.classes.insert(ActionClass::ShellExec);
+                unit.classes.insert(ActionClass::Unknown);
                 unit.source = format!("`{name}` is not in the knowledge base");
                 out.push(unit);
             }
@@ -747,6 +823,9 @@ impl Walker<'_, '_> {
         cwd: Option<&Path>,
     ) -> Option<String> {
         self.path_arg(unit, word, Access::Read, cwd);
+        if let Some(path) = self.word_path(word, cwd) {
+            return self.read_run_file(unit, &path);
+        }
         if word.literal().is_some() {
             return None;
         }
@@ -755,6 +834,103 @@ impl Walker<'_, '_> {
             return substitution_output(&word.raw);
         }
         None
+    }
+
+    /// The text of a file the unit runs, to be classified as what runs; `None` (and the unit
+    /// `unknown`, saying why) when it cannot be read as text.
+    fn read_run_file(&mut self, unit: &mut Unit, path: &Path) -> Option<String> {
+        unit.tags.insert(TAG_RUNS_FILE.into());
+        match self.ctx.files().read(path) {
+            FileContent::Text(text) => Some(text.to_string()),
+            FileContent::Unreadable(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "runs `{}`, which {why}: Airlock cannot tell what it does",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// A program run by a path outside the system's program directories (`./x.sh`,
+    /// `tools/deploy`, `./git`): a file the agent may have written, judged by its content. A
+    /// `#!` line names what runs it; without one the shell runs it as a shell script.
+    fn run_file(
+        &mut self,
+        path: &Path,
+        words: &[ShellWord],
+        mut unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.classes.insert(ActionClass::ShellExec);
+        unit.source = format!("runs the file `{}`", path.display());
+        self.ctx.touch(&mut unit, path.to_path_buf(), Access::Read);
+        let Some(text) = self.read_run_file(&mut unit, path) else {
+            out.push(unit);
+            return;
+        };
+        let interpreter = shebang(&text);
+        match interpreter.as_deref() {
+            // Run by a shell: the file is a shell script.
+            None => {
+                let depth = unit.depth;
+                out.push(unit);
+                self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+            }
+            Some(line) => {
+                // `#!/usr/bin/env python3 -u` runs `python3 -u FILE ARGS…`: classify that
+                // command, with the file already read as its script.
+                let mut argv: Vec<ShellWord> = line.split_whitespace().map(word_from).collect();
+                if argv
+                    .first()
+                    .and_then(ShellWord::literal)
+                    .is_some_and(|p| program_name(&p) == "env")
+                {
+                    argv.remove(0);
+                    while argv
+                        .first()
+                        .and_then(ShellWord::literal)
+                        .is_some_and(|a| a.starts_with('-'))
+                    {
+                        argv.remove(0);
+                    }
+                }
+                let Some(program) = argv.first().and_then(ShellWord::literal) else {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source =
+                        format!("`{}` has a `#!` line Airlock cannot read", path.display());
+                    out.push(unit);
+                    return;
+                };
+                let name = program_name(&program);
+                let kb = self.ctx.kb();
+                let depth = unit.depth;
+                match kb.lookup(&name) {
+                    Some(Entry::Shell(_)) => {
+                        out.push(unit);
+                        self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                    }
+                    Some(Entry::Interpreter(_)) => {
+                        argv.push(word_from(&path.to_string_lossy()));
+                        argv.extend(words[1..].iter().cloned());
+                        out.push(unit);
+                        let nested = Unit::new(truncate(line), depth + 1, "the file's `#!` line");
+                        self.argv(&argv, nested, cwd, info, out);
+                    }
+                    _ => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source = format!(
+                            "`{}` is run by `{program}`, which Airlock does not read",
+                            path.display()
+                        );
+                        out.push(unit);
+                    }
+                }
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1540,6 +1716,16 @@ impl Walker<'_, '_> {
             Some(path) => self.ctx.touch(unit, path, access),
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                // Only what is understood is allowed: a path known only at run time could be
+                // anything, a secret or Airlock's own state included. Two exceptions: a
+                // process substitution is a pipe (its commands are classified themselves), and
+                // a variable given only known values, before its use, is one of them (touched
+                // below).
+                let pipe = word.raw.starts_with("<(") || word.raw.starts_with(">(");
+                let known = self.certain_word(word) && !self.candidates(word, cwd).is_empty();
+                if !pipe && !known {
+                    unit.classes.insert(ActionClass::Unknown);
+                }
                 if access != Access::Read {
                     // A computed target could be anything, including outside the workspace.
                     unit.classes.insert(match access {
@@ -1583,6 +1769,26 @@ impl Walker<'_, '_> {
             }
         }
         Some(text)
+    }
+
+    /// The file a program name given as a path runs, unless it is in one of the system's
+    /// program directories (then the name is looked up like a bare name).
+    fn file_program(&self, name: &str, cwd: Option<&Path>) -> Option<PathBuf> {
+        if !name.contains('/') {
+            return None;
+        }
+        let path = if name.starts_with('/') {
+            PathBuf::from(name)
+        } else {
+            // Relative to a directory known only at run time: some file, unread.
+            cwd.unwrap_or(Path::new("/nonexistent")).join(name)
+        };
+        let path = super::lexical_normalize(&path);
+        let system = &self.ctx.kb().paths.system_programs;
+        let in_system_dir = path
+            .parent()
+            .is_some_and(|dir| system.iter().any(|s| dir == Path::new(s)));
+        (!in_system_dir).then_some(path)
     }
 
     /// Resolve a word to a path: `~` and `$HOME` expand, relative paths are against `cwd`;
@@ -1795,6 +2001,26 @@ fn split_assignment_word(word: &ShellWord) -> Option<(String, ShellWord)> {
 static FOR_LOOP: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s;&|(])for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([^;\n]*)").ok()
 });
+
+/// Whether `name` is given a value (`name=…`, `for name in`) before it is first used (`$name`,
+/// `${name…}`) in `script`. Judged on the text, so a use inside an earlier function body or
+/// loop counts as a use.
+fn assigned_before_use(script: &str, name: &str) -> bool {
+    let escaped = regex::escape(name);
+    let Ok(assign) = Regex::new(&format!(
+        r"(?:^|[^A-Za-z0-9_$]){escaped}(?:\[[^\]]*\])?\+?=|for\s+{escaped}\s+in\b"
+    )) else {
+        return false;
+    };
+    let Ok(uses) = Regex::new(&format!(r"\$\{{?[!#]?{escaped}(?:[^A-Za-z0-9_]|$)")) else {
+        return false;
+    };
+    match (assign.find(script), uses.find(script)) {
+        (Some(a), Some(u)) => a.start() < u.start(),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
 
 /// `for NAME in WORDS`: each loop variable and the words it takes.
 fn for_loop_lists(script: &str) -> Vec<(String, Vec<ShellWord>)> {
@@ -2123,6 +2349,12 @@ fn is_number(arg: &str) -> bool {
 }
 
 /// The program a command word runs: its file name (`/usr/bin/rm` → `rm`).
+/// The command line of a `#!` line (without `#!`), if the text has one.
+fn shebang(text: &str) -> Option<String> {
+    let line = text.lines().next()?.strip_prefix("#!")?;
+    Some(line.trim().to_string())
+}
+
 fn program_name(word: &str) -> String {
     word.rsplit('/').next().unwrap_or(word).to_string()
 }

@@ -234,6 +234,10 @@ pub struct PathSpec {
     /// Scratch space outside the workspace that counts as workspace-local (`/tmp`).
     #[serde(default)]
     pub scratch: Vec<String>,
+    /// Directories whose programs are the system's (`/usr/bin/git` is git). A program run by
+    /// any other path (`./git`, `tools/x.sh`) is a file the agent may have written: it is read.
+    #[serde(default)]
+    pub system_programs: Vec<String>,
 }
 
 /// A regular expression over inline interpreter code and the classes it implies.
