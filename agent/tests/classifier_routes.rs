@@ -50,6 +50,8 @@ struct DirSpec {
 struct FileSpec {
     path: String,
     content: String,
+    /// The content this many times over (large files without a large fixture).
+    repeat: Option<usize>,
     #[serde(default)]
     executable: bool,
 }
@@ -121,7 +123,7 @@ impl Fixture {
         for f in &spec.file {
             let path = expand(&f.path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &f.content).unwrap();
+            std::fs::write(&path, f.content.repeat(f.repeat.unwrap_or(1))).unwrap();
             if f.executable {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -3,8 +3,11 @@
 //! knowledge base.
 
 use super::files::FileContent;
-use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpec, WrapperSpec};
+use super::kb::{
+    ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, RunsFrom, ShellSpec, WrapperSpec,
+};
 use super::paths::TAG_READS_TREE;
+use super::recipes;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
@@ -1310,6 +1313,10 @@ impl Walker<'_, '_> {
                     unit.classes.extend(classes.iter().copied());
                     unit.tags.extend(spec.tags.iter().cloned());
                     unit.source = format!("{source})");
+                    if spec.unlisted_sub_is_script {
+                        let runs = Runs::Script(sub_name.clone());
+                        self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
+                    }
                     out.push(unit);
                     return;
                 }
@@ -1328,7 +1335,65 @@ impl Walker<'_, '_> {
         unit.argv_complete = complete && unit.argv_complete;
         let only = self.arguments(spec, rest, &mut unit, cwd.as_deref(), info, out);
         unit.classes.extend(only.unwrap_or(classes));
+        if let Some(runs) = spec.runs.map(|from| Runs::of(from, spec, rest)) {
+            self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
+        }
         out.push(unit);
+    }
+
+    /// A task runner runs what its file says: read it, classify each command line it runs as
+    /// nested units; when it cannot be read or followed, the unit is `unknown` and says why.
+    fn task_runner(
+        &mut self,
+        runs: Runs,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(dir) = cwd else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = "a task runner in a directory known only at run time".into();
+            return;
+        };
+        let make_dir = match &runs {
+            Runs::Make { dir: Some(d), .. } => dir.join(d),
+            _ => dir.to_path_buf(),
+        };
+        let file = match &runs {
+            Runs::Script(_) | Runs::Scripts(_) => find_upwards(dir, &["package.json"]),
+            Runs::Make { file: Some(f), .. } => Some(make_dir.join(f)),
+            Runs::Make { file: None, .. } => {
+                find_in(&make_dir, &["GNUmakefile", "makefile", "Makefile"])
+            }
+            Runs::Just(_) => find_upwards(dir, &["justfile", "Justfile", ".justfile"]),
+        };
+        let Some(file) = file else {
+            // No file: npm, make and just stop with an error, and nothing runs.
+            return;
+        };
+        self.ctx.touch(unit, file.clone(), Access::Read);
+        let Some(text) = self.read_run_file(unit, &file) else {
+            return;
+        };
+        let lines = match &runs {
+            Runs::Script(name) => recipes::package_script(&text, name),
+            Runs::Scripts(names) => recipes::package_scripts(&text, names),
+            Runs::Make { targets, .. } => recipes::make_recipes(&text, targets),
+            Runs::Just(names) => recipes::just_recipes(&text, names),
+        };
+        match lines {
+            Ok(lines) => {
+                let run_dir = file.parent().unwrap_or(dir).to_path_buf();
+                for line in lines {
+                    self.script(&line, Some(&run_dir), unit.depth + 1, info.nesting + 1, out);
+                }
+            }
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("`{}` {why}: Airlock cannot tell what runs", file.display());
+            }
+        }
     }
 
     /// Read a command's arguments through its knowledge-base entry. Returns the classes that
@@ -2349,6 +2414,87 @@ fn is_number(arg: &str) -> bool {
 }
 
 /// The program a command word runs: its file name (`/usr/bin/rm` → `rm`).
+/// What a task runner was asked to run.
+enum Runs {
+    /// One package.json script (with its hooks).
+    Script(String),
+    /// These package.json scripts, those that exist.
+    Scripts(Vec<String>),
+    Make {
+        dir: Option<String>,
+        file: Option<String>,
+        targets: Vec<String>,
+    },
+    Just(Vec<String>),
+}
+
+impl Runs {
+    /// Read the runner's arguments (after the sub-command): the file option, the targets.
+    fn of(from: RunsFrom, spec: &ProgramSpec, rest: &[ShellWord]) -> Self {
+        let mut file = None;
+        let mut dir = None;
+        let mut positionals = Vec::new();
+        let mut k = 0;
+        while k < rest.len() {
+            let Some(arg) = rest[k].literal() else {
+                // A computed target: its name is unknown, so is what runs.
+                positionals.push(format!("\u{0}{}", rest[k].raw));
+                k += 1;
+                continue;
+            };
+            if arg == "--" {
+                // `npm run X -- ARGS`: what follows are the script's arguments.
+                if !positionals.is_empty() {
+                    break;
+                }
+            } else if let Some(value) = arg
+                .strip_prefix("--file=")
+                .or(arg.strip_prefix("--makefile="))
+            {
+                file = Some(value.to_string());
+            } else if matches!(arg.as_str(), "-f" | "--file" | "--makefile") {
+                file = rest.get(k + 1).and_then(ShellWord::literal);
+                k += 1;
+            } else if spec.cwd_options.contains(&arg) {
+                // `make -C dir`: the file and the recipes are in that directory.
+                dir = rest.get(k + 1).and_then(ShellWord::literal);
+                k += 1;
+            } else if arg.starts_with('-') {
+                if spec.options_with_value.contains(&arg) {
+                    k += 1;
+                }
+            } else if !arg.contains('=') {
+                positionals.push(arg);
+            }
+            k += 1;
+        }
+        match from {
+            RunsFrom::PackageScript => match positionals.into_iter().next() {
+                Some(name) => Runs::Script(name),
+                // `npm run` alone lists the scripts.
+                None => Runs::Scripts(Vec::new()),
+            },
+            RunsFrom::PackageScripts => Runs::Scripts(spec.scripts.clone()),
+            RunsFrom::Make => Runs::Make {
+                dir,
+                file,
+                targets: positionals,
+            },
+            RunsFrom::Just => Runs::Just(positionals),
+        }
+    }
+}
+
+/// The first of `names` in `dir`.
+fn find_in(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(|n| dir.join(n)).find(|p| p.exists())
+}
+
+/// The first of `names` in `dir` or the nearest directory above it that has one.
+fn find_upwards(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    dir.ancestors().find_map(|d| find_in(d, names))
+}
+
 /// The command line of a `#!` line (without `#!`), if the text has one.
 fn shebang(text: &str) -> Option<String> {
     let line = text.lines().next()?.strip_prefix("#!")?;

@@ -172,6 +172,31 @@ pub struct ProgramSpec {
     /// (`ssh HOST CMD…`: 1).
     #[serde(default)]
     pub command_positional: Option<usize>,
+    /// What the program (or sub-command) runs from a file in the working directory; the file
+    /// is read and what runs is classified (see `classify/recipes.rs`).
+    #[serde(default)]
+    pub runs: Option<RunsFrom>,
+    /// With `runs = "package-scripts"`: the package.json scripts that run (lifecycle scripts).
+    #[serde(default)]
+    pub scripts: Vec<String>,
+    /// An unlisted sub-command names a package.json script (`yarn deploy`, `pnpm lint`).
+    #[serde(default)]
+    pub unlisted_sub_is_script: bool,
+}
+
+/// Files task runners take what they run from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunsFrom {
+    /// The first positional argument names a package.json script (`npm run X`), which runs
+    /// with npm's `preX`/`postX` hooks.
+    PackageScript,
+    /// The package.json scripts listed in `scripts` (lifecycle scripts of `npm install`).
+    PackageScripts,
+    /// The recipes of the positional targets in the Makefile (`make X`).
+    Make,
+    /// The recipes of the positional names in the justfile (`just X`).
+    Just,
 }
 
 /// A flag or argument pattern that changes what a command does.

@@ -10,6 +10,7 @@ mod command;
 pub mod files;
 pub mod kb;
 mod paths;
+mod recipes;
 pub mod shell;
 mod tools;
 
