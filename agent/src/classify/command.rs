@@ -4,10 +4,12 @@
 
 use super::files::FileContent;
 use super::kb::{
-    ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, RunsFrom, ShellSpec, WrapperSpec,
+    ArgRole, Entry, EnvValue, FlagSpec, InterpreterSpec, ProgramSpec, RunsFrom, ScriptLanguage,
+    ShellSpec, WrapperSpec,
 };
 use super::paths::TAG_READS_TREE;
 use super::recipes;
+use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
@@ -119,6 +121,8 @@ struct Walker<'a, 'b> {
 /// What a simple command's surroundings say about it.
 struct CmdInfo<'p> {
     stdin_text: Option<String>,
+    /// The file standard input is redirected from (`sh < x.sh`), when it is.
+    stdin_file: Option<ShellWord>,
     /// (scope, pipeline id, position)
     pipeline: (usize, usize, usize),
     /// Pipelines that contain the command indirectly, as (scope, pipeline id, position).
@@ -196,6 +200,17 @@ impl Walker<'_, '_> {
             }
             let info = CmdInfo {
                 stdin_text: cmd.stdin_text.clone(),
+                stdin_file: cmd
+                    .redirects
+                    .iter()
+                    .rev()
+                    .find(|r| {
+                        matches!(
+                            r.kind,
+                            shell::RedirectKind::Read | shell::RedirectKind::ReadWrite
+                        ) && r.fd.is_none_or(|fd| fd == 0)
+                    })
+                    .map(|r| r.target.clone()),
                 pipeline: (scope, cmd.pipeline_id, cmd.pipeline_pos),
                 enclosing: cmd
                     .enclosing_pipelines
@@ -440,9 +455,26 @@ impl Walker<'_, '_> {
             };
             self.path_arg(&mut unit, &redirect.target, access, cwd);
         }
+        for (name, value) in &cmd.assignments {
+            self.env_assignment(&mut unit, name, value, cwd, info, out);
+        }
+        if let Some(name) = cmd.words.first().and_then(ShellWord::literal)
+            && matches!(
+                name.as_str(),
+                "export" | "declare" | "typeset" | "local" | "readonly"
+            )
+        {
+            for word in &cmd.words[1..] {
+                if let Some((var, value)) = split_assignment_word(word) {
+                    self.env_assignment(&mut unit, &var, &value, cwd, info, out);
+                }
+            }
+        }
         if cmd.words.is_empty() {
-            if !unit.paths.is_empty() || !unit.tags.is_empty() {
-                unit.source = "redirection".into();
+            if !unit.paths.is_empty() || !unit.tags.is_empty() || !unit.classes.is_empty() {
+                if unit.source.is_empty() {
+                    unit.source = "redirection".into();
+                }
                 out.push(unit);
             }
             return;
@@ -451,6 +483,105 @@ impl Walker<'_, '_> {
             self.stdout_text.insert(info.pipeline, text);
         }
         self.argv(&cmd.words, unit, cwd, info, out);
+    }
+
+    /// Setting an environment variable that makes programs run or load something is judged
+    /// by what it makes run (see `[[env_var]]` in the knowledge base).
+    fn env_assignment(
+        &mut self,
+        unit: &mut Unit,
+        name: &str,
+        value: &ShellWord,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(spec) = self.ctx.kb().env_var(name).cloned() else {
+            return;
+        };
+        let why = format!("sets `{name}`: {}", spec.why);
+        let unknown = |unit: &mut Unit, reason: String| {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = reason;
+        };
+        match spec.value {
+            EnvValue::Command => match self.exact_text(value, cwd) {
+                Some(command) if command.trim().is_empty() => {}
+                Some(command) => {
+                    unit.classes.insert(ActionClass::ShellExec);
+                    unit.source = format!("{why} (classified below)");
+                    self.script(&command, cwd, unit.depth + 1, info.nesting + 1, out);
+                }
+                None => unknown(
+                    unit,
+                    format!("{why}, and its value is computed at run time"),
+                ),
+            },
+            EnvValue::ShellFile => match self.word_path(value, cwd) {
+                Some(path) => {
+                    unit.classes.insert(ActionClass::ShellExec);
+                    unit.source = format!("{why} (classified below)");
+                    self.ctx.touch(unit, path.clone(), Access::Read);
+                    if let Some(text) = self.read_run_file(unit, &path) {
+                        self.script(&text, cwd, unit.depth + 1, info.nesting + 1, out);
+                    }
+                }
+                None => unknown(
+                    unit,
+                    format!("{why}, and its value is computed at run time"),
+                ),
+            },
+            EnvValue::ProgramPath => {
+                if let Some(dir) = self.writable_program_dir(value) {
+                    unknown(
+                        unit,
+                        format!(
+                            "{why}, and `{dir}` is a directory the agent can write to: a file there can stand in for any program"
+                        ),
+                    );
+                }
+            }
+            EnvValue::Unknown => unknown(unit, why),
+        }
+    }
+
+    /// The first directory of a `PATH` value that is not a fixed directory outside the
+    /// workspace and scratch space (the value's `$PATH` keeps the inherited directories).
+    fn writable_program_dir(&self, value: &ShellWord) -> Option<String> {
+        let home = self.ctx.classifier.env.home.to_string_lossy().into_owned();
+        let mut text = String::new();
+        for (idx, piece) in value.pieces.iter().enumerate() {
+            match piece {
+                WordPiece::Literal(t) => text.push_str(t),
+                WordPiece::Param(name) if name == "PATH" => text.push_str(":\u{1}:"),
+                WordPiece::Param(name) if name == "HOME" => text.push_str(&home),
+                WordPiece::Tilde(user) if idx == 0 && user.is_empty() => text.push_str(&home),
+                _ => return Some(value.raw.clone()),
+            }
+        }
+        let scratch: Vec<&str> = self
+            .ctx
+            .kb()
+            .paths
+            .scratch
+            .iter()
+            .map(|p| p.trim_end_matches("/**"))
+            .collect();
+        for dir in text.split(':') {
+            if dir.is_empty() || dir == "\u{1}" {
+                continue;
+            }
+            let dir = dir
+                .strip_prefix("~/")
+                .map_or_else(|| dir.to_string(), |rest| format!("{home}/{rest}"));
+            let path = super::lexical_normalize(Path::new(&dir));
+            let inside_workspace = path.starts_with(self.ctx.workspace);
+            let in_scratch = scratch.iter().any(|s| path.starts_with(s));
+            if !dir.starts_with('/') || inside_workspace || in_scratch {
+                return Some(dir);
+            }
+        }
+        None
     }
 
     /// Classify an argument vector. `unit` carries what enclosing wrappers already found.
@@ -635,6 +766,9 @@ impl Walker<'_, '_> {
                 continue;
             }
             if spec.skip_assignments && is_assignment(&arg) {
+                if let Some((var, value)) = split_assignment_word(&words[i]) {
+                    self.env_assignment(&mut unit, &var, &value, cwd, info, out);
+                }
                 i += 1;
                 continue;
             }
@@ -1066,6 +1200,31 @@ impl Walker<'_, '_> {
             });
             unit.source = format!("`{name}` runs a program read from a pipe");
             out.push(unit);
+        } else if let Some(word) = info.stdin_file.clone() {
+            // `sh < x.sh`: the file is the program.
+            unit.source = format!("`{name}` runs the file its input is redirected from");
+            let content = match self.word_path(&word, cwd) {
+                Some(path) => self.read_run_file(&mut unit, &path),
+                None => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    None
+                }
+            };
+            match (content, kind) {
+                (Some(text), StdinKind::Shell) => {
+                    let depth = unit.depth;
+                    out.push(unit);
+                    self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                }
+                (Some(text), StdinKind::Code) => self.code(&text, name, unit, cwd, info, out),
+                (None, _) => out.push(unit),
+            }
+        } else if info.nesting > 0 {
+            // Run by another command (`tar -I sh`, `sort --compress-program=sh`, `bash -c
+            // 'sh'`): its input is whatever that command feeds it.
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!("`{name}` runs whatever program the command running it feeds it");
+            out.push(unit);
         } else {
             unit.source = format!("`{name}` interactive");
             out.push(unit);
@@ -1338,7 +1497,75 @@ impl Walker<'_, '_> {
         if let Some(runs) = spec.runs.map(|from| Runs::of(from, spec, rest)) {
             self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
         }
+        if let Some(language) = spec.script_language {
+            self.program_script(language, spec, rest, &mut unit, cwd.as_deref());
+        }
         out.push(unit);
+    }
+
+    /// A program whose argument is a script in a small language (sed): the command is
+    /// understood only when every script it is given is.
+    fn program_script(
+        &mut self,
+        language: ScriptLanguage,
+        spec: &ProgramSpec,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+    ) {
+        let mut scripts: Vec<Option<String>> = Vec::new();
+        let mut first_positional: Option<&ShellWord> = None;
+        let mut k = 0;
+        while k < rest.len() {
+            let word = &rest[k];
+            let arg = word.literal();
+            let (option, attached) = match &arg {
+                Some(a) if a.starts_with('-') && a.len() > 1 => {
+                    split_option(a, &spec.options_with_value)
+                }
+                _ => (String::new(), None),
+            };
+            let is_script = spec.script_options.contains(&option);
+            let is_file = spec.script_file_options.contains(&option);
+            if is_script || is_file {
+                let value = match attached {
+                    Some(v) => Some(v),
+                    None => {
+                        k += 1;
+                        rest.get(k).and_then(|w| self.exact_text(w, cwd))
+                    }
+                };
+                scripts.push(match (is_file, value) {
+                    (true, Some(file)) => {
+                        let path = cwd.map_or_else(|| PathBuf::from(&file), |d| d.join(&file));
+                        self.ctx.touch(unit, path.clone(), Access::Read);
+                        self.read_run_file(unit, &path)
+                    }
+                    (_, value) => value,
+                });
+            } else if arg.as_deref().is_none_or(|a| !a.starts_with('-'))
+                && first_positional.is_none()
+            {
+                first_positional = Some(word);
+            } else if spec.options_with_value.contains(&option) && attached.is_none() {
+                k += 1;
+            }
+            k += 1;
+        }
+        if scripts.is_empty() {
+            scripts.push(first_positional.and_then(|w| self.exact_text(w, cwd)));
+        }
+        let understood = scripts.iter().all(|s| match (language, s) {
+            (ScriptLanguage::Sed, Some(script)) => sed::understood(script),
+            (_, None) => false,
+        });
+        if !understood {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "{} (a script that may run commands or read or write files, or one computed at run time)",
+                unit.source
+            );
+        }
     }
 
     /// A task runner runs what its file says: read it, classify each command line it runs as
@@ -1923,6 +2150,7 @@ impl Walker<'_, '_> {
                         let info_aliases = HashMap::new();
                         let info = CmdInfo {
                             stdin_text: None,
+                            stdin_file: None,
                             pipeline: (usize::MAX, 0, 0),
                             enclosing: Vec::new(),
                             piped: false,

@@ -11,6 +11,7 @@ pub mod files;
 pub mod kb;
 mod paths;
 mod recipes;
+mod sed;
 pub mod shell;
 mod tools;
 
