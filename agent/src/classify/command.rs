@@ -1670,6 +1670,14 @@ impl Walker<'_, '_> {
                 continue;
             }
             if arg == "--" {
+                // Some programs mean something by the separator itself (`git checkout -- F`).
+                for f in spec
+                    .flags
+                    .iter()
+                    .filter(|f| f.flags.iter().any(|m| m == "--"))
+                {
+                    apply_flag(unit, f);
+                }
                 options_done = true;
                 j += 1;
                 continue;
