@@ -1758,10 +1758,14 @@ impl Walker<'_, '_> {
             .iter()
             .filter(|f| !f.positional.is_empty() && positionals.len() >= f.min_positionals)
         {
-            if positionals
-                .iter()
-                .filter_map(|w| w.literal())
-                .any(|p| f.positional.iter().any(|g| glob_matches(g, &p)))
+            // A positional computed at run time may be anything: it matches every pattern of
+            // an entry that only adds (never of one that replaces the classes, `only`).
+            let computed = f.only.is_none() && positionals.iter().any(|w| w.literal().is_none());
+            if computed
+                || positionals
+                    .iter()
+                    .filter_map(|w| w.literal())
+                    .any(|p| f.positional.iter().any(|g| glob_matches(g, &p)))
             {
                 apply_flag(unit, f);
             }
@@ -1936,6 +1940,12 @@ impl Walker<'_, '_> {
         role: ArgRole,
         cwd: Option<&Path>,
     ) {
+        if role == ArgRole::ReadFile {
+            if value.literal().as_deref() != Some("-") {
+                self.role_arg(unit, value, ArgRole::Read, cwd);
+            }
+            return;
+        }
         if role == ArgRole::Read {
             // `curl -d @file` reads a file; `-d 'a=b'` is data.
             if let Some(lit) = value.literal() {
@@ -1991,7 +2001,7 @@ impl Walker<'_, '_> {
                 }
                 return;
             }
-            ArgRole::Read => Access::Read,
+            ArgRole::Read | ArgRole::ReadFile => Access::Read,
             ArgRole::Write => Access::Write,
             ArgRole::Delete => Access::Delete,
             ArgRole::Chmod => Access::Chmod,
@@ -2455,7 +2465,7 @@ fn replace_placeholder(word: &ShellWord, placeholder: &str) -> ShellWord {
 /// The access a path role of code means.
 fn role_access(role: ArgRole) -> Option<Access> {
     match role {
-        ArgRole::Read => Some(Access::Read),
+        ArgRole::Read | ArgRole::ReadFile => Some(Access::Read),
         ArgRole::Write => Some(Access::Write),
         ArgRole::Delete => Some(Access::Delete),
         ArgRole::Chmod => Some(Access::Chmod),

@@ -30,6 +30,9 @@ pub enum ArgRole {
     Remote,
     /// A shell command line the program runs (`git rebase --exec CMD`, `hyperfine CMD`).
     Script,
+    /// Always a file that is read (`curl -T FILE`, `wget --post-file FILE`), unlike `read`
+    /// option values, which may be data (`curl -d 'a=b'`) or name a file (`-d @f`).
+    ReadFile,
 }
 
 #[derive(Debug, Clone, Deserialize)]

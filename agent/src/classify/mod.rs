@@ -211,6 +211,7 @@ impl Classifier {
             workspace: &workspace,
         };
         let mut units = tools::classify_tool(&ctx, request);
+        add_remote_flows(&mut units);
         add_data_flow(&mut units);
         Classification { units }
     }
@@ -247,6 +248,43 @@ impl Ctx<'_> {
 
 /// Tag on a unit that prints the environment (`env`, `printenv`), where tokens often live.
 pub const TAG_ENVIRONMENT_DUMP: &str = "environment-dump";
+
+/// Tag on a unit that addresses an endpoint granting access (collaborators, keys, members).
+pub const TAG_IDENTITY_ENDPOINT: &str = "identity-endpoint";
+
+/// Local data sent somewhere else is an export, not only a remote write: a command that reads
+/// local files and writes remotely (`scp f host:`, `aws s3 cp f s3://…`, `curl -T f`), or
+/// writes remotely what an earlier command of its pipeline read (`tar c src | curl -T - …`).
+/// A remote write to an endpoint that grants access is an access change.
+fn add_remote_flows(units: &mut [Unit]) {
+    let reads_local = |u: &Unit| {
+        u.paths
+            .iter()
+            .any(|p| p.access == Access::Read && !p.path.starts_with("/dev"))
+    };
+    let readers: Vec<(usize, usize, usize)> = units
+        .iter()
+        .filter(|u| reads_local(u))
+        .filter_map(|u| u.pipeline)
+        .collect();
+    for unit in units.iter_mut() {
+        if !unit.classes.contains(&ActionClass::RemoteWrite) {
+            continue;
+        }
+        let fed = unit.pipeline.is_some_and(|(scope, id, pos)| {
+            readers
+                .iter()
+                .any(|&(s, i, p)| s == scope && i == id && p < pos)
+        });
+        if reads_local(unit) || fed {
+            unit.classes.insert(ActionClass::DataExport);
+            unit.tags.insert("uploads-local-data".to_string());
+        }
+        if unit.tags.contains(TAG_IDENTITY_ENDPOINT) {
+            unit.classes.insert(ActionClass::AccessChange);
+        }
+    }
+}
 
 /// Reading secrets and reaching the network in the same request is an export of those secrets.
 fn add_data_flow(units: &mut Vec<Unit>) {
