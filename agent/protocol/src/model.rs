@@ -310,6 +310,12 @@ pub struct PendingApproval {
     pub rules: Vec<RuleHit>,
     pub reason: String,
     pub units: Vec<UnitSummary>,
+    /// The scopes the daemon accepts for this request; clients offer only these.
+    pub scopes: Vec<ApprovalScope>,
+    /// Those of `scopes` that need a security-key touch.
+    pub key_scopes: Vec<ApprovalScope>,
+    /// Why `always` is not among `scopes`, or why it needs a key, for people.
+    pub always_note: Option<String>,
     #[cfg_attr(test, ts(type = "number"))]
     pub created_ms: i64,
     #[cfg_attr(test, ts(type = "number"))]
