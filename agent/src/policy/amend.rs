@@ -5,6 +5,7 @@
 use super::Evaluation;
 use super::file::{AlwaysSpec, PolicyFile};
 use crate::classify::{Classification, SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN};
+use crate::redact::redact_str;
 use crate::request::ActionRequest;
 use airlock_protocol::Decision;
 use sha2::{Digest, Sha256};
@@ -25,6 +26,10 @@ pub enum AmendError {
         "cannot always-allow `{0}`: part of it is only known at run time, so no exact rule can describe it; approve with scope `once` or `session`"
     )]
     NotNarrow(String),
+    #[error(
+        "cannot always-allow `{0}`: it holds what looks like a secret, which an \"always\" entry would keep in plain text in your policy file; approve with scope `once` or `session`"
+    )]
+    Secret(String),
     #[error("cannot write `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -83,6 +88,9 @@ pub fn entries_for(
         } else {
             Vec::new()
         };
+        if argv.iter().chain(&unit.env).any(|w| redact_str(w) != *w) {
+            return Err(AmendError::Secret(redact_str(&unit.text)));
+        }
         let mut paths: Vec<String> = unit
             .paths
             .iter()

@@ -338,6 +338,27 @@ fn always_is_refused_for_commands_computed_at_run_time() {
 }
 
 #[test]
+fn always_is_refused_for_a_command_holding_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let policy = shipped();
+    for command in [
+        "curl -s -H 'Authorization: Bearer abcdef123456' https://api.example.com/v1",
+        "API_TOKEN=abcdef123456 curl -s https://api.example.com/v1",
+    ] {
+        let (request, classification) = held(command, &project);
+        let evaluation = policy.evaluate(&request, &classification);
+        let err = amend::entries_for(&request, &classification, &evaluation, "n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("looks like a secret") && !err.contains("abcdef123456"),
+            "{command}: {err}"
+        );
+    }
+}
+
+#[test]
 fn glob_characters_in_always_entries_are_literal() {
     let dir = tempfile::tempdir().unwrap();
     let project = workspace(dir.path(), "project");
