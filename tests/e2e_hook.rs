@@ -390,6 +390,12 @@ fn always_on_a_push_is_refused_and_recorded_while_the_session_scope_works() {
             .contains("`remote.write`"),
         "{pending}"
     );
+    let listed = airlock.run_ok(&["pending"]);
+    assert!(
+        listed.contains("approve with: --scope once|session\n")
+            && listed.contains("always: cannot always-allow a `remote.write` action"),
+        "{listed}"
+    );
 
     let out = airlock.run(&["approve", &id, "--scope", "always"]);
     assert_eq!(out.status.code(), Some(1));

@@ -247,8 +247,24 @@ pub enum ApprovalScope {
     Once,
     /// The same normalised action in the same session, until the daemon restarts.
     Session,
-    /// Appends a narrowly scoped allow rule to the user's policy.
+    /// Appends an exact "always" entry to the user's policy.
     Always,
+}
+
+impl ApprovalScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalScope::Once => "once",
+            ApprovalScope::Session => "session",
+            ApprovalScope::Always => "always",
+        }
+    }
+}
+
+impl fmt::Display for ApprovalScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A rule that contributed to a decision, with the reason it gives.

@@ -487,10 +487,7 @@ impl Daemon {
                     Some(_) => {
                         "approved by a human in Airlock with a security-key touch".to_string()
                     }
-                    None => format!(
-                        "approved by a human in Airlock (scope: {})",
-                        scope_name(scope)
-                    ),
+                    None => format!("approved by a human in Airlock (scope: {})", scope.as_str()),
                 },
             ),
             Some(Resolution::Rejected { reason: r, actor }) => {
@@ -626,8 +623,8 @@ impl Daemon {
         match sender {
             Some(sender) => {
                 let message = match &note {
-                    Some(n) => format!("approved `{id}` ({}); {n}", scope_name(scope)),
-                    None => format!("approved `{id}` ({})", scope_name(scope)),
+                    Some(n) => format!("approved `{id}` ({}); {n}", scope.as_str()),
+                    None => format!("approved `{id}` ({})", scope.as_str()),
                 };
                 let _ = sender.send(Resolution::Approved {
                     scope,
@@ -1114,14 +1111,6 @@ fn deny_for_model(reason: &str) -> String {
     format!(
         "{reason}. Do not try to reach the same result another way; if it is needed, ask the user."
     )
-}
-
-fn scope_name(scope: ApprovalScope) -> &'static str {
-    match scope {
-        ApprovalScope::Once => "once",
-        ApprovalScope::Session => "session",
-        ApprovalScope::Always => "always",
-    }
 }
 
 fn not_found(id: &str) -> Response {
