@@ -11,7 +11,7 @@ use super::paths::TAG_READS_TREE;
 use super::recipes;
 use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
-use super::{Access, Ctx, TAG_PATHS_UNKNOWN, Unit, code};
+use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
 use regex::Regex;
@@ -50,6 +50,7 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         listed_paths: HashMap::new(),
         certain: HashSet::new(),
         uncertain: HashSet::new(),
+        workspaces: HashMap::from([(super::lexical_normalize(cwd), ctx.workspace.to_path_buf())]),
     };
     let mut units = Vec::new();
     walker.script(script, Some(cwd), depth, 0, &mut units);
@@ -116,6 +117,8 @@ struct Walker<'a, 'b> {
     /// unknown value somewhere, or used before being given one (see `note_assignment`).
     certain: HashSet<String>,
     uncertain: HashSet<String>,
+    /// The workspace of each directory commands ran in (finding it reads the file system).
+    workspaces: HashMap<PathBuf, PathBuf>,
 }
 
 /// What a simple command's surroundings say about it.
@@ -398,6 +401,15 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// The workspace a command running in `dir` is in.
+    fn workspace_of(&mut self, dir: &Path) -> PathBuf {
+        let dir = super::lexical_normalize(dir);
+        self.workspaces
+            .entry(dir)
+            .or_insert_with_key(|dir| super::workspace_root(dir))
+            .clone()
+    }
+
     fn take_budget(&mut self) -> bool {
         if self.budget == 0 {
             return false;
@@ -445,6 +457,16 @@ impl Walker<'_, '_> {
         let mut unit = Unit::new(text, depth, "");
         unit.pipeline = Some(info.pipeline);
         unit.enclosing = info.enclosing.clone();
+        unit.workspace = cwd.map(|dir| self.workspace_of(dir));
+        for (name, value) in &cmd.assignments {
+            match value.literal() {
+                Some(value) => unit.env.push(format!("{name}={value}")),
+                None => {
+                    unit.env.push(format!("{name}={}", value.raw));
+                    unit.tags.insert(TAG_ENV_COMPUTED.into());
+                }
+            }
+        }
         for redirect in &cmd.redirects {
             let access = match redirect.kind {
                 shell::RedirectKind::Write
@@ -766,6 +788,7 @@ impl Walker<'_, '_> {
                 continue;
             }
             if spec.skip_assignments && is_assignment(&arg) {
+                unit.env.push(arg);
                 if let Some((var, value)) = split_assignment_word(&words[i]) {
                     self.env_assignment(&mut unit, &var, &value, cwd, info, out);
                 }

@@ -63,6 +63,13 @@ pub struct Unit {
     pub tags: BTreeSet<String>,
     pub paths: Vec<PathRef>,
     pub hosts: Vec<String>,
+    /// Environment assignments given to this command itself (`NAME=value pip …`,
+    /// `env NAME=value pip …`), in order, as `NAME=value`. They change what a program does as
+    /// much as its arguments (`PIP_INDEX_URL=…`), so an exact "always" entry compares them too.
+    pub env: Vec<String>,
+    /// The workspace the unit runs in: the git root above its directory (after `cd`), or that
+    /// directory. `None` when the directory is only known at run time.
+    pub workspace: Option<PathBuf>,
     /// What produced the classes: a knowledge-base entry, a tool mapping, a path rule.
     pub source: String,
     #[serde(skip)]
@@ -85,6 +92,8 @@ impl Unit {
             tags: BTreeSet::new(),
             paths: Vec::new(),
             hosts: Vec::new(),
+            env: Vec::new(),
+            workspace: None,
             source: source.into(),
             pipeline: None,
             enclosing: Vec::new(),
@@ -111,8 +120,18 @@ impl Unit {
     }
 }
 
+/// The tool whose input is a shell command line, taken apart into units.
+pub const SHELL_TOOL: &str = "Bash";
+
 /// Tag on a unit some of whose path arguments are computed at run time.
 pub const TAG_PATHS_UNKNOWN: &str = "paths-unknown";
+
+/// Tag on a unit given an environment assignment whose value is computed at run time
+/// (`X=$(cat f) pip install …`): `env` then holds the assignment as written, not its value.
+pub const TAG_ENV_COMPUTED: &str = "env-computed";
+
+/// Tag on a unit some of whose hosts are computed at run time.
+pub const TAG_HOSTS_UNKNOWN: &str = "hosts-unknown";
 
 /// The result of classifying one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
