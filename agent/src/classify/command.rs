@@ -7,6 +7,7 @@ use super::kb::{
     ArgRole, Entry, EnvValue, FlagSpec, InterpreterSpec, ProgramSpec, RunsFrom, ScriptLanguage,
     ShellSpec, WrapperSpec,
 };
+use super::later;
 use super::paths::TAG_READS_TREE;
 use super::recipes;
 use super::sed;
@@ -2046,7 +2047,15 @@ impl Walker<'_, '_> {
 
     fn path_arg(&mut self, unit: &mut Unit, word: &ShellWord, access: Access, cwd: Option<&Path>) {
         match self.word_path(word, cwd) {
-            Some(path) => self.ctx.touch(unit, path, access),
+            Some(path) => {
+                if access == Access::Write
+                    && let Some(later) = self.ctx.later().check(&path, None)
+                {
+                    // What a shell command writes there is not known here.
+                    later::mark(unit, later);
+                }
+                self.ctx.touch(unit, path, access)
+            }
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
                 // Only what is understood is allowed: a path known only at run time could be

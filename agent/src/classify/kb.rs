@@ -54,8 +54,37 @@ pub struct KnowledgeBase {
     /// `LD_PRELOAD`): setting one is judged by what it makes run.
     #[serde(default, rename = "env_var")]
     pub env_vars: Vec<EnvVarSpec>,
+    /// Files some tool runs later by itself (`.envrc`, package.json lifecycle scripts).
+    #[serde(default)]
+    pub runs_later: Vec<RunsLaterSpec>,
     #[serde(skip)]
     index: HashMap<String, Entry>,
+}
+
+/// Files that something runs later by itself, and how to read what they will run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunsLaterSpec {
+    /// Path globs (`~/` is the home directory; `**/` anywhere).
+    pub paths: Vec<String>,
+    pub runs: RunsLater,
+    /// With `runs = "package-lifecycle"`: the scripts that run by themselves.
+    #[serde(default)]
+    pub scripts: Vec<String>,
+    /// Who runs it and when, for the reason text.
+    pub why: String,
+}
+
+/// How what such a file runs is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunsLater {
+    /// The file is a shell script.
+    Shell,
+    /// package.json: its lifecycle scripts (`scripts`) are shell command lines.
+    PackageLifecycle,
+    /// What it runs is not read (YAML hook lists, JSON container specs, unit files).
+    Opaque,
 }
 
 /// Environment variables that make programs run or load something.

@@ -9,6 +9,7 @@ mod code;
 mod command;
 pub mod files;
 pub mod kb;
+mod later;
 mod paths;
 mod recipes;
 mod sed;
@@ -186,6 +187,7 @@ pub struct Classifier {
     env: Env,
     /// Files that commands run, read and cached by version.
     files: files::FileReader,
+    later: later::LaterKnowledge,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -209,12 +211,14 @@ impl Classifier {
     pub fn with_kb(kb: KnowledgeBase, env: Env) -> Result<Self, ClassifierError> {
         let paths = PathKnowledge::compile(&kb.paths, &env)?;
         let code = code::CodeScanner::compile(&kb.code_patterns)?;
+        let later = later::LaterKnowledge::compile(&kb.runs_later, &env)?;
         Ok(Self {
             kb,
             paths,
             code,
             env,
             files: files::FileReader::default(),
+            later,
         })
     }
 
@@ -250,6 +254,11 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn kb(&self) -> &KnowledgeBase {
         &self.classifier.kb
+    }
+
+    /// Files that run later by themselves (`.envrc`, package.json lifecycle scripts).
+    pub fn later(&self) -> &later::LaterKnowledge {
+        &self.classifier.later
     }
 
     /// Reads files that commands run (cached by version).

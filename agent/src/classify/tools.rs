@@ -2,7 +2,7 @@
 //! translate their tool names to these (Codex `apply_patch` → `Edit`, Gemini `run_shell_command`
 //! → `Bash`, …) so one table serves all.
 
-use super::{Access, Ctx, SHELL_TOOL, Unit, command};
+use super::{Access, Ctx, SHELL_TOOL, Unit, command, later};
 use crate::request::ActionRequest;
 use airlock_protocol::ActionClass;
 use serde_json::Value;
@@ -66,8 +66,20 @@ fn tool_units(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
                         0,
                         format!("tool {}", req.tool),
                     );
-                    ctx.touch(&mut unit, resolve(ctx, &req.cwd, path), Access::Write);
-                    vec![unit]
+                    let target = resolve(ctx, &req.cwd, path);
+                    let mut units = Vec::new();
+                    if let Some(later) = ctx
+                        .later()
+                        .check(&target, written_content(req, &target).as_deref())
+                    {
+                        let dir = target.parent().unwrap_or(&req.cwd).to_path_buf();
+                        for line in later::mark(&mut unit, later) {
+                            units.extend(command::classify_script(ctx, &line, &dir, 1));
+                        }
+                    }
+                    ctx.touch(&mut unit, target, Access::Write);
+                    units.insert(0, unit);
+                    units
                 }
                 None => vec![missing_field(req, field)],
             }
@@ -137,6 +149,45 @@ fn tool_units(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
             .with_class(ActionClass::Unknown),
         ],
     }
+}
+
+/// The content a file-writing tool leaves in `path`: the Write tool's `content`, or the file
+/// as it is with an Edit's (or MultiEdit's) replacements applied. `None` when it cannot be
+/// known (the file is unreadable, an `old_string` is not in it).
+fn written_content(req: &ActionRequest, path: &Path) -> Option<String> {
+    let input = &req.input;
+    match req.tool.as_str() {
+        "Write" => str_field(input, "content").map(str::to_string),
+        "Edit" => {
+            let current = std::fs::read_to_string(path).ok()?;
+            apply_edit(current, input)
+        }
+        "MultiEdit" => {
+            let mut text = std::fs::read_to_string(path).ok()?;
+            for edit in input.get("edits")?.as_array()? {
+                text = apply_edit(text, edit)?;
+            }
+            Some(text)
+        }
+        _ => None,
+    }
+}
+
+fn apply_edit(text: String, edit: &Value) -> Option<String> {
+    let old = str_field(edit, "old_string")?;
+    let new = str_field(edit, "new_string")?;
+    if old.is_empty() || !text.contains(old) {
+        return None;
+    }
+    let all = edit
+        .get("replace_all")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    Some(if all {
+        text.replace(old, new)
+    } else {
+        text.replacen(old, new, 1)
+    })
 }
 
 fn str_field<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
