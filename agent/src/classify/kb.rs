@@ -61,6 +61,26 @@ pub struct KnowledgeBase {
     index: HashMap<String, Entry>,
 }
 
+/// `*`-only wildcard matching (no other glob syntax: names are plain identifiers).
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 /// Files that something runs later by itself, and how to read what they will run.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,13 +136,11 @@ pub enum EnvValue {
 }
 
 impl EnvVarSpec {
+    /// Whether `name` is one of these; `*` in a pattern stands for any run of characters.
     pub fn matches(&self, name: &str) -> bool {
         self.names
             .iter()
-            .any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => name.starts_with(prefix),
-                None => pattern == name,
-            })
+            .any(|pattern| wildcard_match(pattern, name))
     }
 }
 
