@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::json;
-use support::{Airlock, bash_payload, fixture, outcomes};
+use support::{Airlock, bash_payload, fixture, outcomes, payload};
 
 #[test]
 fn allowed_request_prints_allow_and_records_the_receipt() {
@@ -564,4 +564,73 @@ fn receipts_verify_and_any_tampering_is_named() {
         assert_eq!(out.status.code(), Some(4), "{sql}: {text}");
         assert!(text.starts_with(expected), "{sql}: {text}");
     }
+}
+
+/// A script the agent writes with the Write tool and then runs with Bash is decided by what the
+/// script does, read from disk when the run is asked for (a harmless one as the positive
+/// control). Rewriting the harmless script afterwards is seen at the next run.
+#[test]
+fn a_script_written_then_run_is_decided_by_its_content() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    // A git workspace outside /tmp (scratch space would make everything the agent's own).
+    let ws = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::create_dir(ws.path().join(".git")).unwrap();
+    let cwd = ws.path().to_str().unwrap();
+    let decision = |result: &support::HookResult| {
+        result.json()["hookSpecificOutput"]["permissionDecision"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let write_and_run = |name: &str, content: &str, step: &str| -> support::HookResult {
+        let path = ws.path().join(name);
+        let write = airlock.hook(&payload(
+            "PreToolUse",
+            "Write",
+            json!({"file_path": path, "content": content}),
+            // A session each: a denial trips a breaker that contains its session.
+            &format!("s{step}"),
+            &format!("w-{step}"),
+            cwd,
+        ));
+        assert_eq!(decision(&write), "allow", "writing {name}: {write:?}");
+        // What the agent does once the Write is allowed.
+        std::fs::write(&path, content).unwrap();
+        airlock.hook(&payload(
+            "PreToolUse",
+            "Bash",
+            json!({"command": format!("bash {name}"), "description": "run it"}),
+            &format!("s{step}"),
+            &format!("r-{step}"),
+            cwd,
+        ))
+    };
+
+    let ok = write_and_run("check.sh", "#!/bin/sh\ncargo test --workspace\n", "1");
+    assert_eq!(decision(&ok), "allow", "{ok:?}");
+
+    let wipe = write_and_run("wipe.sh", "#!/bin/sh\nrm -rf ~\n", "2");
+    assert_eq!(decision(&wipe), "deny", "{wipe:?}");
+    let reason = wipe.json()["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("rm -rf ~"), "{reason}");
+
+    // The harmless script rewritten to do damage: the next run reads the new content.
+    let again = write_and_run("check.sh", "#!/bin/sh\nrm -rf ~\n", "3");
+    assert_eq!(decision(&again), "deny", "{again:?}");
+
+    let receipts = airlock.receipts();
+    let run = |command: &str| {
+        receipts
+            .iter()
+            .filter(|r| r["input"]["command"] == command)
+            .map(|r| r["decision"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // Newest first: the rewritten script's run, then the first.
+    assert_eq!(run("bash check.sh"), ["deny", "allow"]);
+    assert_eq!(run("bash wipe.sh"), ["deny"]);
 }
