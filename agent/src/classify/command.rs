@@ -5,6 +5,7 @@
 use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpec, WrapperSpec};
 use super::paths::TAG_READS_TREE;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
+use super::resolve::Planned;
 use super::{Access, Ctx, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
@@ -1141,6 +1142,7 @@ impl Walker<'_, '_> {
         }
         source.push('`');
         unit.tags.extend(spec.tags.iter().cloned());
+        unit.unlinks = spec.unlinks;
         unit.source = source;
         let rest = &words[i.min(words.len())..];
         // Rules match `git push` whatever global options (`git -C dir push`) came before it.
@@ -1169,6 +1171,8 @@ impl Walker<'_, '_> {
         let mut only: Option<Vec<ActionClass>> = None;
         let mut role = spec.args;
         let mut positionals: Vec<&ShellWord> = Vec::new();
+        // A written option value (`ln -s -t DIR …`): where new links go.
+        let mut written_option: Option<ShellWord> = None;
         let mut options_done = false;
         let mut j = 0;
         while j < rest.len() {
@@ -1206,7 +1210,11 @@ impl Walker<'_, '_> {
                 j += 1;
                 continue;
             }
+            // `find -L DIR …`: options the knowledge base lists come before the start points.
+            let find_option = positionals.is_empty()
+                && spec.flags.iter().any(|f| f.flags.iter().any(|o| *o == arg));
             if spec.find_expression
+                && !find_option
                 && (arg.starts_with('-') && arg.len() > 1 || arg == "(" || arg == "!")
             {
                 self.find_expression(&rest[j..], &positionals, unit, cwd, info, out);
@@ -1250,7 +1258,12 @@ impl Walker<'_, '_> {
                                     }
                                 }
                             }
-                            Some(value) => self.option_value_role(unit, &value, value_role, cwd),
+                            Some(value) => {
+                                if value_role == ArgRole::Write {
+                                    written_option = Some(value.clone());
+                                }
+                                self.option_value_role(unit, &value, value_role, cwd);
+                            }
                             None => {}
                         }
                     }
@@ -1292,18 +1305,92 @@ impl Walker<'_, '_> {
         }
         let positionals = &positionals[spec.skip_positionals.min(positionals.len())..];
         let count = positionals.len();
+        let mut link_targets: Vec<(&ShellWord, ArgRole)> = Vec::new();
+        let mut link_name: Option<&ShellWord> = None;
         for (idx, word) in positionals.iter().enumerate() {
             let r = match spec.last_arg {
                 Some(last) if count >= 2 && idx == count - 1 => last,
                 _ => role,
             };
-            if r == ArgRole::Script {
-                self.script_word(word, unit, cwd, info, out);
-            } else {
-                self.role_arg(unit, word, r, cwd);
+            match r {
+                ArgRole::Script => self.script_word(word, unit, cwd, info, out),
+                ArgRole::LinkTarget | ArgRole::SymlinkTarget => link_targets.push((word, r)),
+                _ => {
+                    if r == ArgRole::Write && idx + 1 == count {
+                        link_name = Some(word);
+                    }
+                    self.role_arg(unit, word, r, cwd);
+                }
             }
         }
+        if !link_targets.is_empty() {
+            self.links(unit, &link_targets, link_name, written_option.as_ref(), cwd);
+        }
         only
+    }
+
+    /// The links a command creates (`ln`, `cp -s`, `mount --bind`): each target is touched as
+    /// linked to, and each new name is recorded so that later paths of the request through it
+    /// lead where it will. The new names are in `-t DIR` (`into`), else the last argument
+    /// (`name`; inside it when it is a directory), else the working directory.
+    fn links(
+        &mut self,
+        unit: &mut Unit,
+        targets: &[(&ShellWord, ArgRole)],
+        name: Option<&ShellWord>,
+        into: Option<&ShellWord>,
+        cwd: Option<&Path>,
+    ) {
+        let into = into.and_then(|w| self.word_path(w, cwd));
+        let name = name.and_then(|w| self.word_path(w, cwd));
+        let name_is_dir = name
+            .as_ref()
+            .is_some_and(|n| targets.len() > 1 || self.ctx.is_dir(n));
+        for &(word, role) in targets {
+            let text = self.exact_text(word, cwd).filter(|t| !t.is_empty());
+            let base = text
+                .as_deref()
+                .and_then(|t| Path::new(t).file_name())
+                .map(PathBuf::from);
+            let mut locations: Vec<PathBuf> = Vec::new();
+            match (&into, &name, &base) {
+                (Some(dir), _, Some(base)) => locations.push(dir.join(base)),
+                (Some(_), _, None) => {}
+                (None, Some(name), base) => {
+                    locations.push(name.clone());
+                    if let (true, Some(base)) = (name_is_dir, base) {
+                        locations.push(name.join(base));
+                    }
+                }
+                (None, None, Some(base)) => locations.extend(cwd.map(|d| d.join(base))),
+                (None, None, None) => {}
+            }
+            let planned = match (&text, role) {
+                (Some(t), ArgRole::SymlinkTarget) => Planned::To(PathBuf::from(t)),
+                (Some(t), _) if t.starts_with('/') => Planned::To(PathBuf::from(t)),
+                (Some(t), _) => cwd.map_or(Planned::Unknown, |d| Planned::To(d.join(t))),
+                (None, _) => Planned::Unknown,
+            };
+            match &planned {
+                Planned::To(target) if target.is_absolute() => {
+                    self.ctx.touch(unit, target.clone(), Access::Link);
+                }
+                Planned::To(target) => {
+                    // Relative to the directory the link is in.
+                    for at in &locations {
+                        let dir = at.parent().unwrap_or(Path::new("/"));
+                        self.ctx.touch(unit, dir.join(target), Access::Link);
+                    }
+                }
+                Planned::Unknown => self.path_arg(unit, word, Access::Link, cwd),
+            }
+            if locations.is_empty() {
+                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+            }
+            for at in &locations {
+                self.ctx.plan_link(at, planned.clone());
+            }
+        }
     }
 
     /// The command a program runs from its arguments: `poetry run CMD…` (an argument vector)
@@ -1519,6 +1606,7 @@ impl Walker<'_, '_> {
             ArgRole::Write => Access::Write,
             ArgRole::Delete => Access::Delete,
             ArgRole::Chmod => Access::Chmod,
+            ArgRole::LinkTarget | ArgRole::SymlinkTarget => Access::Link,
         };
         if let Some(lit) = word.literal()
             && is_remote_spec(&lit)
@@ -1540,7 +1628,7 @@ impl Walker<'_, '_> {
             Some(path) => self.ctx.touch(unit, path, access),
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
-                if access != Access::Read {
+                if !matches!(access, Access::Read | Access::Link) {
                     // A computed target could be anything, including outside the workspace.
                     unit.classes.insert(match access {
                         Access::Delete => ActionClass::FileDelete,
@@ -1932,6 +2020,7 @@ fn role_access(role: ArgRole) -> Option<Access> {
         ArgRole::Write => Some(Access::Write),
         ArgRole::Delete => Some(Access::Delete),
         ArgRole::Chmod => Some(Access::Chmod),
+        ArgRole::LinkTarget | ArgRole::SymlinkTarget => Some(Access::Link),
         ArgRole::None | ArgRole::Remote | ArgRole::Script => None,
     }
 }
