@@ -93,7 +93,8 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn build() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        // Not under /tmp: that is scratch space, where everything counts as inside.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         // Canonical, so that the fixture's own paths never go through a link (`/tmp` may be one).
         let home = dir.path().canonicalize().unwrap().join("home");
         let mut spec = FixtureSpec {

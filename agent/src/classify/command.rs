@@ -6,7 +6,7 @@ use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpe
 use super::paths::TAG_READS_TREE;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::resolve::Planned;
-use super::{Access, Ctx, TAG_PATHS_UNKNOWN, Unit, code};
+use super::{Access, Ctx, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
 use regex::Regex;
@@ -1303,7 +1303,12 @@ impl Walker<'_, '_> {
                 apply_flag(unit, f);
             }
         }
-        let positionals = &positionals[spec.skip_positionals.min(positionals.len())..];
+        let defaults: Vec<ShellWord> = spec.default_paths.iter().map(|p| word_from(p)).collect();
+        let mut positionals = &positionals[spec.skip_positionals.min(positionals.len())..];
+        let default_refs: Vec<&ShellWord> = defaults.iter().collect();
+        if positionals.is_empty() {
+            positionals = &default_refs;
+        }
         let count = positionals.len();
         let mut link_targets: Vec<(&ShellWord, ArgRole)> = Vec::new();
         let mut link_name: Option<&ShellWord> = None;
@@ -1315,12 +1320,11 @@ impl Walker<'_, '_> {
             match r {
                 ArgRole::Script => self.script_word(word, unit, cwd, info, out),
                 ArgRole::LinkTarget | ArgRole::SymlinkTarget => link_targets.push((word, r)),
-                _ => {
-                    if r == ArgRole::Write && idx + 1 == count {
-                        link_name = Some(word);
-                    }
-                    self.role_arg(unit, word, r, cwd);
+                // The new name of `ln TARGET NAME`: written where the link is created.
+                ArgRole::Write if idx + 1 == count && !link_targets.is_empty() => {
+                    link_name = Some(word);
                 }
+                _ => self.role_arg(unit, word, r, cwd),
             }
         }
         if !link_targets.is_empty() {
@@ -1342,10 +1346,15 @@ impl Walker<'_, '_> {
         cwd: Option<&Path>,
     ) {
         let into = into.and_then(|w| self.word_path(w, cwd));
+        let name_word = name;
         let name = name.and_then(|w| self.word_path(w, cwd));
+        if let (Some(word), None) = (name_word, &name) {
+            self.path_arg(unit, word, Access::Write, cwd);
+        }
+        // An existing directory (or a link to one) receives the links inside it.
         let name_is_dir = name
             .as_ref()
-            .is_some_and(|n| targets.len() > 1 || self.ctx.is_dir(n));
+            .is_some_and(|n| targets.len() > 1 || n.is_dir());
         for &(word, role) in targets {
             let text = self.exact_text(word, cwd).filter(|t| !t.is_empty());
             let base = text
@@ -1388,6 +1397,8 @@ impl Walker<'_, '_> {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
             }
             for at in &locations {
+                // The new name itself is created, not followed (it is this very link).
+                self.ctx.touch_at(unit, at.clone(), Access::Write, false);
                 self.ctx.plan_link(at, planned.clone());
             }
         }
@@ -1514,6 +1525,10 @@ impl Walker<'_, '_> {
                             // `{}` is every file of the tree.
                             nested.tags.insert(TAG_READS_TREE.into());
                             nested.tags.insert("recursive".into());
+                        }
+                        if unit.tags.contains(TAG_FOLLOWS_LINKS) {
+                            // `find -L`: the files found include those behind links.
+                            nested.tags.insert(TAG_FOLLOWS_LINKS.into());
                         }
                         self.argv(&nested_words, nested, cwd, info, out);
                     }

@@ -151,6 +151,9 @@ pub struct ProgramSpec {
     /// judged where it leads.
     #[serde(default)]
     pub unlinks: bool,
+    /// The paths the program works on when given none (`rg PATTERN` searches `.`).
+    #[serde(default)]
+    pub default_paths: Vec<String>,
     /// Leading positional arguments that are not paths (the pattern of `grep`).
     #[serde(default)]
     pub skip_positionals: usize,

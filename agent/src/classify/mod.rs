@@ -289,11 +289,16 @@ impl Ctx<'_> {
     /// Record that `unit` touches `path` and derive the classes that follow from where it
     /// really is: every way the path may resolve, links followed.
     pub fn touch(&self, unit: &mut Unit, path: PathBuf, access: Access) {
+        let follow_last = !(access == Access::Delete && unit.unlinks);
+        self.touch_at(unit, path, access, follow_last);
+    }
+
+    /// [`Ctx::touch`], saying whether a link as the last component is followed.
+    pub fn touch_at(&self, unit: &mut Unit, path: PathBuf, access: Access, follow_last: bool) {
         let paths = &self.classifier.paths;
         if paths.is_harmless(&path) {
             return;
         }
-        let follow_last = !(access == Access::Delete && unit.unlinks);
         let resolved = {
             let planned = self.planned.borrow();
             let lookup = Lookup {
@@ -340,18 +345,6 @@ impl Ctx<'_> {
                 unit.classes.insert(ActionClass::Unknown);
             }
         }
-    }
-
-    /// Whether `path` is a directory now, or will be through a link the request creates.
-    pub fn is_dir(&self, path: &Path) -> bool {
-        let planned = self.planned.borrow();
-        let lookup = Lookup {
-            cwd: Some(self.cwd),
-            planned: &planned,
-        };
-        resolve::resolve(path, true, &lookup)
-            .iter()
-            .any(|r| r.path.is_dir())
     }
 
     /// Record that the request creates a link at `location` (resolved here, the name itself
