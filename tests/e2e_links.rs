@@ -129,7 +129,10 @@ fn a_write_through_a_link_into_airlocks_config_is_refused_and_a_persons_edit_sti
     std::fs::write(&policy_file, PERSON_RULE).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while policy_rules(&airlock) != rules + 1 {
-        assert!(Instant::now() < deadline, "the person's edit was not reloaded");
+        assert!(
+            Instant::now() < deadline,
+            "the person's edit was not reloaded"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let out = airlock.hook(&payload(

@@ -107,6 +107,9 @@ struct LinkSpec {
     target: Target,
 }
 
+/// A decision and the classes behind it.
+type Outcome = (Decision, BTreeSet<ActionClass>);
+
 /// One machine: a home with a git project, the places, and a classifier for it.
 struct Machine {
     _dir: tempfile::TempDir,
@@ -137,7 +140,9 @@ impl Machine {
     }
 
     fn link_path(&self, index: usize, spec: &LinkSpec) -> PathBuf {
-        self.home.join(LINK_DIRS[spec.dir]).join(format!("l{index}"))
+        self.home
+            .join(LINK_DIRS[spec.dir])
+            .join(format!("l{index}"))
     }
 
     /// Make the layout on disk (replacing the last one).
@@ -187,7 +192,7 @@ impl Machine {
         }
     }
 
-    fn decide(&self, request: &ActionRequest) -> (Decision, BTreeSet<ActionClass>) {
+    fn decide(&self, request: &ActionRequest) -> Outcome {
         let classification = self.classifier.classify(request);
         let decision = self.policy.evaluate(request, &classification).decision;
         (decision, classification.classes())
@@ -197,14 +202,14 @@ impl Machine {
         self.home.join("project")
     }
 
-    fn write(&self, path: &Path) -> (Decision, BTreeSet<ActionClass>) {
+    fn write(&self, path: &Path) -> Outcome {
         let mut request = ActionRequest::shell("claude-code", self.project(), "");
         request.tool = "Write".into();
         request.input = serde_json::json!({"file_path": path, "content": "x\n"});
         self.decide(&request)
     }
 
-    fn bash(&self, command: &str) -> (Decision, BTreeSet<ActionClass>) {
+    fn bash(&self, command: &str) -> Outcome {
         self.decide(&ActionRequest::shell(
             "claude-code",
             self.project(),
@@ -279,7 +284,8 @@ fn check(machine: &Machine, places: &[Place], links: &[LinkSpec]) -> Result<(), 
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        let cases: [(String, (Decision, BTreeSet<ActionClass>), _, Decision); 4] = [
+        // (what, through the link, on the model's target directly, the decision expected)
+        let cases: [(String, Outcome, Outcome, Decision); 4] = [
             (
                 format!("Write {}/data.txt", link.display()),
                 machine.write(&link.join("data.txt")),

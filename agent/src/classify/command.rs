@@ -4,8 +4,8 @@
 
 use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpec, WrapperSpec};
 use super::paths::TAG_READS_TREE;
-use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::resolve::Planned;
+use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
@@ -1211,8 +1211,8 @@ impl Walker<'_, '_> {
                 continue;
             }
             // `find -L DIR …`: options the knowledge base lists come before the start points.
-            let find_option = positionals.is_empty()
-                && spec.flags.iter().any(|f| f.flags.iter().any(|o| *o == arg));
+            let find_option =
+                positionals.is_empty() && spec.flags.iter().any(|f| f.flags.contains(&arg));
             if spec.find_expression
                 && !find_option
                 && (arg.starts_with('-') && arg.len() > 1 || arg == "(" || arg == "!")

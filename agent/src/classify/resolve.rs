@@ -48,7 +48,6 @@ impl PlannedLinks {
         }
     }
 
-
     fn get(&self, path: &Path) -> &[Planned] {
         self.0.get(path).map_or(&[], Vec::as_slice)
     }
