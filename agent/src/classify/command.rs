@@ -1329,8 +1329,42 @@ impl Walker<'_, '_> {
         }
         if !link_targets.is_empty() {
             self.links(unit, &link_targets, link_name, written_option.as_ref(), cwd);
+        } else if spec.last_arg == Some(ArgRole::Write) {
+            // `cp a b DIR`, `mv -t DIR a b`: the sources land inside the directory.
+            match (&written_option, positionals.split_last()) {
+                (Some(dir), _) => self.into_directory(unit, positionals, dir, cwd),
+                (None, Some((dir, sources))) if !sources.is_empty() => {
+                    self.into_directory(unit, sources, dir, cwd);
+                }
+                _ => {}
+            }
         }
         only
+    }
+
+    /// Files written into an existing directory are written at their own names in it
+    /// (`cp settings.json .claude`, `mv authorized_keys keys` with `keys -> ~/.ssh`).
+    fn into_directory(
+        &mut self,
+        unit: &mut Unit,
+        sources: &[&ShellWord],
+        dir: &ShellWord,
+        cwd: Option<&Path>,
+    ) {
+        let Some(dir) = self.word_path(dir, cwd) else {
+            return;
+        };
+        if !self.ctx.is_dir(&dir) {
+            return;
+        }
+        for source in sources {
+            let Some(text) = self.exact_text(source, cwd) else {
+                continue;
+            };
+            if let Some(name) = Path::new(&text).file_name() {
+                self.ctx.touch(unit, dir.join(name), Access::Write);
+            }
+        }
     }
 
     /// The links a command creates (`ln`, `cp -s`, `mount --bind`): each target is touched as
@@ -1371,8 +1405,12 @@ impl Walker<'_, '_> {
                         locations.push(name.join(base));
                     }
                 }
-                (None, None, Some(base)) => locations.extend(cwd.map(|d| d.join(base))),
-                (None, None, None) => {}
+                // `ln -s TARGET`: the name is the target's, in the working directory.
+                (None, None, Some(base)) if name_word.is_none() => {
+                    locations.extend(cwd.map(|d| d.join(base)));
+                }
+                // The name is computed at run time.
+                (None, None, _) => {}
             }
             let planned = match (&text, role) {
                 (Some(t), ArgRole::SymlinkTarget) => Planned::To(PathBuf::from(t)),

@@ -347,6 +347,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether `path` is a directory now, or leads to one through a link the request creates.
+    pub fn is_dir(&self, path: &Path) -> bool {
+        let planned = self.planned.borrow();
+        let lookup = Lookup {
+            cwd: Some(self.cwd),
+            planned: &planned,
+        };
+        resolve::resolve(path, true, &lookup)
+            .iter()
+            .any(|r| r.path.is_dir())
+    }
+
     /// Record that the request creates a link at `location` (resolved here, the name itself
     /// not followed) leading to `target`.
     pub fn plan_link(&self, location: &Path, target: Planned) {
