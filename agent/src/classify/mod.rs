@@ -24,7 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-pub use paths::{expand_home as expand_home_pattern, lexical_normalize};
+pub use paths::{lexical_normalize, pattern_forms};
 
 /// How a path is used by a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

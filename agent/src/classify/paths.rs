@@ -278,12 +278,19 @@ fn resolved_pattern(expanded: &str) -> Option<String> {
     (joined != expanded && joined != expanded.trim_end_matches('/')).then_some(joined)
 }
 
+/// A path pattern as written (`~` expanded) and, when it differs, with its fixed leading
+/// directory resolved: paths are matched after resolution, so a pattern naming a place through a
+/// link (`~/notes/**` with `~/notes -> /data/notes`) must match where it leads too.
+pub fn pattern_forms(pattern: &str, home: &Path) -> Vec<String> {
+    let expanded = expand_home(pattern, home);
+    let resolved = resolved_pattern(&expanded);
+    std::iter::once(expanded).chain(resolved).collect()
+}
+
 fn compile_set(patterns: &[String], home: &Path) -> Result<GlobSet, ClassifierError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
-        let expanded = expand_home(pattern, home);
-        let resolved = resolved_pattern(&expanded);
-        for form in std::iter::once(expanded).chain(resolved) {
+        for form in pattern_forms(pattern, home) {
             let glob = GlobBuilder::new(&form)
                 .literal_separator(true)
                 .backslash_escape(true)
@@ -421,6 +428,33 @@ mod tests {
         for no in ["/home/u/project", "/p/build", "/p/.github", "/tmp"] {
             assert!(!trees.contains(Path::new(no)), "{no}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn patterns_through_links_also_match_where_they_lead() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(base.join("real")).unwrap();
+        std::os::unix::fs::symlink(base.join("real"), base.join("l")).unwrap();
+        std::fs::write(base.join("real/rc"), "").unwrap();
+        std::os::unix::fs::symlink("real/rc", base.join("rc")).unwrap();
+        let b = base.display();
+        assert_eq!(
+            pattern_forms(&format!("{b}/l/**"), &base),
+            [format!("{b}/l/**"), format!("{b}/real/**")]
+        );
+        assert_eq!(
+            pattern_forms(&format!("{b}/l/id_*"), &base),
+            [format!("{b}/l/id_*"), format!("{b}/real/id_*")]
+        );
+        // A pattern without a glob is resolved whole: `~/.bashrc -> dotfiles/bashrc`.
+        assert_eq!(
+            pattern_forms("~/rc", &base),
+            [format!("{b}/rc"), format!("{b}/real/rc")]
+        );
+        assert_eq!(pattern_forms("**/.env", &base), ["**/.env"]);
+        assert_eq!(pattern_forms(&format!("{b}/real/**"), &base).len(), 1);
     }
 
     #[test]
