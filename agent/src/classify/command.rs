@@ -1332,9 +1332,9 @@ impl Walker<'_, '_> {
         } else if spec.last_arg == Some(ArgRole::Write) {
             // `cp a b DIR`, `mv -t DIR a b`: the sources land inside the directory.
             match (&written_option, positionals.split_last()) {
-                (Some(dir), _) => self.into_directory(unit, positionals, dir, cwd),
+                (Some(dir), _) => self.written_into_directory(unit, positionals, dir, cwd),
                 (None, Some((dir, sources))) if !sources.is_empty() => {
-                    self.into_directory(unit, sources, dir, cwd);
+                    self.written_into_directory(unit, sources, dir, cwd);
                 }
                 _ => {}
             }
@@ -1344,7 +1344,7 @@ impl Walker<'_, '_> {
 
     /// Files written into an existing directory are written at their own names in it
     /// (`cp settings.json .claude`, `mv authorized_keys keys` with `keys -> ~/.ssh`).
-    fn into_directory(
+    fn written_into_directory(
         &mut self,
         unit: &mut Unit,
         sources: &[&ShellWord],
