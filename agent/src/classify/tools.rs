@@ -2,6 +2,7 @@
 //! translate their tool names to these (Codex `apply_patch` → `Edit`, Gemini `run_shell_command`
 //! → `Bash`, …) so one table serves all.
 
+use super::paths::TAG_READS_TREE;
 use super::{Access, Ctx, Unit, command};
 use crate::request::ActionRequest;
 use airlock_protocol::ActionClass;
@@ -70,6 +71,10 @@ pub(crate) fn classify_tool(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
                 0,
                 format!("tool {}", req.tool),
             );
+            if req.tool == "Grep" {
+                // Searches the contents of the whole tree, as `rg` does.
+                unit.tags.insert(TAG_READS_TREE.into());
+            }
             ctx.touch(&mut unit, target, Access::Read);
             vec![unit]
         }
