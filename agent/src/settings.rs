@@ -10,6 +10,8 @@ pub struct Settings {
     /// How long an `ask` request waits for a human before it expires (a denial). Keep it below
     /// the agent's hook timeout (`airlock install` sets 600 s for Claude Code).
     pub approval_timeout_secs: u64,
+    /// What approvals may do beyond the request at hand.
+    pub approvals: ApprovalSettings,
     /// Security-key (step-up) behaviour.
     pub step_up: StepUpSettings,
     /// Desktop notifications for requests that wait for a human.
@@ -20,10 +22,32 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             approval_timeout_secs: 300,
+            approvals: ApprovalSettings::default(),
             step_up: StepUpSettings::default(),
             notifications: NotificationSettings::default(),
         }
     }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalSettings {
+    /// Whether "always" may be chosen for guarded actions (production writes, pushes and
+    /// uploads, messages to people, data exports, and classes whose baseline is step-up). One
+    /// "always" there would remove that gate everywhere, so by default it is refused and the
+    /// session scope offered instead. Read when the daemon starts.
+    pub always_for_guarded: GuardedAlways,
+}
+
+/// `[approvals] always_for_guarded`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GuardedAlways {
+    /// "Always" is refused for guarded actions.
+    #[default]
+    Refuse,
+    /// "Always" is accepted for guarded actions with a security-key touch.
+    WithKey,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +163,23 @@ mod tests {
                 ..Settings::default()
             }
         );
+    }
+
+    #[test]
+    fn always_for_guarded_actions_is_refused_unless_set_to_need_a_key() {
+        assert_eq!(
+            Settings::default().approvals.always_for_guarded,
+            GuardedAlways::Refuse
+        );
+        let with_key: Settings =
+            toml::from_str("[approvals]\nalways_for_guarded = \"with-key\"\n").unwrap();
+        assert_eq!(
+            with_key.approvals.always_for_guarded,
+            GuardedAlways::WithKey
+        );
+        let err =
+            toml::from_str::<Settings>("[approvals]\nalways_for_guarded = \"yes\"\n").unwrap_err();
+        assert!(err.to_string().contains("with-key"), "{err}");
     }
 
     #[test]

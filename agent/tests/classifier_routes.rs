@@ -50,6 +50,8 @@ struct DirSpec {
 struct FileSpec {
     path: String,
     content: String,
+    /// The content this many times over (large files without a large fixture).
+    repeat: Option<usize>,
     #[serde(default)]
     executable: bool,
 }
@@ -93,7 +95,7 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn build() -> Self {
-        // Not under /tmp: that is scratch space, where everything counts as inside.
+        // Not under /tmp: that is scratch space, where everything counts as the agent's own.
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         // Canonical, so that the fixture's own paths never go through a link (`/tmp` may be one).
         let home = dir.path().canonicalize().unwrap().join("home");
@@ -122,7 +124,7 @@ impl Fixture {
         for f in &spec.file {
             let path = expand(&f.path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &f.content).unwrap();
+            std::fs::write(&path, f.content.repeat(f.repeat.unwrap_or(1))).unwrap();
             if f.executable {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -1,5 +1,7 @@
 // The approvals view: every pending request with what is needed to decide it, and the
 // decisions (allow once / for the session / always, deny with a reason), with shortcuts.
+// Which scopes are offered, and which need a security key, is what the daemon says for each
+// request (`scopes`, `key_scopes`): the window never decides that on its own.
 import { api } from "./api.js";
 import { $, clear, confirmModal, formatTime, h, relative, toast } from "./dom.js";
 import { highlightDiff, highlightShell } from "./highlight.js";
@@ -133,16 +135,26 @@ async function renderDetail(error?: string): Promise<void> {
   }
   const reason = h("input", { id: "deny-reason", placeholder: "Reason for denying (passed back to the agent)" }) as HTMLInputElement;
   const actions = h("div", { class: "actions" });
-  if (stepUp) {
-    actions.append(button("btn-approve-key", "allow", "Approve with security key", "A", () => decide(p, "once")));
-  } else {
-    actions.append(
-      button("btn-allow-once", "allow", "Allow once", "A", () => decide(p, "once")),
-      button("btn-allow-session", "", "Allow for this session", "S", () => decide(p, "session")),
-      button("btn-allow-always", "", "Always allow…", "L", () => always(p)));
+  if (offers(p, "once")) {
+    actions.append(needsKey(p, "once")
+      ? button("btn-approve-key", "allow", "Approve with security key", "A", () => decide(p, "once"))
+      : button("btn-allow-once", "allow", "Allow once", "A", () => decide(p, "once")));
+  }
+  if (offers(p, "session")) actions.append(button("btn-allow-session", "", "Allow for this session", "S", () => decide(p, "session")));
+  if (offers(p, "always")) {
+    actions.append(button("btn-allow-always", "", needsKey(p, "always") ? "Always allow (security key)…" : "Always allow…", "L", () => always(p)));
   }
   actions.append(reason, button("btn-deny", "danger", "Deny", "D", () => deny(p, reason.value)));
   pane.append(actions);
+  if (p.always_note) pane.append(h("div", { class: "muted", id: "always-note" }, p.always_note));
+}
+
+function offers(p: PendingApproval, scope: ApprovalScope): boolean {
+  return p.scopes.includes(scope);
+}
+
+function needsKey(p: PendingApproval, scope: ApprovalScope): boolean {
+  return p.key_scopes.includes(scope);
 }
 
 function button(id: string, cls: string, label: string, key: string, onClick: () => void): HTMLElement {
@@ -152,11 +164,11 @@ function button(id: string, cls: string, label: string, key: string, onClick: ()
 }
 
 async function decide(p: PendingApproval, scope: ApprovalScope): Promise<void> {
-  if (busy) return;
+  if (busy || !offers(p, scope)) return;
   busy = true;
   // The "touch your key" dialog is raised by the app when the daemon asks for a key.
   try {
-    toast(await api.approve(p.id, scope, p.decision === "step-up"));
+    toast(await api.approve(p.id, scope, needsKey(p, scope)));
   } catch (e) {
     toast(String(e), true);
   } finally {
@@ -166,6 +178,7 @@ async function decide(p: PendingApproval, scope: ApprovalScope): Promise<void> {
 }
 
 async function always(p: PendingApproval): Promise<void> {
+  if (!offers(p, "always")) return;
   let preview;
   try {
     preview = await api.previewAlways(p.id);
@@ -174,7 +187,7 @@ async function always(p: PendingApproval): Promise<void> {
     return;
   }
   const body = h("div", {},
-    h("p", {}, "This rule will be added to ", h("code", {}, preview.file), ", and this exact action will be allowed from now on:"),
+    h("p", {}, "This entry will be added to ", h("code", {}, preview.file), ". From now on this exact action is allowed in this workspace: the same command word for word, the same paths and hosts. Anything more (another argument, option, index URL or host) is asked about again."),
     h("pre", { class: "code", id: "always-preview" }, preview.toml));
   if (await confirmModal("Always allow this action?", body, "Add rule and allow")) await decide(p, "always");
 }
@@ -204,8 +217,8 @@ export function onKey(e: KeyboardEvent): void {
   else if (!p) return;
   else if (Date.now() - shownAt < SETTLE_MS) return;
   else if (key === "a") void decide(p, "once");
-  else if (key === "s" && p.decision !== "step-up") void decide(p, "session");
-  else if (key === "l" && p.decision !== "step-up") void always(p);
+  else if (key === "s" && offers(p, "session")) void decide(p, "session");
+  else if (key === "l" && offers(p, "always")) void always(p);
   else if (key === "d") void deny(p, ($("#deny-reason") as HTMLInputElement).value);
   else if (key === "r") { e.preventDefault(); ($("#deny-reason") as HTMLInputElement).focus(); }
   else return;

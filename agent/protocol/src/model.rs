@@ -247,8 +247,24 @@ pub enum ApprovalScope {
     Once,
     /// The same normalised action in the same session, until the daemon restarts.
     Session,
-    /// Appends a narrowly scoped allow rule to the user's policy.
+    /// Appends an exact "always" entry to the user's policy.
     Always,
+}
+
+impl ApprovalScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalScope::Once => "once",
+            ApprovalScope::Session => "session",
+            ApprovalScope::Always => "always",
+        }
+    }
+}
+
+impl fmt::Display for ApprovalScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A rule that contributed to a decision, with the reason it gives.
@@ -310,6 +326,12 @@ pub struct PendingApproval {
     pub rules: Vec<RuleHit>,
     pub reason: String,
     pub units: Vec<UnitSummary>,
+    /// The scopes the daemon accepts for this request; clients offer only these.
+    pub scopes: Vec<ApprovalScope>,
+    /// Those of `scopes` that need a security-key touch.
+    pub key_scopes: Vec<ApprovalScope>,
+    /// Why `always` is not among `scopes`, or why it needs a key, for people.
+    pub always_note: Option<String>,
     #[cfg_attr(test, ts(type = "number"))]
     pub created_ms: i64,
     #[cfg_attr(test, ts(type = "number"))]

@@ -2,11 +2,17 @@
 //! and interpreters' inline scripts re-parsed, each command's arguments read through the
 //! knowledge base.
 
-use super::kb::{ArgRole, Entry, FlagSpec, InterpreterSpec, ProgramSpec, ShellSpec, WrapperSpec};
+use super::files::FileContent;
+use super::kb::{
+    ArgRole, Entry, EnvValue, FlagSpec, InterpreterSpec, ProgramSpec, RunsFrom, ScriptLanguage,
+    ShellSpec, WrapperSpec,
+};
 use super::paths::TAG_READS_TREE;
+use super::recipes;
 use super::resolve::Planned;
+use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
-use super::{Access, Ctx, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
+use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
 use regex::Regex;
@@ -31,6 +37,9 @@ const XARGS_ITEM: &str = " xargs-item";
 /// time: if the computation downloads, the unit runs remote code.
 const TAG_SCRIPT_COMPUTED: &str = "script-computed";
 
+/// Tag on a unit that runs a file read from disk (its content is classified as nested units).
+const TAG_RUNS_FILE: &str = "runs-file";
+
 /// Classify a shell script run in `cwd`; units are at `depth` and deeper.
 pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: usize) -> Vec<Unit> {
     let mut walker = Walker {
@@ -40,9 +49,16 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         vars: HashMap::new(),
         budget: EXPANSION_BUDGET,
         listed_paths: HashMap::new(),
+        certain: HashSet::new(),
+        uncertain: HashSet::new(),
+        workspaces: HashMap::from([(
+            super::lexical_normalize(cwd),
+            ctx.workspace.map(Path::to_path_buf),
+        )]),
     };
     let mut units = Vec::new();
     walker.script(script, Some(cwd), depth, 0, &mut units);
+    mark_files_written_here(&mut units);
     if units.is_empty() {
         // Comments, blank lines, plain assignments: nothing runs.
         units.push(
@@ -55,6 +71,35 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         );
     }
     units
+}
+
+/// A file run by a command was read from disk as it is now; if the same request writes it
+/// (`echo 'rm -rf ~' > x.sh && bash x.sh`), what runs is not what was read.
+fn mark_files_written_here(units: &mut [Unit]) {
+    let written: Vec<PathBuf> = units
+        .iter()
+        .flat_map(|u| u.paths.iter())
+        .filter(|p| p.access != Access::Read)
+        .map(|p| p.path.clone())
+        .collect();
+    if written.is_empty() {
+        return;
+    }
+    for unit in units.iter_mut().filter(|u| u.tags.contains(TAG_RUNS_FILE)) {
+        let rewritten = unit.paths.iter().find(|p| {
+            p.access == Access::Read
+                && written
+                    .iter()
+                    .any(|w| p.path.starts_with(w) || w.starts_with(&p.path))
+        });
+        if let Some(file) = rewritten {
+            unit.source = format!(
+                "runs `{}`, which this same command line writes: what runs is not what Airlock read",
+                file.path.display()
+            );
+            unit.classes.insert(ActionClass::Unknown);
+        }
+    }
 }
 
 struct Walker<'a, 'b> {
@@ -72,11 +117,19 @@ struct Walker<'a, 'b> {
     budget: usize,
     /// Paths `find` lists, by pipeline position, and whether each stands for a whole tree.
     listed_paths: HashMap<(usize, usize, usize), (Vec<String>, bool)>,
+    /// Variables given only known values, each before its first use; and those given an
+    /// unknown value somewhere, or used before being given one (see `note_assignment`).
+    certain: HashSet<String>,
+    uncertain: HashSet<String>,
+    /// The workspace of each directory commands ran in (finding it reads the file system).
+    workspaces: HashMap<PathBuf, Option<PathBuf>>,
 }
 
 /// What a simple command's surroundings say about it.
 struct CmdInfo<'p> {
     stdin_text: Option<String>,
+    /// The file standard input is redirected from (`sh < x.sh`), when it is.
+    stdin_file: Option<ShellWord>,
     /// (scope, pipeline id, position)
     pipeline: (usize, usize, usize),
     /// Pipelines that contain the command indirectly, as (scope, pipeline id, position).
@@ -154,6 +207,17 @@ impl Walker<'_, '_> {
             }
             let info = CmdInfo {
                 stdin_text: cmd.stdin_text.clone(),
+                stdin_file: cmd
+                    .redirects
+                    .iter()
+                    .rev()
+                    .find(|r| {
+                        matches!(
+                            r.kind,
+                            shell::RedirectKind::Read | shell::RedirectKind::ReadWrite
+                        ) && r.fd.is_none_or(|fd| fd == 0)
+                    })
+                    .map(|r| r.target.clone()),
                 pipeline: (scope, cmd.pipeline_id, cmd.pipeline_pos),
                 enclosing: cmd
                     .enclosing_pipelines
@@ -186,6 +250,7 @@ impl Walker<'_, '_> {
         for cmd in &parsed.commands {
             for (name, value) in &cmd.assignments {
                 let values = self.candidates(value, cwd);
+                self.note_assignment(name, &values, script);
                 self.add_vars(name, values);
             }
             let Some(name) = cmd.words.first().and_then(ShellWord::literal) else {
@@ -198,7 +263,11 @@ impl Walker<'_, '_> {
                 for word in &cmd.words[1..] {
                     if let Some((var, value)) = split_assignment_word(word) {
                         let values = self.candidates(&value, cwd);
+                        self.note_assignment(&var, &values, script);
                         self.add_vars(&var, values);
+                    } else if let Some(var) = word.literal() {
+                        // `export X`, `local X`: whatever value it had, not one seen here.
+                        self.uncertain.insert(var);
                     }
                 }
             } else if functions.contains(&name) {
@@ -220,9 +289,32 @@ impl Walker<'_, '_> {
         for (var, words) in for_loop_lists(script) {
             for word in &words {
                 let values = self.candidates(word, cwd);
+                self.note_assignment(&var, &values, script);
                 self.add_vars(&var, values);
             }
         }
+    }
+
+    /// Keep track of whether `name`'s value is known for certain wherever it is used: every
+    /// value it is given in the request is known, and it is given one before its first use
+    /// (before that it holds whatever the environment gave it).
+    fn note_assignment(&mut self, name: &str, values: &[String], script: &str) {
+        if values.is_empty() || !assigned_before_use(script, name) {
+            self.uncertain.insert(name.to_string());
+        } else {
+            self.certain.insert(name.to_string());
+        }
+    }
+
+    /// Whether every variable in `word` has a value known for certain (see
+    /// [`Walker::note_assignment`]), so its candidate values are all the values it can have.
+    fn certain_word(&self, word: &ShellWord) -> bool {
+        word.pieces.iter().all(|piece| match piece {
+            WordPiece::Literal(_) | WordPiece::Glob(_) => true,
+            WordPiece::Tilde(user) => user.is_empty(),
+            WordPiece::Param(name) => self.certain.contains(name) && !self.uncertain.contains(name),
+            _ => false,
+        })
     }
 
     fn add_vars(&mut self, name: &str, values: Vec<String>) {
@@ -313,6 +405,16 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// The workspace a command running in `dir` is in, if that directory has one.
+    fn workspace_of(&mut self, dir: &Path) -> Option<PathBuf> {
+        let dir = super::lexical_normalize(dir);
+        let classifier = self.ctx.classifier;
+        self.workspaces
+            .entry(dir)
+            .or_insert_with_key(|dir| classifier.workspace(dir))
+            .clone()
+    }
+
     fn take_budget(&mut self) -> bool {
         if self.budget == 0 {
             return false;
@@ -360,6 +462,16 @@ impl Walker<'_, '_> {
         let mut unit = Unit::new(text, depth, "");
         unit.pipeline = Some(info.pipeline);
         unit.enclosing = info.enclosing.clone();
+        unit.workspace = cwd.and_then(|dir| self.workspace_of(dir));
+        for (name, value) in &cmd.assignments {
+            match value.literal() {
+                Some(value) => unit.env.push(format!("{name}={value}")),
+                None => {
+                    unit.env.push(format!("{name}={}", value.raw));
+                    unit.tags.insert(TAG_ENV_COMPUTED.into());
+                }
+            }
+        }
         for redirect in &cmd.redirects {
             let access = match redirect.kind {
                 shell::RedirectKind::Write
@@ -370,9 +482,26 @@ impl Walker<'_, '_> {
             };
             self.path_arg(&mut unit, &redirect.target, access, cwd);
         }
+        for (name, value) in &cmd.assignments {
+            self.env_assignment(&mut unit, name, value, cwd, info, out);
+        }
+        if let Some(name) = cmd.words.first().and_then(ShellWord::literal)
+            && matches!(
+                name.as_str(),
+                "export" | "declare" | "typeset" | "local" | "readonly"
+            )
+        {
+            for word in &cmd.words[1..] {
+                if let Some((var, value)) = split_assignment_word(word) {
+                    self.env_assignment(&mut unit, &var, &value, cwd, info, out);
+                }
+            }
+        }
         if cmd.words.is_empty() {
-            if !unit.paths.is_empty() || !unit.tags.is_empty() {
-                unit.source = "redirection".into();
+            if !unit.paths.is_empty() || !unit.tags.is_empty() || !unit.classes.is_empty() {
+                if unit.source.is_empty() {
+                    unit.source = "redirection".into();
+                }
                 out.push(unit);
             }
             return;
@@ -381,6 +510,105 @@ impl Walker<'_, '_> {
             self.stdout_text.insert(info.pipeline, text);
         }
         self.argv(&cmd.words, unit, cwd, info, out);
+    }
+
+    /// Setting an environment variable that makes programs run or load something is judged
+    /// by what it makes run (see `[[env_var]]` in the knowledge base).
+    fn env_assignment(
+        &mut self,
+        unit: &mut Unit,
+        name: &str,
+        value: &ShellWord,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(spec) = self.ctx.kb().env_var(name).cloned() else {
+            return;
+        };
+        let why = format!("sets `{name}`: {}", spec.why);
+        let unknown = |unit: &mut Unit, reason: String| {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = reason;
+        };
+        match spec.value {
+            EnvValue::Command => match self.exact_text(value, cwd) {
+                Some(command) if command.trim().is_empty() => {}
+                Some(command) => {
+                    unit.classes.insert(ActionClass::ShellExec);
+                    unit.source = format!("{why} (classified below)");
+                    self.script(&command, cwd, unit.depth + 1, info.nesting + 1, out);
+                }
+                None => unknown(
+                    unit,
+                    format!("{why}, and its value is computed at run time"),
+                ),
+            },
+            EnvValue::ShellFile => match self.word_path(value, cwd) {
+                Some(path) => {
+                    unit.classes.insert(ActionClass::ShellExec);
+                    unit.source = format!("{why} (classified below)");
+                    self.ctx.touch(unit, path.clone(), Access::Read);
+                    if let Some(text) = self.read_run_file(unit, &path) {
+                        self.script(&text, cwd, unit.depth + 1, info.nesting + 1, out);
+                    }
+                }
+                None => unknown(
+                    unit,
+                    format!("{why}, and its value is computed at run time"),
+                ),
+            },
+            EnvValue::ProgramPath => {
+                if let Some(dir) = self.writable_program_dir(value) {
+                    unknown(
+                        unit,
+                        format!(
+                            "{why}, and `{dir}` is a directory the agent can write to: a file there can stand in for any program"
+                        ),
+                    );
+                }
+            }
+            EnvValue::Unknown => unknown(unit, why),
+        }
+    }
+
+    /// The first directory of a `PATH` value that is not a fixed directory outside the
+    /// workspace and scratch space (the value's `$PATH` keeps the inherited directories).
+    fn writable_program_dir(&self, value: &ShellWord) -> Option<String> {
+        let home = self.ctx.classifier.env.home.to_string_lossy().into_owned();
+        let mut text = String::new();
+        for (idx, piece) in value.pieces.iter().enumerate() {
+            match piece {
+                WordPiece::Literal(t) => text.push_str(t),
+                WordPiece::Param(name) if name == "PATH" => text.push_str(":\u{1}:"),
+                WordPiece::Param(name) if name == "HOME" => text.push_str(&home),
+                WordPiece::Tilde(user) if idx == 0 && user.is_empty() => text.push_str(&home),
+                _ => return Some(value.raw.clone()),
+            }
+        }
+        let scratch: Vec<&str> = self
+            .ctx
+            .kb()
+            .paths
+            .scratch
+            .iter()
+            .map(|p| p.trim_end_matches("/**"))
+            .collect();
+        for dir in text.split(':') {
+            if dir.is_empty() || dir == "\u{1}" {
+                continue;
+            }
+            let dir = dir
+                .strip_prefix("~/")
+                .map_or_else(|| dir.to_string(), |rest| format!("{home}/{rest}"));
+            let path = super::lexical_normalize(Path::new(&dir));
+            let inside_workspace = self.ctx.workspace.is_some_and(|ws| path.starts_with(ws));
+            let in_scratch = scratch.iter().any(|s| path.starts_with(s));
+            if !dir.starts_with('/') || inside_workspace || in_scratch {
+                return Some(dir);
+            }
+        }
+        None
     }
 
     /// Classify an argument vector. `unit` carries what enclosing wrappers already found.
@@ -415,6 +643,11 @@ impl Walker<'_, '_> {
             }
             return;
         };
+        if let Some(path) = self.file_program(&name_as_written, cwd) {
+            unit.program = Some(program_name(&name_as_written));
+            self.run_file(&path, words, unit, cwd, info, out);
+            return;
+        }
         let name = program_name(&name_as_written);
         unit.program = Some(name.clone());
         let (argv, complete) = static_argv(&name, &words[1..]);
@@ -481,8 +714,11 @@ impl Walker<'_, '_> {
                     None => out.push(unit),
                 }
             }
+            // Only what is understood is allowed: a program Airlock knows nothing about could
+            // do anything.
             None => {
                 unit.classes.insert(ActionClass::ShellExec);
+                unit.classes.insert(ActionClass::Unknown);
                 unit.source = format!("`{name}` is not in the knowledge base");
                 out.push(unit);
             }
@@ -557,6 +793,10 @@ impl Walker<'_, '_> {
                 continue;
             }
             if spec.skip_assignments && is_assignment(&arg) {
+                unit.env.push(arg);
+                if let Some((var, value)) = split_assignment_word(&words[i]) {
+                    self.env_assignment(&mut unit, &var, &value, cwd, info, out);
+                }
                 i += 1;
                 continue;
             }
@@ -748,6 +988,9 @@ impl Walker<'_, '_> {
         cwd: Option<&Path>,
     ) -> Option<String> {
         self.path_arg(unit, word, Access::Read, cwd);
+        if let Some(path) = self.word_path(word, cwd) {
+            return self.read_run_file(unit, &path);
+        }
         if word.literal().is_some() {
             return None;
         }
@@ -756,6 +999,103 @@ impl Walker<'_, '_> {
             return substitution_output(&word.raw);
         }
         None
+    }
+
+    /// The text of a file the unit runs, to be classified as what runs; `None` (and the unit
+    /// `unknown`, saying why) when it cannot be read as text.
+    fn read_run_file(&mut self, unit: &mut Unit, path: &Path) -> Option<String> {
+        unit.tags.insert(TAG_RUNS_FILE.into());
+        match self.ctx.files().read(path) {
+            FileContent::Text(text) => Some(text.to_string()),
+            FileContent::Unreadable(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "runs `{}`, which {why}: Airlock cannot tell what it does",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// A program run by a path outside the system's program directories (`./x.sh`,
+    /// `tools/deploy`, `./git`): a file the agent may have written, judged by its content. A
+    /// `#!` line names what runs it; without one the shell runs it as a shell script.
+    fn run_file(
+        &mut self,
+        path: &Path,
+        words: &[ShellWord],
+        mut unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.classes.insert(ActionClass::ShellExec);
+        unit.source = format!("runs the file `{}`", path.display());
+        self.ctx.touch(&mut unit, path.to_path_buf(), Access::Read);
+        let Some(text) = self.read_run_file(&mut unit, path) else {
+            out.push(unit);
+            return;
+        };
+        let interpreter = shebang(&text);
+        match interpreter.as_deref() {
+            // Run by a shell: the file is a shell script.
+            None => {
+                let depth = unit.depth;
+                out.push(unit);
+                self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+            }
+            Some(line) => {
+                // `#!/usr/bin/env python3 -u` runs `python3 -u FILE ARGS…`: classify that
+                // command, with the file already read as its script.
+                let mut argv: Vec<ShellWord> = line.split_whitespace().map(word_from).collect();
+                if argv
+                    .first()
+                    .and_then(ShellWord::literal)
+                    .is_some_and(|p| program_name(&p) == "env")
+                {
+                    argv.remove(0);
+                    while argv
+                        .first()
+                        .and_then(ShellWord::literal)
+                        .is_some_and(|a| a.starts_with('-'))
+                    {
+                        argv.remove(0);
+                    }
+                }
+                let Some(program) = argv.first().and_then(ShellWord::literal) else {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source =
+                        format!("`{}` has a `#!` line Airlock cannot read", path.display());
+                    out.push(unit);
+                    return;
+                };
+                let name = program_name(&program);
+                let kb = self.ctx.kb();
+                let depth = unit.depth;
+                match kb.lookup(&name) {
+                    Some(Entry::Shell(_)) => {
+                        out.push(unit);
+                        self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                    }
+                    Some(Entry::Interpreter(_)) => {
+                        argv.push(word_from(&path.to_string_lossy()));
+                        argv.extend(words[1..].iter().cloned());
+                        out.push(unit);
+                        let nested = Unit::new(truncate(line), depth + 1, "the file's `#!` line");
+                        self.argv(&argv, nested, cwd, info, out);
+                    }
+                    _ => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source = format!(
+                            "`{}` is run by `{program}`, which Airlock does not read",
+                            path.display()
+                        );
+                        out.push(unit);
+                    }
+                }
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -887,6 +1227,31 @@ impl Walker<'_, '_> {
                 StdinKind::Code => "stdin-script:code".into(),
             });
             unit.source = format!("`{name}` runs a program read from a pipe");
+            out.push(unit);
+        } else if let Some(word) = info.stdin_file.clone() {
+            // `sh < x.sh`: the file is the program.
+            unit.source = format!("`{name}` runs the file its input is redirected from");
+            let content = match self.word_path(&word, cwd) {
+                Some(path) => self.read_run_file(&mut unit, &path),
+                None => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    None
+                }
+            };
+            match (content, kind) {
+                (Some(text), StdinKind::Shell) => {
+                    let depth = unit.depth;
+                    out.push(unit);
+                    self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                }
+                (Some(text), StdinKind::Code) => self.code(&text, name, unit, cwd, info, out),
+                (None, _) => out.push(unit),
+            }
+        } else if info.nesting > 0 {
+            // Run by another command (`tar -I sh`, `sort --compress-program=sh`, `bash -c
+            // 'sh'`): its input is whatever that command feeds it.
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!("`{name}` runs whatever program the command running it feeds it");
             out.push(unit);
         } else {
             unit.source = format!("`{name}` interactive");
@@ -1135,6 +1500,10 @@ impl Walker<'_, '_> {
                     unit.classes.extend(classes.iter().copied());
                     unit.tags.extend(spec.tags.iter().cloned());
                     unit.source = format!("{source})");
+                    if spec.unlisted_sub_is_script {
+                        let runs = Runs::Script(sub_name.clone());
+                        self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
+                    }
                     out.push(unit);
                     return;
                 }
@@ -1154,7 +1523,133 @@ impl Walker<'_, '_> {
         unit.argv_complete = complete && unit.argv_complete;
         let only = self.arguments(spec, rest, &mut unit, cwd.as_deref(), info, out);
         unit.classes.extend(only.unwrap_or(classes));
+        if let Some(runs) = spec.runs.map(|from| Runs::of(from, spec, rest)) {
+            self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
+        }
+        if let Some(language) = spec.script_language {
+            self.program_script(language, spec, rest, &mut unit, cwd.as_deref());
+        }
         out.push(unit);
+    }
+
+    /// A program whose argument is a script in a small language (sed): the command is
+    /// understood only when every script it is given is.
+    fn program_script(
+        &mut self,
+        language: ScriptLanguage,
+        spec: &ProgramSpec,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+    ) {
+        let mut scripts: Vec<Option<String>> = Vec::new();
+        let mut first_positional: Option<&ShellWord> = None;
+        let mut k = 0;
+        while k < rest.len() {
+            let word = &rest[k];
+            let arg = word.literal();
+            let (option, attached) = match &arg {
+                Some(a) if a.starts_with('-') && a.len() > 1 => {
+                    split_option(a, &spec.options_with_value)
+                }
+                _ => (String::new(), None),
+            };
+            let is_script = spec.script_options.contains(&option);
+            let is_file = spec.script_file_options.contains(&option);
+            if is_script || is_file {
+                let value = match attached {
+                    Some(v) => Some(v),
+                    None => {
+                        k += 1;
+                        rest.get(k).and_then(|w| self.exact_text(w, cwd))
+                    }
+                };
+                scripts.push(match (is_file, value) {
+                    (true, Some(file)) => {
+                        let path = cwd.map_or_else(|| PathBuf::from(&file), |d| d.join(&file));
+                        self.ctx.touch(unit, path.clone(), Access::Read);
+                        self.read_run_file(unit, &path)
+                    }
+                    (_, value) => value,
+                });
+            } else if arg.as_deref().is_none_or(|a| !a.starts_with('-'))
+                && first_positional.is_none()
+            {
+                first_positional = Some(word);
+            } else if spec.options_with_value.contains(&option) && attached.is_none() {
+                k += 1;
+            }
+            k += 1;
+        }
+        if scripts.is_empty() {
+            scripts.push(first_positional.and_then(|w| self.exact_text(w, cwd)));
+        }
+        let understood = scripts.iter().all(|s| match (language, s) {
+            (ScriptLanguage::Sed, Some(script)) => sed::understood(script),
+            (_, None) => false,
+        });
+        if !understood {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "{} (a script that may run commands or read or write files, or one computed at run time)",
+                unit.source
+            );
+        }
+    }
+
+    /// A task runner runs what its file says: read it, classify each command line it runs as
+    /// nested units; when it cannot be read or followed, the unit is `unknown` and says why.
+    fn task_runner(
+        &mut self,
+        runs: Runs,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(dir) = cwd else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = "a task runner in a directory known only at run time".into();
+            return;
+        };
+        let make_dir = match &runs {
+            Runs::Make { dir: Some(d), .. } => dir.join(d),
+            _ => dir.to_path_buf(),
+        };
+        let file = match &runs {
+            Runs::Script(_) | Runs::Scripts(_) => find_upwards(dir, &["package.json"]),
+            Runs::Make { file: Some(f), .. } => Some(make_dir.join(f)),
+            Runs::Make { file: None, .. } => {
+                find_in(&make_dir, &["GNUmakefile", "makefile", "Makefile"])
+            }
+            Runs::Just(_) => find_upwards(dir, &["justfile", "Justfile", ".justfile"]),
+        };
+        let Some(file) = file else {
+            // No file: npm, make and just stop with an error, and nothing runs.
+            return;
+        };
+        self.ctx.touch(unit, file.clone(), Access::Read);
+        let Some(text) = self.read_run_file(unit, &file) else {
+            return;
+        };
+        let lines = match &runs {
+            Runs::Script(name) => recipes::package_script(&text, name),
+            Runs::Scripts(names) => recipes::package_scripts(&text, names),
+            Runs::Make { targets, .. } => recipes::make_recipes(&text, targets),
+            Runs::Just(names) => recipes::just_recipes(&text, names),
+        };
+        match lines {
+            Ok(lines) => {
+                let run_dir = file.parent().unwrap_or(dir).to_path_buf();
+                for line in lines {
+                    self.script(&line, Some(&run_dir), unit.depth + 1, info.nesting + 1, out);
+                }
+            }
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("`{}` {why}: Airlock cannot tell what runs", file.display());
+            }
+        }
     }
 
     /// Read a command's arguments through its knowledge-base entry. Returns the classes that
@@ -1206,6 +1701,14 @@ impl Walker<'_, '_> {
                 continue;
             }
             if arg == "--" {
+                // Some programs mean something by the separator itself (`git checkout -- F`).
+                for f in spec
+                    .flags
+                    .iter()
+                    .filter(|f| f.flags.iter().any(|m| m == "--"))
+                {
+                    apply_flag(unit, f);
+                }
                 options_done = true;
                 j += 1;
                 continue;
@@ -1295,10 +1798,14 @@ impl Walker<'_, '_> {
             .iter()
             .filter(|f| !f.positional.is_empty() && positionals.len() >= f.min_positionals)
         {
-            if positionals
-                .iter()
-                .filter_map(|w| w.literal())
-                .any(|p| f.positional.iter().any(|g| glob_matches(g, &p)))
+            // A positional computed at run time may be anything: it matches every pattern of
+            // an entry that only adds (never of one that replaces the classes, `only`).
+            let computed = f.only.is_none() && positionals.iter().any(|w| w.literal().is_none());
+            if computed
+                || positionals
+                    .iter()
+                    .filter_map(|w| w.literal())
+                    .any(|p| f.positional.iter().any(|g| glob_matches(g, &p)))
             {
                 apply_flag(unit, f);
             }
@@ -1600,6 +2107,12 @@ impl Walker<'_, '_> {
         role: ArgRole,
         cwd: Option<&Path>,
     ) {
+        if role == ArgRole::ReadFile {
+            if value.literal().as_deref() != Some("-") {
+                self.role_arg(unit, value, ArgRole::Read, cwd);
+            }
+            return;
+        }
         if role == ArgRole::Read {
             // `curl -d @file` reads a file; `-d 'a=b'` is data.
             if let Some(lit) = value.literal() {
@@ -1655,7 +2168,7 @@ impl Walker<'_, '_> {
                 }
                 return;
             }
-            ArgRole::Read => Access::Read,
+            ArgRole::Read | ArgRole::ReadFile => Access::Read,
             ArgRole::Write => Access::Write,
             ArgRole::Delete => Access::Delete,
             ArgRole::Chmod => Access::Chmod,
@@ -1681,6 +2194,16 @@ impl Walker<'_, '_> {
             Some(path) => self.ctx.touch(unit, path, access),
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                // Only what is understood is allowed: a path known only at run time could be
+                // anything, a secret or Airlock's own state included. Two exceptions: a
+                // process substitution is a pipe (its commands are classified themselves), and
+                // a variable given only known values, before its use, is one of them (touched
+                // below).
+                let pipe = word.raw.starts_with("<(") || word.raw.starts_with(">(");
+                let known = self.certain_word(word) && !self.candidates(word, cwd).is_empty();
+                if !pipe && !known {
+                    unit.classes.insert(ActionClass::Unknown);
+                }
                 if !matches!(access, Access::Read | Access::Link) {
                     // A computed target could be anything, including outside the workspace.
                     unit.classes.insert(match access {
@@ -1724,6 +2247,26 @@ impl Walker<'_, '_> {
             }
         }
         Some(text)
+    }
+
+    /// The file a program name given as a path runs, unless it is in one of the system's
+    /// program directories (then the name is looked up like a bare name).
+    fn file_program(&self, name: &str, cwd: Option<&Path>) -> Option<PathBuf> {
+        if !name.contains('/') {
+            return None;
+        }
+        let path = if name.starts_with('/') {
+            PathBuf::from(name)
+        } else {
+            // Relative to a directory known only at run time: some file, unread.
+            cwd.unwrap_or(Path::new("/nonexistent")).join(name)
+        };
+        let path = super::lexical_normalize(&path);
+        let system = &self.ctx.kb().paths.system_programs;
+        let in_system_dir = path
+            .parent()
+            .is_some_and(|dir| system.iter().any(|s| dir == Path::new(s)));
+        (!in_system_dir).then_some(path)
     }
 
     /// Resolve a word to a path: `~` and `$HOME` expand, relative paths are against `cwd`;
@@ -1793,6 +2336,7 @@ impl Walker<'_, '_> {
                         let info_aliases = HashMap::new();
                         let info = CmdInfo {
                             stdin_text: None,
+                            stdin_file: None,
                             pipeline: (usize::MAX, 0, 0),
                             enclosing: Vec::new(),
                             piped: false,
@@ -1937,6 +2481,26 @@ static FOR_LOOP: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s;&|(])for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([^;\n]*)").ok()
 });
 
+/// Whether `name` is given a value (`name=…`, `for name in`) before it is first used (`$name`,
+/// `${name…}`) in `script`. Judged on the text, so a use inside an earlier function body or
+/// loop counts as a use.
+fn assigned_before_use(script: &str, name: &str) -> bool {
+    let escaped = regex::escape(name);
+    let Ok(assign) = Regex::new(&format!(
+        r"(?:^|[^A-Za-z0-9_$]){escaped}(?:\[[^\]]*\])?\+?=|for\s+{escaped}\s+in\b"
+    )) else {
+        return false;
+    };
+    let Ok(uses) = Regex::new(&format!(r"\$\{{?[!#]?{escaped}(?:[^A-Za-z0-9_]|$)")) else {
+        return false;
+    };
+    match (assign.find(script), uses.find(script)) {
+        (Some(a), Some(u)) => a.start() < u.start(),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 /// `for NAME in WORDS`: each loop variable and the words it takes.
 fn for_loop_lists(script: &str) -> Vec<(String, Vec<ShellWord>)> {
     let Some(re) = FOR_LOOP.as_ref() else {
@@ -2069,7 +2633,7 @@ fn replace_placeholder(word: &ShellWord, placeholder: &str) -> ShellWord {
 /// The access a path role of code means.
 fn role_access(role: ArgRole) -> Option<Access> {
     match role {
-        ArgRole::Read => Some(Access::Read),
+        ArgRole::Read | ArgRole::ReadFile => Some(Access::Read),
         ArgRole::Write => Some(Access::Write),
         ArgRole::Delete => Some(Access::Delete),
         ArgRole::Chmod => Some(Access::Chmod),
@@ -2265,6 +2829,93 @@ fn is_number(arg: &str) -> bool {
 }
 
 /// The program a command word runs: its file name (`/usr/bin/rm` → `rm`).
+/// What a task runner was asked to run.
+enum Runs {
+    /// One package.json script (with its hooks).
+    Script(String),
+    /// These package.json scripts, those that exist.
+    Scripts(Vec<String>),
+    Make {
+        dir: Option<String>,
+        file: Option<String>,
+        targets: Vec<String>,
+    },
+    Just(Vec<String>),
+}
+
+impl Runs {
+    /// Read the runner's arguments (after the sub-command): the file option, the targets.
+    fn of(from: RunsFrom, spec: &ProgramSpec, rest: &[ShellWord]) -> Self {
+        let mut file = None;
+        let mut dir = None;
+        let mut positionals = Vec::new();
+        let mut k = 0;
+        while k < rest.len() {
+            let Some(arg) = rest[k].literal() else {
+                // A computed target: its name is unknown, so is what runs.
+                positionals.push(format!("\u{0}{}", rest[k].raw));
+                k += 1;
+                continue;
+            };
+            if arg == "--" {
+                // `npm run X -- ARGS`: what follows are the script's arguments.
+                if !positionals.is_empty() {
+                    break;
+                }
+            } else if let Some(value) = arg
+                .strip_prefix("--file=")
+                .or(arg.strip_prefix("--makefile="))
+            {
+                file = Some(value.to_string());
+            } else if matches!(arg.as_str(), "-f" | "--file" | "--makefile") {
+                file = rest.get(k + 1).and_then(ShellWord::literal);
+                k += 1;
+            } else if spec.cwd_options.contains(&arg) {
+                // `make -C dir`: the file and the recipes are in that directory.
+                dir = rest.get(k + 1).and_then(ShellWord::literal);
+                k += 1;
+            } else if arg.starts_with('-') {
+                if spec.options_with_value.contains(&arg) {
+                    k += 1;
+                }
+            } else if !arg.contains('=') {
+                positionals.push(arg);
+            }
+            k += 1;
+        }
+        match from {
+            RunsFrom::PackageScript => match positionals.into_iter().next() {
+                Some(name) => Runs::Script(name),
+                // `npm run` alone lists the scripts.
+                None => Runs::Scripts(Vec::new()),
+            },
+            RunsFrom::PackageScripts => Runs::Scripts(spec.scripts.clone()),
+            RunsFrom::Make => Runs::Make {
+                dir,
+                file,
+                targets: positionals,
+            },
+            RunsFrom::Just => Runs::Just(positionals),
+        }
+    }
+}
+
+/// The first of `names` in `dir`.
+fn find_in(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(|n| dir.join(n)).find(|p| p.exists())
+}
+
+/// The first of `names` in `dir` or the nearest directory above it that has one.
+fn find_upwards(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    dir.ancestors().find_map(|d| find_in(d, names))
+}
+
+/// The command line of a `#!` line (without `#!`), if the text has one.
+fn shebang(text: &str) -> Option<String> {
+    let line = text.lines().next()?.strip_prefix("#!")?;
+    Some(line.trim().to_string())
+}
+
 fn program_name(word: &str) -> String {
     word.rsplit('/').next().unwrap_or(word).to_string()
 }

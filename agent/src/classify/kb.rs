@@ -37,6 +37,9 @@ pub enum ArgRole {
     /// A symbolic link's target (`ln -s TARGET NAME`): text resolved from the directory of the
     /// link, not from the working directory.
     SymlinkTarget,
+    /// Always a file that is read (`curl -T FILE`, `wget --post-file FILE`), unlike `read`
+    /// option values, which may be data (`curl -d 'a=b'`) or name a file (`-d @f`).
+    ReadFile,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,8 +57,51 @@ pub struct KnowledgeBase {
     pub paths: PathSpec,
     #[serde(default, rename = "code_pattern")]
     pub code_patterns: Vec<CodePattern>,
+    /// Environment variables whose value programs run or load (`GIT_SSH_COMMAND`, `BASH_ENV`,
+    /// `LD_PRELOAD`): setting one is judged by what it makes run.
+    #[serde(default, rename = "env_var")]
+    pub env_vars: Vec<EnvVarSpec>,
     #[serde(skip)]
     index: HashMap<String, Entry>,
+}
+
+/// Environment variables that make programs run or load something.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVarSpec {
+    /// Names, or globs over names (`GIT_CONFIG_KEY_*`).
+    pub names: Vec<String>,
+    /// What the value is.
+    pub value: EnvValue,
+    /// Why it matters, for the reason text.
+    pub why: String,
+}
+
+/// What an environment variable's value makes happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvValue {
+    /// A command line some program runs through a shell (`GIT_SSH_COMMAND`, `PAGER`).
+    Command,
+    /// A file a shell runs first (`BASH_ENV`, `ENV`).
+    ShellFile,
+    /// Where programs are looked up (`PATH`): a directory the agent can write to (inside the
+    /// workspace, scratch space, relative) lets a file stand in for a known program.
+    ProgramPath,
+    /// Code or configuration loaded from somewhere Airlock does not read (`LD_PRELOAD`,
+    /// `NODE_OPTIONS`, `PATH`): whatever runs is not what the command names.
+    Unknown,
+}
+
+impl EnvVarSpec {
+    pub fn matches(&self, name: &str) -> bool {
+        self.names
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => pattern == name,
+            })
+    }
 }
 
 /// A program that runs another program given in its arguments (`sudo`, `env`, `xargs`, …).
@@ -187,6 +233,49 @@ pub struct ProgramSpec {
     /// (`ssh HOST CMD…`: 1).
     #[serde(default)]
     pub command_positional: Option<usize>,
+    /// What the program (or sub-command) runs from a file in the working directory; the file
+    /// is read and what runs is classified (see `classify/recipes.rs`).
+    #[serde(default)]
+    pub runs: Option<RunsFrom>,
+    /// With `runs = "package-scripts"`: the package.json scripts that run (lifecycle scripts).
+    #[serde(default)]
+    pub scripts: Vec<String>,
+    /// An unlisted sub-command names a package.json script (`yarn deploy`, `pnpm lint`).
+    #[serde(default)]
+    pub unlisted_sub_is_script: bool,
+    /// The language of the program's script argument (the first positional unless given by
+    /// `script_options`): a script Airlock does not understand makes the command `unknown`.
+    #[serde(default)]
+    pub script_language: Option<ScriptLanguage>,
+    /// Options whose value is a script in `script_language` (`sed -e`); `script_file_options`
+    /// name a file holding one (`sed -f`), which is read.
+    #[serde(default)]
+    pub script_options: Vec<String>,
+    #[serde(default)]
+    pub script_file_options: Vec<String>,
+}
+
+/// Script languages of programs whose scripts Airlock reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScriptLanguage {
+    /// sed: understood when it neither runs commands nor reads or writes files (`classify/sed.rs`).
+    Sed,
+}
+
+/// Files task runners take what they run from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunsFrom {
+    /// The first positional argument names a package.json script (`npm run X`), which runs
+    /// with npm's `preX`/`postX` hooks.
+    PackageScript,
+    /// The package.json scripts listed in `scripts` (lifecycle scripts of `npm install`).
+    PackageScripts,
+    /// The recipes of the positional targets in the Makefile (`make X`).
+    Make,
+    /// The recipes of the positional names in the justfile (`just X`).
+    Just,
 }
 
 /// A flag or argument pattern that changes what a command does.
@@ -249,6 +338,10 @@ pub struct PathSpec {
     /// Scratch space outside the workspace that counts as workspace-local (`/tmp`).
     #[serde(default)]
     pub scratch: Vec<String>,
+    /// Directories whose programs are the system's (`/usr/bin/git` is git). A program run by
+    /// any other path (`./git`, `tools/x.sh`) is a file the agent may have written: it is read.
+    #[serde(default)]
+    pub system_programs: Vec<String>,
 }
 
 /// A regular expression over inline interpreter code and the classes it implies.
@@ -338,6 +431,11 @@ impl KnowledgeBase {
 
     /// Look a program up by its effective name. Versioned interpreters (`python3.12`) and
     /// `mkfs.ext4`-style names fall back to their stem.
+    /// The knowledge about an environment variable, if setting it makes something run.
+    pub fn env_var(&self, name: &str) -> Option<&EnvVarSpec> {
+        self.env_vars.iter().find(|v| v.matches(name))
+    }
+
     pub fn lookup(&self, name: &str) -> Option<Entry> {
         if let Some(e) = self.index.get(name) {
             return Some(*e);

@@ -10,7 +10,9 @@ mod command;
 pub mod files;
 pub mod kb;
 mod paths;
+mod recipes;
 mod resolve;
+mod sed;
 pub mod shell;
 mod tools;
 
@@ -66,6 +68,13 @@ pub struct Unit {
     pub tags: BTreeSet<String>,
     pub paths: Vec<PathRef>,
     pub hosts: Vec<String>,
+    /// Environment assignments given to this command itself (`NAME=value pip …`,
+    /// `env NAME=value pip …`), in order, as `NAME=value`. They change what a program does as
+    /// much as its arguments (`PIP_INDEX_URL=…`), so an exact "always" entry compares them too.
+    pub env: Vec<String>,
+    /// The workspace the unit runs in: the git root above its directory (after `cd`), or that
+    /// directory. `None` when the directory is only known at run time.
+    pub workspace: Option<PathBuf>,
     /// What produced the classes: a knowledge-base entry, a tool mapping, a path rule.
     pub source: String,
     /// Deleting removes the name given, not what a link there points to (`rm`, `mv`).
@@ -91,6 +100,8 @@ impl Unit {
             tags: BTreeSet::new(),
             paths: Vec::new(),
             hosts: Vec::new(),
+            env: Vec::new(),
+            workspace: None,
             source: source.into(),
             unlinks: false,
             pipeline: None,
@@ -118,6 +129,9 @@ impl Unit {
     }
 }
 
+/// The tool whose input is a shell command line, taken apart into units.
+pub const SHELL_TOOL: &str = "Bash";
+
 /// Tag on a unit some of whose path arguments are computed at run time.
 pub const TAG_PATHS_UNKNOWN: &str = "paths-unknown";
 
@@ -132,6 +146,13 @@ const TREE_LINK_BUDGET: usize = 50_000;
 /// Classification passes at most: a request that creates links is classified again with them
 /// known from its start, until no new link appears.
 const MAX_PASSES: usize = 4;
+
+/// Tag on a unit given an environment assignment whose value is computed at run time
+/// (`X=$(cat f) pip install …`): `env` then holds the assignment as written, not its value.
+pub const TAG_ENV_COMPUTED: &str = "env-computed";
+
+/// Tag on a unit some of whose hosts are computed at run time.
+pub const TAG_HOSTS_UNKNOWN: &str = "hosts-unknown";
 
 /// The result of classifying one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -251,6 +272,7 @@ impl Classifier {
             }
             planned = found;
         };
+        add_remote_flows(&mut units);
         add_data_flow(&mut units);
         Classification { units }
     }
@@ -281,7 +303,6 @@ impl Ctx<'_> {
     }
 
     /// Reads files that commands run (cached by version).
-    #[allow(dead_code)] // Used by the script-reading walker next.
     pub fn files(&self) -> &files::FileReader {
         &self.classifier.files
     }
@@ -379,6 +400,43 @@ impl Ctx<'_> {
 
 /// Tag on a unit that prints the environment (`env`, `printenv`), where tokens often live.
 pub const TAG_ENVIRONMENT_DUMP: &str = "environment-dump";
+
+/// Tag on a unit that addresses an endpoint granting access (collaborators, keys, members).
+pub const TAG_IDENTITY_ENDPOINT: &str = "identity-endpoint";
+
+/// Local data sent somewhere else is an export, not only a remote write: a command that reads
+/// local files and writes remotely (`scp f host:`, `aws s3 cp f s3://…`, `curl -T f`), or
+/// writes remotely what an earlier command of its pipeline read (`tar c src | curl -T - …`).
+/// A remote write to an endpoint that grants access is an access change.
+fn add_remote_flows(units: &mut [Unit]) {
+    let reads_local = |u: &Unit| {
+        u.paths
+            .iter()
+            .any(|p| p.access == Access::Read && !p.path.starts_with("/dev"))
+    };
+    let readers: Vec<(usize, usize, usize)> = units
+        .iter()
+        .filter(|u| reads_local(u))
+        .filter_map(|u| u.pipeline)
+        .collect();
+    for unit in units.iter_mut() {
+        if !unit.classes.contains(&ActionClass::RemoteWrite) {
+            continue;
+        }
+        let fed = unit.pipeline.is_some_and(|(scope, id, pos)| {
+            readers
+                .iter()
+                .any(|&(s, i, p)| s == scope && i == id && p < pos)
+        });
+        if reads_local(unit) || fed {
+            unit.classes.insert(ActionClass::DataExport);
+            unit.tags.insert("uploads-local-data".to_string());
+        }
+        if unit.tags.contains(TAG_IDENTITY_ENDPOINT) {
+            unit.classes.insert(ActionClass::AccessChange);
+        }
+    }
+}
 
 /// Reading secrets and reaching the network in the same request is an export of those secrets.
 fn add_data_flow(units: &mut Vec<Unit>) {

@@ -3,7 +3,7 @@
 //! → `Bash`, …) so one table serves all.
 
 use super::paths::TAG_READS_TREE;
-use super::{Access, Ctx, Unit, command};
+use super::{Access, Ctx, SHELL_TOOL, Unit, command};
 use crate::request::ActionRequest;
 use airlock_protocol::ActionClass;
 use serde_json::Value;
@@ -27,6 +27,18 @@ const AGENT_INTERNAL_TOOLS: &[&str] = &[
 ];
 
 pub(crate) fn classify_tool(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
+    let mut units = tool_units(ctx, req);
+    // A shell command's units know the directory each runs in (after `cd`); any other tool
+    // call runs in the request's.
+    if req.tool != SHELL_TOOL {
+        for unit in &mut units {
+            unit.workspace = ctx.workspace.map(Path::to_path_buf);
+        }
+    }
+    units
+}
+
+fn tool_units(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
     let input = &req.input;
     match req.tool.as_str() {
         "Bash" => match str_field(input, "command") {

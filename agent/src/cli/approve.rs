@@ -1,6 +1,6 @@
 //! `airlock approve` and `airlock deny`
 
-use airlock_protocol::{ApprovalScope, Decision, Request, Response, StepUpTarget};
+use airlock_protocol::{ApprovalScope, Request, Response, StepUpTarget};
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -9,7 +9,9 @@ enum Scope {
     Once,
     /// The same action in the same session, until the daemon restarts.
     Session,
-    /// Add a narrow allow rule to your policy (shown in the answer).
+    /// Allow exactly this action from now on: adds an entry to your policy (shown in the
+    /// answer). Refused for guarded actions (pushes, production writes, messages, exports)
+    /// unless settings.toml allows it with a security-key touch.
     Always,
 }
 
@@ -37,12 +39,13 @@ pub fn approve(args: ApproveArgs) -> anyhow::Result<ExitCode> {
         Scope::Always => ApprovalScope::Always,
     };
     let mut client = super::connect(&super::home()?)?;
-    // A step-up request needs the key from the start; an approval that loosens policy may,
-    // depending on settings: the daemon says so and the key is asked for then.
+    // The daemon lists the scopes that need a key for each pending request (a step-up
+    // request; "always" when settings ask for a key). If it changes its mind, it answers
+    // `step_up_required` and the key is asked for then.
     let step_up = match client.call(Request::Pending {})? {
         Response::Pending { items } => items
             .iter()
-            .any(|p| p.id == args.id && p.decision == Decision::StepUp),
+            .any(|p| p.id == args.id && p.key_scopes.contains(&scope)),
         _ => false,
     };
     let target = StepUpTarget::Approve {

@@ -38,6 +38,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("  {}", output::input_line(&item.tool, &item.input));
         println!("  classes: {}", output::classes(&item.classes));
         println!("  why: {}", crate::printable::printable(&item.reason));
+        let scopes: Vec<&str> = item.scopes.iter().map(|s| s.as_str()).collect();
+        println!("  approve with: --scope {}", scopes.join("|"));
+        if let Some(note) = &item.always_note {
+            println!("  always: {}", crate::printable::printable(note));
+        }
         println!();
     }
     println!(

