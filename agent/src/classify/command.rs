@@ -10,9 +10,10 @@ use super::kb::{
 use super::later;
 use super::paths::TAG_READS_TREE;
 use super::recipes;
+use super::resolve::Planned;
 use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
-use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_PATHS_UNKNOWN, Unit, code};
+use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
 use globset::Glob;
 use regex::Regex;
@@ -51,7 +52,10 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         listed_paths: HashMap::new(),
         certain: HashSet::new(),
         uncertain: HashSet::new(),
-        workspaces: HashMap::from([(super::lexical_normalize(cwd), ctx.workspace.to_path_buf())]),
+        workspaces: HashMap::from([(
+            super::lexical_normalize(cwd),
+            ctx.workspace.map(Path::to_path_buf),
+        )]),
     };
     let mut units = Vec::new();
     walker.script(script, Some(cwd), depth, 0, &mut units);
@@ -119,7 +123,7 @@ struct Walker<'a, 'b> {
     certain: HashSet<String>,
     uncertain: HashSet<String>,
     /// The workspace of each directory commands ran in (finding it reads the file system).
-    workspaces: HashMap<PathBuf, PathBuf>,
+    workspaces: HashMap<PathBuf, Option<PathBuf>>,
 }
 
 /// What a simple command's surroundings say about it.
@@ -402,12 +406,13 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// The workspace a command running in `dir` is in.
-    fn workspace_of(&mut self, dir: &Path) -> PathBuf {
+    /// The workspace a command running in `dir` is in, if that directory has one.
+    fn workspace_of(&mut self, dir: &Path) -> Option<PathBuf> {
         let dir = super::lexical_normalize(dir);
+        let classifier = self.ctx.classifier;
         self.workspaces
             .entry(dir)
-            .or_insert_with_key(|dir| super::workspace_root(dir))
+            .or_insert_with_key(|dir| classifier.workspace(dir))
             .clone()
     }
 
@@ -458,7 +463,7 @@ impl Walker<'_, '_> {
         let mut unit = Unit::new(text, depth, "");
         unit.pipeline = Some(info.pipeline);
         unit.enclosing = info.enclosing.clone();
-        unit.workspace = cwd.map(|dir| self.workspace_of(dir));
+        unit.workspace = cwd.and_then(|dir| self.workspace_of(dir));
         for (name, value) in &cmd.assignments {
             match value.literal() {
                 Some(value) => unit.env.push(format!("{name}={value}")),
@@ -598,7 +603,7 @@ impl Walker<'_, '_> {
                 .strip_prefix("~/")
                 .map_or_else(|| dir.to_string(), |rest| format!("{home}/{rest}"));
             let path = super::lexical_normalize(Path::new(&dir));
-            let inside_workspace = path.starts_with(self.ctx.workspace);
+            let inside_workspace = self.ctx.workspace.is_some_and(|ws| path.starts_with(ws));
             let in_scratch = scratch.iter().any(|s| path.starts_with(s));
             if !dir.starts_with('/') || inside_workspace || in_scratch {
                 return Some(dir);
@@ -1507,6 +1512,7 @@ impl Walker<'_, '_> {
         }
         source.push('`');
         unit.tags.extend(spec.tags.iter().cloned());
+        unit.unlinks = spec.unlinks;
         unit.source = source;
         let rest = &words[i.min(words.len())..];
         // Rules match `git push` whatever global options (`git -C dir push`) came before it.
@@ -1661,6 +1667,8 @@ impl Walker<'_, '_> {
         let mut only: Option<Vec<ActionClass>> = None;
         let mut role = spec.args;
         let mut positionals: Vec<&ShellWord> = Vec::new();
+        // A written option value (`ln -s -t DIR …`): where new links go.
+        let mut written_option: Option<ShellWord> = None;
         let mut options_done = false;
         let mut j = 0;
         while j < rest.len() {
@@ -1706,7 +1714,11 @@ impl Walker<'_, '_> {
                 j += 1;
                 continue;
             }
+            // `find -L DIR …`: options the knowledge base lists come before the start points.
+            let find_option =
+                positionals.is_empty() && spec.flags.iter().any(|f| f.flags.contains(&arg));
             if spec.find_expression
+                && !find_option
                 && (arg.starts_with('-') && arg.len() > 1 || arg == "(" || arg == "!")
             {
                 self.find_expression(&rest[j..], &positionals, unit, cwd, info, out);
@@ -1750,7 +1762,12 @@ impl Walker<'_, '_> {
                                     }
                                 }
                             }
-                            Some(value) => self.option_value_role(unit, &value, value_role, cwd),
+                            Some(value) => {
+                                if value_role == ArgRole::Write {
+                                    written_option = Some(value.clone());
+                                }
+                                self.option_value_role(unit, &value, value_role, cwd);
+                            }
                             None => {}
                         }
                     }
@@ -1794,20 +1811,143 @@ impl Walker<'_, '_> {
                 apply_flag(unit, f);
             }
         }
-        let positionals = &positionals[spec.skip_positionals.min(positionals.len())..];
+        let defaults: Vec<ShellWord> = spec.default_paths.iter().map(|p| word_from(p)).collect();
+        let mut positionals = &positionals[spec.skip_positionals.min(positionals.len())..];
+        let default_refs: Vec<&ShellWord> = defaults.iter().collect();
+        if positionals.is_empty() {
+            positionals = &default_refs;
+        }
         let count = positionals.len();
+        let mut link_targets: Vec<(&ShellWord, ArgRole)> = Vec::new();
+        let mut link_name: Option<&ShellWord> = None;
         for (idx, word) in positionals.iter().enumerate() {
             let r = match spec.last_arg {
                 Some(last) if count >= 2 && idx == count - 1 => last,
                 _ => role,
             };
-            if r == ArgRole::Script {
-                self.script_word(word, unit, cwd, info, out);
-            } else {
-                self.role_arg(unit, word, r, cwd);
+            match r {
+                ArgRole::Script => self.script_word(word, unit, cwd, info, out),
+                ArgRole::LinkTarget | ArgRole::SymlinkTarget => link_targets.push((word, r)),
+                // The new name of `ln TARGET NAME`: written where the link is created.
+                ArgRole::Write if idx + 1 == count && !link_targets.is_empty() => {
+                    link_name = Some(word);
+                }
+                _ => self.role_arg(unit, word, r, cwd),
+            }
+        }
+        if !link_targets.is_empty() {
+            self.links(unit, &link_targets, link_name, written_option.as_ref(), cwd);
+        } else if spec.last_arg == Some(ArgRole::Write) {
+            // `cp a b DIR`, `mv -t DIR a b`: the sources land inside the directory.
+            match (&written_option, positionals.split_last()) {
+                (Some(dir), _) => self.written_into_directory(unit, positionals, dir, cwd),
+                (None, Some((dir, sources))) if !sources.is_empty() => {
+                    self.written_into_directory(unit, sources, dir, cwd);
+                }
+                _ => {}
             }
         }
         only
+    }
+
+    /// Files written into an existing directory are written at their own names in it
+    /// (`cp settings.json .claude`, `mv authorized_keys keys` with `keys -> ~/.ssh`).
+    fn written_into_directory(
+        &mut self,
+        unit: &mut Unit,
+        sources: &[&ShellWord],
+        dir: &ShellWord,
+        cwd: Option<&Path>,
+    ) {
+        let Some(dir) = self.word_path(dir, cwd) else {
+            return;
+        };
+        if !self.ctx.is_dir(&dir) {
+            return;
+        }
+        for source in sources {
+            let Some(text) = self.exact_text(source, cwd) else {
+                continue;
+            };
+            if let Some(name) = Path::new(&text).file_name() {
+                self.ctx.touch(unit, dir.join(name), Access::Write);
+            }
+        }
+    }
+
+    /// The links a command creates (`ln`, `cp -s`, `mount --bind`): each target is touched as
+    /// linked to, and each new name is recorded so that later paths of the request through it
+    /// lead where it will. The new names are in `-t DIR` (`into`), else the last argument
+    /// (`name`; inside it when it is a directory), else the working directory.
+    fn links(
+        &mut self,
+        unit: &mut Unit,
+        targets: &[(&ShellWord, ArgRole)],
+        name: Option<&ShellWord>,
+        into: Option<&ShellWord>,
+        cwd: Option<&Path>,
+    ) {
+        let into = into.and_then(|w| self.word_path(w, cwd));
+        let name_word = name;
+        let name = name.and_then(|w| self.word_path(w, cwd));
+        if let (Some(word), None) = (name_word, &name) {
+            self.path_arg(unit, word, Access::Write, cwd);
+        }
+        // An existing directory (or a link to one) receives the links inside it.
+        let name_is_dir = name
+            .as_ref()
+            .is_some_and(|n| targets.len() > 1 || n.is_dir());
+        for &(word, role) in targets {
+            let text = self.exact_text(word, cwd).filter(|t| !t.is_empty());
+            let base = text
+                .as_deref()
+                .and_then(|t| Path::new(t).file_name())
+                .map(PathBuf::from);
+            let mut locations: Vec<PathBuf> = Vec::new();
+            match (&into, &name, &base) {
+                (Some(dir), _, Some(base)) => locations.push(dir.join(base)),
+                (Some(_), _, None) => {}
+                (None, Some(name), base) => {
+                    locations.push(name.clone());
+                    if let (true, Some(base)) = (name_is_dir, base) {
+                        locations.push(name.join(base));
+                    }
+                }
+                // `ln -s TARGET`: the name is the target's, in the working directory.
+                (None, None, Some(base)) if name_word.is_none() => {
+                    locations.extend(cwd.map(|d| d.join(base)));
+                }
+                // The name is computed at run time.
+                (None, None, _) => {}
+            }
+            let planned = match (&text, role) {
+                (Some(t), ArgRole::SymlinkTarget) => Planned::To(PathBuf::from(t)),
+                (Some(t), _) if t.starts_with('/') => Planned::To(PathBuf::from(t)),
+                (Some(t), _) => cwd.map_or(Planned::Unknown, |d| Planned::To(d.join(t))),
+                (None, _) => Planned::Unknown,
+            };
+            match &planned {
+                Planned::To(target) if target.is_absolute() => {
+                    self.ctx.touch(unit, target.clone(), Access::Link);
+                }
+                Planned::To(target) => {
+                    // Relative to the directory the link is in.
+                    for at in &locations {
+                        let dir = at.parent().unwrap_or(Path::new("/"));
+                        self.ctx.touch(unit, dir.join(target), Access::Link);
+                    }
+                }
+                Planned::Unknown => self.path_arg(unit, word, Access::Link, cwd),
+            }
+            if locations.is_empty() {
+                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+            }
+            for at in &locations {
+                // The new name itself is created, not followed (it is this very link).
+                self.ctx.touch_at(unit, at.clone(), Access::Write, false);
+                self.ctx.plan_link(at, planned.clone());
+            }
+        }
     }
 
     /// The command a program runs from its arguments: `poetry run CMD…` (an argument vector)
@@ -1932,6 +2072,10 @@ impl Walker<'_, '_> {
                             nested.tags.insert(TAG_READS_TREE.into());
                             nested.tags.insert("recursive".into());
                         }
+                        if unit.tags.contains(TAG_FOLLOWS_LINKS) {
+                            // `find -L`: the files found include those behind links.
+                            nested.tags.insert(TAG_FOLLOWS_LINKS.into());
+                        }
                         self.argv(&nested_words, nested, cwd, info, out);
                     }
                     unit.classes.insert(ActionClass::ShellExec);
@@ -2029,6 +2173,7 @@ impl Walker<'_, '_> {
             ArgRole::Write => Access::Write,
             ArgRole::Delete => Access::Delete,
             ArgRole::Chmod => Access::Chmod,
+            ArgRole::LinkTarget | ArgRole::SymlinkTarget => Access::Link,
         };
         if let Some(lit) = word.literal()
             && is_remote_spec(&lit)
@@ -2068,7 +2213,7 @@ impl Walker<'_, '_> {
                 if !pipe && !known {
                     unit.classes.insert(ActionClass::Unknown);
                 }
-                if access != Access::Read {
+                if !matches!(access, Access::Read | Access::Link) {
                     // A computed target could be anything, including outside the workspace.
                     unit.classes.insert(match access {
                         Access::Delete => ActionClass::FileDelete,
@@ -2501,6 +2646,7 @@ fn role_access(role: ArgRole) -> Option<Access> {
         ArgRole::Write => Some(Access::Write),
         ArgRole::Delete => Some(Access::Delete),
         ArgRole::Chmod => Some(Access::Chmod),
+        ArgRole::LinkTarget | ArgRole::SymlinkTarget => Some(Access::Link),
         ArgRole::None | ArgRole::Remote | ArgRole::Script => None,
     }
 }

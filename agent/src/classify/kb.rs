@@ -30,6 +30,13 @@ pub enum ArgRole {
     Remote,
     /// A shell command line the program runs (`git rebase --exec CMD`, `hyperfine CMD`).
     Script,
+    /// What a new name will be the same as: a hard link's file (`ln FILE NAME`), a bind mount's
+    /// directory (`mount --bind DIR MOUNTPOINT`). The new name is the command's written
+    /// argument (the last one, or a `-t DIR` value).
+    LinkTarget,
+    /// A symbolic link's target (`ln -s TARGET NAME`): text resolved from the directory of the
+    /// link, not from the working directory.
+    SymlinkTarget,
     /// Always a file that is read (`curl -T FILE`, `wget --post-file FILE`), unlike `read`
     /// option values, which may be data (`curl -d 'a=b'`) or name a file (`-d @f`).
     ReadFile,
@@ -232,6 +239,14 @@ pub struct ProgramSpec {
     /// Role of the last positional argument when there are two or more (`cp a b`: b is written).
     #[serde(default)]
     pub last_arg: Option<ArgRole>,
+    /// Deleting an argument removes that name: a symbolic link there is removed, not followed
+    /// (`rm link` leaves its target alone; `shred link` does not). Without it, a deleted path is
+    /// judged where it leads.
+    #[serde(default)]
+    pub unlinks: bool,
+    /// The paths the program works on when given none (`rg PATTERN` searches `.`).
+    #[serde(default)]
+    pub default_paths: Vec<String>,
     /// Leading positional arguments that are not paths (the pattern of `grep`).
     #[serde(default)]
     pub skip_positionals: usize,

@@ -12,6 +12,7 @@ pub mod kb;
 mod later;
 mod paths;
 mod recipes;
+mod resolve;
 mod sed;
 pub mod shell;
 mod tools;
@@ -20,11 +21,13 @@ use crate::request::ActionRequest;
 use airlock_protocol::{ActionClass, UnitSummary};
 use kb::KnowledgeBase;
 use paths::PathKnowledge;
+use resolve::{Lookup, Planned, PlannedLinks};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-pub use paths::{expand_home as expand_home_pattern, lexical_normalize, workspace_root};
+pub use paths::{lexical_normalize, pattern_forms};
 
 /// How a path is used by a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -34,6 +37,8 @@ pub enum Access {
     Write,
     Delete,
     Chmod,
+    /// A link to this path is created (`ln -s PATH name`, `mount --bind PATH dir`).
+    Link,
 }
 
 /// A path a unit touches, resolved against the working directory.
@@ -73,6 +78,9 @@ pub struct Unit {
     pub workspace: Option<PathBuf>,
     /// What produced the classes: a knowledge-base entry, a tool mapping, a path rule.
     pub source: String,
+    /// Deleting removes the name given, not what a link there points to (`rm`, `mv`).
+    #[serde(skip)]
+    pub(crate) unlinks: bool,
     #[serde(skip)]
     pub(crate) pipeline: Option<(usize, usize, usize)>,
     /// Pipelines that contain this unit's command indirectly (`curl x | (sh)`), as
@@ -96,6 +104,7 @@ impl Unit {
             env: Vec::new(),
             workspace: None,
             source: source.into(),
+            unlinks: false,
             pipeline: None,
             enclosing: Vec::new(),
         }
@@ -126,6 +135,18 @@ pub const SHELL_TOOL: &str = "Bash";
 
 /// Tag on a unit some of whose path arguments are computed at run time.
 pub const TAG_PATHS_UNKNOWN: &str = "paths-unknown";
+
+/// Tag on a unit that follows the links inside the trees it reads or changes (`cp -rL`,
+/// `tar -h`, `grep -R`): each link's target is touched as well.
+pub const TAG_FOLLOWS_LINKS: &str = "follows-links";
+
+/// Entries of trees looked at, per request, for links a `follows-links` command would follow;
+/// a larger tree makes its targets unknown.
+const TREE_LINK_BUDGET: usize = 50_000;
+
+/// Classification passes at most: a request that creates links is classified again with them
+/// known from its start, until no new link appears.
+const MAX_PASSES: usize = 4;
 
 /// Tag on a unit given an environment assignment whose value is computed at run time
 /// (`X=$(cat f) pip install …`): `env` then holds the assignment as written, not its value.
@@ -226,14 +247,35 @@ impl Classifier {
         &self.env
     }
 
+    /// The workspace of a session in `cwd`, if it has one (see `paths.rs`).
+    pub fn workspace(&self, cwd: &Path) -> Option<PathBuf> {
+        self.paths.workspace(cwd)
+    }
+
     /// Classify a request. Never fails: what cannot be understood is `unknown`.
     pub fn classify(&self, request: &ActionRequest) -> Classification {
-        let workspace = workspace_root(&request.cwd);
-        let ctx = Ctx {
-            classifier: self,
-            workspace: &workspace,
+        let workspace = self.workspace(&request.cwd);
+        let mut planned = PlannedLinks::default();
+        let mut passes = 0;
+        let mut units = loop {
+            passes += 1;
+            let ctx = Ctx {
+                classifier: self,
+                workspace: workspace.as_deref(),
+                cwd: &request.cwd,
+                planned: RefCell::new(planned.clone()),
+                tree_budget: Cell::new(TREE_LINK_BUDGET),
+                scanned: RefCell::new(HashSet::new()),
+            };
+            let units = tools::classify_tool(&ctx, request);
+            // Links the request creates are known only once it is walked; a use before the
+            // `ln` in the text (a loop, a function) must see them too.
+            let found = ctx.planned.into_inner();
+            if found == planned || passes >= MAX_PASSES {
+                break units;
+            }
+            planned = found;
         };
-        let mut units = tools::classify_tool(&ctx, request);
         add_remote_flows(&mut units);
         add_data_flow(&mut units);
         Classification { units }
@@ -248,7 +290,15 @@ impl Classifier {
 /// What the classification helpers share for one request.
 pub(crate) struct Ctx<'a> {
     pub classifier: &'a Classifier,
-    pub workspace: &'a Path,
+    pub workspace: Option<&'a Path>,
+    /// The request's working directory.
+    pub cwd: &'a Path,
+    /// Links the request creates (by earlier passes and this one).
+    planned: RefCell<PlannedLinks>,
+    /// Tree entries left to look at for links (see [`TREE_LINK_BUDGET`]).
+    tree_budget: Cell<usize>,
+    /// Trees already looked at for links.
+    scanned: RefCell<HashSet<PathBuf>>,
 }
 
 impl Ctx<'_> {
@@ -266,11 +316,94 @@ impl Ctx<'_> {
         &self.classifier.files
     }
 
-    /// Record that `unit` touches `path` and derive the classes that follow from where it is.
+    /// Record that `unit` touches `path` and derive the classes that follow from where it
+    /// really is: every way the path may resolve, links followed.
     pub fn touch(&self, unit: &mut Unit, path: PathBuf, access: Access) {
-        self.classifier
-            .paths
-            .apply(unit, path, access, self.workspace, &self.classifier.env);
+        let follow_last = !(access == Access::Delete && unit.unlinks);
+        self.touch_at(unit, path, access, follow_last);
+    }
+
+    /// [`Ctx::touch`], saying whether a link as the last component is followed.
+    pub fn touch_at(&self, unit: &mut Unit, path: PathBuf, access: Access, follow_last: bool) {
+        let paths = &self.classifier.paths;
+        if paths.is_harmless(&path) {
+            return;
+        }
+        let resolved = {
+            let planned = self.planned.borrow();
+            let lookup = Lookup {
+                cwd: Some(self.cwd),
+                planned: &planned,
+            };
+            resolve::resolve(&path, follow_last, &lookup)
+        };
+        for r in resolved {
+            if r.unknown {
+                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                unit.classes.insert(ActionClass::Unknown);
+            }
+            paths.apply(unit, r.path.clone(), access, self.workspace);
+            self.touch_tree_links(unit, &r.path, access);
+        }
+    }
+
+    /// A command that follows links inside the trees it reads or changes reaches each link's
+    /// target too (`tar -chf x.tar .` with `keys -> ~/.ssh` in the project reads the keys).
+    fn touch_tree_links(&self, unit: &mut Unit, root: &Path, access: Access) {
+        let whole_tree = match access {
+            Access::Read => unit.tags.contains(paths::TAG_READS_TREE),
+            Access::Delete | Access::Chmod => unit.tags.contains("recursive"),
+            Access::Write | Access::Link => false,
+        };
+        if !whole_tree || !unit.tags.contains(TAG_FOLLOWS_LINKS) || !root.is_dir() {
+            return;
+        }
+        if !self.scanned.borrow_mut().insert(root.to_path_buf()) {
+            return;
+        }
+        let mut budget = self.tree_budget.get();
+        let links = resolve::links_in_tree(root, &mut budget);
+        self.tree_budget.set(budget);
+        match links {
+            Some(links) => {
+                for link in links {
+                    self.touch(unit, link, access);
+                }
+            }
+            None => {
+                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                unit.classes.insert(ActionClass::Unknown);
+            }
+        }
+    }
+
+    /// Whether `path` is a directory now, or leads to one through a link the request creates.
+    pub fn is_dir(&self, path: &Path) -> bool {
+        let planned = self.planned.borrow();
+        let lookup = Lookup {
+            cwd: Some(self.cwd),
+            planned: &planned,
+        };
+        resolve::resolve(path, true, &lookup)
+            .iter()
+            .any(|r| r.path.is_dir())
+    }
+
+    /// Record that the request creates a link at `location` (resolved here, the name itself
+    /// not followed) leading to `target`.
+    pub fn plan_link(&self, location: &Path, target: Planned) {
+        let at = {
+            let planned = self.planned.borrow();
+            let lookup = Lookup {
+                cwd: Some(self.cwd),
+                planned: &planned,
+            };
+            resolve::resolve(location, false, &lookup)
+        };
+        let mut planned = self.planned.borrow_mut();
+        for r in at {
+            planned.add(r.path, target.clone());
+        }
     }
 }
 

@@ -1,6 +1,12 @@
-//! Path knowledge: resolving paths and deciding what touching them means.
+//! Path knowledge: deciding what touching a path means, and where the workspace is.
+//!
+//! Paths reach [`PathKnowledge::apply`] already resolved (see `resolve.rs`): links followed on
+//! the real file system. So that a location named by a pattern is still recognised when it is
+//! itself reached through a link (`~/.bashrc -> dotfiles/bashrc`, `/lib -> usr/lib`), every
+//! pattern's fixed leading directory is resolved too, and the pattern is kept in both forms.
 
 use super::kb::PathSpec;
+use super::resolve::{self, Lookup, PlannedLinks};
 use super::{Access, ClassifierError, Env, PathRef, Unit};
 use airlock_protocol::ActionClass;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -20,6 +26,11 @@ pub(crate) struct PathKnowledge {
     /// Where agents' configuration is: deleting a tree that contains it (`rm -rf .claude`,
     /// `rm -rf ~/.codex`) changes it.
     agent_config_trees: Trees,
+    /// Critical directories as trees: a directory that contains one (`~`, `/home`) is no
+    /// workspace.
+    critical_trees: Trees,
+    /// Airlock's own directories, as configured and as resolved.
+    protected: Vec<PathBuf>,
 }
 
 /// Which directories contain a path some patterns match, decided lexically.
@@ -45,10 +56,14 @@ impl Trees {
             })
             .filter(|c| !c.is_empty())
             .collect();
-        Self {
-            roots: static_roots(patterns, home),
-            tails,
+        let mut roots = static_roots(patterns, home);
+        for root in roots.clone() {
+            let real = real_path(&root);
+            if !roots.contains(&real) {
+                roots.push(real);
+            }
         }
+        Self { roots, tails }
     }
 
     /// Whether the tree at `path` contains (or is) a location of these patterns.
@@ -85,16 +100,49 @@ impl PathKnowledge {
             scratch: compile_set(&spec.scratch, &env.home)?,
             sensitive_trees: Trees::compile(&spec.sensitive, &env.home),
             agent_config_trees: Trees::compile(&spec.agent_config, &env.home),
+            critical_trees: Trees::compile(&spec.critical, &env.home),
+            protected: env
+                .protected
+                .iter()
+                .flat_map(|p| [p.clone(), real_path(p)])
+                .collect(),
         })
     }
 
-    /// Add `path` to `unit` and the classes and tags its location implies.
-    pub fn apply(&self, unit: &mut Unit, path: PathBuf, access: Access, ws: &Path, env: &Env) {
-        let path = lexical_normalize(&path);
+    /// Pseudo-files that are not really written (`/dev/null`), as written: `..` never leads to
+    /// one (`/dev/fd/3/../x` is wherever descriptor 3 is).
+    pub fn is_harmless(&self, path: &Path) -> bool {
+        !path.components().any(|c| c == Component::ParentDir) && self.harmless.is_match(path)
+    }
+
+    /// The workspace of a session in `cwd`: the enclosing git repository's root, else `cwd`
+    /// itself, both resolved. Never the root, a home directory or a critical directory, nor a
+    /// directory that contains one: a session started there has no workspace, so nothing it
+    /// touches is "inside".
+    pub fn workspace(&self, cwd: &Path) -> Option<PathBuf> {
+        let cwd = real_path(cwd);
+        let mut dir = cwd.as_path();
+        let root = loop {
+            if dir.join(".git").exists() {
+                break dir.to_path_buf();
+            }
+            match dir.parent() {
+                Some(parent) => dir = parent,
+                None => break cwd.clone(),
+            }
+        };
+        let too_wide = root.parent().is_none()
+            || self.critical.is_match(&root)
+            || self.critical_trees.contains(&root);
+        (!too_wide).then_some(root)
+    }
+
+    /// Add the resolved `path` to `unit` and the classes and tags its location implies.
+    pub fn apply(&self, unit: &mut Unit, path: PathBuf, access: Access, ws: Option<&Path>) {
         if self.harmless.is_match(&path) {
             return;
         }
-        let inside = path.starts_with(ws) || self.scratch.is_match(&path);
+        let inside = ws.is_some_and(|ws| path.starts_with(ws)) || self.scratch.is_match(&path);
         let changes = matches!(access, Access::Write | Access::Delete | Access::Chmod);
         if changes && self.block_devices.is_match(&path) {
             unit.classes.insert(ActionClass::ShellDestructive);
@@ -125,17 +173,27 @@ impl PathKnowledge {
             unit.classes.insert(ActionClass::AccessChange);
             unit.tags.insert("agent-config".into());
         }
-        if changes && env.protected.iter().any(|p| path.starts_with(p)) {
+        // A new link into these places is a standing way to reach them under another name.
+        let prepares = access == Access::Link;
+        if prepares && self.agent_config.is_match(&path) {
+            unit.classes.insert(ActionClass::AccessChange);
+            unit.tags.insert("agent-config".into());
+        }
+        if prepares && self.sensitive_trees.contains(&path) {
+            unit.classes.insert(ActionClass::ReadSensitive);
+            unit.tags.insert("sensitive-tree".into());
+        }
+        if (changes || prepares) && self.protected.iter().any(|p| path.starts_with(p)) {
             unit.classes.insert(ActionClass::AccessChange);
             unit.tags.insert("airlock-self".into());
         }
         let destroys = matches!(access, Access::Delete) || (recursive && changes);
-        if destroys && self.is_critical(&path, ws) {
+        if destroys && self.is_critical(&path) {
             unit.classes.insert(ActionClass::ShellDestructive);
             unit.tags.insert("critical-path".into());
         }
         match access {
-            Access::Read => {
+            Access::Read | Access::Link => {
                 unit.classes.insert(ActionClass::Read);
             }
             Access::Write => {
@@ -150,7 +208,7 @@ impl PathKnowledge {
                 if !inside {
                     unit.classes.insert(ActionClass::FileWriteOutside);
                 }
-                if recursive && path == ws {
+                if recursive && Some(path.as_path()) == ws {
                     // Deleting the whole workspace is not routine cleanup.
                     unit.classes.insert(ActionClass::ShellDestructive);
                     unit.tags.insert("workspace-root".into());
@@ -174,28 +232,75 @@ impl PathKnowledge {
         });
     }
 
-    fn is_critical(&self, path: &Path, ws: &Path) -> bool {
-        // A workspace nested somewhere "critical" (e.g. ~/src/project) is not itself critical.
-        if path.starts_with(ws) && path != Path::new("/") {
-            return false;
-        }
+    /// Critical inside the workspace too: a workspace is never a critical directory nor
+    /// contains one (see [`PathKnowledge::workspace`]), so a critical path inside it can only
+    /// be reached through a link, and the link does not make it less critical.
+    fn is_critical(&self, path: &Path) -> bool {
         self.critical.is_match(path) || path.components().count() <= 1
     }
+}
+
+/// Where `path` really is now (links followed, the missing rest lexical).
+fn real_path(path: &Path) -> PathBuf {
+    let planned = PlannedLinks::default();
+    let lookup = Lookup {
+        cwd: None,
+        planned: &planned,
+    };
+    resolve::resolve(path, true, &lookup)
+        .into_iter()
+        .next()
+        .map_or_else(|| lexical_normalize(path), |r| r.path)
+}
+
+/// An absolute pattern with its fixed leading directory resolved (`/lib/**` →
+/// `/usr/lib/**` where `/lib` is a link), when that differs.
+fn resolved_pattern(expanded: &str) -> Option<String> {
+    if !expanded.starts_with('/') {
+        return None;
+    }
+    let meta = expanded
+        .find(['*', '?', '[', '{', '\\'])
+        .unwrap_or(expanded.len());
+    let cut = if meta == expanded.len() {
+        meta
+    } else {
+        expanded[..meta].rfind('/').map_or(0, |i| i + 1)
+    };
+    let (fixed, rest) = expanded.split_at(cut);
+    let real = real_path(Path::new(fixed));
+    let real = real.to_string_lossy();
+    let joined = if rest.is_empty() {
+        real.to_string()
+    } else {
+        format!("{}/{rest}", real.trim_end_matches('/'))
+    };
+    (joined != expanded && joined != expanded.trim_end_matches('/')).then_some(joined)
+}
+
+/// A path pattern as written (`~` expanded) and, when it differs, with its fixed leading
+/// directory resolved: paths are matched after resolution, so a pattern naming a place through a
+/// link (`~/notes/**` with `~/notes -> /data/notes`) must match where it leads too.
+pub fn pattern_forms(pattern: &str, home: &Path) -> Vec<String> {
+    let expanded = expand_home(pattern, home);
+    let resolved = resolved_pattern(&expanded);
+    std::iter::once(expanded).chain(resolved).collect()
 }
 
 fn compile_set(patterns: &[String], home: &Path) -> Result<GlobSet, ClassifierError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
-        let expanded = expand_home(pattern, home);
-        let glob = GlobBuilder::new(&expanded)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-            .map_err(|source| ClassifierError::PathGlob {
-                pattern: pattern.clone(),
-                source,
-            })?;
-        builder.add(glob);
+        for form in pattern_forms(pattern, home) {
+            let glob = GlobBuilder::new(&form)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map_err(|source| ClassifierError::PathGlob {
+                    pattern: pattern.clone(),
+                    source,
+                })?;
+            builder.add(glob);
+        }
     }
     builder.build().map_err(|source| ClassifierError::PathGlob {
         pattern: patterns.join(", "),
@@ -261,21 +366,6 @@ pub fn lexical_normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// The workspace a request runs in: the enclosing git repository's root, else the cwd.
-pub fn workspace_root(cwd: &Path) -> PathBuf {
-    let cwd = lexical_normalize(cwd);
-    let mut dir = cwd.as_path();
-    loop {
-        if dir.join(".git").exists() {
-            return dir.to_path_buf();
-        }
-        match dir.parent() {
-            Some(parent) => dir = parent,
-            None => return cwd,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +428,33 @@ mod tests {
         for no in ["/home/u/project", "/p/build", "/p/.github", "/tmp"] {
             assert!(!trees.contains(Path::new(no)), "{no}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn patterns_through_links_also_match_where_they_lead() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(base.join("real")).unwrap();
+        std::os::unix::fs::symlink(base.join("real"), base.join("l")).unwrap();
+        std::fs::write(base.join("real/rc"), "").unwrap();
+        std::os::unix::fs::symlink("real/rc", base.join("rc")).unwrap();
+        let b = base.display();
+        assert_eq!(
+            pattern_forms(&format!("{b}/l/**"), &base),
+            [format!("{b}/l/**"), format!("{b}/real/**")]
+        );
+        assert_eq!(
+            pattern_forms(&format!("{b}/l/id_*"), &base),
+            [format!("{b}/l/id_*"), format!("{b}/real/id_*")]
+        );
+        // A pattern without a glob is resolved whole: `~/.bashrc -> dotfiles/bashrc`.
+        assert_eq!(
+            pattern_forms("~/rc", &base),
+            [format!("{b}/rc"), format!("{b}/real/rc")]
+        );
+        assert_eq!(pattern_forms("**/.env", &base), ["**/.env"]);
+        assert_eq!(pattern_forms(&format!("{b}/real/**"), &base).len(), 1);
     }
 
     #[test]

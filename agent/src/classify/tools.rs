@@ -2,6 +2,7 @@
 //! translate their tool names to these (Codex `apply_patch` → `Edit`, Gemini `run_shell_command`
 //! → `Bash`, …) so one table serves all.
 
+use super::paths::TAG_READS_TREE;
 use super::{Access, Ctx, SHELL_TOOL, Unit, command, later};
 use crate::request::ActionRequest;
 use airlock_protocol::ActionClass;
@@ -31,7 +32,7 @@ pub(crate) fn classify_tool(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
     // call runs in the request's.
     if req.tool != SHELL_TOOL {
         for unit in &mut units {
-            unit.workspace = Some(ctx.workspace.to_path_buf());
+            unit.workspace = ctx.workspace.map(Path::to_path_buf);
         }
     }
     units
@@ -94,6 +95,10 @@ fn tool_units(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
                 0,
                 format!("tool {}", req.tool),
             );
+            if req.tool == "Grep" {
+                // Searches the contents of the whole tree, as `rg` does.
+                unit.tags.insert(TAG_READS_TREE.into());
+            }
             ctx.touch(&mut unit, target, Access::Read);
             vec![unit]
         }

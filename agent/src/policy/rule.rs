@@ -77,10 +77,11 @@ impl CompiledRule {
                     .collect()
             })
             .collect::<Result<Vec<Vec<GlobMatcher>>, RuleError>>()?;
+        // Paths are matched where they really lead, so are the rule's own locations.
         let expanded_paths: Vec<String> = spec
             .paths
             .iter()
-            .map(|p| crate::classify::expand_home_pattern(p, home))
+            .flat_map(|p| crate::classify::pattern_forms(p, home))
             .collect();
         Ok(Self {
             id: spec.id.clone(),

@@ -675,3 +675,20 @@ fn a_bad_mcp_tool_entry_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn a_rule_naming_a_place_through_a_link_still_matches_where_paths_lead() {
+    // Paths are resolved before rules see them; a rule written with the link's name must not
+    // lose its match (a deny rule that stopped matching would loosen the policy).
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(base.join("real")).unwrap();
+    std::os::unix::fs::symlink(base.join("real"), base.join("notes")).unwrap();
+    let policy = policy_from(&format!(
+        "version = 1\n[[rule]]\nid = \"mine.no-notes\"\ndecision = \"deny\"\njustification = \"x\"\npaths = [\"{}/notes/**\"]\n",
+        base.display()
+    ));
+    let e = decide(&policy, &format!("echo x > {}/notes/f.txt", base.display()));
+    assert_eq!(e.decision, Decision::Deny, "{}", e.reason);
+    assert_eq!(e.rule_ids(), vec!["mine.no-notes".to_string()]);
+}
