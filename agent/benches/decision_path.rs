@@ -66,6 +66,7 @@ fn main() {
         secs,
     );
     classification(&policies);
+    cold_classification(&policies);
 
     let _ = Command::new("kill").arg(daemon.id().to_string()).status();
     let _ = daemon.wait();
@@ -264,6 +265,76 @@ fn classification(policies: &Path) {
 
 fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Classification in a fresh classifier against a workspace on disk whose scripts, package.json
+/// scripts and Makefile recipes are read the first time they are classified (no cache yet):
+/// each command is measured once.
+fn cold_classification(policies: &Path) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let ws = dir.path().join("project");
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::create_dir_all(ws.join("scripts")).unwrap();
+    const FILES: usize = 200;
+    let mut makefile = String::new();
+    let mut scripts = serde_json::Map::new();
+    let mut commands = Vec::new();
+    for i in 0..FILES {
+        let body = match i % 4 {
+            0 => "cargo test --workspace\n",
+            1 => "set -euo pipefail\ncargo fmt --all -- --check\ncargo clippy --all-targets\n",
+            2 => "for f in src/*.rs; do wc -l \"$f\"; done\ngit status --short\n",
+            _ => "npm ci\nnpx tsc -p .\nrm -rf dist\n",
+        };
+        std::fs::write(
+            ws.join(format!("scripts/s{i}.sh")),
+            format!("#!/bin/sh\n{body}"),
+        )
+        .unwrap();
+        makefile.push_str(&format!("t{i}:\n\tcargo build -p crate{i}\n\n"));
+        scripts.insert(
+            format!("s{i}"),
+            serde_json::json!(format!("tsc -p packages/p{i}")),
+        );
+        commands.push(match i % 4 {
+            0 => format!("bash scripts/s{i}.sh"),
+            1 => format!("./scripts/s{i}.sh"),
+            2 => format!("make t{i}"),
+            _ => format!("npm run s{i}"),
+        });
+    }
+    std::fs::write(ws.join("Makefile"), makefile).unwrap();
+    std::fs::write(
+        ws.join("package.json"),
+        serde_json::json!({"name": "bench", "scripts": scripts}).to_string(),
+    )
+    .unwrap();
+    let classifier = Classifier::new(Env::current(Vec::new())).unwrap();
+    let policy = Policy::load(&[policies.to_path_buf()]).unwrap();
+    let mut samples = Vec::new();
+    for command in &commands {
+        let request = ActionRequest::shell("claude-code", ws.clone(), command);
+        let start = Instant::now();
+        let classification = classifier.classify(&request);
+        let evaluation = policy.evaluate(&request, &classification);
+        samples.push(start.elapsed());
+        std::hint::black_box(evaluation);
+    }
+    let s = Stats::of(&mut samples);
+    println!(
+        "## Cold classification + evaluation: commands that run files read from disk for the first time ({} commands, fresh classifier)",
+        commands.len()
+    );
+    println!("| median | p90 | p99 | max |");
+    println!("|---|---|---|---|");
+    println!(
+        "| {} | {} | {} | {} |",
+        us(s.median),
+        us(s.p90),
+        us(s.p99),
+        us(s.max)
+    );
+    println!();
 }
 
 struct Stats {
