@@ -15,7 +15,6 @@ use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
 use airlock_protocol::ActionClass;
-use globset::Glob;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -1801,12 +1800,16 @@ impl Walker<'_, '_> {
         {
             // A positional computed at run time may be anything: it matches every pattern of
             // an entry that only adds (never of one that replaces the classes, `only`).
-            let computed = f.only.is_none() && positionals.iter().any(|w| w.literal().is_none());
+            let looked_at: Vec<&ShellWord> = match f.position {
+                Some(k) => positionals.get(k).into_iter().copied().collect(),
+                None => positionals.clone(),
+            };
+            let computed = f.only.is_none() && looked_at.iter().any(|w| w.literal().is_none());
             if computed
-                || positionals
-                    .iter()
-                    .filter_map(|w| w.literal())
-                    .any(|p| f.positional.iter().any(|g| glob_matches(g, &p)))
+                || looked_at.iter().filter_map(|w| w.literal()).any(|p| {
+                    f.positional.iter().any(|g| glob_matches(g, &p))
+                        && !f.except.iter().any(|g| glob_matches(g, &p))
+                })
             {
                 apply_flag(unit, f);
             }
@@ -2815,8 +2818,12 @@ fn is_cluster_ending_with(arg: &str, opt: &str) -> bool {
         && arg[1..].chars().all(|c| c.is_ascii_alphabetic())
 }
 
+/// Case does not matter: `Core.HooksPath` is `core.hooksPath` to git, and a pattern that
+/// matches more can only make a decision stricter.
 fn glob_matches(pattern: &str, text: &str) -> bool {
-    Glob::new(pattern)
+    globset::GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .build()
         .map(|g| g.compile_matcher().is_match(text))
         .unwrap_or(false)
 }

@@ -361,6 +361,13 @@ pub struct FlagSpec {
     /// arguments (`git config KEY VALUE` sets; `git config KEY` only reads).
     #[serde(default)]
     pub min_positionals: usize,
+    /// `positional` patterns look only at the positional argument at this index (`git config
+    /// KEY VALUE`: the key, never the value).
+    #[serde(default)]
+    pub position: Option<usize>,
+    /// A positional matching one of these does not trigger the entry (keys known to be safe).
+    #[serde(default)]
+    pub except: Vec<String>,
 }
 
 /// Path knowledge: which locations are sensitive, belong to agents, or are critical.
