@@ -1812,6 +1812,9 @@ impl Walker<'_, '_> {
                 })
             {
                 apply_flag(unit, f);
+                if let Some(replacement) = &f.only {
+                    only = Some(replacement.clone());
+                }
             }
         }
         let defaults: Vec<ShellWord> = spec.default_paths.iter().map(|p| word_from(p)).collect();
