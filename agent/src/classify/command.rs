@@ -512,6 +512,41 @@ impl Walker<'_, '_> {
         self.argv(&cmd.words, unit, cwd, info, out);
     }
 
+    /// The directory a wrapper's cwd option moves the wrapped command to: `None` when it has
+    /// none, `Some(None)` when that directory is known only at run time.
+    fn wrapper_cwd(
+        &self,
+        spec: &WrapperSpec,
+        words: &[ShellWord],
+        cwd: Option<&Path>,
+    ) -> Option<Option<PathBuf>> {
+        let mut moved = None;
+        let mut k = 1;
+        while k < words.len() {
+            let Some(arg) = words[k].literal() else { break };
+            let attached = spec
+                .cwd_options
+                .iter()
+                .find_map(|o| arg.strip_prefix(&format!("{o}=")).map(str::to_string));
+            if let Some(dir) = attached {
+                let base = moved.clone().unwrap_or(cwd.map(Path::to_path_buf));
+                moved = Some(self.word_path(&word_from(&dir), base.as_deref()));
+            } else if spec.cwd_options.contains(&arg) {
+                let base = moved.clone().unwrap_or(cwd.map(Path::to_path_buf));
+                moved = Some(
+                    words
+                        .get(k + 1)
+                        .and_then(|w| self.word_path(w, base.as_deref())),
+                );
+                k += 1;
+            } else if !arg.starts_with('-') && !is_assignment(&arg) {
+                break;
+            }
+            k += 1;
+        }
+        moved
+    }
+
     /// Setting an environment variable that makes programs run or load something is judged
     /// by what it makes run (see `[[env_var]]` in the knowledge base).
     fn env_assignment(
@@ -738,6 +773,12 @@ impl Walker<'_, '_> {
     ) {
         unit.classes.extend(spec.add.iter().copied());
         unit.tags.extend(spec.tags.iter().cloned());
+        // `env -C DIR CMD` runs CMD in DIR: its relative paths are there (unknown when DIR is).
+        let moved = self.wrapper_cwd(spec, words, cwd);
+        let cwd = match &moved {
+            Some(dir) => dir.as_deref(),
+            None => cwd,
+        };
         let mut i = 1;
         let mut skipped = 0;
         let mut ran_script = false;
@@ -1529,7 +1570,73 @@ impl Walker<'_, '_> {
         if let Some(language) = spec.script_language {
             self.program_script(language, spec, rest, &mut unit, cwd.as_deref());
         }
+        if !root.repo_config_commands.is_empty() || !root.repo_config_unknown.is_empty() {
+            self.repo_config(root, &mut unit, cwd.as_deref(), info, out);
+        }
         out.push(unit);
+    }
+
+    /// git runs what its repository's configuration says: find the repository above `cwd`,
+    /// read its `config`, and classify what its keys make run.
+    fn repo_config(
+        &mut self,
+        spec: &ProgramSpec,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(dir) = cwd else { return };
+        let Some(found) = find_git_dir(dir) else {
+            return;
+        };
+        let git_dir = match found {
+            GitDir::Normal(git_dir) => git_dir,
+            GitDir::Elsewhere(git_dir) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "the repository's git directory is `{}`, not a `.git` directory: its hooks and configuration are outside what Airlock guards",
+                    git_dir.display()
+                );
+                return;
+            }
+        };
+        let config = git_dir.join("config");
+        if !config.exists() {
+            return;
+        }
+        let text = match self.ctx.files().read(&config) {
+            FileContent::Text(text) => text,
+            FileContent::Unreadable(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("the repository's `{}` {why}", config.display());
+                return;
+            }
+        };
+        for (key, value) in git_config_entries(&text) {
+            if spec
+                .repo_config_unknown
+                .iter()
+                .any(|g| glob_matches(g, &key))
+            {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "the repository's config sets `{key}`, which makes git load or run something Airlock does not read"
+                );
+            } else if spec
+                .repo_config_commands
+                .iter()
+                .any(|g| glob_matches(g, &key))
+            {
+                let command = value.strip_prefix('!').unwrap_or(&value).to_string();
+                if command.trim().is_empty() || key.starts_with("alias.") && !value.starts_with('!')
+                {
+                    continue;
+                }
+                unit.tags.insert("repo-config-command".into());
+                self.script(&command, cwd, unit.depth + 1, info.nesting + 1, out);
+            }
+        }
     }
 
     /// A program whose argument is a script in a small language (sed): the command is
@@ -2848,6 +2955,68 @@ fn is_number(arg: &str) -> bool {
 }
 
 /// The program a command word runs: its file name (`/usr/bin/rm` → `rm`).
+/// Where a command's git repository keeps its git directory.
+enum GitDir {
+    /// `DIR/.git`, a directory.
+    Normal(PathBuf),
+    /// Anywhere else: a `.git` file pointing away, or a bare repository.
+    Elsewhere(PathBuf),
+}
+
+/// The git directory git would use in `dir`, as git discovers it (walking up).
+fn find_git_dir(dir: &Path) -> Option<GitDir> {
+    for d in dir.ancestors() {
+        let dot_git = d.join(".git");
+        if dot_git.is_dir() {
+            return Some(GitDir::Normal(dot_git));
+        }
+        if dot_git.is_file() {
+            let target = std::fs::read_to_string(&dot_git)
+                .ok()
+                .and_then(|t| t.strip_prefix("gitdir:").map(|p| d.join(p.trim())))
+                .unwrap_or(dot_git);
+            return Some(GitDir::Elsewhere(target));
+        }
+        // A bare repository: git uses it when run inside it.
+        if d.join("HEAD").is_file() && d.join("objects").is_dir() && d.join("refs").is_dir() {
+            return Some(GitDir::Elsewhere(d.to_path_buf()));
+        }
+    }
+    None
+}
+
+/// `section[.subsection].key = value` entries of a git config file, keys lower-cased except
+/// the subsection (as git compares them).
+fn git_config_entries(text: &str) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    let mut section = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.split(']').next().unwrap_or("");
+            section = match header.split_once(|c: char| c.is_whitespace()) {
+                Some((name, sub)) => format!(
+                    "{}.{}",
+                    name.to_ascii_lowercase(),
+                    sub.trim().trim_matches('"')
+                ),
+                None => header.to_ascii_lowercase(),
+            };
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k.trim(), v.trim()),
+            None => (line, "true"),
+        };
+        let value = value.trim_matches('"').to_string();
+        entries.push((format!("{section}.{}", key.to_ascii_lowercase()), value));
+    }
+    entries
+}
+
 /// What a task runner was asked to run.
 enum Runs {
     /// One package.json script (with its hooks).

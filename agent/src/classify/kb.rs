@@ -165,6 +165,9 @@ pub struct WrapperSpec {
     /// Skip `NAME=value` arguments (`env`).
     #[serde(default)]
     pub skip_assignments: bool,
+    /// Options that change the directory the wrapped program runs in (`env -C DIR`).
+    #[serde(default)]
+    pub cwd_options: Vec<String>,
     /// Classes the wrapper itself adds (`sudo` adds `shell.privileged`).
     #[serde(default)]
     pub add: Vec<ActionClass>,
@@ -294,6 +297,13 @@ pub struct ProgramSpec {
     /// `script_options`): a script Airlock does not understand makes the command `unknown`.
     #[serde(default)]
     pub script_language: Option<ScriptLanguage>,
+    /// The program reads its repository's configuration (git): keys (globs, any case) whose
+    /// values are shell commands run by it, classified as such.
+    #[serde(default)]
+    pub repo_config_commands: Vec<String>,
+    /// Keys whose values name programs, paths or other configuration it loads: unknown.
+    #[serde(default)]
+    pub repo_config_unknown: Vec<String>,
     /// Options whose value is a script in `script_language` (`sed -e`); `script_file_options`
     /// name a file holding one (`sed -f`), which is read.
     #[serde(default)]
