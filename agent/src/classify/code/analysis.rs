@@ -315,6 +315,8 @@ impl<'k> Interp<'k> {
                 }
                 Value::Module(canonical)
             }
+            // `import http.client` binds `http`, a package Airlock knows only parts of.
+            None if self.kb.has_submodules(name) => Value::Module(name.to_string()),
             None => Value::Foreign(name.to_string()),
         }
     }
@@ -399,6 +401,9 @@ impl<'k> Interp<'k> {
             },
             Some(Known::Module) => Value::Module(full),
             Some(Known::Namespace) => Value::Member(full),
+            None if self.kb.module(owner).is_none() && self.kb.lookup(owner).is_none() => {
+                Value::Foreign(full)
+            }
             None => {
                 if let Some(Known::Member(spec)) = self.kb.lookup(owner) {
                     // `os.environ.HOME`, `process.env.HOME`.

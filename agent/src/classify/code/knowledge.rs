@@ -404,6 +404,12 @@ impl FamilyKnowledge {
         self.modules.get(name).map(String::as_str)
     }
 
+    /// Whether the knowledge base lists modules under `name` (`http.client` under `http`).
+    pub fn has_submodules(&self, name: &str) -> bool {
+        let prefix = format!("{name}.");
+        self.modules.keys().any(|m| m.starts_with(&prefix))
+    }
+
     pub fn on_import(&self, module: &str) -> &[Capability] {
         self.on_import.get(module).map(Vec::as_slice).unwrap_or(&[])
     }
