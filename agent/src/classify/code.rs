@@ -9,13 +9,15 @@
 //! `unknown` on top of what they find.
 
 mod analysis;
+mod awk;
 mod javascript;
 pub mod knowledge;
+pub(crate) mod local;
 mod patterns;
+mod perl;
 mod python;
 
-pub(crate) use analysis::{Effect, Exports, Import, Loaded, Loader, NoFiles, Report};
-#[allow(unused_imports)]
+pub(crate) use analysis::{Effect, Import, Loaded, Loader, NoFiles, Report};
 pub use knowledge::{Capability, CodeKbError, CodeKnowledge, Language, PathUse};
 pub(crate) use patterns::{CodeScanner, looks_like_path, string_lists, string_literals};
 
@@ -80,7 +82,18 @@ impl CodeAnalyzer {
         file: Option<&str>,
         loader: &mut dyn Loader,
     ) -> Report {
-        let family = language.family();
+        let Some(family) = language.family() else {
+            return self.read_small(language, code).unwrap_or_else(|| {
+                let mut report = Report::default();
+                let mut e = Effect::new(
+                    code,
+                    format!("{} code Airlock cannot read", language.as_str()),
+                );
+                e.caps.insert(Capability::Dynamic);
+                report.effects.push(e);
+                report
+            });
+        };
         let interp = Interp::new(self.kb.family(family), family, file.map(str::to_string));
         let code = normalize_newlines(code, family);
         let mut prelude = Vec::new();
@@ -116,12 +129,27 @@ impl CodeAnalyzer {
     }
 }
 
+impl CodeAnalyzer {
+    /// Code of the small languages Airlock has a grammar of its own for; `None` when the code is
+    /// outside that grammar (then it is code Airlock cannot read).
+    pub(crate) fn read_small(&self, language: Language, code: &str) -> Option<Report> {
+        match language {
+            Language::Awk => awk::read(code),
+            Language::Perl => perl::substitutions_only(code).then(Report::default),
+            _ => None,
+        }
+    }
+}
+
 fn parse(language: Language, code: &str) -> Result<tree_sitter::Tree, String> {
     let grammar: tree_sitter::Language = match language {
         Language::Python => tree_sitter_python::LANGUAGE.into(),
         Language::Javascript => tree_sitter_javascript::LANGUAGE.into(),
         Language::Typescript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
         Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+        Language::Awk | Language::Perl => {
+            return Err(format!("no parser for {} code", language.as_str()));
+        }
     };
     let mut parser = tree_sitter::Parser::new();
     parser

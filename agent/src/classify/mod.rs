@@ -237,7 +237,6 @@ impl Ctx<'_> {
     }
 
     /// Reads files that commands run (cached by version).
-    #[allow(dead_code)] // Used by the script-reading walker next.
     pub fn files(&self) -> &files::FileReader {
         &self.classifier.files
     }

@@ -21,7 +21,8 @@ pub enum Family {
     Javascript,
 }
 
-/// A grammar Airlock parses code with.
+/// A language Airlock reads: with a tree-sitter grammar (Python, JavaScript, TypeScript), or
+/// with a grammar of its own for a small language (awk) or sub-language (Perl substitutions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -29,13 +30,17 @@ pub enum Language {
     Javascript,
     Typescript,
     Tsx,
+    Awk,
+    Perl,
 }
 
 impl Language {
-    pub fn family(self) -> Family {
+    /// The family whose modules the code uses; none for awk and Perl.
+    pub fn family(self) -> Option<Family> {
         match self {
-            Language::Python => Family::Python,
-            Language::Javascript | Language::Typescript | Language::Tsx => Family::Javascript,
+            Language::Python => Some(Family::Python),
+            Language::Javascript | Language::Typescript | Language::Tsx => Some(Family::Javascript),
+            Language::Awk | Language::Perl => None,
         }
     }
 
@@ -45,6 +50,8 @@ impl Language {
             Language::Javascript => "javascript",
             Language::Typescript => "typescript",
             Language::Tsx => "tsx",
+            Language::Awk => "awk",
+            Language::Perl => "perl",
         }
     }
 }
