@@ -204,11 +204,11 @@ impl<'a> FileLoader<'a> {
         let Some(base) = base else {
             return Loaded::Unreadable("is looked up in a directory only known at run time".into());
         };
-        let path = if spec.starts_with('/') {
+        let path = crate::classify::lexical_normalize(&if spec.starts_with('/') {
             PathBuf::from(&spec)
         } else {
             base.join(&spec)
-        };
+        });
         let mut candidates = vec![path.clone()];
         for ext in JS_EXTENSIONS {
             let mut with = path.clone().into_os_string();

@@ -616,13 +616,20 @@ impl Walker<'_, '_> {
                 );
                 break;
             }
-            self.script(
-                command,
-                process_cwd.as_deref(),
-                depth + 1,
-                info.nesting + 1,
-                out,
-            );
+            // The code may feed the process's standard input (`input=`, `communicate`,
+            // `print | "cmd"`): a shell or interpreter started so runs a program Airlock cannot
+            // see. Classified inside a pipe, as `… | (cmd)` would be.
+            if crate::classify::shell::parse_script(command).is_ok() {
+                let piped = format!(": | (\n{command}\n)");
+                let mut nested = Vec::new();
+                let dir = process_cwd.as_deref();
+                self.script(&piped, dir, depth, info.nesting + 1, &mut nested);
+                nested.retain(|u| !(u.depth == depth && u.text == ":"));
+                out.extend(nested);
+            } else {
+                let dir = process_cwd.as_deref();
+                self.script(command, dir, depth + 1, info.nesting + 1, out);
+            }
         }
     }
 
