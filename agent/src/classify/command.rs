@@ -558,6 +558,10 @@ impl Walker<'_, '_> {
                 continue;
             }
             if spec.skip_assignments && is_assignment(&arg) {
+                // `env NODE_OPTIONS=… node x.js`: what the wrapped program's environment holds.
+                if let Some((var, value)) = arg.split_once('=') {
+                    self.add_vars(var, vec![value.to_string()]);
+                }
                 i += 1;
                 continue;
             }

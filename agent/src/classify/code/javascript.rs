@@ -981,6 +981,11 @@ impl<'t, 'k, 'l> Walker<'t, 'k, 'l> {
                             if idx == 0 {
                                 first_literal = Some(vals.clone());
                             }
+                            // An options object in a variable (`spawn(cmd, args, opts)`) may
+                            // hold anything (`shell: true`, `cwd`).
+                            if idx > 0 && !is_literal_value(a.kind()) {
+                                args.opaque = true;
+                            }
                             args.positional.push(vals);
                         }
                     }
@@ -1271,6 +1276,24 @@ impl<'t, 'k, 'l> Walker<'t, 'k, 'l> {
         }
         acc
     }
+}
+
+/// Arguments whose value is written out in the call: not an options object in disguise.
+fn is_literal_value(kind: &str) -> bool {
+    matches!(
+        kind,
+        "string"
+            | "template_string"
+            | "number"
+            | "true"
+            | "false"
+            | "null"
+            | "undefined"
+            | "array"
+            | "arrow_function"
+            | "function_expression"
+            | "regex"
+    )
 }
 
 /// The function (not arrow) a node is in, if any.

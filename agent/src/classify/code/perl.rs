@@ -1,5 +1,6 @@
 //! Perl one-liners Airlock can read: programs made only of substitutions and transliterations
-//! (`s/old/new/g`, `tr/a-z/A-Z/`), the `sed`-like use of `perl -pi -e`.
+//! (`s/old/new/g`, `tr/a-z/A-Z/`), the `sed`-like use of `perl -pi -e`, and printing or skipping
+//! lines that match (`print if /re/`, `next unless /re/`, `chomp`).
 //!
 //! This is a complete grammar for that small language, not a scan: anything outside it — any
 //! other statement, the `e` flag (evaluates the replacement), code in a pattern (`(?{…})`),
@@ -39,8 +40,63 @@ pub(crate) fn substitutions_only(code: &str) -> bool {
     }
 }
 
-/// One `s///` or `tr///`/`y///` starting at `i`; the index after it.
+/// One statement starting at `i`; the index after it.
 fn statement(chars: &[char], i: usize) -> Option<usize> {
+    for word in ["print", "next", "chomp", "chop"] {
+        if let Some(after) = keyword(chars, i, word) {
+            let mut j = after;
+            while j < chars.len() && chars[j] == ' ' {
+                j += 1;
+            }
+            for cond in ["if", "unless"] {
+                if let Some(after_cond) = keyword(chars, j, cond) {
+                    let mut k = after_cond;
+                    while k < chars.len() && chars[k] == ' ' {
+                        k += 1;
+                    }
+                    return matching(chars, k);
+                }
+            }
+            // `next` alone would skip every line; only the conditional form is read.
+            return (word != "next").then_some(after);
+        }
+    }
+    substitution(chars, i)
+}
+
+/// `word` at `i`, not followed by more of a name.
+fn keyword(chars: &[char], i: usize, word: &str) -> Option<usize> {
+    let w: Vec<char> = word.chars().collect();
+    let end = i + w.len();
+    (chars.get(i..end) == Some(&w[..])
+        && !chars
+            .get(end)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_'))
+    .then_some(end)
+}
+
+/// A match: `/re/flags` or `m{DELIM}re{DELIM}flags`, with a plain pattern.
+fn matching(chars: &[char], i: usize) -> Option<usize> {
+    let (delim, start) = match chars.get(i)? {
+        '/' => ('/', i + 1),
+        'm' => (*chars.get(i + 1)?, i + 2),
+        _ => return None,
+    };
+    if !DELIMITERS.contains(&delim) {
+        return None;
+    }
+    let (pattern, mut j) = part(chars, start, delim)?;
+    while j < chars.len() && chars[j].is_ascii_alphabetic() {
+        if !"imsxn".contains(chars[j]) {
+            return None;
+        }
+        j += 1;
+    }
+    plain_pattern(&pattern).then_some(j)
+}
+
+/// One `s///` or `tr///`/`y///` starting at `i`; the index after it.
+fn substitution(chars: &[char], i: usize) -> Option<usize> {
     let (kind, start) = if chars.get(i..i + 2) == Some(&['t', 'r']) {
         (Kind::Tr, i + 2)
     } else {
@@ -141,6 +197,9 @@ mod tests {
             "y/abc/xyz/",
             "s/(\\w+)=(\\d+)/$2=$1/gi",
             "s/x/$&$&/",
+            "print if /TODO/",
+            "next unless /^\\s*$/; print",
+            "chomp; print unless m|^#|",
         ] {
             assert!(substitutions_only(code), "{code}");
         }
@@ -156,9 +215,12 @@ mod tests {
             "s/(?{ system('id') })//",
             "s/$ENV{X}/y/",
             "s/x/y/; system('id')",
-            "print",
             "s{a}{b}",
             "s/x/y/g unlink 'f'",
+            "print if /(?{ system('id') })/",
+            "print $ENV{HOME}",
+            "next",
+            "printf('%s', `id`)",
             "",
         ] {
             assert!(!substitutions_only(code), "{code}");

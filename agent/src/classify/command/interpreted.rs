@@ -598,13 +598,18 @@ impl Walker<'_, '_> {
             unit.source
                 .push_str(" (starts a process whose command Airlock cannot read)");
         }
-        let process_cwd: Option<PathBuf> = match &effect.cwd {
-            None => cwd.map(Path::to_path_buf),
-            Some(Some(dir)) => self.code_dir(dir, cwd),
-            Some(None) => None,
+        // A process started after the code changed directory runs there.
+        let process_cwds: Vec<Option<PathBuf>> = match &effect.cwd {
+            None => bases.to_vec(),
+            Some(Some(dir)) => vec![self.code_dir(dir, cwd)],
+            Some(None) => vec![None],
         };
         out.push(unit);
-        for command in &effect.commands {
+        let runs = effect
+            .commands
+            .iter()
+            .flat_map(|c| process_cwds.iter().map(move |d| (c, d.clone())));
+        for (command, process_cwd) in runs {
             if !self.take_budget() {
                 out.push(
                     Unit::new(
