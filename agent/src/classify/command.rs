@@ -78,6 +78,8 @@ struct Walker<'a, 'b> {
 /// What a simple command's surroundings say about it.
 struct CmdInfo<'p> {
     stdin_text: Option<String>,
+    /// The file standard input is redirected from (`python3 < x.py`).
+    stdin_file: Option<ShellWord>,
     /// (scope, pipeline id, position)
     pipeline: (usize, usize, usize),
     /// Pipelines that contain the command indirectly, as (scope, pipeline id, position).
@@ -155,6 +157,17 @@ impl Walker<'_, '_> {
             }
             let info = CmdInfo {
                 stdin_text: cmd.stdin_text.clone(),
+                stdin_file: cmd
+                    .redirects
+                    .iter()
+                    .rev()
+                    .find(|r| {
+                        matches!(
+                            r.kind,
+                            shell::RedirectKind::Read | shell::RedirectKind::ReadWrite
+                        ) && r.fd.is_none_or(|fd| fd == 0)
+                    })
+                    .map(|r| r.target.clone()),
                 pipeline: (scope, cmd.pipeline_id, cmd.pipeline_pos),
                 enclosing: cmd
                     .enclosing_pipelines
@@ -773,6 +786,16 @@ impl Walker<'_, '_> {
         info: &CmdInfo<'_>,
         out: &mut Vec<Unit>,
     ) {
+        if info.stdin_text.is_none()
+            && let Some(file) = &info.stdin_file
+        {
+            // `bash < x.sh`: the program is that file, which Airlock does not read here.
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert("script-file".into());
+            unit.source = format!("`{name}` runs the program in `{}`", file.raw);
+            out.push(unit);
+            return;
+        }
         if let Some(text) = &info.stdin_text {
             match kind {
                 StdinKind::Shell => {
@@ -1440,6 +1463,7 @@ impl Walker<'_, '_> {
                         let info_aliases = HashMap::new();
                         let info = CmdInfo {
                             stdin_text: None,
+                            stdin_file: None,
                             pipeline: (usize::MAX, 0, 0),
                             enclosing: Vec::new(),
                             piped: false,
@@ -1449,7 +1473,8 @@ impl Walker<'_, '_> {
                             aliases: &info_aliases,
                             nesting: nesting + 1,
                         };
-                        self.code(&text, "interpreter", holder, cwd, &info, &mut extra);
+                        let name = unit.program.clone().unwrap_or_default();
+                        self.code(&text, &name, holder, cwd, &info, &mut extra);
                     }
                 }
             }

@@ -521,10 +521,8 @@ impl<'k> Interp<'k> {
     pub fn escape(&mut self, vals: &Vals, at: &str) {
         for v in vals {
             match v {
-                Value::Module(m) => {
-                    if self.kb.is_dangerous(m) {
-                        self.dynamic(at, format!("hands module `{m}` to other code"));
-                    }
+                Value::Module(m) if self.kb.is_dangerous(m) => {
+                    self.dynamic(at, format!("hands module `{m}` to other code"));
                 }
                 Value::Member(full) => {
                     if !self.kb.is_dangerous(full) {

@@ -179,11 +179,7 @@ pub(crate) fn read(src: &str) -> Option<Report> {
             _ => None,
         };
         match tok {
-            Tok::Str(s) => {
-                if !report.literals.contains(s) {
-                    report.literals.push(s.clone());
-                }
-            }
+            Tok::Str(s) if !report.literals.contains(s) => report.literals.push(s.clone()),
             Tok::At => {
                 let mut e = effect("gawk directive or indirect call");
                 e.caps.insert(Capability::Dynamic);
@@ -243,10 +239,10 @@ pub(crate) fn read(src: &str) -> Option<Report> {
             }
             Tok::Op("(") | Tok::Op("[") => depth += 1,
             Tok::Op(")") | Tok::Op("]") => depth = depth.saturating_sub(1),
-            Tok::Op(";") | Tok::Op("}") | Tok::Op("{") | Tok::Newline => {
-                if printing.is_some_and(|d| depth <= d) {
-                    printing = None;
-                }
+            Tok::Op(";") | Tok::Op("}") | Tok::Op("{") | Tok::Newline
+                if printing.is_some_and(|d| depth <= d) =>
+            {
+                printing = None;
             }
             _ => {}
         }

@@ -407,7 +407,7 @@ impl<'t, 'k, 'l> Walker<'t, 'k, 'l> {
                 let spec = ch
                     .child_by_field_name("source")
                     .map(|s| self.string_value(s));
-                let vals = match spec.as_ref().and_then(|v| strings(v)).as_deref() {
+                let vals = match spec.as_ref().and_then(strings).as_deref() {
                     Some([s]) => self.load(s, &at),
                     _ => other(),
                 };
@@ -1325,7 +1325,7 @@ fn this_is_global(n: Node<'_>) -> bool {
         match p.kind() {
             "class_body" | "class_static_block" => return false,
             "method_definition" => {
-                return !p.parent().is_some_and(|b| b.kind() == "class_body");
+                return p.parent().is_none_or(|b| b.kind() != "class_body");
             }
             "function_declaration"
             | "function_expression"

@@ -667,8 +667,10 @@ impl CodeKnowledge {
 }
 
 fn has_paths(spec: &MemberSpec) -> bool {
-    !(spec.read.is_empty() && spec.write.is_empty() && spec.delete.is_empty())
-        || !spec.chmod.is_empty()
+    !(spec.read.is_empty()
+        && spec.write.is_empty()
+        && spec.delete.is_empty()
+        && spec.chmod.is_empty())
 }
 
 /// Fields that only mean something together must come together.

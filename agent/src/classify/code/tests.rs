@@ -364,3 +364,33 @@ fn harmless_code_has_no_capabilities() {
         set(&[])
     );
 }
+
+/// `cargo test … time_analysis -- --ignored --nocapture`: rough cost of reading code.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn time_analysis() {
+    let started = std::time::Instant::now();
+    let fresh = CodeAnalyzer::builtin().unwrap();
+    println!("build with examples: {:?}", started.elapsed());
+    for (language, code) in [
+        (
+            Language::Python,
+            "import json, sys; print(json.load(sys.stdin)['name'])",
+        ),
+        (
+            Language::Python,
+            "import subprocess; subprocess.run('cargo test', shell=True)",
+        ),
+        (
+            Language::Javascript,
+            "console.log(require('./package.json').version)",
+        ),
+    ] {
+        let n = 200;
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            fresh.analyze(language, code, None, &mut NoFiles);
+        }
+        println!("{code}: {:?} each", started.elapsed() / n);
+    }
+}

@@ -110,13 +110,6 @@ impl Walker<'_, '_> {
                 return;
             }
             if let Some((value, consumed)) =
-                option_value(&spec.preload_options, &arg, words.get(i + 1))
-            {
-                preloads.push(value);
-                i += consumed;
-                continue;
-            }
-            if let Some((value, consumed)) =
                 option_value(&spec.file_options, &arg, words.get(i + 1))
             {
                 // `awk -f prog.awk`: the program is that file.
@@ -140,6 +133,13 @@ impl Walker<'_, '_> {
                 unit.tags.insert("code-options".into());
                 unit.source =
                     format!("`{name} {arg}` loads code or settings Airlock does not read");
+            }
+            if let Some((value, consumed)) =
+                option_value(&spec.preload_options, &arg, words.get(i + 1))
+            {
+                preloads.push(value);
+                i += consumed;
+                continue;
             }
             if spec.options_with_value.contains(&arg) {
                 i += 2;
@@ -196,6 +196,13 @@ impl Walker<'_, '_> {
             return;
         }
         self.preloads(&preloads, name, &mut unit, cwd, info, out);
+        if program_words.is_empty()
+            && info.stdin_text.is_none()
+            && let Some(file) = &info.stdin_file
+        {
+            // `python3 < x.py`: the program is the file standard input comes from.
+            program_words.push(file.clone());
+        }
         if let Some((first, more)) = program_words.split_first() {
             for word in more {
                 self.program_file(spec, name, word, unit.clone(), cwd, info, out);
