@@ -10,13 +10,17 @@
 use super::knowledge::{
     ArgRef, Capability, CommandForm, Family, FamilyKnowledge, Known, MemberSpec, PathUse, ValueRule,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// At most this many possible values per expression.
 const MAX_VALUES: usize = 8;
 /// Excerpts of code in effects are cut to this many characters.
 const MAX_EXCERPT: usize = 160;
+/// Effects and string literals kept per piece of code: past these, the code is `dynamic` (a file
+/// of thousands of calls is not something to allow without reading it whole).
+const MAX_EFFECTS: usize = 256;
+const MAX_LITERALS: usize = 4096;
 
 /// What an expression is, as far as Airlock follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,6 +246,10 @@ pub(crate) struct Interp<'k> {
     quiet: usize,
     /// The file the code is in, when it is a file.
     pub file: Option<String>,
+    /// What was recorded already: the same call is one effect, the same literal one literal.
+    seen_effects: HashSet<(String, String)>,
+    seen_literals: HashSet<String>,
+    overflowed: bool,
 }
 
 impl<'k> Interp<'k> {
@@ -252,6 +260,9 @@ impl<'k> Interp<'k> {
             report: Report::default(),
             quiet: 0,
             file,
+            seen_effects: HashSet::new(),
+            seen_literals: HashSet::new(),
+            overflowed: false,
         }
     }
 
@@ -270,13 +281,30 @@ impl<'k> Interp<'k> {
     }
 
     pub fn record(&mut self, effect: Effect) {
-        if self.quiet == 0 && !self.report.effects.contains(&effect) {
-            self.report.effects.push(effect);
+        if self.quiet > 0
+            || !self
+                .seen_effects
+                .insert((effect.at.clone(), effect.what.clone()))
+        {
+            return;
         }
+        if self.report.effects.len() >= MAX_EFFECTS {
+            if !self.overflowed {
+                self.overflowed = true;
+                let mut e = Effect::new("", "more calls with effects than Airlock lists");
+                e.caps.insert(Capability::Dynamic);
+                self.report.effects.push(e);
+            }
+            return;
+        }
+        self.report.effects.push(effect);
     }
 
     pub fn literal(&mut self, s: &str) {
-        if self.quiet == 0 && !self.report.literals.iter().any(|l| l == s) {
+        if self.quiet == 0
+            && self.report.literals.len() < MAX_LITERALS
+            && self.seen_literals.insert(s.to_string())
+        {
             self.report.literals.push(s.to_string());
         }
     }

@@ -318,3 +318,154 @@ fn compiled_cache(source: &Path) -> Option<PathBuf> {
 fn parent_dir(path: &Path) -> PathBuf {
     path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::classify::code::{Capability, Loader as _};
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn import(family: Family, spec: &str) -> Import {
+        Import {
+            family,
+            spec: spec.into(),
+            level: 0,
+        }
+    }
+
+    #[test]
+    fn python_modules_are_found_like_cpython_finds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "helper.py", "import os\nos.system('id')\n");
+        write(root, "pkg/__init__.py", "");
+        write(root, "pkg/sub.py", "import shutil\nshutil.rmtree('x')\n");
+        write(root, "ns/mod.py", "print(1)\n");
+        write(root, "fast.cpython-312-x86_64-linux-gnu.so", "\x7fELF");
+        write(root, "cached.py", "VALUE = 1\n");
+        write(root, "__pycache__/cached.cpython-312.pyc", "x");
+        let analyzer = CodeAnalyzer::builtin().unwrap();
+        let files = FileReader::default();
+        let mut loader = FileLoader::new(&analyzer, &files, Some(root.to_path_buf()));
+
+        assert!(matches!(
+            loader.load(&import(Family::Python, "json")),
+            Loaded::NotLocal
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Python, "helper")),
+            Loaded::Local(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Python, "pkg.sub")),
+            Loaded::Local(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Python, "ns.mod")),
+            Loaded::Local(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Python, "fast")),
+            Loaded::Unreadable(why) if why.contains("compiled")
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Python, "cached")),
+            Loaded::Unreadable(why) if why.contains("cache")
+        ));
+        let read: Vec<String> = loader
+            .read
+            .iter()
+            .map(|f| f.path.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            read,
+            ["helper.py", "pkg/__init__.py", "pkg/sub.py", "ns/mod.py"]
+        );
+        let helper = &loader.read[0].report;
+        assert!(helper.capabilities().contains(&Capability::Process));
+    }
+
+    #[test]
+    fn javascript_relative_requires_are_read_and_packages_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "lib/run.js",
+            "require('child_process').execSync('id')\n",
+        );
+        write(root, "lib/index.js", "module.exports = 1\n");
+        write(root, "data.json", "{}");
+        write(root, "addon.node", "\x7fELF");
+        write(root, "pkg/package.json", "{\"main\": \"x.js\"}");
+        let analyzer = CodeAnalyzer::builtin().unwrap();
+        let files = FileReader::default();
+        let mut loader = FileLoader::new(&analyzer, &files, Some(root.to_path_buf()));
+
+        assert!(matches!(
+            loader.load(&import(Family::Javascript, "./lib/run")),
+            Loaded::Local(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Javascript, "./lib")),
+            Loaded::Local(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Javascript, "./data.json")),
+            Loaded::Local(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Javascript, "./addon")),
+            Loaded::Unreadable(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Javascript, "./pkg")),
+            Loaded::Unreadable(_)
+        ));
+        assert!(matches!(
+            loader.load(&import(Family::Javascript, "./missing")),
+            Loaded::NotLocal
+        ));
+        assert_eq!(loader.read.len(), 2);
+        assert!(
+            loader.read[0]
+                .report
+                .capabilities()
+                .contains(&Capability::Process)
+        );
+    }
+
+    #[test]
+    fn import_cycles_and_limits_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a.py", "import b\n");
+        write(root, "b.py", "import a\n");
+        for i in 0..40 {
+            write(root, &format!("m{i}.py"), &format!("import m{}\n", i + 1));
+        }
+        let analyzer = CodeAnalyzer::builtin().unwrap();
+        let files = FileReader::default();
+        let mut loader = FileLoader::new(&analyzer, &files, Some(root.to_path_buf()));
+        assert!(matches!(
+            loader.load(&import(Family::Python, "a")),
+            Loaded::Local(_)
+        ));
+        let report = analyzer.analyze(Language::Python, "import m0", None, &mut loader);
+        assert!(
+            loader
+                .read
+                .iter()
+                .map(|f| &f.report)
+                .chain([&report])
+                .any(|r| r.capabilities().contains(&Capability::Dynamic)),
+            "a chain of imports past the limits is dynamic somewhere"
+        );
+    }
+}
