@@ -157,6 +157,17 @@ impl Walker<'_, '_> {
                 continue;
             }
             if program_is_first_positional {
+                // `awk PROG FILE…`: the files are its input (edited in place with `-i inplace`).
+                let access = if in_place {
+                    Access::Write
+                } else {
+                    Access::Read
+                };
+                for word in &words[i + 1..] {
+                    if word.literal().is_none_or(|l| !l.starts_with('-') && !l.contains('=')) {
+                        self.path_arg(&mut unit, word, access, cwd);
+                    }
+                }
                 self.code(&arg, name, unit, cwd, info, out);
                 return;
             }
