@@ -66,20 +66,42 @@ impl Walker<'_, '_> {
             if let Some((code, consumed)) =
                 option_value(&spec.inline_options, &arg, words.get(i + 1))
             {
-                // `perl -pe CODE FILE…`, `perl -i -pe CODE FILE…` (edited in place).
-                let access = if in_place {
-                    Access::Write
-                } else {
-                    Access::Read
-                };
-                for word in words.iter().skip(i + consumed) {
-                    if word.literal().is_none_or(|l| !l.starts_with('-')) {
-                        self.path_arg(&mut unit, word, access, cwd);
+                // `perl -pe CODE FILE…`, `perl -i -pe CODE FILE…` (edited in place), and every
+                // further `-e CODE` (`perl -e A -e B` runs both).
+                let mut codes = vec![(code, words.get(i + 1).cloned())];
+                let mut j = i + consumed;
+                while j < words.len() {
+                    let word = &words[j];
+                    if let Some(a) = word.literal() {
+                        if let Some((more, n)) =
+                            option_value(&spec.inline_options, &a, words.get(j + 1))
+                        {
+                            codes.push((more, words.get(j + 1).cloned()));
+                            j += n;
+                            continue;
+                        }
+                        if spec.options_with_value.contains(&a) {
+                            j += 2;
+                            continue;
+                        }
+                        if a.len() > 1 && a.starts_with('-') {
+                            in_place |= spec.in_place_options.iter().any(|o| is_in_place(&a, o));
+                            j += 1;
+                            continue;
+                        }
                     }
+                    let access = if in_place {
+                        Access::Write
+                    } else {
+                        Access::Read
+                    };
+                    self.path_arg(&mut unit, word, access, cwd);
+                    j += 1;
                 }
                 self.preloads(&preloads, name, &mut unit, cwd, info, out);
-                match code {
-                    Some(code) => self.code(&code, name, unit, cwd, info, out),
+                let known: Option<Vec<String>> = codes.iter().map(|(c, _)| c.clone()).collect();
+                match known {
+                    Some(texts) => self.code(&texts.join("\n"), name, unit, cwd, info, out),
                     None => {
                         unit.classes.insert(ActionClass::Unknown);
                         unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
@@ -87,8 +109,13 @@ impl Walker<'_, '_> {
                         let depth = unit.depth;
                         let text = unit.text.clone();
                         out.push(unit);
-                        if let Some(word) = words.get(i + 1) {
-                            for value in self.candidates(word, cwd) {
+                        for (code, word) in codes {
+                            let values = match (code, word) {
+                                (Some(c), _) => vec![c],
+                                (None, Some(w)) => self.candidates(&w, cwd),
+                                (None, None) => Vec::new(),
+                            };
+                            for value in values {
                                 if !self.take_budget() {
                                     break;
                                 }
@@ -164,7 +191,10 @@ impl Walker<'_, '_> {
                     Access::Read
                 };
                 for word in &words[i + 1..] {
-                    if word.literal().is_none_or(|l| !l.starts_with('-') && !l.contains('=')) {
+                    if word
+                        .literal()
+                        .is_none_or(|l| !l.starts_with('-') && !l.contains('='))
+                    {
                         self.path_arg(&mut unit, word, access, cwd);
                     }
                 }
