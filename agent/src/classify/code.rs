@@ -16,6 +16,7 @@ pub(crate) mod local;
 mod patterns;
 mod perl;
 mod python;
+mod sed;
 
 pub(crate) use analysis::{Effect, Import, Loaded, Loader, NoFiles, Report};
 pub use knowledge::{Capability, CodeKbError, CodeKnowledge, Language, PathUse};
@@ -136,6 +137,7 @@ impl CodeAnalyzer {
         match language {
             Language::Awk => awk::read(code),
             Language::Perl => perl::substitutions_only(code).then(Report::default),
+            Language::Sed => sed::read(code),
             _ => None,
         }
     }
@@ -147,7 +149,7 @@ fn parse(language: Language, code: &str) -> Result<tree_sitter::Tree, String> {
         Language::Javascript => tree_sitter_javascript::LANGUAGE.into(),
         Language::Typescript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
         Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-        Language::Awk | Language::Perl => {
+        Language::Awk | Language::Perl | Language::Sed => {
             return Err(format!("no parser for {} code", language.as_str()));
         }
     };

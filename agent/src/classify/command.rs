@@ -963,7 +963,12 @@ impl Walker<'_, '_> {
         unit.argv_complete = complete && unit.argv_complete;
         let only = self.arguments(spec, rest, &mut unit, cwd.as_deref(), info, out);
         unit.classes.extend(only.unwrap_or(classes));
-        out.push(unit);
+        match &spec.script {
+            Some(script) => {
+                self.program_script(script, name, rest, unit, cwd.as_deref(), info, out)
+            }
+            None => out.push(unit),
+        }
     }
 
     /// Read a command's arguments through its knowledge-base entry. Returns the classes that

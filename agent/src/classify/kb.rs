@@ -203,6 +203,29 @@ pub struct ProgramSpec {
     /// (`ssh HOST CMD…`: 1).
     #[serde(default)]
     pub command_positional: Option<usize>,
+    /// The program runs a script in a small language Airlock reads (`sed`'s `e` command runs
+    /// shell commands): the script is read and what it does classified.
+    #[serde(default)]
+    pub script: Option<ScriptSpec>,
+}
+
+/// Where a program's script is, and its language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptSpec {
+    pub language: super::code::Language,
+    /// Options whose value is script text; without any, the first positional is the script.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Options whose value is a file of script.
+    #[serde(default)]
+    pub file_options: Vec<String>,
+    /// Options that turn off everything beyond the input (`sed --sandbox`).
+    #[serde(default)]
+    pub safe_options: Vec<String>,
+    /// Options that take a value (so it is not taken for the script).
+    #[serde(default)]
+    pub options_with_value: Vec<String>,
 }
 
 /// A flag or argument pattern that changes what a command does.

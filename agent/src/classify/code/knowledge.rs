@@ -22,7 +22,8 @@ pub enum Family {
 }
 
 /// A language Airlock reads: with a tree-sitter grammar (Python, JavaScript, TypeScript), or
-/// with a grammar of its own for a small language (awk) or sub-language (Perl substitutions).
+/// with a grammar of its own for a small language (awk, sed) or sub-language (Perl
+/// substitutions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -32,6 +33,7 @@ pub enum Language {
     Tsx,
     Awk,
     Perl,
+    Sed,
 }
 
 impl Language {
@@ -40,7 +42,7 @@ impl Language {
         match self {
             Language::Python => Some(Family::Python),
             Language::Javascript | Language::Typescript | Language::Tsx => Some(Family::Javascript),
-            Language::Awk | Language::Perl => None,
+            Language::Awk | Language::Perl | Language::Sed => None,
         }
     }
 
@@ -52,6 +54,7 @@ impl Language {
             Language::Tsx => "tsx",
             Language::Awk => "awk",
             Language::Perl => "perl",
+            Language::Sed => "sed",
         }
     }
 }

@@ -9,7 +9,7 @@ use super::{
 use crate::classify::code::{
     self, Capability, Effect, Language, PathUse, Report, local::FileLoader, local::LocalFile,
 };
-use crate::classify::kb::{InterpreterSpec, ProgramSpec};
+use crate::classify::kb::{InterpreterSpec, ProgramSpec, ScriptSpec};
 use crate::classify::shell::ShellWord;
 use crate::classify::{Access, TAG_PATHS_UNKNOWN, Unit};
 use airlock_protocol::ActionClass;
@@ -472,6 +472,96 @@ impl Walker<'_, '_> {
         let kind = format!("module `{module}`");
         self.code_units(name, &kind, unit, report, files, cwd, info, out);
         true
+    }
+
+    /// A program that runs a script in a small language (`sed SCRIPT FILE`): the script, given
+    /// inline or in a file, is read; one Airlock cannot read makes the command `unknown`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn program_script(
+        &mut self,
+        spec: &ScriptSpec,
+        name: &str,
+        rest: &[ShellWord],
+        unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let mut scripts: Vec<Option<String>> = Vec::new();
+        let mut positional_script = true;
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(arg) = rest[i].literal() else {
+                if positional_script && scripts.is_empty() {
+                    scripts.push(None);
+                    positional_script = false;
+                }
+                i += 1;
+                continue;
+            };
+            if spec.safe_options.contains(&arg) {
+                // `sed --sandbox`: no commands, no files beyond the input.
+                out.push(unit);
+                return;
+            }
+            if let Some((value, consumed)) = option_value(&spec.options, &arg, rest.get(i + 1)) {
+                scripts.push(value);
+                positional_script = false;
+                i += consumed;
+                continue;
+            }
+            if let Some((value, consumed)) = option_value(&spec.file_options, &arg, rest.get(i + 1))
+            {
+                let text = value.and_then(|v| {
+                    let path = self.code_dir(&v, cwd)?;
+                    match self.ctx.files().read(&path) {
+                        crate::classify::files::FileContent::Text(t) => Some(t.to_string()),
+                        crate::classify::files::FileContent::Unreadable(_) => None,
+                    }
+                });
+                scripts.push(text);
+                positional_script = false;
+                i += consumed;
+                continue;
+            }
+            if spec.options_with_value.contains(&arg) {
+                i += 2;
+                continue;
+            }
+            if arg.starts_with('-') && arg.len() > 1 {
+                i += 1;
+                continue;
+            }
+            if positional_script && scripts.is_empty() {
+                scripts.push(Some(arg));
+                positional_script = false;
+            }
+            i += 1;
+        }
+        let ctx = self.ctx;
+        let analyzer = &ctx.classifier.analyzer;
+        let mut report = Report::default();
+        for script in &scripts {
+            match script
+                .as_deref()
+                .and_then(|s| analyzer.read_small(spec.language, s))
+            {
+                Some(r) => report.effects.extend(r.effects),
+                None => {
+                    let mut e = Effect::new(
+                        script.as_deref().unwrap_or(""),
+                        format!("{} script Airlock cannot read", spec.language.as_str()),
+                    );
+                    e.caps.insert(Capability::Dynamic);
+                    report.effects.push(e);
+                }
+            }
+        }
+        if report.effects.is_empty() {
+            out.push(unit);
+            return;
+        }
+        self.code_units(name, "script", unit, report, Vec::new(), cwd, info, out);
     }
 
     /// Units for what code does: the interpreter's unit, then one nested unit per effect (with
