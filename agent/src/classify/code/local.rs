@@ -323,7 +323,7 @@ fn parent_dir(path: &Path) -> PathBuf {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::classify::code::{Capability, Loader as _};
+    use crate::classify::code::Capability;
 
     fn write(dir: &Path, rel: &str, text: &str) {
         let path = dir.join(rel);
