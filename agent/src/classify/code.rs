@@ -26,10 +26,11 @@ use analysis::Interp;
 use knowledge::Family;
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
 
-/// Parsing longer than this is given up (`dynamic`): the files read are size-capped already.
-const PARSE_BUDGET: Duration = Duration::from_millis(500);
+/// Parsing that takes more steps than this is given up (`dynamic`). Counted in tree-sitter's
+/// progress checks (one per hundred parser operations), not in time, so the same code is
+/// always decided the same way; ordinary files need a few thousand.
+const PARSE_BUDGET: usize = 2_000_000;
 
 /// Parses and analyzes interpreter code. Build once and share.
 #[derive(Debug)]
@@ -158,9 +159,10 @@ fn parse(language: Language, code: &str) -> Result<tree_sitter::Tree, String> {
         .set_language(&grammar)
         .map_err(|e| format!("the {} grammar failed to load ({e})", language.as_str()))?;
     let bytes = code.as_bytes();
-    let started = Instant::now();
+    let mut steps = 0usize;
     let mut progress = |_: &tree_sitter::ParseState| {
-        if started.elapsed() > PARSE_BUDGET {
+        steps += 1;
+        if steps > PARSE_BUDGET {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
