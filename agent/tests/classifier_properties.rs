@@ -6,6 +6,9 @@
 //!    decision than the bare command.
 //! 2. Fuzzing: arbitrary strings and shell-ish token soups never panic the classifier, and
 //!    whatever the parser rejects is `unknown` and never allowed.
+//! 3. Interpreter code: a destructive call reached through dynamic dispatch (`getattr`,
+//!    `__import__`, `exec`, computed `require`, reflection), names obfuscated, wrapped in
+//!    functions and classes, is never allowed; look-alikes of the same shapes stay allowed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use airlock::classify::shell::parse_script;
@@ -376,5 +379,324 @@ proptest! {
     #[test]
     fn fuzz_arbitrary_text(input in any_text()) {
         check_fuzz_input(&input)?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interpreter code
+// ---------------------------------------------------------------------------------------------
+//
+// 3. Obfuscated dispatch is never allowed: a destructive call reached through dynamic dispatch
+//    (`getattr`, `__import__`, `exec`, computed `require`, reflection, modules handed around),
+//    with its names built in many ways and the whole wrapped in functions, classes and guards,
+//    is never allowed — while look-alikes of the same shape that only compute, print or run
+//    routine commands stay allowed.
+
+/// Python expressions whose value is the string `s`, written the ways obfuscation writes them.
+fn py_name(s: &str, how: usize) -> String {
+    let (a, b) = s.split_at(s.len() / 2);
+    match how % 7 {
+        0 => format!("{s:?}"),
+        1 => format!("{a:?} + {b:?}"),
+        2 => format!("\"\".join([{a:?}, {b:?}])"),
+        3 => format!("{:?}[::-1]", s.chars().rev().collect::<String>()),
+        4 => format!("chr({}) + {:?}", s.as_bytes()[0], &s[1..]),
+        5 => {
+            let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+            format!("bytes.fromhex({hex:?}).decode()")
+        }
+        _ => {
+            let rot: String = s
+                .chars()
+                .map(|c| match c {
+                    'a'..='m' | 'A'..='M' => (c as u8 + 13) as char,
+                    'n'..='z' | 'N'..='Z' => (c as u8 - 13) as char,
+                    _ => c,
+                })
+                .collect();
+            format!("codecs.decode({rot:?}, \"rot13\")")
+        }
+    }
+}
+
+/// (module, function, argument): calls that destroy.
+const PY_PAYLOADS: &[(&str, &str, &str)] = &[
+    ("os", "system", "\"rm -rf ~\""),
+    ("shutil", "rmtree", "\"/\""),
+    ("subprocess", "call", "[\"rm\", \"-rf\", \"/\"]"),
+    ("os", "remove", "\"/etc/passwd\""),
+];
+
+/// Dynamic ways to make a call; `{M}` module, `{F}` function, `{A}` argument, `{NM}`/`{NF}`
+/// the names as obfuscated expressions, `{NS}` the whole call as obfuscated source.
+const PY_DISPATCH: &[&str] = &[
+    "getattr(__import__({NM}), {NF})({A})",
+    "import {M} as m\ngetattr(m, {NF})({A})",
+    "import importlib\nimportlib.import_module({NM}).{F}({A})",
+    "import {M}\n{M}.__dict__[{NF}]({A})",
+    "import {M}\nvars({M})[{NF}]({A})",
+    "exec({NS})",
+    "eval(compile({NS}, \"x\", \"exec\"))",
+    "import sys, {M}\nsys.modules[{NM}].{F}({A})",
+    "import {M}\nholder = {\"k\": {M}}\nholder[\"k\"].{F}({A})",
+    "import {M}\n[{M}][0].{F}({A})",
+    "import operator, {M}\noperator.methodcaller({NF}, {A})({M})",
+    "import {M}\nclass C:\n    m = {M}\nC.m.{F}({A})",
+    "import {M}\ndef g(mod):\n    return mod.{F}({A})\ng({M})",
+    "import {M}\ntype({M}).__getattribute__({M}, {NF})({A})",
+    "import {M}\nf = {M}.{F}\nlist(map(f, [{A}]))",
+    "import {M} as m\n(lambda h=m.{F}: h({A}))()",
+];
+
+/// Harmless code of the same shapes: names built the same ways, only printed or stored.
+const PY_LOOKALIKES: &[&str] = &[
+    "print({NF})",
+    "import json\nprint(json.dumps({\"call\": {NF}, \"module\": {NM}}))",
+    "import os\nprint(os.path.join(\"build\", {NF}))",
+    "holder = {\"k\": {NM}}\nprint(holder[\"k\"].upper())",
+    "names = [{NM}, {NF}]\nprint(\".\".join(names))",
+    "source = {NS}\nprint(len(source))",
+    "# exec(compile(source, \"x\", \"exec\"))\nprint({NF})",
+    "def {F}(arg):\n    return str(arg).upper()\nprint({F}({A}))",
+    "import subprocess\nprint(subprocess.run([\"git\", \"status\"]).returncode, {NF})",
+    "import os\nprint(os.environ.get(\"HOME\"), {NM})",
+    "class C:\n    name = {NF}\nprint(C.name)",
+    "import operator\nprint(operator.add(1, 2), {NF})",
+    "text = \"getattr(__import__('{M}'), '{F}')\"\nprint(text.replace(\"{F}\", {NF}))",
+];
+
+/// Ways to wrap the code (at `@@`): functions, classes, guards.
+const PY_LAYERS: &[&str] = &[
+    "@@",
+    "def main():\n@@\nmain()",
+    "try:\n@@\nexcept Exception:\n    pass",
+    "if __name__ == \"__main__\":\n@@",
+    "class Runner:\n    def run(self):\n@@\nRunner().run()",
+    "for _ in range(1):\n@@",
+];
+
+fn indent(code: &str, levels: usize) -> String {
+    code.lines()
+        .map(|l| format!("{}{l}", "    ".repeat(levels)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn py_code(template: &str, payload: usize, how: usize, layer: usize) -> String {
+    let (m, f, a) = PY_PAYLOADS[payload];
+    let source = format!("import {m}; {m}.{f}({a})");
+    let code = String::from("import codecs\n")
+        + &template
+            .replace("{NM}", &py_name(m, how))
+            .replace("{NF}", &py_name(f, how + 1))
+            .replace("{NS}", &py_name(&source, how + 2))
+            .replace("{M}", m)
+            .replace("{F}", f)
+            .replace("{A}", a);
+    let layer = PY_LAYERS[layer];
+    let depth = layer.matches("def run").count() + usize::from(layer != "@@");
+    layer.replace("@@", &indent(&code, depth))
+}
+
+/// JavaScript expressions whose value is the string `s`.
+fn js_name(s: &str, how: usize) -> String {
+    let (a, b) = s.split_at(s.len() / 2);
+    match how % 6 {
+        0 => format!("{s:?}"),
+        1 => format!("{a:?} + {b:?}"),
+        2 => format!("[{a:?}, {b:?}].join(\"\")"),
+        3 => format!(
+            "{:?}.split(\"\").reverse().join(\"\")",
+            s.chars().rev().collect::<String>()
+        ),
+        4 => format!("String.fromCharCode({}) + {:?}", s.as_bytes()[0], &s[1..]),
+        _ => {
+            let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
+            format!("Buffer.from({hex:?}, \"hex\").toString()")
+        }
+    }
+}
+
+const JS_DISPATCH: &[&str] = &[
+    "require({NM})[{NF}](\"rm -rf ~\")",
+    "const m = require({NM}); m.execSync(\"rm -rf ~\")",
+    "eval({NS})",
+    "new Function({NS})()",
+    "Function({NS})()",
+    "(0, eval)({NS})",
+    "globalThis[{NE}]({NS})",
+    "const cp = require(\"child_process\"); cp[{NF}](\"rm -rf ~\")",
+    "const holder = {k: require(\"child_process\")}; holder.k.execSync(\"rm -rf ~\")",
+    "[require(\"child_process\")][0].execSync(\"rm -rf ~\")",
+    "Reflect.get(require(\"child_process\"), {NF})(\"rm -rf ~\")",
+    "Object.values(require(\"child_process\")).forEach(f => f(\"rm -rf ~\"))",
+    "import({NM}).then(m => m.execSync(\"rm -rf ~\"))",
+    "module.require({NM}).execSync(\"rm -rf ~\")",
+    "[].constructor.constructor({NS})()",
+    "const cp = require(\"child_process\"); cp.execSync.call(null, \"rm -rf \" + process.argv[1])",
+    "const run = (mod) => mod.execSync(\"rm -rf ~\"); run(require(\"child_process\"))",
+    "(function () { return this })().require(\"child_process\").execSync(\"rm -rf ~\")",
+];
+
+const JS_LOOKALIKES: &[&str] = &[
+    "console.log({NF})",
+    "const o = {k: {NM}}; console.log(o.k.toUpperCase())",
+    "console.log(JSON.stringify({cmd: {NF}, module: {NM}}))",
+    "const path = require(\"path\"); console.log(path.join(\"dist\", {NF}))",
+    "const m = new Map(); m.set({NE}, 1); console.log(m.get({NE}))",
+    "function execSync(c) { return c.length } console.log(execSync({NS}))",
+    "const cp = require(\"child_process\"); console.log(cp.execSync(\"git status\").toString(), {NF})",
+    "const source = {NS}; console.log(source.length)",
+    "// eval(require(\"child_process\"))\nconsole.log({NM})",
+    "const names = [{NM}, {NF}]; console.log(names.join(\".\"))",
+];
+
+const JS_LAYERS: &[&str] = &[
+    "@@",
+    "(function () {\n@@\n})()",
+    "(() => {\n@@\n})()",
+    "async function main() {\n@@\n}\nmain()",
+    "try {\n@@\n} catch (e) {}",
+    "class Runner { run() {\n@@\n} }\nnew Runner().run()",
+    "if (process.argv.length > 0) {\n@@\n}",
+    "setTimeout(() => {\n@@\n}, 0)",
+];
+
+fn js_code(template: &str, how: usize, layer: usize) -> String {
+    let source = "require(\"child_process\").execSync(\"rm -rf ~\")";
+    let code = template
+        .replace("{NM}", &js_name("child_process", how))
+        .replace("{NF}", &js_name("execSync", how + 1))
+        .replace("{NE}", &js_name("eval", how + 2))
+        .replace("{NS}", &js_name(source, how + 3));
+    JS_LAYERS[layer].replace("@@", &code)
+}
+
+fn check_code(command: &str, must_allow: bool) -> Result<(), String> {
+    let decision = decide(command);
+    let ok = if must_allow {
+        decision == Decision::Allow
+    } else {
+        decision != Decision::Allow
+    };
+    if ok {
+        return Ok(());
+    }
+    let units: Vec<String> = FIXTURE
+        .classifier
+        .classify_command(command, Path::new(EXAMPLE_CWD))
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "  [{}] {:?}: {:?} ({})",
+                u.depth, u.text, u.classes, u.source
+            )
+        })
+        .collect();
+    Err(format!("{decision}: {command}\n{}", units.join("\n")))
+}
+
+/// Every dispatch form with every payload and name spelling, inline and as a heredoc: never
+/// allowed. Every look-alike: allowed.
+#[test]
+fn obfuscated_dispatch_is_never_allowed_and_look_alikes_are() {
+    let mut failures = Vec::new();
+    for (t, template) in PY_DISPATCH.iter().enumerate() {
+        for payload in 0..PY_PAYLOADS.len() {
+            let code = py_code(template, payload, t + payload, 0);
+            if let Err(e) = check_code(&format!("python3 -c {}", quote(&code)), false) {
+                failures.push(e);
+            }
+        }
+    }
+    for (t, template) in PY_LOOKALIKES.iter().enumerate() {
+        let code = py_code(template, t % PY_PAYLOADS.len(), t, 0);
+        if let Err(e) = check_code(&format!("python3 -c {}", quote(&code)), true) {
+            failures.push(e);
+        }
+    }
+    for (t, template) in JS_DISPATCH.iter().enumerate() {
+        if let Err(e) = check_code(
+            &format!("node -e {}", quote(&js_code(template, t, 0))),
+            false,
+        ) {
+            failures.push(e);
+        }
+    }
+    for (t, template) in JS_LOOKALIKES.iter().enumerate() {
+        if let Err(e) = check_code(
+            &format!("node -e {}", quote(&js_code(template, t, 0))),
+            true,
+        ) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    #[test]
+    fn python_obfuscation_never_allowed(
+        template in 0..PY_DISPATCH.len(),
+        payload in 0..PY_PAYLOADS.len(),
+        how in 0..7usize,
+        layer in 0..PY_LAYERS.len(),
+        heredoc in any::<bool>(),
+    ) {
+        let code = py_code(PY_DISPATCH[template], payload, how, layer);
+        let command = if heredoc {
+            format!("python3 - <<'EOF'\n{code}\nEOF")
+        } else {
+            format!("python3 -c {}", quote(&code))
+        };
+        if let Err(e) = check_code(&command, false) {
+            prop_assert!(false, "obfuscated call allowed: {}", e);
+        }
+    }
+
+    #[test]
+    fn python_look_alikes_stay_allowed(
+        template in 0..PY_LOOKALIKES.len(),
+        payload in 0..PY_PAYLOADS.len(),
+        how in 0..7usize,
+        layer in 0..PY_LAYERS.len(),
+        heredoc in any::<bool>(),
+    ) {
+        let code = py_code(PY_LOOKALIKES[template], payload, how, layer);
+        let command = if heredoc {
+            format!("python3 - <<'EOF'\n{code}\nEOF")
+        } else {
+            format!("python3 -c {}", quote(&code))
+        };
+        if let Err(e) = check_code(&command, true) {
+            prop_assert!(false, "harmless code not allowed: {}", e);
+        }
+    }
+
+    #[test]
+    fn javascript_obfuscation_never_allowed(
+        template in 0..JS_DISPATCH.len(),
+        how in 0..6usize,
+        layer in 0..JS_LAYERS.len(),
+    ) {
+        let command = format!("node -e {}", quote(&js_code(JS_DISPATCH[template], how, layer)));
+        if let Err(e) = check_code(&command, false) {
+            prop_assert!(false, "obfuscated call allowed: {}", e);
+        }
+    }
+
+    #[test]
+    fn javascript_look_alikes_stay_allowed(
+        template in 0..JS_LOOKALIKES.len(),
+        how in 0..6usize,
+        layer in 0..JS_LAYERS.len(),
+    ) {
+        let command = format!("node -e {}", quote(&js_code(JS_LOOKALIKES[template], how, layer)));
+        if let Err(e) = check_code(&command, true) {
+            prop_assert!(false, "harmless code not allowed: {}", e);
+        }
     }
 }

@@ -1,195 +1,221 @@
-//! Scanning inline interpreter code (`python -c`, `node -e`, heredocs fed to interpreters).
+//! Reading interpreter code: what Python and JavaScript/TypeScript code can do, from a real
+//! parse (tree-sitter) and the code knowledge base (`agent/kb/code.toml`).
 //!
-//! Airlock does not parse Python or JavaScript. It looks for what matters to policy: starting
-//! processes (whose string literals are then classified as shell commands), deleting or writing
-//! files, reaching the network, evaluating generated code, and paths of secrets in literals.
+//! Code is parsed with the language's grammar and walked: imports, calls with their dotted names
+//! (`os.system`, `child_process.execSync`), the strings they are given, and constructs Airlock
+//! cannot follow (`getattr`, `eval`, computed `require`, reflection) become effects. Code that
+//! does not parse, or that reaches its libraries dynamically, is `dynamic` — never allowed.
+//! Other languages' code is scanned with the older patterns ([`patterns`]) and is always
+//! `unknown` on top of what they find.
 
-use super::ClassifierError;
-use super::kb::{ArgRole, CodePattern};
-use airlock_protocol::ActionClass;
-use regex::Regex;
-use std::sync::LazyLock;
+mod analysis;
+mod awk;
+mod javascript;
+pub mod knowledge;
+pub(crate) mod local;
+mod patterns;
+mod perl;
+mod python;
+mod sed;
 
+pub(crate) use analysis::{Effect, Import, Loaded, Loader, NoFiles, Report};
+pub use knowledge::{Capability, CodeKbError, CodeKnowledge, Language, PathUse};
+pub(crate) use patterns::{CodeScanner, looks_like_path, string_lists, string_literals};
+
+use analysis::Interp;
+use knowledge::Family;
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+/// Parsing that takes more steps than this is given up (`dynamic`). Counted in tree-sitter's
+/// progress checks (one per hundred parser operations), not in time, so the same code is
+/// always decided the same way; ordinary files need a few thousand.
+const PARSE_BUDGET: usize = 2_000_000;
+
+/// Parses and analyzes interpreter code. Build once and share.
 #[derive(Debug)]
-pub(crate) struct CodeScanner {
-    patterns: Vec<Compiled>,
+pub struct CodeAnalyzer {
+    kb: CodeKnowledge,
 }
 
-#[derive(Debug)]
-struct Compiled {
-    id: String,
-    re: Regex,
-    add: Vec<ActionClass>,
-    spawns: bool,
-    path_access: Option<ArgRole>,
-    tags: Vec<String>,
-}
-
-/// What the scanner found in a piece of code.
-#[derive(Debug, Default)]
-pub(crate) struct CodeFindings {
-    pub classes: Vec<ActionClass>,
-    pub matched: Vec<String>,
-    pub spawns: bool,
-    pub tags: Vec<String>,
-    /// Paths the code uses, as written in its string literals, and how.
-    pub targets: Vec<(String, ArgRole)>,
-    /// Uses of paths (`open(p, "w")`) whose path is not a literal at the call.
-    pub uncaptured: Vec<ArgRole>,
-}
-
-impl CodeScanner {
-    pub fn compile(patterns: &[CodePattern]) -> Result<Self, ClassifierError> {
-        let patterns = patterns
-            .iter()
-            .map(|p| {
-                Regex::new(&p.pattern)
-                    .map(|re| Compiled {
-                        id: p.id.clone(),
-                        re,
-                        add: p.add.clone(),
-                        spawns: p.spawns,
-                        path_access: p.path_access,
-                        tags: p.tags.clone(),
-                    })
-                    .map_err(|source| ClassifierError::CodePattern {
-                        id: p.id.clone(),
-                        source,
-                    })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { patterns })
-    }
-
-    pub fn scan(&self, code: &str) -> CodeFindings {
-        let mut findings = CodeFindings::default();
-        for p in &self.patterns {
-            let mut matched = false;
-            for caps in p.re.captures_iter(code) {
-                matched = true;
-                let Some(role) = p.path_access else { break };
-                match caps.name("path") {
-                    Some(path) if !path.as_str().is_empty() => {
-                        findings.targets.push((unescape(path.as_str()), role));
-                    }
-                    _ => findings.uncaptured.push(role),
-                }
-            }
-            if matched {
-                findings.matched.push(p.id.clone());
-                findings.classes.extend(p.add.iter().copied());
-                findings.tags.extend(p.tags.iter().cloned());
-                findings.spawns |= p.spawns;
+impl CodeAnalyzer {
+    /// Build from a knowledge base, checking its examples: a base whose examples fail does not
+    /// load, and the error names the module and the example.
+    pub fn new(kb: CodeKnowledge) -> Result<Self, CodeKbError> {
+        let analyzer = Self { kb };
+        for (owner, family, example) in &analyzer.kb.examples {
+            let language = example.language.unwrap_or(match family {
+                Family::Python => Language::Python,
+                Family::Javascript => Language::Javascript,
+            });
+            let found = analyzer
+                .analyze(language, &example.code, None, &mut NoFiles)
+                .capabilities();
+            let expected: BTreeSet<Capability> = example.does.iter().copied().collect();
+            if found != expected {
+                let show = |s: &BTreeSet<Capability>| {
+                    s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                };
+                return Err(CodeKbError::Example {
+                    owner: owner.clone(),
+                    code: example.code.clone(),
+                    expected: show(&expected),
+                    found: show(&found),
+                });
             }
         }
-        findings
+        Ok(analyzer)
     }
-}
 
-fn unescape(text: &str) -> String {
-    text.replace("\\\"", "\"").replace("\\'", "'")
-}
+    pub fn builtin() -> Result<Self, CodeKbError> {
+        Self::new(CodeKnowledge::builtin()?)
+    }
 
-/// Whether a string literal of code looks like a file path (`src/main.rs`, `.env`, `~/.bashrc`,
-/// `/etc/hosts`) rather than text (`utf-8`, `hello world`, `https://…`).
-pub(crate) fn looks_like_path(literal: &str) -> bool {
-    if literal.is_empty()
-        || literal.len() > 4096
-        || literal.contains(char::is_whitespace)
-        || literal.contains("://")
-        || literal.starts_with('-')
-        || literal.contains(['{', '}', '%', '$', '<', '>', '|', '"', '\'', '`', ','])
-    {
-        return false;
+    pub fn knowledge(&self) -> &CodeKnowledge {
+        &self.kb
     }
-    if literal.contains('/') || literal.starts_with('.') || literal == "~" {
-        return true;
-    }
-    // `notes.txt`, `Makefile.am`: a name with an extension.
-    match literal.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && (1..=8).contains(&ext.len())
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                && ext.chars().any(|c| c.is_ascii_alphabetic())
+
+    /// What `code` can do. `file` is the path of the file it is in (for `__file__`), if any;
+    /// `loader` finds the local modules it imports.
+    pub(crate) fn analyze(
+        &self,
+        language: Language,
+        code: &str,
+        file: Option<&str>,
+        loader: &mut dyn Loader,
+    ) -> Report {
+        let Some(family) = language.family() else {
+            return self.read_small(language, code).unwrap_or_else(|| {
+                let mut report = Report::default();
+                let mut e = Effect::new(
+                    code,
+                    format!("{} code Airlock cannot read", language.as_str()),
+                );
+                e.caps.insert(Capability::Dynamic);
+                report.effects.push(e);
+                report
+            });
+        };
+        let interp = Interp::new(self.kb.family(family), family, file.map(str::to_string));
+        let code = normalize_newlines(code, family);
+        let mut prelude = Vec::new();
+        if family == Family::Python
+            && let Some(encoding) = python_encoding(&code)
+        {
+            prelude.push(format!(
+                "declares source encoding `{encoding}`, which the interpreter decodes differently"
+            ));
         }
-        None => false,
+        let tree = match parse(language, &code) {
+            Ok(tree) => tree,
+            Err(why) => {
+                let mut i = interp;
+                i.dynamic(&code, why);
+                return i.report;
+            }
+        };
+        let root = tree.root_node();
+        let mut report = match family {
+            Family::Python => python::Walker::new(&code, interp, loader).run(root),
+            Family::Javascript => javascript::Walker::new(&code, interp, loader).run(root),
+        };
+        if root.has_error() {
+            prelude.push(format!("{} syntax Airlock cannot parse", language.as_str()));
+        }
+        for why in prelude {
+            let mut e = Effect::new(&code, why);
+            e.caps.insert(Capability::Dynamic);
+            report.effects.insert(0, e);
+        }
+        report
     }
 }
 
-static STRING_LITERAL: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`([^`]*)`"#).ok());
-
-static STRING_LIST: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r#"\[\s*((?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')(?:\s*,\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))*)\s*,?\s*\]"#,
-    )
-    .ok()
-});
-
-/// Lists of string literals in `code` (`["rm", "-rf", "/"]`): argument vectors of spawned
-/// processes.
-pub(crate) fn string_lists(code: &str) -> Vec<Vec<String>> {
-    let Some(re) = STRING_LIST.as_ref() else {
-        return Vec::new();
-    };
-    re.captures_iter(code)
-        .filter_map(|c| c.get(1))
-        .map(|m| string_literals(m.as_str()))
-        .collect()
+impl CodeAnalyzer {
+    /// Code of the small languages Airlock has a grammar of its own for; `None` when the code is
+    /// outside that grammar (then it is code Airlock cannot read).
+    pub(crate) fn read_small(&self, language: Language, code: &str) -> Option<Report> {
+        match language {
+            Language::Awk => awk::read(code),
+            Language::Perl => perl::substitutions_only(code).then(Report::default),
+            Language::Sed => sed::read(code),
+            _ => None,
+        }
+    }
 }
 
-/// The contents of the quoted string literals in `code`, in order.
-pub(crate) fn string_literals(code: &str) -> Vec<String> {
-    let Some(re) = STRING_LITERAL.as_ref() else {
-        return Vec::new();
+fn parse(language: Language, code: &str) -> Result<tree_sitter::Tree, String> {
+    let grammar: tree_sitter::Language = match language {
+        Language::Python => tree_sitter_python::LANGUAGE.into(),
+        Language::Javascript => tree_sitter_javascript::LANGUAGE.into(),
+        Language::Typescript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+        Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+        Language::Awk | Language::Perl | Language::Sed => {
+            return Err(format!("no parser for {} code", language.as_str()));
+        }
     };
-    re.captures_iter(code)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)))
-        .map(|m| m.as_str().replace("\\\"", "\"").replace("\\'", "'"))
-        .collect()
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&grammar)
+        .map_err(|e| format!("the {} grammar failed to load ({e})", language.as_str()))?;
+    let bytes = code.as_bytes();
+    let mut steps = 0usize;
+    let mut progress = |_: &tree_sitter::ParseState| {
+        steps += 1;
+        if steps > PARSE_BUDGET {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
+    parser
+        .parse_with_options(
+            &mut |i, _| if i < bytes.len() { &bytes[i..] } else { &[] },
+            None,
+            Some(options),
+        )
+        .ok_or_else(|| format!("{} code too slow to parse", language.as_str()))
+}
+
+/// Line breaks as the interpreter reads them. CPython turns `\r` and `\r\n` into `\n` before
+/// tokenizing; JavaScript also ends lines (and `//` comments) at U+2028 and U+2029. The grammar
+/// must see the same lines, or code could hide in what it takes for a comment.
+fn normalize_newlines(code: &str, family: Family) -> String {
+    let mut out = code.replace("\r\n", "\n").replace('\r', "\n");
+    if family == Family::Javascript {
+        out = out.replace(['\u{2028}', '\u{2029}'], "\n");
+    }
+    out
+}
+
+/// A PEP 263 encoding declaration other than UTF-8 (`# coding: utf-7` makes CPython decode
+/// bytes the grammar reads as a comment into code).
+fn python_encoding(code: &str) -> Option<String> {
+    for line in code.lines().take(2) {
+        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
+        if !trimmed.starts_with('#') {
+            continue;
+        }
+        let Some(pos) = trimmed.find("coding") else {
+            continue;
+        };
+        let rest = &trimmed[pos + "coding".len()..];
+        let Some(rest) = rest.strip_prefix([':', '=']) else {
+            continue;
+        };
+        let name: String = rest
+            .trim_start_matches([' ', '\t'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        let normalized = name.to_ascii_lowercase().replace('_', "-");
+        if !matches!(normalized.as_str(), "utf-8" | "utf8" | "ascii" | "us-ascii") {
+            return Some(name);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_literals_of_all_quote_kinds() {
-        let lits = string_literals(r#"os.system("rm -rf /"); x = 'a\'b'; y = `ls`"#);
-        assert_eq!(lits, vec!["rm -rf /", "a'b", "ls"]);
-    }
-
-    #[test]
-    fn finds_lists_of_strings() {
-        let lists = string_lists(r#"subprocess.run(["rm", "-rf", '/'], check=True); x = [1, 2]"#);
-        assert_eq!(lists, vec![vec!["rm", "-rf", "/"]]);
-    }
-
-    #[test]
-    fn path_like_literals() {
-        for yes in [
-            "src/main.rs",
-            ".env",
-            "~/.bashrc",
-            "/etc/hosts",
-            "notes.txt",
-            "/",
-            "a/b",
-        ] {
-            assert!(looks_like_path(yes), "{yes}");
-        }
-        for no in [
-            "utf-8",
-            "hello world",
-            "https://e.com/x",
-            "w",
-            "-rf",
-            "%s/%s",
-            "1.5",
-            "",
-        ] {
-            assert!(!looks_like_path(no), "{no}");
-        }
-    }
-}
+mod tests;

@@ -4,8 +4,8 @@
 
 use super::files::FileContent;
 use super::kb::{
-    ArgRole, Entry, EnvValue, FlagSpec, InterpreterSpec, ProgramSpec, RunsFrom, ScriptLanguage,
-    ShellSpec, WrapperSpec,
+    ArgRole, Entry, EnvValue, FlagSpec, ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec,
+    WrapperSpec,
 };
 use super::later;
 use super::paths::TAG_READS_TREE;
@@ -13,8 +13,10 @@ use super::recipes;
 use super::resolve::Planned;
 use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
-use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit, code};
+use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit};
 use airlock_protocol::ActionClass;
+
+mod interpreted;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -335,7 +337,10 @@ impl Walker<'_, '_> {
             let known_integers = self.vars.get(name).is_some_and(|values| {
                 !values.is_empty()
                     && values.iter().all(|v| {
-                        !v.is_empty() && v.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+                        !v.is_empty()
+                            && v.trim_start_matches('-')
+                                .chars()
+                                .all(|c| c.is_ascii_digit())
                     })
             });
             let certain = self.certain.contains(name) && !self.uncertain.contains(name);
@@ -591,7 +596,8 @@ impl Walker<'_, '_> {
                     }
                 }
             }
-            Some("declare") | Some("typeset") | Some("local") | Some("export") | Some("readonly")
+            Some("declare") | Some("typeset") | Some("local") | Some("export")
+            | Some("readonly")
                 if raw.iter().any(|w| w.starts_with('-') && w.contains('i')) =>
             {
                 texts.extend(
@@ -602,7 +608,11 @@ impl Walker<'_, '_> {
             }
             _ => {}
         }
-        for word in cmd.words.iter().chain(cmd.assignments.iter().map(|(_, w)| w)) {
+        for word in cmd
+            .words
+            .iter()
+            .chain(cmd.assignments.iter().map(|(_, w)| w))
+        {
             for piece in &word.pieces {
                 if let WordPiece::Other(text) = piece
                     && (text.starts_with("$((") || text.starts_with("$["))
@@ -939,10 +949,14 @@ impl Walker<'_, '_> {
                 continue;
             }
             if spec.skip_assignments && is_assignment(&arg) {
-                unit.env.push(arg);
+                // `env NODE_OPTIONS=… node x.js`: what the wrapped program's environment holds.
+                if let Some((var, value)) = arg.split_once('=') {
+                    self.add_vars(var, vec![value.to_string()]);
+                }
                 if let Some((var, value)) = split_assignment_word(&words[i]) {
                     self.env_assignment(&mut unit, &var, &value, cwd, info, out);
                 }
+                unit.env.push(arg);
                 i += 1;
                 continue;
             }
@@ -1244,109 +1258,6 @@ impl Walker<'_, '_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn interpreter(
-        &mut self,
-        spec: &InterpreterSpec,
-        name: &str,
-        words: &[ShellWord],
-        mut unit: Unit,
-        cwd: Option<&Path>,
-        info: &CmdInfo<'_>,
-        out: &mut Vec<Unit>,
-    ) {
-        unit.classes.insert(ActionClass::ShellExec);
-        let program_is_first_positional = matches!(name, "awk" | "gawk" | "mawk" | "nawk");
-        let mut program_file_given = false;
-        let mut in_place = false;
-        let mut i = 1;
-        while i < words.len() {
-            let Some(arg) = words[i].literal() else {
-                unit.classes.insert(ActionClass::Unknown);
-                unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
-                unit.source = format!("`{name}` with arguments computed at run time");
-                // `python3 <(echo 'code')`: the program is the substitution's static output.
-                let content = if words[i].raw.starts_with("<(") && self.take_budget() {
-                    substitution_output(&words[i].raw)
-                } else {
-                    None
-                };
-                match content {
-                    Some(code) => self.code(&code, name, unit, cwd, info, out),
-                    None => out.push(unit),
-                }
-                return;
-            };
-            if let Some((code, consumed)) =
-                option_value(&spec.inline_options, &arg, words.get(i + 1))
-            {
-                // `perl -pe CODE FILE…`, `perl -i -pe CODE FILE…` (edited in place).
-                let access = if in_place {
-                    Access::Write
-                } else {
-                    Access::Read
-                };
-                for word in words.iter().skip(i + consumed) {
-                    if word.literal().is_none_or(|l| !l.starts_with('-')) {
-                        self.path_arg(&mut unit, word, access, cwd);
-                    }
-                }
-                match code {
-                    Some(code) => self.code(&code, name, unit, cwd, info, out),
-                    None => {
-                        unit.classes.insert(ActionClass::Unknown);
-                        unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
-                        unit.source = format!("`{name}` inline code computed at run time");
-                        let depth = unit.depth;
-                        let text = unit.text.clone();
-                        out.push(unit);
-                        if let Some(word) = words.get(i + 1) {
-                            for value in self.candidates(word, cwd) {
-                                if !self.take_budget() {
-                                    break;
-                                }
-                                let holder = Unit::new(text.clone(), depth + 1, "");
-                                self.code(&value, name, holder, cwd, info, out);
-                            }
-                        }
-                    }
-                }
-                return;
-            }
-            if spec.module_option.as_deref() == Some(arg.as_str()) {
-                let rest = &words[(i + 1).min(words.len())..];
-                unit.source = format!("`{name} -m`");
-                self.argv(rest, unit, cwd, info, out);
-                return;
-            }
-            if spec.options_with_value.contains(&arg) {
-                if arg == "-f" {
-                    program_file_given = true;
-                }
-                i += 2;
-                continue;
-            }
-            if arg.len() > 1 && arg.starts_with('-') {
-                in_place |= spec.in_place_options.iter().any(|o| is_in_place(&arg, o));
-                i += 1;
-                continue;
-            }
-            if program_is_first_positional && !program_file_given {
-                self.code(&arg, name, unit, cwd, info, out);
-                return;
-            }
-            if is_stdin_file(&words[i]) {
-                break;
-            }
-            unit.source = format!("`{name}` runs a program file");
-            unit.tags.insert("script-file".into());
-            self.path_arg(&mut unit, &words[i], Access::Read, cwd);
-            out.push(unit);
-            return;
-        }
-        self.stdin_program(unit, name, StdinKind::Code, cwd, info, out);
-    }
-
     /// A shell or interpreter with no script argument reads its program from stdin.
     fn stdin_program(
         &mut self,
@@ -1403,121 +1314,6 @@ impl Walker<'_, '_> {
             unit.source = format!("`{name}` interactive");
             out.push(unit);
         }
-    }
-
-    /// Scan inline interpreter code.
-    fn code(
-        &mut self,
-        code_text: &str,
-        name: &str,
-        mut unit: Unit,
-        cwd: Option<&Path>,
-        info: &CmdInfo<'_>,
-        out: &mut Vec<Unit>,
-    ) {
-        let findings = self.ctx.classifier.code.scan(code_text);
-        unit.classes.extend(findings.classes.iter().copied());
-        unit.tags.extend(findings.tags.iter().cloned());
-        if !findings.uncaptured.is_empty() {
-            unit.tags.insert(TAG_PATHS_UNKNOWN.into());
-        }
-        unit.tags.insert("inline-code".into());
-        let literals = code::string_literals(code_text);
-        let path_literals: Vec<&String> = literals
-            .iter()
-            .filter(|l| code::looks_like_path(l))
-            .collect();
-        // Every path the code mentions may be read (`open(".env").read()`).
-        for literal in &path_literals {
-            self.code_path(&mut unit, literal, Access::Read, cwd);
-        }
-        // Paths passed to a deleting or writing call as literals.
-        for (path, role) in &findings.targets {
-            if let Some(access) = role_access(*role) {
-                self.code_path(&mut unit, path, access, cwd);
-            }
-        }
-        // A deleting or writing call whose path is in a variable: any path the code mentions
-        // may be the one (`p = ".claude/settings.json"; open(p, "w")`); none at all is unknown.
-        let mut uncaptured: Vec<Access> = findings
-            .uncaptured
-            .iter()
-            .filter_map(|r| role_access(*r))
-            .collect();
-        uncaptured.dedup();
-        for access in uncaptured {
-            let candidates: Vec<&&String> = path_literals
-                .iter()
-                .filter(|l| !matches!(l.as_str(), "/" | "." | ".." | "~"))
-                .collect();
-            if candidates.is_empty() {
-                unit.classes.insert(ActionClass::Unknown);
-            }
-            for literal in candidates {
-                self.code_path(&mut unit, literal, access, cwd);
-            }
-        }
-        unit.source = if findings.matched.is_empty() {
-            format!("`{name}` inline code")
-        } else {
-            format!("`{name}` inline code: {}", findings.matched.join(", "))
-        };
-        let depth = unit.depth;
-        if findings.spawns {
-            let mut nested = Vec::new();
-            for literal in &literals {
-                if self.looks_like_command(literal) {
-                    self.script(literal, cwd, depth + 1, info.nesting + 1, &mut nested);
-                }
-            }
-            // `subprocess.run(["rm", "-rf", "/"])`: an argument vector as a list of strings.
-            for list in code::string_lists(code_text) {
-                if list.len() > 1 && self.looks_like_command(&list[0]) && self.take_budget() {
-                    let command = list
-                        .iter()
-                        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    self.script(&command, cwd, depth + 1, info.nesting + 1, &mut nested);
-                }
-            }
-            if nested.is_empty() {
-                unit.classes.insert(ActionClass::Unknown);
-                unit.source
-                    .push_str(" (starts processes Airlock cannot see)");
-            }
-            out.push(unit);
-            out.extend(nested);
-        } else {
-            out.push(unit);
-        }
-    }
-
-    /// Touch a path written in code: `~/` is home, relative paths are against `cwd`.
-    fn code_path(&mut self, unit: &mut Unit, literal: &str, access: Access, cwd: Option<&Path>) {
-        let path = if literal == "~" {
-            Some(self.ctx.classifier.env.home.clone())
-        } else if let Some(rest) = literal.strip_prefix("~/") {
-            Some(self.ctx.classifier.env.home.join(rest))
-        } else if literal.starts_with('/') {
-            Some(PathBuf::from(literal))
-        } else {
-            cwd.map(|dir| dir.join(literal))
-        };
-        match path {
-            Some(path) => self.ctx.touch(unit, path, access),
-            None => {
-                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
-            }
-        }
-    }
-
-    fn looks_like_command(&self, literal: &str) -> bool {
-        let Some(first) = literal.split_whitespace().next() else {
-            return false;
-        };
-        let name = program_name(first);
-        self.ctx.kb().lookup(&name).is_some() || name == "eval"
     }
 
     fn eval(
@@ -1673,12 +1469,17 @@ impl Walker<'_, '_> {
             self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
         }
         if let Some(language) = spec.script_language {
-            self.program_script(language, spec, rest, &mut unit, cwd.as_deref());
+            self.understood_script(language, spec, rest, &mut unit, cwd.as_deref());
         }
         if !root.repo_config_commands.is_empty() || !root.repo_config_unknown.is_empty() {
             self.repo_config(root, &mut unit, cwd.as_deref(), info, out);
         }
-        out.push(unit);
+        match &spec.script {
+            Some(script) => {
+                self.program_script(script, name, rest, unit, cwd.as_deref(), info, out)
+            }
+            None => out.push(unit),
+        }
     }
 
     /// git runs what its repository's configuration says: find the repository above `cwd`,
@@ -1746,7 +1547,7 @@ impl Walker<'_, '_> {
 
     /// A program whose argument is a script in a small language (sed): the command is
     /// understood only when every script it is given is.
-    fn program_script(
+    fn understood_script(
         &mut self,
         language: ScriptLanguage,
         spec: &ProgramSpec,
@@ -1846,7 +1647,9 @@ impl Walker<'_, '_> {
                 && !(targets.is_empty() && overrides.is_empty())
             {
                 unit.classes.insert(ActionClass::Unknown);
-                unit.source = "make without a Makefile runs its built-in rules for the targets it is given".into();
+                unit.source =
+                    "make without a Makefile runs its built-in rules for the targets it is given"
+                        .into();
             }
             return;
         };
@@ -2585,7 +2388,8 @@ impl Walker<'_, '_> {
                             aliases: &info_aliases,
                             nesting: nesting + 1,
                         };
-                        self.code(&text, "interpreter", holder, cwd, &info, &mut extra);
+                        let name = unit.program.clone().unwrap_or_default();
+                        self.code(&text, &name, holder, cwd, &info, &mut extra);
                     }
                 }
             }
@@ -2731,8 +2535,20 @@ static ARITH_ASSIGN: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Integers the shell itself keeps.
 const SHELL_INTEGERS: &[&str] = &[
-    "RANDOM", "SECONDS", "LINENO", "BASHPID", "PPID", "UID", "EUID", "SRANDOM", "EPOCHSECONDS",
-    "OPTIND", "SHLVL", "COLUMNS", "LINES", "HISTCMD",
+    "RANDOM",
+    "SECONDS",
+    "LINENO",
+    "BASHPID",
+    "PPID",
+    "UID",
+    "EUID",
+    "SRANDOM",
+    "EPOCHSECONDS",
+    "OPTIND",
+    "SHLVL",
+    "COLUMNS",
+    "LINES",
+    "HISTCMD",
 ];
 
 /// Whether `name` is given a value (`name=…`, `for name in`) before it is first used (`$name`,

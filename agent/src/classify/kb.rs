@@ -209,13 +209,44 @@ pub struct ShellSpec {
     pub options_with_value: Vec<String>,
 }
 
-/// A language interpreter whose inline code (`python -c`, `node -e`) is scanned.
+/// A language interpreter: its inline code (`python -c`, `node -e`) and the program files it
+/// runs (`python3 x.py`) are read.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterpreterSpec {
     pub names: Vec<String>,
+    /// The language Airlock reads its code in, with a parser (`agent/kb/code.toml`). Files are
+    /// read in the language their extension names when it is of the same family (`node x.ts`).
+    /// Without one, its code is `unknown` (what the `[[code_pattern]]`s find only adds).
+    #[serde(default)]
+    pub language: Option<super::code::Language>,
     /// Options whose value is inline code.
     pub inline_options: Vec<String>,
+    /// Options whose value is the program file (`awk -f prog.awk`); the arguments are then
+    /// input files.
+    #[serde(default)]
+    pub file_options: Vec<String>,
+    /// Sub-commands followed by the program file (`deno run FILE`, `bun run FILE`).
+    #[serde(default)]
+    pub file_subcommands: Vec<String>,
+    /// A `file_subcommands` word followed by something that is not a file runs a package script
+    /// (`bun run build`): classified as this program's (`npm run build`).
+    #[serde(default)]
+    pub script_runner: Option<String>,
+    /// Options whose value is a module loaded before the program (`node -r ./x.js`).
+    #[serde(default)]
+    pub preload_options: Vec<String>,
+    /// Options that load code or settings Airlock does not read, or open the process to others
+    /// (`node --env-file`, `--inspect`): the run is `unknown`.
+    #[serde(default)]
+    pub unknown_options: Vec<String>,
+    /// Environment variables that make the interpreter load other code (`NODE_OPTIONS`,
+    /// `PYTHONPATH`): set anywhere in the request, the run is `unknown`.
+    #[serde(default)]
+    pub code_env: Vec<String>,
+    /// Sub-commands that are not programs to run (`bun install`, `deno task`).
+    #[serde(default, rename = "sub")]
+    pub subs: Vec<ProgramSpec>,
     /// Option naming a module to run (`python -m pip`): the module is classified as a program.
     #[serde(default)]
     pub module_option: Option<String>,
@@ -310,6 +341,29 @@ pub struct ProgramSpec {
     pub script_options: Vec<String>,
     #[serde(default)]
     pub script_file_options: Vec<String>,
+    /// The program runs a script in a small language Airlock reads (`sed`'s `e` command runs
+    /// shell commands): the script is read and what it does classified.
+    #[serde(default)]
+    pub script: Option<ScriptSpec>,
+}
+
+/// Where a program's script is, and its language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptSpec {
+    pub language: super::code::Language,
+    /// Options whose value is script text; without any, the first positional is the script.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Options whose value is a file of script.
+    #[serde(default)]
+    pub file_options: Vec<String>,
+    /// Options that turn off everything beyond the input (`sed --sandbox`).
+    #[serde(default)]
+    pub safe_options: Vec<String>,
+    /// Options that take a value (so it is not taken for the script).
+    #[serde(default)]
+    pub options_with_value: Vec<String>,
 }
 
 /// Script languages of programs whose scripts Airlock reads.

