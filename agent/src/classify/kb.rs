@@ -585,13 +585,15 @@ impl FlagSpec {
             return true;
         }
         let Some(value) = value else { return false };
-        self.values.iter().any(|pattern| {
+        let matches = |pattern: &String| {
             globset::GlobBuilder::new(pattern)
                 .case_insensitive(true)
                 .build()
                 .map(|g| g.compile_matcher().is_match(value))
                 .unwrap_or(false)
-        })
+        };
+        // `except` names values known to be harmless (for option values as for positionals).
+        self.values.iter().any(matches) && !self.except.iter().any(matches)
     }
 }
 
