@@ -219,10 +219,22 @@ impl Walker<'_, '_> {
                     .find(|r| {
                         matches!(
                             r.kind,
-                            shell::RedirectKind::Read | shell::RedirectKind::ReadWrite
+                            shell::RedirectKind::Read
+                                | shell::RedirectKind::ReadWrite
+                                | shell::RedirectKind::DupIn
                         ) && r.fd.is_none_or(|fd| fd == 0)
                     })
-                    .map(|r| r.target.clone()),
+                    .map(|r| {
+                        // `<&3`: another descriptor, whose file is not known here.
+                        if matches!(r.kind, shell::RedirectKind::DupIn) {
+                            ShellWord {
+                                raw: format!("<&{}", r.target.raw),
+                                pieces: vec![WordPiece::Other(r.target.raw.clone())],
+                            }
+                        } else {
+                            r.target.clone()
+                        }
+                    }),
                 pipeline: (scope, cmd.pipeline_id, cmd.pipeline_pos),
                 enclosing: cmd
                     .enclosing_pipelines
@@ -554,6 +566,12 @@ impl Walker<'_, '_> {
                 }
             }
         }
+        if let Some(name) = self.indirect_env_assignment(cmd) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "sets `{name}` (through `printf -v`, `read`, `mapfile` or a name reference), which makes programs run or load something, to a value Airlock does not see"
+            );
+        }
         if let Some(name) = self.arithmetic_in(cmd) {
             unit.classes.insert(ActionClass::Unknown);
             unit.source = format!(
@@ -573,6 +591,38 @@ impl Walker<'_, '_> {
             self.stdout_text.insert(info.pipeline, text);
         }
         self.argv(&cmd.words, unit, cwd, info, out);
+    }
+
+    /// A variable of the `[[env_var]]` knowledge that `cmd` sets other than by a plain
+    /// assignment: `printf -v NAME`, `read NAME…`, `mapfile NAME`, `declare -n REF=NAME`.
+    fn indirect_env_assignment(&self, cmd: &SimpleCommand) -> Option<String> {
+        let words: Vec<String> = cmd.words.iter().map(|w| w.raw.clone()).collect();
+        let first = words.first()?.as_str();
+        let targets: Vec<String> = match first {
+            "printf" => words
+                .windows(2)
+                .filter(|w| w[0] == "-v")
+                .map(|w| w[1].clone())
+                .collect(),
+            "read" | "mapfile" | "readarray" => words[1..]
+                .iter()
+                .filter(|w| !w.starts_with('-'))
+                .cloned()
+                .collect(),
+            "declare" | "typeset" | "local"
+                if words.iter().any(|w| w.starts_with('-') && w.contains('n')) =>
+            {
+                words[1..]
+                    .iter()
+                    .filter_map(|w| w.split_once('=').map(|(_, target)| target.to_string()))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        targets
+            .into_iter()
+            .map(|t| t.trim_matches(|c| c == '"' || c == '\'').to_string())
+            .find(|t| self.ctx.kb().env_var(t).is_some())
     }
 
     /// The first name an arithmetic context of `cmd` reads that may not hold a known integer:
@@ -2227,7 +2277,7 @@ impl Walker<'_, '_> {
         match self.word_path(word, cwd) {
             Some(path) => {
                 if access == Access::Write
-                    && let Some(later) = self.ctx.later().check(&path, None)
+                    && let Some(later) = self.ctx.runs_later(&path, None)
                 {
                     // What a shell command writes there is not known here.
                     later::mark(unit, later);
@@ -2555,17 +2605,44 @@ const SHELL_INTEGERS: &[&str] = &[
 /// `${name…}`) in `script`. Judged on the text, so a use inside an earlier function body or
 /// loop counts as a use.
 fn assigned_before_use(script: &str, name: &str) -> bool {
-    let escaped = regex::escape(name);
-    let Ok(assign) = Regex::new(&format!(
-        r"(?:^|[^A-Za-z0-9_$]){escaped}(?:\[[^\]]*\])?\+?=|for\s+{escaped}\s+in\b"
-    )) else {
-        return false;
-    };
-    let Ok(uses) = Regex::new(&format!(r"\$\{{?[!#]?{escaped}(?:[^A-Za-z0-9_]|$)")) else {
-        return false;
-    };
-    match (assign.find(script), uses.find(script)) {
-        (Some(a), Some(u)) => a.start() < u.start(),
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // Where `name` stands as a whole word.
+    let words = script.match_indices(name).filter(|(at, _)| {
+        let before_ok = script[..*at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_ident(c));
+        let after_ok = script[at + name.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_ident(c));
+        before_ok && after_ok
+    });
+    let mut first_assign = None;
+    let mut first_use = None;
+    for (at, _) in words {
+        let before = &script[..at];
+        let after = &script[at + name.len()..];
+        let is_use = before.ends_with('$')
+            || before.ends_with("${")
+            || before.ends_with("${!")
+            || before.ends_with("${#");
+        let after_subscript = match after.strip_prefix('[') {
+            Some(rest) => rest.find(']').map_or(after, |end| &rest[end + 1..]),
+            None => after,
+        };
+        let is_assign = !is_use
+            && (after_subscript.starts_with('=') || after_subscript.starts_with("+="))
+            || before.trim_end().ends_with("for") && after.trim_start().starts_with("in");
+        if is_use && first_use.is_none() {
+            first_use = Some(at);
+        }
+        if is_assign && first_assign.is_none() {
+            first_assign = Some(at);
+        }
+    }
+    match (first_assign, first_use) {
+        (Some(a), Some(u)) => a < u,
         (Some(_), None) => true,
         (None, _) => false,
     }
@@ -2876,15 +2953,7 @@ fn is_cluster_ending_with(arg: &str, opt: &str) -> bool {
         && arg[1..].chars().all(|c| c.is_ascii_alphabetic())
 }
 
-/// Case does not matter: `Core.HooksPath` is `core.hooksPath` to git, and a pattern that
-/// matches more can only make a decision stricter.
-fn glob_matches(pattern: &str, text: &str) -> bool {
-    globset::GlobBuilder::new(pattern)
-        .case_insensitive(true)
-        .build()
-        .map(|g| g.compile_matcher().is_match(text))
-        .unwrap_or(false)
-}
+use super::kb::glob_matches;
 
 fn is_assignment(arg: &str) -> bool {
     match arg.split_once('=') {

@@ -68,6 +68,27 @@ pub struct KnowledgeBase {
     index: HashMap<String, Entry>,
 }
 
+/// Whether `text` matches the knowledge-base glob `pattern`, case ignored (`Core.HooksPath` is
+/// `core.hooksPath` to git, and a pattern that matches more only makes decisions stricter).
+/// Patterns are few and fixed: each is compiled once per thread.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    thread_local! {
+        static COMPILED: std::cell::RefCell<HashMap<String, Option<globset::GlobMatcher>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let matcher = cache.entry(pattern.to_string()).or_insert_with(|| {
+            globset::GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher())
+        });
+        matcher.as_ref().is_some_and(|m| m.is_match(text))
+    })
+}
+
 /// `*`-only wildcard matching (no other glob syntax: names are plain identifiers).
 fn wildcard_match(pattern: &str, name: &str) -> bool {
     let mut parts = pattern.split('*');
@@ -585,13 +606,7 @@ impl FlagSpec {
             return true;
         }
         let Some(value) = value else { return false };
-        let matches = |pattern: &String| {
-            globset::GlobBuilder::new(pattern)
-                .case_insensitive(true)
-                .build()
-                .map(|g| g.compile_matcher().is_match(value))
-                .unwrap_or(false)
-        };
+        let matches = |pattern: &String| glob_matches(pattern, value);
         // `except` names values known to be harmless (for option values as for positionals).
         self.values.iter().any(matches) && !self.except.iter().any(matches)
     }

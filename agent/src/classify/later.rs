@@ -9,11 +9,11 @@
 //! least `access.change`.
 
 use super::kb::{RunsLater, RunsLaterSpec};
-use super::paths::expand_home;
+use super::paths::compile_set;
 use super::recipes;
 use super::{ClassifierError, Env, Unit};
 use airlock_protocol::ActionClass;
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use std::path::Path;
 
 /// Tag on a unit that writes a file something runs later by itself.
@@ -35,29 +35,12 @@ pub(crate) enum Later {
 
 impl LaterKnowledge {
     pub fn compile(specs: &[RunsLaterSpec], env: &Env) -> Result<Self, ClassifierError> {
-        let mut sets = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let mut builder = GlobSetBuilder::new();
-            for pattern in &spec.paths {
-                let expanded = expand_home(pattern, &env.home);
-                let glob = GlobBuilder::new(&expanded)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|source| ClassifierError::PathGlob {
-                        pattern: pattern.clone(),
-                        source,
-                    })?;
-                builder.add(glob);
-            }
-            sets.push(
-                builder
-                    .build()
-                    .map_err(|source| ClassifierError::PathGlob {
-                        pattern: spec.paths.join(", "),
-                        source,
-                    })?,
-            );
-        }
+        // The same patterns as path knowledge: `~` expanded, and also where their fixed
+        // directories resolve to (`~/.config` may be a link).
+        let sets = specs
+            .iter()
+            .map(|spec| compile_set(&spec.paths, &env.home))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             specs: specs.to_vec(),
             sets,

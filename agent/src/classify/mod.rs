@@ -312,9 +312,25 @@ impl Ctx<'_> {
         &self.classifier.kb
     }
 
-    /// Files that run later by themselves (`.envrc`, package.json lifecycle scripts).
-    pub fn later(&self) -> &later::LaterKnowledge {
-        &self.classifier.later
+    /// Whether writing `path` (with `content`, if known) sets up something that runs later by
+    /// itself, judged where the path really leads (a link named `cfg` to `.npmrc` is `.npmrc`).
+    pub(crate) fn runs_later(&self, path: &Path, content: Option<&str>) -> Option<later::Later> {
+        let later = &self.classifier.later;
+        // As written (`dir/` names what goes into dir), normalised (`.cargo/./config.toml`),
+        // and wherever links lead.
+        for form in [path.to_path_buf(), lexical_normalize(path)] {
+            if let Some(found) = later.check(&form, content) {
+                return Some(found);
+            }
+        }
+        let planned = self.planned.borrow();
+        let lookup = Lookup {
+            cwd: Some(self.cwd),
+            planned: &planned,
+        };
+        resolve::resolve(path, true, &lookup)
+            .into_iter()
+            .find_map(|r| later.check(&r.path, content))
     }
 
     /// Reads files that commands run (cached by version).

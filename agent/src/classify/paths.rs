@@ -287,7 +287,7 @@ pub fn pattern_forms(pattern: &str, home: &Path) -> Vec<String> {
     std::iter::once(expanded).chain(resolved).collect()
 }
 
-fn compile_set(patterns: &[String], home: &Path) -> Result<GlobSet, ClassifierError> {
+pub(crate) fn compile_set(patterns: &[String], home: &Path) -> Result<GlobSet, ClassifierError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         for form in pattern_forms(pattern, home) {

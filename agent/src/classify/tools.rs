@@ -69,9 +69,8 @@ fn tool_units(ctx: &Ctx<'_>, req: &ActionRequest) -> Vec<Unit> {
                     );
                     let target = resolve(ctx, &req.cwd, path);
                     let mut units = Vec::new();
-                    if let Some(later) = ctx
-                        .later()
-                        .check(&target, written_content(req, &target).as_deref())
+                    if let Some(later) =
+                        ctx.runs_later(&target, written_content(req, &target).as_deref())
                     {
                         let dir = target.parent().unwrap_or(&req.cwd).to_path_buf();
                         for line in later::mark(&mut unit, later) {
