@@ -1806,11 +1806,12 @@ impl Walker<'_, '_> {
                 let next_value = attached
                     .clone()
                     .or_else(|| rest.get(j + 1).and_then(ShellWord::literal));
-                for f in spec
-                    .flags
-                    .iter()
-                    .filter(|f| f.matches_option(&arg) && f.value_matches(next_value.as_deref()))
-                {
+                // `-x"CMD"`: a short option with its value attached is that option.
+                let matches = |f: &&FlagSpec| {
+                    (f.matches_option(&arg) || attached.is_some() && f.matches_option(&flag))
+                        && f.value_matches(next_value.as_deref())
+                };
+                for f in spec.flags.iter().filter(matches) {
                     apply_flag(unit, f);
                     if let Some(replacement) = &f.only {
                         only = Some(replacement.clone());
