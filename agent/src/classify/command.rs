@@ -1120,6 +1120,17 @@ impl Walker<'_, '_> {
                 i += 1;
                 break;
             }
+            // `bash --rcfile F -i`, `--init-file F`: F runs first, so it is read like a script.
+            if matches!(arg.as_str(), "--rcfile" | "--init-file") {
+                if let Some(word) = words.get(i + 1) {
+                    let depth = unit.depth;
+                    if let Some(text) = self.script_file(&mut unit, word, cwd) {
+                        self.script(&text, cwd, depth + 1, info.nesting + 1, out);
+                    }
+                }
+                i += 2;
+                continue;
+            }
             if spec.options_with_value.contains(&arg) {
                 i += 2;
                 continue;
