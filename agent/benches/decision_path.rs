@@ -239,28 +239,16 @@ fn classification(policies: &Path) {
     for _round in 0..20 {
         for command in &commands {
             let request = ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), command);
-            let start = Instant::now();
-            let classification = classifier.classify(&request);
-            let evaluation = policy.evaluate(&request, &classification);
-            samples.push(start.elapsed());
-            std::hint::black_box(evaluation);
+            samples.push(time_decision(&classifier, &policy, &request));
         }
     }
-    let s = Stats::of(&mut samples);
-    println!(
-        "## Classification + policy evaluation per command ({} commands × 20 rounds, in process)",
-        commands.len()
+    print_us_table(
+        &format!(
+            "Classification + policy evaluation per command ({} commands × 20 rounds, in process)",
+            commands.len()
+        ),
+        &mut samples,
     );
-    println!("| median | p90 | p99 | max |");
-    println!("|---|---|---|---|");
-    println!(
-        "| {} | {} | {} | {} |",
-        us(s.median),
-        us(s.p90),
-        us(s.p99),
-        us(s.max)
-    );
-    println!();
 }
 
 fn file_size(path: &Path) -> u64 {
@@ -314,17 +302,31 @@ fn cold_classification(policies: &Path) {
     let mut samples = Vec::new();
     for command in &commands {
         let request = ActionRequest::shell("claude-code", ws.clone(), command);
-        let start = Instant::now();
-        let classification = classifier.classify(&request);
-        let evaluation = policy.evaluate(&request, &classification);
-        samples.push(start.elapsed());
-        std::hint::black_box(evaluation);
+        samples.push(time_decision(&classifier, &policy, &request));
     }
-    let s = Stats::of(&mut samples);
-    println!(
-        "## Cold classification + evaluation: commands that run files read from disk for the first time ({} commands, fresh classifier)",
-        commands.len()
+    print_us_table(
+        &format!(
+            "Cold classification + evaluation: commands that run files read from disk for the first time ({} commands, fresh classifier)",
+            commands.len()
+        ),
+        &mut samples,
     );
+}
+
+/// How long classifying and evaluating one request takes.
+fn time_decision(classifier: &Classifier, policy: &Policy, request: &ActionRequest) -> Duration {
+    let start = Instant::now();
+    let classification = classifier.classify(request);
+    let evaluation = policy.evaluate(request, &classification);
+    let elapsed = start.elapsed();
+    std::hint::black_box(evaluation);
+    elapsed
+}
+
+/// A section with median, p90, p99 and max in microseconds.
+fn print_us_table(title: &str, samples: &mut [Duration]) {
+    let s = Stats::of(samples);
+    println!("## {title}");
     println!("| median | p90 | p99 | max |");
     println!("|---|---|---|---|");
     println!(
