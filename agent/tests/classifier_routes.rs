@@ -54,6 +54,9 @@ struct FileSpec {
     repeat: Option<usize>,
     #[serde(default)]
     executable: bool,
+    /// Mode 0600, as keys and credential files are.
+    #[serde(default)]
+    private: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +66,9 @@ struct LinkSpec {
     /// Where the link points; `~/` is the fixture's home. Written as given otherwise
     /// (relative targets stay relative).
     target: String,
+    /// A hard link to the (existing) file `target` instead of a symbolic link.
+    #[serde(default)]
+    hard: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,9 +131,12 @@ impl Fixture {
             let path = expand(&f.path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, f.content.repeat(f.repeat.unwrap_or(1))).unwrap();
+            use std::os::unix::fs::PermissionsExt;
             if f.executable {
-                use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            if f.private {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
             }
         }
         for l in &spec.link {
@@ -137,7 +146,11 @@ impl Fixture {
                 Some(rest) => home.join(rest),
                 None => PathBuf::from(&l.target),
             };
-            std::os::unix::fs::symlink(target, &path).unwrap();
+            if l.hard {
+                std::fs::hard_link(target, &path).unwrap();
+            } else {
+                std::os::unix::fs::symlink(target, &path).unwrap();
+            }
         }
         Self { _dir: dir, home }
     }

@@ -54,6 +54,9 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         certain: HashSet::new(),
         uncertain: HashSet::new(),
         arith_assigned: HashSet::new(),
+        integer_vars: HashSet::new(),
+        loop_env_var: None,
+        physical_cd: false,
         workspaces: HashMap::from([(
             super::lexical_normalize(cwd),
             ctx.workspace.map(Path::to_path_buf),
@@ -126,6 +129,14 @@ struct Walker<'a, 'b> {
     uncertain: HashSet<String>,
     /// Variables given a value inside arithmetic somewhere in the request (`i=0`, `i++`).
     arith_assigned: HashSet<String>,
+    /// Variables declared integer (`declare -i n`): every value given to them later is
+    /// evaluated as arithmetic.
+    integer_vars: HashSet<String>,
+    /// A variable of the `[[env_var]]` knowledge a `for` loop sets (`for PATH in ./bin`);
+    /// taken by the first command classified, which is made unknown.
+    loop_env_var: Option<String>,
+    /// `set -P` (or `set -o physical`) somewhere in the request: every `cd` resolves links.
+    physical_cd: bool,
     /// The workspace of each directory commands ran in (finding it reads the file system).
     workspaces: HashMap<PathBuf, Option<PathBuf>>,
 }
@@ -284,11 +295,27 @@ impl Walker<'_, '_> {
             let Some(name) = cmd.words.first().and_then(ShellWord::literal) else {
                 continue;
             };
+            if name == "set" {
+                let raw: Vec<&str> = cmd.words[1..].iter().map(|w| w.raw.as_str()).collect();
+                let physical = raw
+                    .iter()
+                    .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('P'))
+                    || raw.windows(2).any(|w| w[0] == "-o" && w[1] == "physical");
+                self.physical_cd |= physical;
+            }
             if matches!(
                 name.as_str(),
                 "export" | "declare" | "typeset" | "local" | "readonly"
             ) {
+                let integer = cmd.words[1..].iter().any(|w| {
+                    w.literal()
+                        .is_some_and(|a| a.starts_with('-') && a.contains('i'))
+                });
                 for word in &cmd.words[1..] {
+                    if integer && let Some(var) = word.literal().filter(|a| !a.starts_with('-')) {
+                        let var = var.split('=').next().unwrap_or_default().to_string();
+                        self.integer_vars.insert(var);
+                    }
                     if let Some((var, value)) = split_assignment_word(word) {
                         let values = self.candidates(&value, cwd);
                         self.note_assignment(&var, &values, script);
@@ -315,6 +342,9 @@ impl Walker<'_, '_> {
             }
         }
         for (var, words) in for_loop_lists(script) {
+            if self.ctx.kb().env_var(&var).is_some() {
+                self.loop_env_var = Some(var.clone());
+            }
             for word in &words {
                 let values = self.candidates(word, cwd);
                 self.note_assignment(&var, &values, script);
@@ -510,12 +540,27 @@ impl Walker<'_, '_> {
             w.literal()
                 .is_none_or(|l| !(l.starts_with('-') && l.len() > 1))
         });
+        // `cd -P link/..` resolves `link` first, then `..`: the parent of where it leads.
+        let physical = self.physical_cd
+            || cmd.words[1..].iter().any(|w| {
+                w.literal()
+                    .is_some_and(|l| l.starts_with('-') && !l.starts_with("--") && l.contains('P'))
+            });
         Some(match target {
             None => Some(self.ctx.classifier.env.home.clone()),
             Some(w) if w.literal().as_deref() == Some("-") => None,
-            Some(w) => self
-                .word_path(w, here)
-                .map(|p| super::lexical_normalize(&p)),
+            Some(w) => {
+                let Some(path) = self.word_path(w, here) else {
+                    return Some(None);
+                };
+                if physical {
+                    // A directory that does not resolve makes `cd` fail: where later commands
+                    // run is then not known here.
+                    std::fs::canonicalize(&path).ok()
+                } else {
+                    Some(super::lexical_normalize(&path))
+                }
+            }
         })
     }
 
@@ -570,6 +615,18 @@ impl Walker<'_, '_> {
             unit.classes.insert(ActionClass::Unknown);
             unit.source = format!(
                 "sets `{name}` (through `printf -v`, `read`, `mapfile` or a name reference), which makes programs run or load something, to a value Airlock does not see"
+            );
+        }
+        if let Some(name) = self.loop_env_var.take() {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "a `for` loop sets `{name}`, which makes programs run or load something, to values Airlock does not follow"
+            );
+        }
+        if let Some(name) = subscript_in_name(cmd) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "`{name}` names an array element whose subscript bash evaluates as arithmetic, running any substitution in it"
             );
         }
         if let Some(name) = self.arithmetic_in(cmd) {
@@ -657,6 +714,12 @@ impl Walker<'_, '_> {
                 );
             }
             _ => {}
+        }
+        // `declare -i n; n='a[$(cmd)]'`: a value given to an integer variable is arithmetic.
+        for (name, value) in &cmd.assignments {
+            if self.integer_vars.contains(name) {
+                texts.push(value.raw.clone());
+            }
         }
         for word in cmd
             .words
@@ -989,6 +1052,24 @@ impl Walker<'_, '_> {
                 i += consumed;
                 continue;
             }
+            if let Some((value, consumed)) =
+                option_value(&spec.write_options, &arg, words.get(i + 1))
+            {
+                match value {
+                    // The next word as written (`-o ~/x`), or the attached value.
+                    _ if consumed == 2 && i + 1 < words.len() => {
+                        let word = words[i + 1].clone();
+                        self.path_arg(&mut unit, &word, Access::Write, cwd);
+                    }
+                    Some(value) => self.path_arg(&mut unit, &word_from(&value), Access::Write, cwd),
+                    None => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.classes.insert(ActionClass::FileWrite);
+                    }
+                }
+                i += consumed;
+                continue;
+            }
             if spec.options_with_value.contains(&arg) {
                 i += 2;
                 continue;
@@ -1022,6 +1103,11 @@ impl Walker<'_, '_> {
             if ran_script {
                 unit.classes.insert(ActionClass::ShellExec);
                 unit.source = format!("wrapper `{name}` runs the script classified below");
+            } else if spec.bare_runs_input {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "`{name}` without a command runs the lines of its input as commands, which Airlock does not see"
+                );
             } else if spec.add.is_empty() {
                 unit.classes.insert(ActionClass::Read);
                 unit.tags.extend(spec.bare_tags.iter().cloned());
@@ -1216,9 +1302,15 @@ impl Walker<'_, '_> {
             return None;
         }
         unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
-        if word.raw.starts_with("<(") && self.take_budget() {
-            return substitution_output(&word.raw);
+        if word.raw.starts_with("<(")
+            && self.take_budget()
+            && let Some(text) = substitution_output(&word.raw)
+        {
+            return Some(text);
         }
+        // `bash <(cat f)`, `sh "$(…)"`: the program is made at run time.
+        unit.classes.insert(ActionClass::Unknown);
+        unit.source = "runs a program made at run time, which Airlock does not see".into();
         None
     }
 
@@ -1372,7 +1464,13 @@ impl Walker<'_, '_> {
             unit.source = format!("`{name}` runs whatever program the command running it feeds it");
             out.push(unit);
         } else {
-            unit.source = format!("`{name}` interactive");
+            // Standard input is not a terminal an agent types into: `exec < f` or `exec 0<&3`
+            // earlier, a coproc's pipe or whatever the agent's runner connects. Airlock does not
+            // see what it holds.
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "`{name}` reads its program from standard input, which Airlock does not see"
+            );
             out.push(unit);
         }
     }
@@ -1907,7 +2005,21 @@ impl Walker<'_, '_> {
             }
         }
         let defaults: Vec<ShellWord> = spec.default_paths.iter().map(|p| word_from(p)).collect();
-        let mut positionals = &positionals[spec.skip_positionals.min(positionals.len())..];
+        // `sed -e SCRIPT FILE`: given by an option, the script is not the first positional.
+        let script_given = rest.iter().filter_map(ShellWord::literal).any(|a| {
+            spec.script_options
+                .iter()
+                .chain(&spec.script_file_options)
+                .any(|o| {
+                    super::kb::option_matches(o, &a) || o.len() == 2 && a.starts_with(o.as_str())
+                })
+        });
+        let skip = if script_given {
+            0
+        } else {
+            spec.skip_positionals
+        };
+        let mut positionals = &positionals[skip.min(positionals.len())..];
         let default_refs: Vec<&ShellWord> = defaults.iter().collect();
         if positionals.is_empty() {
             positionals = &default_refs;
@@ -2304,7 +2416,14 @@ impl Walker<'_, '_> {
                 // a variable given only known values, before its use, is one of them (touched
                 // below).
                 let pipe = word.raw.starts_with("<(") || word.raw.starts_with(">(");
-                let known = self.certain_word(word) && !self.candidates(word, cwd).is_empty();
+                let candidates = self.candidates(word, cwd);
+                // A relative path where the directory is known only at run time (`cd "$X"`, a
+                // failed `cd -P`) is not known either.
+                let anchored = cwd.is_some()
+                    || candidates
+                        .iter()
+                        .all(|c| c.starts_with('/') || c.starts_with('~'));
+                let known = self.certain_word(word) && !candidates.is_empty() && anchored;
                 if !pipe && !known {
                     unit.classes.insert(ActionClass::Unknown);
                 }
@@ -2524,6 +2643,46 @@ fn substitution_output(raw: &str) -> Option<String> {
         return None;
     };
     static_stdout(cmd, ShellWord::literal).map(|text| text.trim_end_matches('\n').to_string())
+}
+
+/// A variable name given to a builtin that assigns it (`printf -v`, `read`, `mapfile`,
+/// `declare`, `export`, …) with an array subscript bash evaluates as arithmetic, and so may run a
+/// substitution inside it: `printf -v 'a[$(cmd)]' x`, `declare 'a[$(cmd)]=1'`.
+fn subscript_in_name(cmd: &SimpleCommand) -> Option<String> {
+    let first = cmd.words.first()?.literal()?;
+    // Options of each whose value is not a name.
+    let valued: &[&str] = match first.as_str() {
+        "read" => &["-p", "-d", "-t", "-n", "-N", "-u", "-i"],
+        "mapfile" | "readarray" => &["-d", "-n", "-O", "-s", "-u", "-C", "-c"],
+        "declare" | "typeset" | "local" | "export" | "readonly" | "unset" | "printf" => &[],
+        _ => return None,
+    };
+    let mut names = Vec::new();
+    let mut k = 1;
+    while k < cmd.words.len() {
+        let raw = cmd.words[k].raw.as_str();
+        if first == "printf" {
+            if raw == "-v" {
+                names.extend(cmd.words.get(k + 1).map(|w| w.raw.as_str()));
+            }
+            k += 1;
+            continue;
+        }
+        if valued.contains(&raw) {
+            k += 2;
+            continue;
+        }
+        if !raw.starts_with('-') {
+            names.push(raw);
+        }
+        k += 1;
+    }
+    names.into_iter().find_map(|raw| {
+        let raw = raw.trim_matches(|c| c == '"' || c == '\'');
+        let name = raw.split('=').next().unwrap_or(raw);
+        let subscript = name.split_once('[')?.1;
+        (subscript.contains('$') || subscript.contains('`')).then(|| name.to_string())
+    })
 }
 
 /// `-`, `/dev/stdin`: a script "file" that is the standard input.
@@ -2920,11 +3079,16 @@ fn option_value(
             return Some((next.and_then(ShellWord::literal), 2));
         }
         if opt.starts_with("--") {
-            if let Some(value) = arg
-                .strip_prefix(opt.as_str())
-                .and_then(|r| r.strip_prefix('='))
-            {
-                return Some((Some(value.to_string()), 1));
+            // `--split-str=…` is `--split-string=…` to getopt_long (an unambiguous prefix).
+            let (name, value) = match arg.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (arg, None),
+            };
+            if name.starts_with("--") && name.len() >= 5 && opt.starts_with(name) {
+                return Some(match value {
+                    Some(value) => (Some(value.to_string()), 1),
+                    None => (next.and_then(ShellWord::literal), 2),
+                });
             }
         } else if opt.len() == 2
             && opt.starts_with('-')

@@ -219,6 +219,14 @@ pub struct WrapperSpec {
     /// `watch 'rm -rf /'` runs `rm -rf /`.
     #[serde(default)]
     pub shell_command: bool,
+    /// Options whose value is a file the wrapper writes (`strace -o FILE`, `valgrind
+    /// --log-file=FILE`).
+    #[serde(default)]
+    pub write_options: Vec<String>,
+    /// Without a command, the wrapper runs its input lines as commands (`parallel < cmds`):
+    /// unknown.
+    #[serde(default)]
+    pub bare_runs_input: bool,
 }
 
 /// A shell: `-c SCRIPT` is re-parsed, a heredoc or piped stdin is its script.
@@ -612,10 +620,24 @@ impl FlagSpec {
     }
 }
 
-/// `--force` matches `--force` and `--force=x`; `-f` matches `-f` and clusters like `-rf`.
+/// `--force` matches `--force` and `--force=x`; `-f` matches `-f` and clusters like `-rf`. A
+/// flag with a `*` is a glob over the whole argument (`-fplugin=*`, `-i*` for `sed -i.bak`).
+/// Most long-option parsers (getopt_long, argparse) accept any unambiguous prefix, so
+/// `--export-secret-k` is `--export-secret-keys`: a long argument of at least three letters
+/// that begins a flag matches it (when it is ambiguous the program refuses it; matching more is
+/// the safe side).
 pub fn option_matches(flag: &str, arg: &str) -> bool {
     if arg == flag {
         return true;
+    }
+    if flag.contains('*') {
+        return glob_matches(flag, arg);
+    }
+    if flag.starts_with("--") && arg.starts_with("--") {
+        let name = arg.split_once('=').map_or(arg, |(name, _)| name);
+        if name.len() >= 5 && flag.starts_with(name) {
+            return true;
+        }
     }
     if let Some(rest) = arg.strip_prefix(flag)
         && flag.starts_with("--")
@@ -661,6 +683,17 @@ mod tests {
         assert!(option_matches("--force", "--force=true"));
         assert!(!option_matches("--force", "--force-with-lease"));
         assert!(!option_matches("-r", "-"));
+    }
+
+    #[test]
+    fn long_options_match_by_unambiguous_prefix_and_globs_match_whole_arguments() {
+        assert!(option_matches("--export-secret-keys", "--export-secret-k"));
+        assert!(option_matches("--to-command", "--to-comm=sh"));
+        assert!(!option_matches("--to-command", "--t"));
+        assert!(!option_matches("--export", "--exports"));
+        assert!(option_matches("-fplugin=*", "-fplugin=./x.so"));
+        assert!(option_matches("-i*", "-i.bak"));
+        assert!(!option_matches("-i*", "--in-place"));
     }
 
     #[test]

@@ -365,6 +365,7 @@ impl Ctx<'_> {
                 unit.classes.insert(ActionClass::Unknown);
             }
             paths.apply(unit, r.path.clone(), access, self.workspace);
+            hard_link_check(unit, &r.path, access);
             self.touch_tree_links(unit, &r.path, access);
         }
     }
@@ -494,3 +495,27 @@ fn add_data_flow(units: &mut Vec<Unit>) {
 
 #[cfg(test)]
 mod tests;
+
+/// A file with more than one name shares its content with a name Airlock cannot find (nothing
+/// in a hard link points back): writing or changing it changes that other file too, wherever it
+/// is (`~/.bashrc`), and reading a private one (mode 0600, like a key) may read a secret. Both are
+/// unknown. Shared, world-readable files (a pnpm store, cargo's `target/`) stay readable.
+fn hard_link_check(unit: &mut Unit, path: &Path, access: Access) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    if !meta.is_file() || meta.nlink() < 2 {
+        return;
+    }
+    let private = meta.mode() & 0o077 == 0;
+    let changes = matches!(access, Access::Write | Access::Chmod);
+    if changes || access == Access::Read && private {
+        unit.classes.insert(ActionClass::Unknown);
+        unit.tags.insert("hard-link".into());
+        unit.source = format!(
+            "`{}` has other names (hard links) Airlock cannot see: it may be a file outside the workspace",
+            path.display()
+        );
+    }
+}

@@ -779,6 +779,49 @@ fn check_fd_numbers(tokens: &[Token]) -> Result<()> {
     Ok(())
 }
 
+/// bash (outside POSIX mode) expands a tilde right after the `=` of any word shaped like an
+/// assignment, arguments included: `dd of=~/.bashrc` writes the home directory's file. brush
+/// leaves it as text; split it into `NAME=`, the tilde and the rest.
+fn expand_tilde_after_assignment(raw: &str, pieces: &mut Vec<WordPiece>) {
+    let Some((name, rest)) = raw.split_once('=') else {
+        return;
+    };
+    let is_name = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_name || !rest.starts_with('~') {
+        return;
+    }
+    let Some(WordPiece::Literal(first)) = pieces.first() else {
+        return;
+    };
+    let prefix = format!("{name}=~");
+    let Some(after) = first.strip_prefix(prefix.as_str()) else {
+        return;
+    };
+    // `~user`, `~+` and `~-` prefixes end at the first slash.
+    let (user, tail) = after.split_at(after.find('/').unwrap_or(after.len()));
+    let user_ok = user.is_empty()
+        || user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        || user == "+"
+        || user == "-";
+    if !user_ok {
+        return;
+    }
+    let mut replacement = vec![
+        WordPiece::Literal(format!("{name}=")),
+        WordPiece::Tilde(user.to_owned()),
+    ];
+    if !tail.is_empty() {
+        replacement.push(WordPiece::Literal(tail.to_owned()));
+    }
+    pieces.splice(0..1, replacement);
+}
+
 /// brush `unwrap`s the parse of a tilde directory-stack index (`~99999999999999999999`).
 fn check_tilde_number(raw: &str) -> Result<()> {
     if let Some(rest) = raw.strip_prefix('~') {
@@ -1338,6 +1381,7 @@ impl Walker {
         if pieces.is_empty() {
             pieces.push(WordPiece::Literal(String::new()));
         }
+        expand_tilde_after_assignment(raw, &mut pieces);
         if has_brace_expansion(raw) {
             // `{a,b}` / `{1..3}` turn one word into several: not a static value. Mark the
             // unquoted pieces that carry the braces.
