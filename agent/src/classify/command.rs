@@ -4,10 +4,11 @@
 
 use super::files::FileContent;
 use super::kb::{
-    ArgRole, Entry, EnvValue, FlagSpec, ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec,
-    WrapperSpec,
+    ArgRole, Entry, EnvValue, FlagSpec, PatchSpec, ProgramSpec, RunsFrom, ScriptLanguage,
+    ShellSpec, WrapperSpec,
 };
 use super::later;
+use super::patches;
 use super::paths::TAG_READS_TREE;
 use super::recipes;
 use super::resolve::Planned;
@@ -1630,6 +1631,9 @@ impl Walker<'_, '_> {
         if let Some(language) = spec.script_language {
             self.understood_script(language, spec, rest, &mut unit, cwd.as_deref());
         }
+        if let Some(patches) = &spec.patches {
+            self.applied_patches(patches, spec, rest, &mut unit, cwd.as_deref(), info);
+        }
         if !root.repo_config_commands.is_empty() || !root.repo_config_unknown.is_empty() {
             self.repo_config(root, &mut unit, cwd.as_deref(), info, out);
         }
@@ -1706,6 +1710,128 @@ impl Walker<'_, '_> {
 
     /// A program whose argument is a script in a small language (sed): the command is
     /// understood only when every script it is given is.
+    /// A program that applies patches writes every path they name: read each patch (a file, or
+    /// the standard input when it is a heredoc or a redirected file) and judge those writes.
+    fn applied_patches(
+        &mut self,
+        patches: &PatchSpec,
+        spec: &ProgramSpec,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+    ) {
+        let literals: Vec<Option<String>> = rest.iter().map(ShellWord::literal).collect();
+        if literals.iter().flatten().any(|a| {
+            patches
+                .without
+                .iter()
+                .any(|w| super::kb::option_matches(w, a))
+        }) {
+            return;
+        }
+        let mut files: Vec<&ShellWord> = Vec::new();
+        let mut positionals: Vec<&ShellWord> = Vec::new();
+        let mut k = 0;
+        while k < rest.len() {
+            let word = &rest[k];
+            match &literals[k] {
+                Some(a) if a == "--" => {
+                    positionals.extend(&rest[k + 1..]);
+                    break;
+                }
+                Some(a) if a.starts_with('-') && a.len() > 1 => {
+                    let (option, attached) = split_option(a, &spec.options_with_value);
+                    let takes_value =
+                        attached.is_none() && spec.options_with_value.contains(&option);
+                    if patches.options.contains(&option) {
+                        match attached {
+                            // An attached value is a file name as written.
+                            Some(_) => {
+                                unit.classes.insert(ActionClass::Unknown);
+                                unit.source = format!("`{a}`: a patch file Airlock does not read");
+                            }
+                            None => files.extend(rest.get(k + 1)),
+                        }
+                    }
+                    k += if takes_value { 2 } else { 1 };
+                    continue;
+                }
+                _ => positionals.push(word),
+            }
+            k += 1;
+        }
+        match patches.positional {
+            Some(index) => files.extend(positionals.get(index)),
+            None => files.extend(positionals),
+        }
+        let mut texts: Vec<String> = Vec::new();
+        if files.is_empty() {
+            if let Some(text) = &info.stdin_text {
+                texts.push(text.clone());
+            } else if let Some(word) = info.stdin_file.clone() {
+                match self.word_path(&word, cwd) {
+                    Some(path) => {
+                        self.ctx.touch(unit, path.clone(), Access::Read);
+                        texts.extend(self.read_patch(unit, &path));
+                    }
+                    None => {
+                        unit.classes.insert(ActionClass::Unknown);
+                    }
+                }
+            } else {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source =
+                    "applies a patch read from its input, which Airlock does not see".into();
+                return;
+            }
+        }
+        for word in files {
+            match self.word_path(word, cwd) {
+                Some(path) => texts.extend(self.read_patch(unit, &path)),
+                None => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source = format!("`{}`: a patch known only at run time", word.raw);
+                }
+            }
+        }
+        let base = cwd.map(Path::to_path_buf).unwrap_or_default();
+        for text in texts {
+            let targets = match patches::patch_targets(&text) {
+                Ok(targets) => targets,
+                Err(why) => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source = format!("the patch {why}");
+                    continue;
+                }
+            };
+            for target in targets {
+                for form in patches::strip_levels(&target) {
+                    let path = base.join(&form);
+                    if let Some(later) = self.ctx.runs_later(&path, None) {
+                        later::mark(unit, later);
+                    }
+                    self.ctx.touch(unit, path, Access::Write);
+                }
+            }
+        }
+    }
+
+    /// The text of a patch file; `None` (and the unit unknown) when it cannot be read.
+    fn read_patch(&mut self, unit: &mut Unit, path: &Path) -> Option<String> {
+        match self.ctx.files().read(path) {
+            FileContent::Text(text) => Some(text.to_string()),
+            FileContent::Unreadable(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "applies the patch `{}`, which {why}: Airlock cannot tell what it writes",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
     fn understood_script(
         &mut self,
         language: ScriptLanguage,

@@ -374,6 +374,26 @@ pub struct ProgramSpec {
     /// shell commands): the script is read and what it does classified.
     #[serde(default)]
     pub script: Option<ScriptSpec>,
+    /// The program applies patches (`patch`, `git apply`, `git am`): the patch is read and every
+    /// path it writes is judged (see `classify/patches.rs`).
+    #[serde(default)]
+    pub patches: Option<PatchSpec>,
+}
+
+/// Where a program reads the patches it applies; standard input when none is named.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PatchSpec {
+    /// Options whose value is a patch file (`patch -i F`).
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// The positional argument that is the patch (`patch FILE PATCH`: 1); every one when absent
+    /// (`git apply A B`).
+    #[serde(default)]
+    pub positional: Option<usize>,
+    /// Options with which no patch is read (`git am --abort`, `git apply --stat`).
+    #[serde(default)]
+    pub without: Vec<String>,
 }
 
 /// Where a program's script is, and its language.

@@ -10,6 +10,7 @@ mod command;
 pub mod files;
 pub mod kb;
 mod later;
+mod patches;
 mod paths;
 mod recipes;
 mod resolve;
