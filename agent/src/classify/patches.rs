@@ -30,10 +30,9 @@ pub fn patch_targets(text: &str) -> Result<Vec<String>, String> {
             (!rest.starts_with('*')).then(|| header_path(rest))
         } else if let Some(rest) = line.strip_prefix("--- ") {
             (!rest.starts_with('-')).then(|| header_path(rest))
-        } else if let Some(rest) = line.strip_prefix("Index: ") {
-            Some(rest.trim().to_string())
         } else {
-            None
+            line.strip_prefix("Index: ")
+                .map(|rest| rest.trim().to_string())
         };
         if let Some(path) = path.filter(|p| !p.is_empty() && p != "/dev/null")
             && !targets.contains(&path)
