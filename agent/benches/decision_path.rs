@@ -56,17 +56,27 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
-    if runs > 0 {
+    // `BENCH_ONLY=cold` (comma-separated: hook, throughput, warm, cold) runs only those
+    // sections, for profiling one of them.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s == section);
+    if runs > 0 && wanted("hook") {
         hook_latency(home.path(), &policies, &payload, runs);
     }
-    throughput(
-        &socket,
-        &home.path().join("data/receipts.sqlite3"),
-        &payload,
-        secs,
-    );
-    classification(&policies);
-    cold_classification(&policies);
+    if wanted("throughput") {
+        throughput(
+            &socket,
+            &home.path().join("data/receipts.sqlite3"),
+            &payload,
+            secs,
+        );
+    }
+    if wanted("warm") {
+        classification(&policies);
+    }
+    if wanted("cold") {
+        cold_classification(&policies, env_or("COLD_ROUNDS", 1));
+    }
 
     let _ = Command::new("kill").arg(daemon.id().to_string()).status();
     let _ = daemon.wait();
@@ -258,7 +268,7 @@ fn file_size(path: &Path) -> u64 {
 /// Classification in a fresh classifier against a workspace on disk whose scripts, package.json
 /// scripts and Makefile recipes are read the first time they are classified (no cache yet):
 /// each command is measured once.
-fn cold_classification(policies: &Path) {
+fn cold_classification(policies: &Path, rounds: usize) {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let ws = dir.path().join("project");
     std::fs::create_dir_all(ws.join(".git")).unwrap();
@@ -297,12 +307,15 @@ fn cold_classification(policies: &Path) {
         serde_json::json!({"name": "bench", "scripts": scripts}).to_string(),
     )
     .unwrap();
-    let classifier = Classifier::new(Env::current(Vec::new())).unwrap();
     let policy = Policy::load(&[policies.to_path_buf()]).unwrap();
     let mut samples = Vec::new();
-    for command in &commands {
-        let request = ActionRequest::shell("claude-code", ws.clone(), command);
-        samples.push(time_decision(&classifier, &policy, &request));
+    // Each round starts a fresh classifier (nothing read yet); more than one only to profile.
+    for _round in 0..rounds.max(1) {
+        let classifier = Classifier::new(Env::current(Vec::new())).unwrap();
+        for command in &commands {
+            let request = ActionRequest::shell("claude-code", ws.clone(), command);
+            samples.push(time_decision(&classifier, &policy, &request));
+        }
     }
     print_us_table(
         &format!(

@@ -941,23 +941,21 @@ impl Walker<'_, '_> {
             self.script(&expanded, cwd, unit.depth + 1, info.nesting + 1, out);
             return;
         }
-        let kb = self.ctx.kb();
+        // The knowledge base outlives this walker: borrowed through the context, not `self`.
+        let ctx = self.ctx;
+        let kb = ctx.kb();
         match kb.lookup(&name) {
             Some(Entry::Wrapper(i)) => {
-                let spec = kb.wrappers[i].clone();
-                self.wrapper(&spec, &name, words, unit, cwd, info, out);
+                self.wrapper(&kb.wrappers[i], &name, words, unit, cwd, info, out);
             }
             Some(Entry::Shell(i)) => {
-                let spec = kb.shells[i].clone();
-                self.shell(&spec, &name, words, unit, cwd, info, out);
+                self.shell(&kb.shells[i], &name, words, unit, cwd, info, out);
             }
             Some(Entry::Interpreter(i)) => {
-                let spec = kb.interpreters[i].clone();
-                self.interpreter(&spec, &name, words, unit, cwd, info, out);
+                self.interpreter(&kb.interpreters[i], &name, words, unit, cwd, info, out);
             }
             Some(Entry::Program(i)) => {
-                let spec = kb.programs[i].clone();
-                self.program(&spec, &name, words, unit, cwd, info, out);
+                self.program(&kb.programs[i], &name, words, unit, cwd, info, out);
             }
             None if name == "eval" => self.eval(words, unit, cwd, info, out),
             None if name == "source" || name == "." => {

@@ -6,21 +6,65 @@
 //! rule, a `{{…}}` interpolation, a shebang recipe) is an error, and the caller makes the
 //! command `unknown`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// How deep prerequisites and variable references are followed.
 const MAX_DEPTH: usize = 16;
 
+/// How many parsed files each memo keeps (each at most the file reader's size cap).
+const MEMO_ENTRIES: usize = 16;
+
+/// Files parsed once for every command that runs one of their targets: a project's Makefile or
+/// package.json, keyed by the whole text (so a changed file is parsed again; no hash to collide).
+struct Memo<T> {
+    parsed: Mutex<HashMap<String, Arc<T>>>,
+}
+
+impl<T> Memo<T> {
+    fn new() -> Self {
+        Self {
+            parsed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, text: &str, parse: impl FnOnce(&str) -> T) -> Arc<T> {
+        let lock = || self.parsed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = lock().get(text) {
+            return Arc::clone(found);
+        }
+        let value = Arc::new(parse(text));
+        let mut parsed = lock();
+        if parsed.len() >= MEMO_ENTRIES {
+            parsed.clear();
+        }
+        parsed.insert(text.to_owned(), Arc::clone(&value));
+        value
+    }
+}
+
+type Scripts = Result<serde_json::Map<String, serde_json::Value>, String>;
+
+static PACKAGE_SCRIPTS: LazyLock<Memo<Scripts>> = LazyLock::new(Memo::new);
+static MAKEFILES: LazyLock<Memo<Makefile>> = LazyLock::new(Memo::new);
+
+/// The `scripts` object of a package.json (empty when it has none).
+fn parse_package_scripts(json: &str) -> Scripts {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("is not valid JSON ({e})"))?;
+    match value.get("scripts") {
+        None => Ok(serde_json::Map::new()),
+        Some(serde_json::Value::Object(map)) => Ok(map.clone()),
+        Some(_) => Err("has a `scripts` field that is not an object".into()),
+    }
+}
+
 /// The scripts `names` of a package.json, in order, for those it defines. Missing names are
 /// skipped: npm runs only the lifecycle scripts a package has.
 pub fn package_scripts(json: &str, names: &[String]) -> Result<Vec<String>, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("is not valid JSON ({e})"))?;
-    let scripts = match value.get("scripts") {
-        None => return Ok(Vec::new()),
-        Some(serde_json::Value::Object(map)) => map,
-        Some(_) => return Err("has a `scripts` field that is not an object".into()),
-    };
+    let parsed = PACKAGE_SCRIPTS.get(json, parse_package_scripts);
+    let scripts = parsed.as_ref().as_ref().map_err(Clone::clone)?;
     let mut out = Vec::new();
     for name in names {
         match scripts.get(name) {
@@ -49,7 +93,7 @@ pub fn package_script(json: &str, name: &str) -> Result<Vec<String>, String> {
 }
 
 /// A parsed Makefile: simple variables and explicit rules.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Makefile {
     vars: HashMap<String, String>,
     /// target → (prerequisites, recipe lines)
@@ -69,10 +113,11 @@ pub fn make_recipes(
     targets: &[String],
     overrides: &[(String, String)],
 ) -> Result<Vec<String>, String> {
-    let mut makefile = parse_makefile(text);
+    let parsed = MAKEFILES.get(text, parse_makefile);
+    let mut makefile = Cow::Borrowed(parsed.as_ref());
     // `make X=v` overrides the Makefile's own definition of X.
     for (name, value) in overrides {
-        makefile.vars.insert(name.clone(), value.clone());
+        makefile.to_mut().vars.insert(name.clone(), value.clone());
     }
     // The shell make runs every recipe with: anything but the default runs recipes through a
     // program Airlock does not read.

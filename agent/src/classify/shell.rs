@@ -50,7 +50,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use brush_parser::ast;
 use brush_parser::word::{self as bword, WordPieceWithSource};
@@ -325,6 +325,18 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
     if pool.jobs.send(job).is_err() {
         return Err(ShellParseError::new("the parser threads have stopped"));
     }
+    // Most parses take microseconds: wait for the answer awake for a moment rather than
+    // sleeping and being woken (two context switches that cost more than the parse).
+    let awake_until = Instant::now() + HANDOFF_SPIN;
+    while Instant::now() < awake_until {
+        match answer.try_recv() {
+            Ok(result) => return result,
+            Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            Err(mpsc::TryRecvError::Disconnected) => {
+                return Err(ShellParseError::new("parser thread died"));
+            }
+        }
+    }
     match answer.recv_timeout(PARSE_TIMEOUT) {
         Ok(result) => result,
         Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -374,6 +386,10 @@ const ABANDONED: u8 = 3;
 /// parse itself on the hook's hot path.
 const PARSER_WORKERS: usize = 2;
 
+/// How long a caller and an idle worker stay awake waiting for each other before sleeping:
+/// a request's parses come in quick succession (the command, then the scripts it runs).
+const HANDOFF_SPIN: Duration = Duration::from_micros(50);
+
 struct Job {
     script: String,
     state: Arc<AtomicU8>,
@@ -410,7 +426,17 @@ fn spawn_parser_worker(queue: Arc<Mutex<mpsc::Receiver<Job>>>) -> std::io::Resul
             loop {
                 let job = {
                     let guard = queue.lock().unwrap_or_else(|p| p.into_inner());
-                    guard.recv()
+                    let awake_until = Instant::now() + HANDOFF_SPIN;
+                    loop {
+                        match guard.try_recv() {
+                            Ok(job) => break Ok(job),
+                            Err(mpsc::TryRecvError::Disconnected) => break Err(mpsc::RecvError),
+                            Err(mpsc::TryRecvError::Empty) if Instant::now() < awake_until => {
+                                std::hint::spin_loop();
+                            }
+                            Err(mpsc::TryRecvError::Empty) => break guard.recv(),
+                        }
+                    }
                 };
                 let Ok(job) = job else { return };
                 if job
