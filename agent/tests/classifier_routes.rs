@@ -37,6 +37,20 @@ struct FixtureSpec {
     file: Vec<FileSpec>,
     #[serde(default)]
     link: Vec<LinkSpec>,
+    #[serde(default)]
+    commit: Vec<CommitSpec>,
+}
+
+/// A commit in a real git repository of the fixture (made with the git CLI): on `main`, or on
+/// a branch made from `main`, or kept as a stash.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommitSpec {
+    repo: String,
+    branch: String,
+    files: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    stash: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +123,7 @@ impl Fixture {
             dir: Vec::new(),
             file: Vec::new(),
             link: Vec::new(),
+            commit: Vec::new(),
         };
         for path in corpus_files(true) {
             let text = std::fs::read_to_string(&path).unwrap();
@@ -117,6 +132,7 @@ impl Fixture {
             spec.dir.extend(part.dir);
             spec.file.extend(part.file);
             spec.link.extend(part.link);
+            spec.commit.extend(part.commit);
         }
         let expand = |p: &str| -> PathBuf {
             match p.strip_prefix("~/") {
@@ -151,6 +167,32 @@ impl Fixture {
             } else {
                 std::os::unix::fs::symlink(target, &path).unwrap();
             }
+        }
+        for c in &spec.commit {
+            let repo = expand(&c.repo);
+            if !repo.join(".git/HEAD").exists() {
+                std::fs::create_dir_all(&repo).unwrap();
+                git(&repo, &["init", "-q", "-b", "main"]);
+                git(&repo, &["commit", "-q", "--allow-empty", "-m", "root"]);
+            }
+            let base = if c.branch == "main" || c.stash {
+                "main"
+            } else {
+                &c.branch
+            };
+            git(&repo, &["checkout", "-q", "-B", base, "main"]);
+            for (path, content) in &c.files {
+                let file = repo.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, content).unwrap();
+            }
+            git(&repo, &["add", "-A"]);
+            if c.stash {
+                git(&repo, &["stash", "-q"]);
+            } else {
+                git(&repo, &["commit", "-q", "-m", &c.branch]);
+            }
+            git(&repo, &["checkout", "-q", "main"]);
         }
         Self { _dir: dir, home }
     }
@@ -228,6 +270,29 @@ fn corpus_files(fixtures: bool) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Runs the git CLI to build a fixture repository, with no user or system configuration and
+/// no hooks.
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=fixture",
+            "-c",
+            "user.email=fixture@example.com",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "commit.gpgSign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap_or_else(|e| panic!("the route fixture needs the git CLI: {e}"));
+    assert!(status.success(), "git {args:?} in {}", dir.display());
 }
 
 /// Every case file, by name.

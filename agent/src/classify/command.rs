@@ -2,10 +2,11 @@
 //! and interpreters' inline scripts re-parsed, each command's arguments read through the
 //! knowledge base.
 
+use super::commits;
 use super::files::FileContent;
 use super::kb::{
-    ArgRole, Entry, EnvValue, FlagSpec, PatchSpec, ProgramSpec, RunsFrom, ScriptLanguage,
-    ShellSpec, WrapperSpec,
+    ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, PatchSpec, ProgramSpec, RunsFrom,
+    ScriptLanguage, ShellSpec, WrapperSpec,
 };
 use super::later;
 use super::patches;
@@ -1632,6 +1633,9 @@ impl Walker<'_, '_> {
         if let Some(patches) = &spec.patches {
             self.applied_patches(patches, spec, rest, &mut unit, cwd.as_deref(), info);
         }
+        if let Some(from) = spec.commits {
+            self.incoming_commits(from, spec, rest, &mut unit, cwd.as_deref(), info, out);
+        }
         if !root.repo_config_commands.is_empty() || !root.repo_config_unknown.is_empty() {
             self.repo_config(root, &mut unit, cwd.as_deref(), info, out);
         }
@@ -1810,6 +1814,128 @@ impl Walker<'_, '_> {
                         later::mark(unit, later);
                     }
                     self.ctx.touch(unit, path, Access::Write);
+                }
+            }
+        }
+    }
+
+    /// git writes what the commits a command names hold: read them from the repository's objects
+    /// and judge every path they change as written with its new content.
+    #[allow(clippy::too_many_arguments)]
+    fn incoming_commits(
+        &mut self,
+        from: CommitsFrom,
+        spec: &ProgramSpec,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let mut positionals: Vec<Option<String>> = Vec::new();
+        let mut k = 0;
+        while k < rest.len() {
+            match rest[k].literal() {
+                // After `--` come paths (`git checkout -- F` is judged by its flag).
+                Some(a) if a == "--" => break,
+                Some(a) if a.starts_with('-') && a.len() > 1 => {
+                    let (option, attached) = split_option(&a, &spec.options_with_value);
+                    let takes_value =
+                        attached.is_none() && spec.options_with_value.contains(&option);
+                    k += if takes_value { 2 } else { 1 };
+                    continue;
+                }
+                other => positionals.push(other),
+            }
+            k += 1;
+        }
+        let revs: Vec<Option<String>> = match from {
+            CommitsFrom::All => positionals.clone(),
+            CommitsFrom::First => positionals.first().cloned().into_iter().collect(),
+            CommitsFrom::Stash => match positionals.first() {
+                Some(Some(action)) if action == "pop" || action == "apply" => {
+                    vec![
+                        positionals
+                            .get(1)
+                            .cloned()
+                            .unwrap_or_else(|| Some("stash@{0}".into())),
+                    ]
+                }
+                _ => return,
+            },
+        };
+        if revs.is_empty() {
+            return;
+        }
+        let Some(dir) = cwd else {
+            unit.classes.insert(ActionClass::Unknown);
+            return;
+        };
+        // A git directory elsewhere is already unknown (`repo_config`); none: git fails.
+        let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
+            return;
+        };
+        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
+        let repo = match commits::Repository::open(&git_dir) {
+            Ok(repo) => repo,
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("the repository {why}");
+                return;
+            }
+        };
+        for rev in revs {
+            let Some(rev) = rev else {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = "a commit named at run time".into();
+                continue;
+            };
+            if from == CommitsFrom::Stash && !repo.has(&rev) {
+                // No such stash: git stops with an error and changes nothing.
+                continue;
+            }
+            if from == CommitsFrom::First {
+                if !repo.has(&rev) {
+                    // `git checkout FILE`: the path form overwrites FILE's uncommitted changes.
+                    if dir.join(&rev).exists() {
+                        unit.classes.insert(ActionClass::ShellDestructive);
+                        unit.tags.insert("discards-work".into());
+                    } else {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source = format!(
+                            "`{rev}` is neither a commit nor a path here (git may take it from a remote)"
+                        );
+                    }
+                    continue;
+                }
+                if positionals.len() > 1 {
+                    // `git checkout REV PATHS`: those paths' uncommitted changes are overwritten.
+                    unit.classes.insert(ActionClass::ShellDestructive);
+                    unit.tags.insert("discards-work".into());
+                }
+            }
+            match repo.incoming(&rev) {
+                Ok(incoming) => {
+                    for change in incoming {
+                        let path = work_tree.join(&change.path);
+                        if let Some(later) = self.ctx.runs_later(&path, change.content.as_deref()) {
+                            for line in later::mark(unit, later) {
+                                self.script(
+                                    &line,
+                                    Some(dir),
+                                    unit.depth + 1,
+                                    info.nesting + 1,
+                                    out,
+                                );
+                            }
+                        }
+                        self.ctx.touch(unit, path, Access::Write);
+                    }
+                }
+                Err(why) => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source =
+                        format!("the repository {why}: Airlock cannot tell what it brings in");
                 }
             }
         }

@@ -378,6 +378,22 @@ pub struct ProgramSpec {
     /// path it writes is judged (see `classify/patches.rs`).
     #[serde(default)]
     pub patches: Option<PatchSpec>,
+    /// git brings another commit's content into the working tree (`checkout BRANCH`, `merge`,
+    /// `stash pop`): which arguments name that commit (see `classify/commits.rs`).
+    #[serde(default)]
+    pub commits: Option<CommitsFrom>,
+}
+
+/// Which arguments of a git command name the commits whose content it brings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommitsFrom {
+    /// Every positional argument (`git merge A B`, `git switch BRANCH`).
+    All,
+    /// The first, when it names a commit; otherwise it is a path (`git checkout FILE`).
+    First,
+    /// `git stash pop|apply [STASH]` (the newest stash by default).
+    Stash,
 }
 
 /// Where a program reads the patches it applies; standard input when none is named.

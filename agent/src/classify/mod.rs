@@ -7,6 +7,7 @@
 
 pub mod code;
 mod command;
+mod commits;
 pub mod files;
 pub mod kb;
 mod later;

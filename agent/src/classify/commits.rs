@@ -1,0 +1,199 @@
+//! What git brings into the working tree from another commit.
+//!
+//! `git checkout BRANCH`, `switch`, `merge`, `cherry-pick`, `stash pop` and `read-tree -u` write
+//! whatever that commit holds, and an agent can make such a commit itself with git plumbing
+//! (`hash-object`, `mktree`, `commit-tree`) without any file write Airlock decides. So the
+//! repository's objects are read (with gix, never by running git, which would run the
+//! repository's configured programs) and every path whose content differs between `HEAD` and
+//! the incoming commit is judged as written with that content: `.claude/settings.json`,
+//! `.envrc` or a package.json lifecycle script arriving that way is seen. The paths a merge or
+//! cherry-pick can change are a subset of those.
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+use gix::objs::tree::EntryMode;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How many changed paths are read before giving up (the command is then unknown).
+const MAX_CHANGES: usize = 5_000;
+
+/// Incoming content larger than this is not read (as for files on disk).
+const MAX_CONTENT: usize = 256 * 1024;
+
+/// A path the incoming commit changes, relative to the work tree, with its new content when it
+/// is text Airlock can read (`None` for binaries, large files, links and submodules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    pub path: String,
+    pub content: Option<String>,
+}
+
+/// The repository whose git directory is `git_dir`, opened without global or system
+/// configuration and without running anything.
+pub struct Repository {
+    repo: gix::Repository,
+}
+
+impl Repository {
+    pub fn open(git_dir: &Path) -> Result<Self, String> {
+        gix::open_opts(git_dir, gix::open::Options::isolated())
+            .map(|repo| Self { repo })
+            .map_err(|e| format!("cannot be read ({e})"))
+    }
+
+    /// The commit `rev` names (a branch, tag, `stash@{0}`, hash…), peeled to its tree.
+    fn tree_of(&self, rev: &str) -> Result<ObjectId, String> {
+        let id = self
+            .repo
+            .rev_parse_single(rev)
+            .map_err(|_| format!("has no commit `{rev}`"))?;
+        let tree = id
+            .object()
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| format!("cannot read `{rev}` ({e})"))?;
+        Ok(tree.id)
+    }
+
+    /// Whether `rev` names a commit here.
+    pub fn has(&self, rev: &str) -> bool {
+        self.repo.rev_parse_single(rev).is_ok()
+    }
+
+    /// Every path whose content differs between `HEAD` and `rev`, with the new content.
+    pub fn incoming(&self, rev: &str) -> Result<Vec<Incoming>, String> {
+        let head = self
+            .repo
+            .head_tree_id_or_empty()
+            .map_err(|e| format!("cannot read HEAD ({e})"))?
+            .detach();
+        let theirs = self.tree_of(rev)?;
+        let mut out = Vec::new();
+        self.diff(Some(head), Some(theirs), "", &mut out)?;
+        Ok(out)
+    }
+
+    /// The entries of a tree: name → (mode, object).
+    fn entries(
+        &self,
+        tree: Option<ObjectId>,
+    ) -> Result<BTreeMap<Vec<u8>, (EntryMode, ObjectId)>, String> {
+        let Some(id) = tree else {
+            return Ok(BTreeMap::new());
+        };
+        let tree = self
+            .repo
+            .find_tree(id)
+            .map_err(|e| format!("cannot read a tree ({e})"))?;
+        let decoded = tree
+            .decode()
+            .map_err(|e| format!("cannot read a tree ({e})"))?;
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|e| (e.filename.to_vec(), (e.mode, e.oid.to_owned())))
+            .collect())
+    }
+
+    fn diff(
+        &self,
+        ours: Option<ObjectId>,
+        theirs: Option<ObjectId>,
+        prefix: &str,
+        out: &mut Vec<Incoming>,
+    ) -> Result<(), String> {
+        if ours == theirs {
+            return Ok(());
+        }
+        let ours = self.entries(ours)?;
+        let theirs = self.entries(theirs)?;
+        for (name, (mode, id)) in &theirs {
+            let path = format!("{prefix}{}", name.to_str_lossy());
+            let before = ours.get(name);
+            if before == Some(&(*mode, *id)) {
+                continue;
+            }
+            if mode.is_tree() {
+                let old_tree = before.filter(|(m, _)| m.is_tree()).map(|(_, id)| *id);
+                self.diff(old_tree, Some(*id), &format!("{path}/"), out)?;
+                continue;
+            }
+            if out.len() >= MAX_CHANGES {
+                return Err(format!("changes more than {MAX_CHANGES} paths"));
+            }
+            let content = if mode.is_blob() { self.text(*id) } else { None };
+            out.push(Incoming { path, content });
+        }
+        Ok(())
+    }
+
+    fn text(&self, id: ObjectId) -> Option<String> {
+        let object = self.repo.find_object(id).ok()?;
+        if object.data.len() > MAX_CONTENT {
+            return None;
+        }
+        String::from_utf8(object.data.clone()).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "core.hooksPath=/dev/null",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn a_branch_brings_in_the_paths_it_changes_with_their_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path();
+        git(w, &["init", "-q", "-b", "main"]);
+        std::fs::write(w.join("notes.txt"), "a\n").unwrap();
+        std::fs::create_dir_all(w.join("src")).unwrap();
+        std::fs::write(w.join("src/lib.rs"), "fn a() {}\n").unwrap();
+        git(w, &["add", "."]);
+        git(w, &["commit", "-qm", "one"]);
+        git(w, &["checkout", "-qb", "other"]);
+        std::fs::create_dir_all(w.join(".claude")).unwrap();
+        std::fs::write(w.join(".claude/settings.json"), "{\"hooks\": {}}\n").unwrap();
+        std::fs::write(w.join("notes.txt"), "b\n").unwrap();
+        git(w, &["add", "."]);
+        git(w, &["commit", "-qm", "two"]);
+        git(w, &["checkout", "-q", "main"]);
+
+        let repo = Repository::open(&w.join(".git")).unwrap();
+        let mut got = repo.incoming("other").unwrap();
+        got.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(
+            got,
+            [
+                Incoming {
+                    path: ".claude/settings.json".into(),
+                    content: Some("{\"hooks\": {}}\n".into())
+                },
+                Incoming {
+                    path: "notes.txt".into(),
+                    content: Some("b\n".into())
+                },
+            ]
+        );
+        assert!(repo.incoming("main").unwrap().is_empty());
+        assert!(repo.incoming("no-such-branch").is_err());
+        assert!(repo.has("other") && !repo.has("nope"));
+    }
+}
