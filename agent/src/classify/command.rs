@@ -4,6 +4,7 @@
 
 use super::commits;
 use super::files::FileContent;
+use super::globs;
 use super::kb::{
     ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, PatchSpec, ProgramSpec, RunsFrom,
     ScriptLanguage, ShellSpec, WrapperSpec,
@@ -2210,6 +2211,17 @@ impl Walker<'_, '_> {
                 }
                 if attached.is_none() && (value_consumed || spec.options_with_value.contains(&flag))
                 {
+                    // A value no entry gives a role to, shaped like a path the program reads
+                    // anyway: still read there. An option wrongly listed as taking a value
+                    // (`cat -n`) then cannot hide the file after it.
+                    if !value_consumed
+                        && role == ArgRole::Read
+                        && let Some(next) = rest.get(j + 1)
+                        && next.raw.contains('/')
+                        && self.word_path(next, cwd).is_some()
+                    {
+                        self.path_arg(unit, next, Access::Read, cwd);
+                    }
                     j += 1;
                 }
                 j += 1;
@@ -2648,6 +2660,32 @@ impl Walker<'_, '_> {
     }
 
     fn path_arg(&mut self, unit: &mut Unit, word: &ShellWord, access: Access, cwd: Option<&Path>) {
+        // A glob is judged by what it matches now (each path resolved like any other); one
+        // that matches nothing is the word as written, as in bash.
+        if word.pieces.iter().any(|p| matches!(p, WordPiece::Glob(_)))
+            && let Some(pattern) = self.word_path(word, cwd)
+        {
+            match globs::expand(&pattern) {
+                globs::Expansion::Matches(paths) if !paths.is_empty() => {
+                    for path in paths {
+                        if access == Access::Write
+                            && let Some(later) = self.ctx.runs_later(&path, None)
+                        {
+                            later::mark(unit, later);
+                        }
+                        self.ctx.touch(unit, path, access);
+                    }
+                    return;
+                }
+                globs::Expansion::Matches(_) => {}
+                globs::Expansion::Unknown => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.tags.insert(TAG_PATHS_UNKNOWN.into());
+                    unit.source = format!("`{}` matches more than Airlock looks at", word.raw);
+                    return;
+                }
+            }
+        }
         match self.word_path(word, cwd) {
             Some(path) => {
                 if access == Access::Write

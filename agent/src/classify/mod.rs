@@ -9,6 +9,7 @@ pub mod code;
 mod command;
 mod commits;
 pub mod files;
+mod globs;
 pub mod kb;
 mod later;
 mod patches;
