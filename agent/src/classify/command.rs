@@ -60,6 +60,8 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         integer_vars: HashSet::new(),
         loop_env_var: None,
         physical_cd: false,
+        cd_searches: false,
+        subscript_text: None,
         workspaces: HashMap::from([(
             super::lexical_normalize(cwd),
             ctx.workspace.map(Path::to_path_buf),
@@ -140,6 +142,13 @@ struct Walker<'a, 'b> {
     loop_env_var: Option<String>,
     /// `set -P` (or `set -o physical`) somewhere in the request: every `cd` resolves links.
     physical_cd: bool,
+    /// `CDPATH` set or `shopt -s cdable_vars` somewhere in the request: a relative `cd NAME`
+    /// may land anywhere those name.
+    cd_searches: bool,
+    /// Text given to a variable or a declaration that holds an array subscript with a command
+    /// substitution (`x='a[$(cmd)]'`): bash runs it wherever it evaluates that text as an
+    /// arithmetic or subscript; taken by the first command classified, which is made unknown.
+    subscript_text: Option<String>,
     /// The workspace of each directory commands ran in (finding it reads the file system).
     workspaces: HashMap<PathBuf, Option<PathBuf>>,
 }
@@ -279,7 +288,13 @@ impl Walker<'_, '_> {
         cwd: Option<&Path>,
     ) {
         for cmd in &parsed.commands {
+            if self.subscript_text.is_none() {
+                self.subscript_text = subscript_injection(cmd);
+            }
             for (name, value) in &cmd.assignments {
+                if name == "CDPATH" {
+                    self.cd_searches = true;
+                }
                 // `i=$((i+1))`: an arithmetic expansion's value is an integer.
                 let arithmetic = !value.pieces.is_empty()
                     && value.pieces.iter().all(|p| match p {
@@ -298,6 +313,12 @@ impl Walker<'_, '_> {
             let Some(name) = cmd.words.first().and_then(ShellWord::literal) else {
                 continue;
             };
+            if name == "shopt"
+                && cmd.words.iter().any(|w| w.raw == "cdable_vars")
+                && cmd.words.iter().any(|w| w.raw == "-s")
+            {
+                self.cd_searches = true;
+            }
             if name == "set" {
                 let raw: Vec<&str> = cmd.words[1..].iter().map(|w| w.raw.as_str()).collect();
                 let physical = raw
@@ -315,6 +336,9 @@ impl Walker<'_, '_> {
                         .is_some_and(|a| a.starts_with('-') && a.contains('i'))
                 });
                 for word in &cmd.words[1..] {
+                    if word.raw.starts_with("CDPATH=") {
+                        self.cd_searches = true;
+                    }
                     if integer && let Some(var) = word.literal().filter(|a| !a.starts_with('-')) {
                         let var = var.split('=').next().unwrap_or_default().to_string();
                         self.integer_vars.insert(var);
@@ -349,7 +373,11 @@ impl Walker<'_, '_> {
                 self.loop_env_var = Some(var.clone());
             }
             for word in &words {
-                let values = self.candidates(word, cwd);
+                // `for f in d/*/.bashrc`: a glob gives the variable each path it matches.
+                let values = match self.glob_values(word, cwd) {
+                    Some(values) => values,
+                    None => self.candidates(word, cwd),
+                };
                 self.note_assignment(&var, &values, script);
                 self.add_vars(&var, values);
             }
@@ -525,6 +553,25 @@ impl Walker<'_, '_> {
         true
     }
 
+    /// The paths a glob word matches now, when it has glob syntax and matches something (an
+    /// empty list when it matches more than Airlock looks at, so the variable is not certain).
+    fn glob_values(&self, word: &ShellWord, cwd: Option<&Path>) -> Option<Vec<String>> {
+        if !word.pieces.iter().any(|p| matches!(p, WordPiece::Glob(_))) {
+            return None;
+        }
+        let pattern = self.word_path(word, cwd)?;
+        match globs::expand(&pattern) {
+            globs::Expansion::Matches(paths) if !paths.is_empty() => Some(
+                paths
+                    .into_iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect(),
+            ),
+            globs::Expansion::Matches(_) => None,
+            globs::Expansion::Unknown => Some(Vec::new()),
+        }
+    }
+
     /// The directory `cd`/`pushd` moves to: `Some(None)` when only known at run time,
     /// `None` when `cmd` does not change directory.
     fn directory_change(
@@ -549,13 +596,35 @@ impl Walker<'_, '_> {
                 w.literal()
                     .is_some_and(|l| l.starts_with('-') && !l.starts_with("--") && l.contains('P'))
             });
+        // `CDPATH=/ cd root`: a relative name is looked up in CDPATH first (not `./x`, `../x`).
+        let searched = self.cd_searches
+            && target.and_then(|w| w.literal()).is_some_and(|t| {
+                !t.starts_with('/')
+                    && !t.starts_with("./")
+                    && !t.starts_with("../")
+                    && t != "."
+                    && t != ".."
+            });
+        if searched {
+            return Some(None);
+        }
         Some(match target {
             None => Some(self.ctx.classifier.env.home.clone()),
             Some(w) if w.literal().as_deref() == Some("-") => None,
             Some(w) => {
-                let Some(path) = self.word_path(w, here) else {
+                let Some(mut path) = self.word_path(w, here) else {
                     return Some(None);
                 };
+                // `cd d/?`: bash moves to the one directory the glob matches.
+                if w.pieces.iter().any(|p| matches!(p, WordPiece::Glob(_))) {
+                    match globs::expand(&path) {
+                        globs::Expansion::Matches(found) if found.len() == 1 => {
+                            path = found.into_iter().next().unwrap_or_default();
+                        }
+                        globs::Expansion::Matches(found) if found.is_empty() => {}
+                        _ => return Some(None),
+                    }
+                }
                 if physical {
                     // A directory that does not resolve makes `cd` fail: where later commands
                     // run is then not known here.
@@ -618,6 +687,12 @@ impl Walker<'_, '_> {
             unit.classes.insert(ActionClass::Unknown);
             unit.source = format!(
                 "sets `{name}` (through `printf -v`, `read`, `mapfile` or a name reference), which makes programs run or load something, to a value Airlock does not see"
+            );
+        }
+        if let Some(text) = self.subscript_text.take() {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "`{text}` holds an array subscript with a command substitution, which bash runs wherever it evaluates that text"
             );
         }
         if let Some(name) = self.loop_env_var.take() {
@@ -1017,6 +1092,14 @@ impl Walker<'_, '_> {
             if arg == "--" {
                 i += 1;
                 break;
+            }
+            if spec
+                .unknown_options
+                .iter()
+                .any(|o| super::kb::option_matches(o, &arg))
+            {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("`{name} {arg}`: Airlock does not follow what this does");
             }
             if spec.query_options.contains(&arg) {
                 unit.classes.insert(ActionClass::Read);
@@ -2587,10 +2670,19 @@ impl Walker<'_, '_> {
             // `curl -d @file` reads a file; `-d 'a=b'` is data.
             if let Some(lit) = value.literal() {
                 // `@file`, `name=@file` and `name=<file` (curl forms) name a file to send.
+                // `name@file` too (`--url-query k@FILE`): with a plain name before it.
+                let named_file = lit.split_once('@').filter(|(name, file)| {
+                    !name.is_empty()
+                        && !file.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+                });
                 let file = lit
                     .strip_prefix('@')
                     .or_else(|| lit.split_once("=@").map(|(_, f)| f))
                     .or_else(|| lit.split_once("=<").map(|(_, f)| f))
+                    .or_else(|| named_file.map(|(_, f)| f))
                     .map(|f| f.split(';').next().unwrap_or(f));
                 if let Some(path) = file {
                     if path == "-" {
@@ -2931,6 +3023,51 @@ fn substitution_output(raw: &str) -> Option<String> {
         return None;
     };
     static_stdout(cmd, ShellWord::literal).map(|text| text.trim_end_matches('\n').to_string())
+}
+
+/// Text of `cmd` that stores an array subscript holding a command substitution for bash to
+/// evaluate later: an assignment's value (`x='a[$(cmd)]'`), or an argument of a declaration
+/// (`declare -a a='([$(cmd)]=1)'`, `export "$x"`), or a here-string read into a variable.
+fn subscript_injection(cmd: &SimpleCommand) -> Option<String> {
+    let stored = |text: &str| {
+        text.split('[')
+            .skip(1)
+            .any(|after| after.contains("$(") || after.contains('`') || after.contains("${"))
+    };
+    let declaration = cmd
+        .words
+        .first()
+        .and_then(ShellWord::literal)
+        .is_some_and(|n| {
+            matches!(
+                n.as_str(),
+                "declare"
+                    | "typeset"
+                    | "local"
+                    | "readonly"
+                    | "export"
+                    | "read"
+                    | "mapfile"
+                    | "readarray"
+                    | "printf"
+                    | "let"
+            )
+        });
+    let mut texts: Vec<&str> = cmd
+        .assignments
+        .iter()
+        .map(|(_, v)| v.raw.as_str())
+        .collect();
+    if declaration {
+        texts.extend(cmd.words[1..].iter().map(|w| w.raw.as_str()));
+        texts.extend(cmd.stdin_text.as_deref());
+    }
+    // Quoted text only: an unquoted `$(…)` runs at once and is classified as a command.
+    texts
+        .into_iter()
+        .filter(|t| t.contains('\'') || t.contains('"') || t.contains('\\'))
+        .find(|t| stored(t))
+        .map(str::to_string)
 }
 
 /// A variable name given to a builtin that assigns it (`printf -v`, `read`, `mapfile`,
@@ -3449,6 +3586,10 @@ fn find_git_dir(dir: &Path) -> Option<GitDir> {
     for d in dir.ancestors() {
         let dot_git = d.join(".git");
         if dot_git.is_dir() {
+            // `commondir` (a linked worktree's pointer) moves config and hooks elsewhere.
+            if dot_git.join("commondir").exists() {
+                return Some(GitDir::Elsewhere(dot_git));
+            }
             return Some(GitDir::Normal(dot_git));
         }
         if dot_git.is_file() {

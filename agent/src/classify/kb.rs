@@ -227,6 +227,10 @@ pub struct WrapperSpec {
     /// unknown.
     #[serde(default)]
     pub bare_runs_input: bool,
+    /// Options with which the wrapper does something Airlock does not follow (`strace -p PID`
+    /// attaches to a running process): unknown.
+    #[serde(default)]
+    pub unknown_options: Vec<String>,
 }
 
 /// A shell: `-c SCRIPT` is re-parsed, a heredoc or piped stdin is its script.

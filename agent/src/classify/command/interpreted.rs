@@ -730,6 +730,16 @@ impl Walker<'_, '_> {
                 }
             }
         }
+        // A process started with no command Airlock takes apart (`os.posix_spawn`, `os.fork`,
+        // `os.kill`, `child_process.fork`): what it runs or stops is not known.
+        if effect.caps.contains(&Capability::Process)
+            && effect.commands.is_empty()
+            && !effect.command_unknown
+        {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source
+                .push_str(" (starts or signals processes in a way Airlock does not take apart)");
+        }
         if effect.command_unknown {
             unit.classes.insert(ActionClass::Unknown);
             unit.tags.insert(TAG_SCRIPT_COMPUTED.into());
@@ -906,7 +916,16 @@ impl Walker<'_, '_> {
             cwd.map(|dir| dir.join(literal))
         };
         match path {
-            Some(path) => self.ctx.touch(unit, path, access),
+            Some(path) => {
+                // Code writing a file that runs later (`open('.npmrc', 'w')`): what it writes
+                // there is not followed, so it is judged like a shell redirection.
+                if access == Access::Write
+                    && let Some(later) = self.ctx.runs_later(&path, None)
+                {
+                    crate::classify::later::mark(unit, later);
+                }
+                self.ctx.touch(unit, path, access)
+            }
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
             }
