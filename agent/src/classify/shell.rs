@@ -50,7 +50,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use brush_parser::ast;
 use brush_parser::word::{self as bword, WordPieceWithSource};
@@ -314,6 +314,11 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
         ));
     }
 
+    if script.len() <= INLINE_MAX_BYTES && bracket_depth(script) <= INLINE_MAX_NESTING {
+        // brush-parser contains `unwrap`s; a panic must become an error, not a crash.
+        return catch_unwind(AssertUnwindSafe(|| parse_on_this_thread(script)))
+            .unwrap_or_else(|_| Err(ShellParseError::new("internal parser panic")));
+    }
     let (reply, answer) = mpsc::sync_channel(1);
     let state = Arc::new(AtomicU8::new(QUEUED));
     let job = Job {
@@ -324,18 +329,6 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
     let pool = parser_pool()?;
     if pool.jobs.send(job).is_err() {
         return Err(ShellParseError::new("the parser threads have stopped"));
-    }
-    // Most parses take microseconds: wait for the answer awake for a moment rather than
-    // sleeping and being woken (two context switches that cost more than the parse).
-    let awake_until = Instant::now() + HANDOFF_SPIN;
-    while Instant::now() < awake_until {
-        match answer.try_recv() {
-            Ok(result) => return result,
-            Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
-            Err(mpsc::TryRecvError::Disconnected) => {
-                return Err(ShellParseError::new("parser thread died"));
-            }
-        }
     }
     match answer.recv_timeout(PARSE_TIMEOUT) {
         Ok(result) => result,
@@ -376,6 +369,23 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
     }
 }
 
+/// The deepest nesting of `(`, `{` and `[` anywhere in `text`, quoting ignored (so never less
+/// than what brush sees).
+fn bracket_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' | '{' | '[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Hand-off states of one parse job.
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -386,9 +396,12 @@ const ABANDONED: u8 = 3;
 /// parse itself on the hook's hot path.
 const PARSER_WORKERS: usize = 2;
 
-/// How long a caller and an idle worker stay awake waiting for each other before sleeping:
-/// a request's parses come in quick succession (the command, then the scripts it runs).
-const HANDOFF_SPIN: Duration = Duration::from_micros(50);
+/// Scripts at most this long, with brackets nested at most [`INLINE_MAX_NESTING`] deep, are
+/// parsed on the calling thread: their stack use and backtracking are small and bounded, and
+/// handing them to a parser thread (two context switches) costs more than the parse. Most
+/// commands an agent runs are like this.
+const INLINE_MAX_BYTES: usize = 512;
+const INLINE_MAX_NESTING: usize = 4;
 
 struct Job {
     script: String,
@@ -426,17 +439,7 @@ fn spawn_parser_worker(queue: Arc<Mutex<mpsc::Receiver<Job>>>) -> std::io::Resul
             loop {
                 let job = {
                     let guard = queue.lock().unwrap_or_else(|p| p.into_inner());
-                    let awake_until = Instant::now() + HANDOFF_SPIN;
-                    loop {
-                        match guard.try_recv() {
-                            Ok(job) => break Ok(job),
-                            Err(mpsc::TryRecvError::Disconnected) => break Err(mpsc::RecvError),
-                            Err(mpsc::TryRecvError::Empty) if Instant::now() < awake_until => {
-                                std::hint::spin_loop();
-                            }
-                            Err(mpsc::TryRecvError::Empty) => break guard.recv(),
-                        }
-                    }
+                    guard.recv()
                 };
                 let Ok(job) = job else { return };
                 if job
