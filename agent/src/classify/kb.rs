@@ -522,6 +522,10 @@ pub struct PathSpec {
     /// Pseudo-files that are not really written (`/dev/null`, `/dev/stderr`).
     #[serde(default)]
     pub harmless: Vec<String>,
+    /// Files in sensitive places that are public by design (`*.pub`, `known_hosts`,
+    /// `.env.example`): reading them is routine; changing them still is not.
+    #[serde(default)]
+    pub public: Vec<String>,
     /// Scratch space outside the workspace that counts as workspace-local (`/tmp`).
     #[serde(default)]
     pub scratch: Vec<String>,

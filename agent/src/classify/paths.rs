@@ -19,6 +19,8 @@ pub(crate) struct PathKnowledge {
     critical: GlobSet,
     block_devices: GlobSet,
     harmless: GlobSet,
+    /// Readable without a question though under a sensitive pattern (`~/.ssh/id_rsa.pub`).
+    public: GlobSet,
     scratch: GlobSet,
     /// Where secrets are, as trees: reading a tree that contains one (`tar czf - ~`,
     /// `grep -r key /etc`) reads the secret; deleting one (`rm -rf ~/.ssh`) changes it.
@@ -97,6 +99,7 @@ impl PathKnowledge {
             critical: compile_set(&spec.critical, &env.home)?,
             block_devices: compile_set(&spec.block_devices, &env.home)?,
             harmless: compile_set(&spec.harmless, &env.home)?,
+            public: compile_set(&spec.public, &env.home)?,
             scratch: compile_set(&spec.scratch, &env.home)?,
             sensitive_trees: Trees::compile(&spec.sensitive, &env.home),
             agent_config_trees: Trees::compile(&spec.agent_config, &env.home),
@@ -151,7 +154,11 @@ impl PathKnowledge {
         let recursive = unit.tags.contains("recursive");
         // Deleting or recursively changing a directory changes everything in it.
         let tree_change = changes && (access == Access::Delete || recursive);
-        if self.sensitive.is_match(&path) || (tree_change && self.sensitive_trees.contains(&path)) {
+        let public_read = access == Access::Read && self.public.is_match(&path);
+        if !public_read
+            && (self.sensitive.is_match(&path)
+                || (tree_change && self.sensitive_trees.contains(&path)))
+        {
             if changes {
                 unit.classes.insert(ActionClass::AccessChange);
                 unit.tags.insert("credential-change".into());
