@@ -1402,17 +1402,12 @@ impl Walker<'_, '_> {
     /// `unknown`, saying why) when it cannot be read as text.
     fn read_run_file(&mut self, unit: &mut Unit, path: &Path) -> Option<String> {
         unit.tags.insert(TAG_RUNS_FILE.into());
-        match self.ctx.files().read(path) {
-            FileContent::Text(text) => Some(text.to_string()),
-            FileContent::Unreadable(why) => {
-                unit.classes.insert(ActionClass::Unknown);
-                unit.source = format!(
-                    "runs `{}`, which {why}: Airlock cannot tell what it does",
-                    path.display()
-                );
-                None
-            }
-        }
+        self.read_text(unit, path, |why| {
+            format!(
+                "runs `{}`, which {why}: Airlock cannot tell what it does",
+                path.display()
+            )
+        })
     }
 
     /// A program run by a path outside the system's program directories (`./x.sh`,
@@ -2027,14 +2022,27 @@ impl Walker<'_, '_> {
 
     /// The text of a patch file; `None` (and the unit unknown) when it cannot be read.
     fn read_patch(&mut self, unit: &mut Unit, path: &Path) -> Option<String> {
+        self.read_text(unit, path, |why| {
+            format!(
+                "applies the patch `{}`, which {why}: Airlock cannot tell what it writes",
+                path.display()
+            )
+        })
+    }
+
+    /// A file's text; when it cannot be read as text, `None` and the unit unknown, with the
+    /// reason `why` makes of the reader's.
+    fn read_text(
+        &mut self,
+        unit: &mut Unit,
+        path: &Path,
+        why: impl FnOnce(&str) -> String,
+    ) -> Option<String> {
         match self.ctx.files().read(path) {
             FileContent::Text(text) => Some(text.to_string()),
-            FileContent::Unreadable(why) => {
+            FileContent::Unreadable(reason) => {
                 unit.classes.insert(ActionClass::Unknown);
-                unit.source = format!(
-                    "applies the patch `{}`, which {why}: Airlock cannot tell what it writes",
-                    path.display()
-                );
+                unit.source = why(&reason);
                 None
             }
         }
