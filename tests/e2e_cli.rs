@@ -143,6 +143,28 @@ fn explain_reads_a_payload_from_stdin() {
     assert_eq!(out["rules"], json!(["baseline.file.write"]));
 }
 
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `airlock explain … | head -1`: the rest of the output has nowhere to go.
+    let airlock = Airlock::new();
+    let mut child = airlock
+        .cmd(&[
+            "explain",
+            "--command",
+            "timeout 5 bash -c 'sudo rm -rf ~; ls; git status'",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before anything is read: every write fails, deterministically.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}", out.status);
+}
+
 fn write_policy(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(name), text).unwrap();

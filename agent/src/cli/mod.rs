@@ -89,6 +89,9 @@ pub fn main() -> ExitCode {
     }
     init_tracing();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Daemon(_)) {
+        stop_quietly_on_closed_output();
+    }
     let result = match cli.command {
         Command::Daemon(a) => daemon::run(a),
         Command::Hook(_) => Ok(ExitCode::from(EXIT_BLOCKED)),
@@ -161,4 +164,25 @@ pub(crate) fn expect_ok(
         }
         other => Ok(other),
     }
+}
+
+/// A printing command whose reader went away (`airlock log | head`) stops quietly, as Unix
+/// tools do. Rust ignores SIGPIPE, so `println!` panics on the closed pipe instead; that one
+/// panic becomes a quiet exit (restoring SIGPIPE would need `unsafe`, which the crate forbids).
+/// The daemon, which must outlive a client that hangs up, never prints to a pipe this way, and
+/// the hook returns before this.
+fn stop_quietly_on_closed_output() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
