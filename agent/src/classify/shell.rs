@@ -17,7 +17,9 @@
 //! * run the parse on one of a few warm parser threads with a large stack, inside `catch_unwind`, and
 //!   give up with an error after [`PARSE_TIMEOUT`] (the thread is then left to finish on
 //!   its own; at most [`MAX_RUNAWAY_PARSES`] such threads may exist before every further
-//!   parse fails fast).
+//!   parse fails fast) — except short scripts with shallow brackets, whose stack use and
+//!   backtracking are small, which are parsed on the calling thread (still inside
+//!   `catch_unwind`): the hand-off costs more than such a parse.
 //!
 //! Every failure is reported as [`ShellParseError`]; callers should treat an unparsable
 //! script as "unknown / needs review", never as "safe". `parse_script` blocks the calling
