@@ -2632,10 +2632,11 @@ impl Walker<'_, '_> {
                             nested.tags.insert(TAG_READS_TREE.into());
                             nested.tags.insert("recursive".into());
                         }
-                        if unit.tags.contains(TAG_FOLLOWS_LINKS) {
-                            // `find -L`: the files found include those behind links.
-                            nested.tags.insert(TAG_FOLLOWS_LINKS.into());
-                        }
+                        // `{}` is also every link in the tree, handed over by name: the command
+                        // reaches what it leads to (`find d -exec cat {} +` reads a link's
+                        // target; `rm` removes the link itself). With `find -L` the files
+                        // behind links are found too.
+                        nested.tags.insert(TAG_FOLLOWS_LINKS.into());
                         self.argv(&nested_words, nested, cwd, info, out);
                     }
                     unit.classes.insert(ActionClass::ShellExec);
