@@ -1681,8 +1681,14 @@ impl Walker<'_, '_> {
                     unit.tags.extend(spec.tags.iter().cloned());
                     unit.source = format!("{source})");
                     if spec.unlisted_sub_is_script {
+                        // `yarn lint --fix`, `pnpm build -- --x`: the rest are its arguments.
+                        let extra: Vec<String> = words[i + 1..]
+                            .iter()
+                            .map(|w| w.raw.clone())
+                            .filter(|r| r != "--")
+                            .collect();
                         let runs = Runs::Script(sub_name.clone());
-                        self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
+                        self.task_runner(runs, &extra, &mut unit, cwd.as_deref(), info, out);
                     }
                     out.push(unit);
                     return;
@@ -1704,7 +1710,8 @@ impl Walker<'_, '_> {
         let only = self.arguments(spec, rest, &mut unit, cwd.as_deref(), info, out);
         unit.classes.extend(only.unwrap_or(classes));
         if let Some(runs) = spec.runs.map(|from| Runs::of(from, spec, rest)) {
-            self.task_runner(runs, &mut unit, cwd.as_deref(), info, out);
+            let extra = script_arguments(&runs, rest);
+            self.task_runner(runs, &extra, &mut unit, cwd.as_deref(), info, out);
         }
         if let Some(language) = spec.script_language {
             self.understood_script(language, spec, rest, &mut unit, cwd.as_deref());
@@ -2116,6 +2123,7 @@ impl Walker<'_, '_> {
     fn task_runner(
         &mut self,
         runs: Runs,
+        extra: &[String],
         unit: &mut Unit,
         cwd: Option<&Path>,
         info: &CmdInfo<'_>,
@@ -2166,6 +2174,15 @@ impl Walker<'_, '_> {
             } => recipes::make_recipes(&text, targets, overrides),
             Runs::Just(names) => recipes::just_recipes(&text, names),
         };
+        // A package script's arguments are appended to its command line (`npm test --
+        // --require ./x.js` runs `node test.js --require ./x.js`); to its hooks too, to be safe.
+        let lines = lines.map(|lines| match &runs {
+            Runs::Script(_) | Runs::Scripts(_) if !extra.is_empty() => lines
+                .into_iter()
+                .map(|line| format!("{line} {}", extra.join(" ")))
+                .collect(),
+            _ => lines,
+        });
         match lines {
             Ok(lines) => {
                 let run_dir = file.parent().unwrap_or(dir).to_path_buf();
@@ -3722,6 +3739,33 @@ impl Runs {
             },
             RunsFrom::Just => Runs::Just(positionals),
         }
+    }
+}
+
+/// The arguments a package script is given: the words after `--` (`npm test -- --x`), and for
+/// `npm run X` the words after X (as written, quotes kept, to be classified with the script).
+fn script_arguments(runs: &Runs, rest: &[ShellWord]) -> Vec<String> {
+    if let Some(dash) = rest.iter().position(|w| w.raw == "--") {
+        return rest[dash + 1..].iter().map(|w| w.raw.clone()).collect();
+    }
+    match runs {
+        Runs::Script(name) => rest
+            .iter()
+            .skip_while(|w| w.literal().as_deref() != Some(name.as_str()))
+            .skip(1)
+            .map(|w| w.raw.clone())
+            .collect(),
+        // `yarn build --outDir X`, `pnpm test --watch`: yarn and pnpm hand every word to the
+        // script (npm takes options for itself; counting them too is the safe side). Not for
+        // installs, whose words are packages.
+        Runs::Scripts(names)
+            if names
+                .iter()
+                .any(|n| matches!(n.as_str(), "test" | "build" | "start" | "stop" | "restart")) =>
+        {
+            rest.iter().map(|w| w.raw.clone()).collect()
+        }
+        _ => Vec::new(),
     }
 }
 
