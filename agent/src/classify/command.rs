@@ -1259,10 +1259,18 @@ impl Walker<'_, '_> {
             None if pos > 0 => self.stdout_text.get(&(scope, pipeline, pos - 1)).cloned(),
             None => None,
         }?;
+        // A here-string's word is tilde-expanded (`xargs cat <<< ~/.npmrc`); a heredoc's lines
+        // are not, and taking them as the home directory too is the safe side.
+        let home = &self.ctx.classifier.env.home;
         let items = text
             .split_whitespace()
             .take(MAX_CANDIDATES)
-            .map(str::to_string)
+            .map(|item| match item.strip_prefix('~') {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                    format!("{}{rest}", home.display())
+                }
+                _ => item.to_string(),
+            })
             .collect();
         Some((items, false))
     }
