@@ -689,6 +689,18 @@ impl Walker<'_, '_> {
                 "sets `{name}` (through `printf -v`, `read`, `mapfile` or a name reference), which makes programs run or load something, to a value Airlock does not see"
             );
         }
+        if let Some(word) = cmd
+            .words
+            .iter()
+            .chain(cmd.assignments.iter().map(|(_, w)| w))
+            .find(|w| w.raw.contains("@P}"))
+        {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "`{}`: prompt expansion (`@P`) runs any command substitution in the value",
+                word.raw
+            );
+        }
         if let Some(text) = self.subscript_text.take() {
             unit.classes.insert(ActionClass::Unknown);
             unit.source = format!(
@@ -1955,6 +1967,21 @@ impl Walker<'_, '_> {
                             .unwrap_or_else(|| Some("stash@{0}".into())),
                     ]
                 }
+                // `git stash branch NAME [STASH]` applies it on a new branch.
+                Some(Some(action)) if action == "branch" => {
+                    vec![
+                        positionals
+                            .get(2)
+                            .cloned()
+                            .unwrap_or_else(|| Some("stash@{0}".into())),
+                    ]
+                }
+                // `git stash store COMMIT`: any commit becomes the stash the next pop applies.
+                Some(Some(action)) if action == "store" => {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source = "`git stash store` makes any commit the next stash".into();
+                    return;
+                }
                 _ => return,
             },
         };
@@ -2242,6 +2269,17 @@ impl Walker<'_, '_> {
                     && let Some(r) = spec.operands.get(&key)
                 {
                     self.role_arg(unit, &value, *r, cwd);
+                } else if let Some((option, value)) = split_long_option_word(word)
+                    && !options_done
+                {
+                    // `--output=$HOME/x`: a long option whose value is computed is still that
+                    // option (its flags apply; its value has the option's role).
+                    for f in spec.flags.iter().filter(|f| f.matches_option(&option)) {
+                        apply_flag(unit, f);
+                        if let Some(role) = f.value {
+                            self.option_value_role(unit, &value, role, cwd);
+                        }
+                    }
                 } else {
                     positionals.push(word);
                 }
@@ -2283,9 +2321,13 @@ impl Walker<'_, '_> {
                     .clone()
                     .or_else(|| rest.get(j + 1).and_then(ShellWord::literal));
                 // `-x"CMD"`: a short option with its value attached is that option.
+                // A value computed at run time could be any of the values a flag names.
+                let next_computed =
+                    attached.is_none() && rest.get(j + 1).is_some_and(|w| w.literal().is_none());
                 let matches = |f: &&FlagSpec| {
                     (f.matches_option(&arg) || attached.is_some() && f.matches_option(&flag))
-                        && f.value_matches(next_value.as_deref())
+                        && (f.value_matches(next_value.as_deref())
+                            || next_computed && !f.values.is_empty())
                 };
                 for f in spec.flags.iter().filter(matches) {
                     apply_flag(unit, f);
@@ -3102,6 +3144,27 @@ fn subscript_injection(cmd: &SimpleCommand) -> Option<String> {
         .filter(|t| t.contains('\'') || t.contains('"') || t.contains('\\'))
         .find(|t| stored(t))
         .map(str::to_string)
+}
+
+/// `--name=VALUE` written with a computed value: the option and its value as a word.
+fn split_long_option_word(word: &ShellWord) -> Option<(String, ShellWord)> {
+    let Some(WordPiece::Literal(first)) = word.pieces.first() else {
+        return None;
+    };
+    let (name, rest) = first.split_once('=')?;
+    if !name.starts_with("--") || name.len() < 3 {
+        return None;
+    }
+    let mut pieces = Vec::with_capacity(word.pieces.len());
+    if !rest.is_empty() {
+        pieces.push(WordPiece::Literal(rest.to_string()));
+    }
+    pieces.extend(word.pieces[1..].iter().cloned());
+    let raw = word
+        .raw
+        .split_once('=')
+        .map_or_else(String::new, |(_, v)| v.to_string());
+    Some((name.to_string(), ShellWord { raw, pieces }))
 }
 
 /// A variable name given to a builtin that assigns it (`printf -v`, `read`, `mapfile`,
