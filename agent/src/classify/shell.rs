@@ -17,9 +17,9 @@
 //! * run the parse on one of a few warm parser threads with a large stack, inside `catch_unwind`, and
 //!   give up with an error after [`PARSE_TIMEOUT`] (the thread is then left to finish on
 //!   its own; at most [`MAX_RUNAWAY_PARSES`] such threads may exist before every further
-//!   parse fails fast) — except short scripts with shallow brackets, whose stack use and
-//!   backtracking are small, which are parsed on the calling thread (still inside
-//!   `catch_unwind`): the hand-off costs more than such a parse.
+//!   parse fails fast) — except short scripts with nothing that nests (no parentheses,
+//!   braces, brackets, backticks or `case`), whose parse is linear, which are parsed on the
+//!   calling thread (still inside `catch_unwind`): the hand-off costs more than such a parse.
 //!
 //! Every failure is reported as [`ShellParseError`]; callers should treat an unparsable
 //! script as "unknown / needs review", never as "safe". `parse_script` blocks the calling
@@ -316,7 +316,7 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
         ));
     }
 
-    if script.len() <= INLINE_MAX_BYTES && bracket_depth(script) <= INLINE_MAX_NESTING {
+    if script.len() <= INLINE_MAX_BYTES && inline_safe(script) {
         // brush-parser contains `unwrap`s; a panic must become an error, not a crash.
         return catch_unwind(AssertUnwindSafe(|| parse_on_this_thread(script)))
             .unwrap_or_else(|_| Err(ShellParseError::new("internal parser panic")));
@@ -371,21 +371,15 @@ pub fn parse_script(script: &str) -> std::result::Result<ParsedScript, ShellPars
     }
 }
 
-/// The deepest nesting of `(`, `{` and `[` anywhere in `text`, quoting ignored (so never less
-/// than what brush sees).
-fn bracket_depth(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    for c in text.chars() {
-        match c {
-            '(' | '{' | '[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            ')' | '}' | ']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
+/// Whether `text` has none of the constructs brush's grammars backtrack on (parentheses,
+/// braces, brackets, backticks, `case`): without them a parse cannot nest, so its time and
+/// stack are linear in the text and it needs neither the big stack nor the timeout. (A bound on
+/// the nesting alone was not enough: random token soup found an input that ran away.)
+fn inline_safe(text: &str) -> bool {
+    !text.contains(['(', ')', '{', '}', '[', ']', '`'])
+        && !text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| word == "case" || word == "esac")
 }
 
 /// Hand-off states of one parse job.
@@ -398,12 +392,10 @@ const ABANDONED: u8 = 3;
 /// parse itself on the hook's hot path.
 const PARSER_WORKERS: usize = 2;
 
-/// Scripts at most this long, with brackets nested at most [`INLINE_MAX_NESTING`] deep, are
-/// parsed on the calling thread: their stack use and backtracking are small and bounded, and
-/// handing them to a parser thread (two context switches) costs more than the parse. Most
-/// commands an agent runs are like this.
+/// Scripts at most this long with nothing that nests ([`inline_safe`]) are parsed on the
+/// calling thread: handing them to a parser thread (two context switches) costs more than the
+/// parse. Most commands an agent runs are like this.
 const INLINE_MAX_BYTES: usize = 512;
-const INLINE_MAX_NESTING: usize = 4;
 
 struct Job {
     script: String,
