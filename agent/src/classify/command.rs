@@ -1958,32 +1958,29 @@ impl Walker<'_, '_> {
         let revs: Vec<Option<String>> = match from {
             CommitsFrom::All => positionals.clone(),
             CommitsFrom::First => positionals.first().cloned().into_iter().collect(),
-            CommitsFrom::Stash => match positionals.first() {
-                Some(Some(action)) if action == "pop" || action == "apply" => {
+            CommitsFrom::Stash => {
+                // The stash named at `index`, or the newest.
+                let stash_at = |index: usize| {
                     vec![
                         positionals
-                            .get(1)
+                            .get(index)
                             .cloned()
                             .unwrap_or_else(|| Some("stash@{0}".into())),
                     ]
+                };
+                match positionals.first() {
+                    Some(Some(action)) if action == "pop" || action == "apply" => stash_at(1),
+                    // `git stash branch NAME [STASH]` applies it on a new branch.
+                    Some(Some(action)) if action == "branch" => stash_at(2),
+                    // `git stash store COMMIT`: any commit becomes the stash the next pop applies.
+                    Some(Some(action)) if action == "store" => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source = "`git stash store` makes any commit the next stash".into();
+                        return;
+                    }
+                    _ => return,
                 }
-                // `git stash branch NAME [STASH]` applies it on a new branch.
-                Some(Some(action)) if action == "branch" => {
-                    vec![
-                        positionals
-                            .get(2)
-                            .cloned()
-                            .unwrap_or_else(|| Some("stash@{0}".into())),
-                    ]
-                }
-                // `git stash store COMMIT`: any commit becomes the stash the next pop applies.
-                Some(Some(action)) if action == "store" => {
-                    unit.classes.insert(ActionClass::Unknown);
-                    unit.source = "`git stash store` makes any commit the next stash".into();
-                    return;
-                }
-                _ => return,
-            },
+            }
         };
         if revs.is_empty() {
             return;
