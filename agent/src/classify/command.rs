@@ -9,7 +9,6 @@ use super::kb::{
     ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, PatchSpec, ProgramSpec, RunsFrom,
     ScriptLanguage, ShellSpec, WrapperSpec,
 };
-use super::later;
 use super::patches;
 use super::paths::TAG_READS_TREE;
 use super::recipes;
@@ -1915,11 +1914,8 @@ impl Walker<'_, '_> {
             };
             for target in targets {
                 for form in patches::strip_levels(&target) {
-                    let path = base.join(&form);
-                    if let Some(later) = self.ctx.runs_later(&path, None) {
-                        later::mark(unit, later);
-                    }
-                    self.ctx.touch(unit, path, Access::Write);
+                    self.ctx
+                        .touch_judged(unit, base.join(&form), Access::Write, None);
                 }
             }
         }
@@ -2036,18 +2032,10 @@ impl Walker<'_, '_> {
                 Ok(incoming) => {
                     for change in incoming {
                         let path = work_tree.join(&change.path);
-                        if let Some(later) = self.ctx.runs_later(&path, change.content.as_deref()) {
-                            for line in later::mark(unit, later) {
-                                self.script(
-                                    &line,
-                                    Some(dir),
-                                    unit.depth + 1,
-                                    info.nesting + 1,
-                                    out,
-                                );
-                            }
+                        let content = change.content.as_deref();
+                        for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
+                            self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
                         }
-                        self.ctx.touch(unit, path, Access::Write);
                     }
                 }
                 Err(why) => {
@@ -2833,12 +2821,7 @@ impl Walker<'_, '_> {
             match globs::expand(&pattern) {
                 globs::Expansion::Matches(paths) if !paths.is_empty() => {
                     for path in paths {
-                        if access == Access::Write
-                            && let Some(later) = self.ctx.runs_later(&path, None)
-                        {
-                            later::mark(unit, later);
-                        }
-                        self.ctx.touch(unit, path, access);
+                        self.ctx.touch_judged(unit, path, access, None);
                     }
                     return;
                 }
@@ -2853,13 +2836,8 @@ impl Walker<'_, '_> {
         }
         match self.word_path(word, cwd) {
             Some(path) => {
-                if access == Access::Write
-                    && let Some(later) = self.ctx.runs_later(&path, None)
-                {
-                    // What a shell command writes there is not known here.
-                    later::mark(unit, later);
-                }
-                self.ctx.touch(unit, path, access)
+                // What a shell command writes there is not known here.
+                self.ctx.touch_judged(unit, path, access, None);
             }
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());

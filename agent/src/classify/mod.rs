@@ -343,6 +343,26 @@ impl Ctx<'_> {
 
     /// Record that `unit` touches `path` and derive the classes that follow from where it
     /// really is: every way the path may resolve, links followed.
+    /// [`Ctx::touch`], and a write to a file that runs later by itself is judged by what it
+    /// will run (`content` when known): returns the command lines to classify.
+    pub fn touch_judged(
+        &self,
+        unit: &mut Unit,
+        path: PathBuf,
+        access: Access,
+        content: Option<&str>,
+    ) -> Vec<String> {
+        let lines = match self
+            .runs_later(&path, content)
+            .filter(|_| access == Access::Write)
+        {
+            Some(found) => later::mark(unit, found),
+            None => Vec::new(),
+        };
+        self.touch(unit, path, access);
+        lines
+    }
+
     pub fn touch(&self, unit: &mut Unit, path: PathBuf, access: Access) {
         let follow_last = !(access == Access::Delete && unit.unlinks);
         self.touch_at(unit, path, access, follow_last);

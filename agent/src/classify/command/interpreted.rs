@@ -919,12 +919,7 @@ impl Walker<'_, '_> {
             Some(path) => {
                 // Code writing a file that runs later (`open('.npmrc', 'w')`): what it writes
                 // there is not followed, so it is judged like a shell redirection.
-                if access == Access::Write
-                    && let Some(later) = self.ctx.runs_later(&path, None)
-                {
-                    crate::classify::later::mark(unit, later);
-                }
-                self.ctx.touch(unit, path, access)
+                self.ctx.touch_judged(unit, path, access, None);
             }
             None => {
                 unit.tags.insert(TAG_PATHS_UNKNOWN.into());
