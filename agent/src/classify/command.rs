@@ -36,6 +36,30 @@ const MAX_CANDIDATES: usize = 16;
 
 /// The variable standing for an `xargs -I` placeholder.
 const XARGS_ITEM: &str = " xargs-item";
+/// Where `xargs` input items end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemSplit {
+    /// At blanks and newlines, with quotes and backslashes honoured (the default).
+    Blanks,
+    /// At this character (`-0`, `-d X`, a placeholder's lines); `None`: one Airlock could not
+    /// read.
+    At(Option<char>),
+}
+
+/// The character an `xargs -d` value names: itself, or a C escape (`\n`, `\t`, `\0`).
+fn delimiter_char(value: &str) -> Option<char> {
+    match value {
+        "\\n" => Some('\n'),
+        "\\t" => Some('\t'),
+        "\\0" => Some('\0'),
+        "\\\\" => Some('\\'),
+        v if v.chars().count() == 1 => v.chars().next(),
+        _ => None,
+    }
+}
+
+/// A variable never assigned: an argument from input Airlock does not see.
+const UNSEEN_INPUT: &str = " unseen-input";
 
 /// Tag on a unit whose script (`bash <(…)`, `eval "$(…)"`, `sh -c "$S"`) is computed at run
 /// time: if the computation downloads, the unit runs remote code.
@@ -1098,8 +1122,17 @@ impl Walker<'_, '_> {
         let mut skipped = 0;
         let mut ran_script = false;
         let mut placeholder: Option<String> = None;
+        let mut input_file: Option<Option<ShellWord>> = None;
+        let mut split = ItemSplit::Blanks;
         while i < words.len() {
             let Some(arg) = words[i].literal() else { break };
+            if spec.null_options.contains(&arg) {
+                split = ItemSplit::At(Some('\0'));
+            }
+            if let Some((value, _)) = option_value(&spec.delimiter_options, &arg, words.get(i + 1))
+            {
+                split = ItemSplit::At(value.as_deref().and_then(delimiter_char));
+            }
             if arg == "--" {
                 i += 1;
                 break;
@@ -1134,6 +1167,17 @@ impl Walker<'_, '_> {
                     }
                 }
                 ran_script = true;
+                i += consumed;
+                continue;
+            }
+            if let Some((value, consumed)) =
+                option_value(&spec.input_file_options, &arg, words.get(i + 1))
+            {
+                input_file = Some(match (consumed, value) {
+                    (2, _) => words.get(i + 1).cloned(),
+                    (_, Some(value)) => Some(word_from(&value)),
+                    _ => None,
+                });
                 i += consumed;
                 continue;
             }
@@ -1227,15 +1271,22 @@ impl Walker<'_, '_> {
         }
         let mut rest: Vec<ShellWord> = rest.to_vec();
         if spec.stdin_args || placeholder.is_some() {
-            // Input items become arguments: known when the input is static text.
-            let items = self.stdin_items(info).map(|(items, trees)| {
-                if trees {
-                    // Every file of the trees.
-                    unit.tags.insert(TAG_READS_TREE.into());
-                    unit.tags.insert("recursive".into());
-                }
-                items
-            });
+            // Input items become arguments: known when the input is static text, a file
+            // Airlock reads, or the paths a listing command prints.
+            if placeholder.is_some() && split == ItemSplit::Blanks {
+                // With a placeholder, each input line is one item.
+                split = ItemSplit::At(Some('\n'));
+            }
+            let items = self
+                .input_items(&mut unit, input_file, split, cwd, info)
+                .map(|(items, trees)| {
+                    if trees {
+                        // Every file of the trees.
+                        unit.tags.insert(TAG_READS_TREE.into());
+                        unit.tags.insert("recursive".into());
+                    }
+                    items
+                });
             match &placeholder {
                 Some(placeholder) => {
                     self.add_vars(XARGS_ITEM, items.unwrap_or_default());
@@ -1244,38 +1295,81 @@ impl Walker<'_, '_> {
                         .map(|w| replace_placeholder(w, placeholder))
                         .collect();
                 }
-                None => {
-                    if let Some(items) = items {
-                        rest.extend(items.iter().map(|item| word_from(item)));
-                    }
-                }
+                None => match items {
+                    Some(items) => rest.extend(items.iter().map(|item| word_from(item))),
+                    // Items Airlock does not see are arguments of any value: paths it cannot
+                    // resolve, and whatever a pattern on arguments looks for (`pgrep airlock
+                    // | xargs kill` is `kill $(pgrep airlock)`).
+                    None => rest.push(ShellWord {
+                        raw: "<input items>".into(),
+                        pieces: vec![WordPiece::Param(UNSEEN_INPUT.into())],
+                    }),
+                },
             }
         }
         self.argv(&rest, unit, cwd, info, out);
     }
 
-    /// The whitespace-separated items of a command's input, when it is static text (a heredoc,
-    /// a here-string, or the output of `echo`/`printf`/`cat <<EOF` earlier in the pipeline).
-    /// Also whether the items stand for whole trees (`find DIR | xargs …`).
-    fn stdin_items(&self, info: &CmdInfo<'_>) -> Option<(Vec<String>, bool)> {
+    /// The whitespace-separated items of a command's input, when Airlock can see them: static
+    /// text (a heredoc, a here-string, the output of `echo`/`printf`/`cat <<EOF` earlier in the
+    /// pipeline), a file (`xargs -a FILE`, `xargs CMD < FILE`, read like any file Airlock
+    /// reads), or the paths a listing command prints. Also whether the items stand for whole
+    /// trees (`find DIR | xargs …`).
+    fn input_items(
+        &mut self,
+        unit: &mut Unit,
+        input_file: Option<Option<ShellWord>>,
+        split: ItemSplit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+    ) -> Option<(Vec<String>, bool)> {
         let (scope, pipeline, pos) = info.pipeline;
-        if info.stdin_text.is_none()
-            && pos > 0
-            && let Some((paths, trees)) = self.listed_paths.get(&(scope, pipeline, pos - 1))
-        {
-            return Some((paths.clone(), *trees));
-        }
-        let text = match &info.stdin_text {
-            Some(text) => Some(text.clone()),
-            None if pos > 0 => self.stdout_text.get(&(scope, pipeline, pos - 1)).cloned(),
+        let file = match input_file {
+            Some(word) => Some(word?),
+            None if info.stdin_text.is_none() && pos == 0 => info.stdin_file.clone(),
             None => None,
-        }?;
+        };
+        let text = match file {
+            Some(word) => {
+                let path = self.word_path(&word, cwd)?;
+                if path == Path::new("/dev/null") {
+                    return Some((Vec::new(), false));
+                }
+                self.ctx.touch(unit, path.clone(), Access::Read);
+                self.read_text(unit, &path, |why| {
+                    format!("takes its arguments from `{}`, which {why}", path.display())
+                })?
+            }
+            None => {
+                if info.stdin_text.is_none()
+                    && pos > 0
+                    && let Some((paths, trees)) = self.listed_paths.get(&(scope, pipeline, pos - 1))
+                {
+                    return Some((paths.clone(), *trees));
+                }
+                match &info.stdin_text {
+                    Some(text) => Some(text.clone()),
+                    None if pos > 0 => self.stdout_text.get(&(scope, pipeline, pos - 1)).cloned(),
+                    None => None,
+                }?
+            }
+        };
         // A here-string's word is tilde-expanded (`xargs cat <<< ~/.npmrc`); a heredoc's lines
         // are not, and taking them as the home directory too is the safe side.
         let home = &self.ctx.classifier.env.home;
-        let items = text
-            .split_whitespace()
-            .take(MAX_CANDIDATES)
+        let raw: Vec<&str> = match split {
+            // Blanks end items, but quotes and backslashes join them (`'a b'` is one item):
+            // input with those is not taken apart.
+            ItemSplit::Blanks if text.contains(['\'', '"', '\\']) => return None,
+            ItemSplit::Blanks => text.split_whitespace().collect(),
+            ItemSplit::At(Some(end)) => text.split(end).filter(|i| !i.is_empty()).collect(),
+            ItemSplit::At(None) => return None,
+        };
+        if raw.len() > MAX_CANDIDATES {
+            return None;
+        }
+        let items = raw
+            .into_iter()
             .map(|item| match item.strip_prefix('~') {
                 Some(rest) if rest.is_empty() || rest.starts_with('/') => {
                     format!("{}{rest}", home.display())
@@ -1728,6 +1822,15 @@ impl Walker<'_, '_> {
         unit.argv_complete = complete && unit.argv_complete;
         let only = self.arguments(spec, rest, &mut unit, cwd.as_deref(), info, out);
         unit.classes.extend(only.unwrap_or(classes));
+        if let Some(most) = spec.input_commands_below {
+            self.input_commands(spec, most, rest, &mut unit, cwd.as_deref(), info);
+        }
+        if !spec.option_files.is_empty() {
+            self.option_files(spec, rest, &mut unit, cwd.as_deref());
+        }
+        if spec.lists_paths && !unit.tags.contains(TAG_PATHS_UNKNOWN) {
+            self.list_paths(&unit, cwd.as_deref(), info);
+        }
         if let Some(runs) = spec.runs.map(|from| Runs::of(from, spec, rest)) {
             let extra = script_arguments(&runs, rest);
             self.task_runner(runs, &extra, &mut unit, cwd.as_deref(), info, out);
@@ -1737,6 +1840,13 @@ impl Walker<'_, '_> {
         }
         if let Some(patches) = &spec.patches {
             self.applied_patches(patches, spec, rest, &mut unit, cwd.as_deref(), info);
+        }
+        if rest
+            .iter()
+            .filter_map(ShellWord::literal)
+            .any(|a| spec.resume_options.contains(&a))
+        {
+            self.resumed_steps(&mut unit, cwd.as_deref(), info, out);
         }
         if let Some(from) = spec.commits {
             self.incoming_commits(from, spec, rest, &mut unit, cwd.as_deref(), info, out);
@@ -1750,6 +1860,152 @@ impl Walker<'_, '_> {
             }
             None => out.push(unit),
         }
+    }
+
+    /// A program given fewer than `most` positional arguments reads its commands from its
+    /// input (`sqlite3 x.db < x.sql`): judge each line by the flags' argument patterns.
+    fn input_commands(
+        &mut self,
+        spec: &ProgramSpec,
+        most: usize,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+    ) {
+        let mut positionals = 0;
+        let mut k = 0;
+        while k < rest.len() {
+            match rest[k].literal() {
+                Some(a) if a == "--" => {
+                    positionals += rest.len() - k - 1;
+                    break;
+                }
+                Some(a) if a.starts_with('-') && a.len() > 1 => {
+                    k += if spec.options_with_value.contains(&a) {
+                        2
+                    } else {
+                        1
+                    };
+                    continue;
+                }
+                _ => positionals += 1,
+            }
+            k += 1;
+        }
+        if positionals >= most {
+            return;
+        }
+        let (scope, pipeline, pos) = info.pipeline;
+        let text = match (&info.stdin_text, &info.stdin_file) {
+            (Some(text), _) => Some(text.clone()),
+            (None, Some(word)) if pos == 0 => match self.word_path(word, cwd) {
+                Some(path) => {
+                    self.ctx.touch(unit, path.clone(), Access::Read);
+                    self.read_text(unit, &path, |why| {
+                        format!("runs the commands in `{}`, which {why}", path.display())
+                    })
+                }
+                None => None,
+            },
+            _ if pos > 0 => self.stdout_text.get(&(scope, pipeline, pos - 1)).cloned(),
+            _ => None,
+        };
+        let Some(text) = text else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source
+                .push_str(" (runs commands from its input, which Airlock does not see)");
+            return;
+        };
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            for f in spec.flags.iter().filter(|f| f.only.is_none()) {
+                if f.positional.iter().any(|g| glob_matches(g, line))
+                    && !f.except.iter().any(|g| glob_matches(g, line))
+                {
+                    apply_flag(unit, f);
+                }
+            }
+        }
+    }
+
+    /// Files named by options whose lines are more command line (`pip install -r FILE`): read
+    /// each (a file Airlock cannot read, or named at run time, is unknown) and match its lines.
+    fn option_files(
+        &mut self,
+        spec: &ProgramSpec,
+        rest: &[ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+    ) {
+        let options: Vec<String> = spec
+            .option_files
+            .iter()
+            .flat_map(|f| f.options.iter().cloned())
+            .collect();
+        let mut files: Vec<Option<ShellWord>> = Vec::new();
+        let mut k = 0;
+        while k < rest.len() {
+            let Some(arg) = rest[k].literal() else {
+                k += 1;
+                continue;
+            };
+            if arg == "--" {
+                break;
+            }
+            match option_value(&options, &arg, rest.get(k + 1)) {
+                Some((value, consumed)) => {
+                    files.push(match (consumed, value) {
+                        (2, _) => rest.get(k + 1).cloned(),
+                        (_, Some(value)) => Some(word_from(&value)),
+                        _ => None,
+                    });
+                    k += consumed;
+                }
+                None => k += 1,
+            }
+        }
+        for word in files {
+            let Some(path) = word.and_then(|w| self.word_path(&w, cwd)) else {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source.push_str(" (reads a file named at run time)");
+                continue;
+            };
+            self.ctx.touch(unit, path.clone(), Access::Read);
+            let Some(text) = self.read_text(unit, &path, |why| {
+                format!(
+                    "takes more arguments from `{}`, which {why}",
+                    path.display()
+                )
+            }) else {
+                continue;
+            };
+            for line in text.lines().map(str::trim) {
+                for f in &spec.option_files {
+                    if f.lines.iter().any(|g| glob_matches(g, line)) {
+                        unit.classes.extend(f.add.iter().copied());
+                        unit.tags.extend(f.tags.iter().cloned());
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a listing command (`git ls-files`, `fd`) prints: paths in the trees it reads, or
+    /// in its working directory. Each printed path is somewhere in those trees.
+    fn list_paths(&mut self, unit: &Unit, cwd: Option<&Path>, info: &CmdInfo<'_>) {
+        let mut listed: Vec<String> = unit
+            .paths
+            .iter()
+            .filter(|p| p.access == Access::Read)
+            .map(|p| p.path.to_string_lossy().into_owned())
+            .collect();
+        if listed.is_empty() {
+            match cwd {
+                Some(dir) => listed.push(dir.to_string_lossy().into_owned()),
+                None => return,
+            }
+        }
+        self.listed_paths.insert(info.pipeline, (listed, true));
     }
 
     /// git runs what its repository's configuration says: find the repository above `cwd`,
@@ -2047,6 +2303,94 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// `git rebase --continue` and its kin carry out the steps left in the to-do list, which
+    /// is a file in the git directory: read it and judge each step.
+    fn resumed_steps(
+        &mut self,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(dir) = cwd else {
+            unit.classes.insert(ActionClass::Unknown);
+            return;
+        };
+        let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
+            return;
+        };
+        if git_dir.join("rebase-apply").exists() {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source =
+                "resumes applying the patches in `.git/rebase-apply`, which Airlock does not read"
+                    .into();
+        }
+        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
+        let mut repo = None;
+        for todo in ["rebase-merge/git-rebase-todo", "sequencer/todo"] {
+            let path = git_dir.join(todo);
+            if !path.exists() {
+                continue;
+            }
+            let Some(text) = self.read_text(unit, &path, |why| {
+                format!("resumes the steps in `{todo}`, which {why}")
+            }) else {
+                continue;
+            };
+            unit.tags.insert("resumes-todo".into());
+            for step in commits::todo_steps(&text) {
+                match step {
+                    commits::Step::Run(command) => {
+                        self.script(&command, Some(dir), unit.depth + 1, info.nesting + 1, out)
+                    }
+                    commits::Step::Bring(rev) => {
+                        if repo.is_none() {
+                            match commits::Repository::open(&git_dir) {
+                                Ok(r) => repo = Some(r),
+                                Err(why) => {
+                                    unit.classes.insert(ActionClass::Unknown);
+                                    unit.source = format!("the repository {why}");
+                                    return;
+                                }
+                            }
+                        }
+                        let Some(r) = &repo else { return };
+                        match r.incoming(&rev) {
+                            Ok(incoming) => {
+                                for change in incoming {
+                                    let path = work_tree.join(&change.path);
+                                    let content = change.content.as_deref();
+                                    for line in
+                                        self.ctx.touch_judged(unit, path, Access::Write, content)
+                                    {
+                                        self.script(
+                                            &line,
+                                            Some(dir),
+                                            unit.depth + 1,
+                                            info.nesting + 1,
+                                            out,
+                                        );
+                                    }
+                                }
+                            }
+                            Err(why) => {
+                                unit.classes.insert(ActionClass::Unknown);
+                                unit.source = format!(
+                                    "a step of `{todo}` names `{rev}`: the repository {why}"
+                                );
+                            }
+                        }
+                    }
+                    commits::Step::Unknown(line) => {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source =
+                            format!("`{todo}` has a step Airlock does not read: `{line}`");
+                    }
+                }
+            }
+        }
+    }
+
     /// The text of a patch file; `None` (and the unit unknown) when it cannot be read.
     fn read_patch(&mut self, unit: &mut Unit, path: &Path) -> Option<String> {
         self.read_text(unit, path, |why| {
@@ -2183,9 +2527,12 @@ impl Walker<'_, '_> {
             return;
         };
         self.ctx.touch(unit, file.clone(), Access::Read);
-        let Some(text) = self.read_run_file(unit, &file) else {
+        let Some(mut text) = self.read_run_file(unit, &file) else {
             return;
         };
+        if matches!(runs, Runs::Make { .. }) {
+            text = self.inline_includes(unit, &text, &make_dir, 0);
+        }
         let lines = match &runs {
             Runs::Script(name) => recipes::package_script(&text, name),
             Runs::Scripts(names) => recipes::package_scripts(&text, names),
@@ -2215,6 +2562,62 @@ impl Walker<'_, '_> {
                 unit.source = format!("`{}` {why}: Airlock cannot tell what runs", file.display());
             }
         }
+    }
+
+    /// make reads the files an `include` names before anything else: put their text in place
+    /// when each is named literally and can be read, so that their rules and `$(shell …)`
+    /// calls are judged. Anything else stays an `include` line, which the reader refuses.
+    fn inline_includes(&mut self, unit: &mut Unit, text: &str, dir: &Path, depth: usize) -> String {
+        const MAX_INCLUDE_DEPTH: usize = 4;
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            let (directive, names) = trimmed
+                .split_once(char::is_whitespace)
+                .unwrap_or((trimmed, ""));
+            let is_include = matches!(directive, "include" | "-include" | "sinclude");
+            if !is_include || line.starts_with('\t') || depth >= MAX_INCLUDE_DEPTH {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            let names: Vec<&str> = names
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            let mut inlined = String::new();
+            // A name computed by make, a pattern, or a file that does not exist yet (make
+            // would try to build it from a rule first) is not followed.
+            let mut followed = !names.iter().any(|n| n.contains(['$', '*', '?', '[', '%']));
+            for name in &names {
+                if !followed {
+                    break;
+                }
+                let path = dir.join(name);
+                if !path.is_file() {
+                    followed = false;
+                    break;
+                }
+                self.ctx.touch(unit, path.clone(), Access::Read);
+                match self.ctx.files().read(&path) {
+                    FileContent::Text(included) => {
+                        let included = included.to_string();
+                        inlined.push_str(&self.inline_includes(unit, &included, dir, depth + 1));
+                        inlined.push('\n');
+                    }
+                    FileContent::Unreadable(_) => followed = false,
+                }
+            }
+            if followed {
+                out.push_str(&inlined);
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
     }
 
     /// Read a command's arguments through its knowledge-base entry. Returns the classes that
@@ -2788,6 +3191,13 @@ impl Walker<'_, '_> {
                     None => {
                         unit.tags.insert("hosts-unknown".into());
                     }
+                }
+                return;
+            }
+            ArgRole::Process => {
+                if let Some(lit) = word.literal() {
+                    let protected = &self.ctx.classifier.env.protected;
+                    super::processes::judge_signalled(unit, &lit, protected);
                 }
                 return;
             }
@@ -3453,7 +3863,7 @@ fn role_access(role: ArgRole) -> Option<Access> {
         ArgRole::Delete => Some(Access::Delete),
         ArgRole::Chmod => Some(Access::Chmod),
         ArgRole::LinkTarget | ArgRole::SymlinkTarget => Some(Access::Link),
-        ArgRole::None | ArgRole::Remote | ArgRole::Script => None,
+        ArgRole::None | ArgRole::Remote | ArgRole::Script | ArgRole::Process => None,
     }
 }
 

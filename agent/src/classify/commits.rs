@@ -197,3 +197,85 @@ mod tests {
         assert!(repo.has("other") && !repo.has("nope"));
     }
 }
+
+/// One step left in a stopped rebase's or cherry-pick's to-do list
+/// (`.git/rebase-merge/git-rebase-todo`, `.git/sequencer/todo`), which `--continue` carries
+/// out: anyone who can write the file chooses the steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `exec CMD`: a shell command.
+    Run(String),
+    /// A commit whose content comes into the working tree (`pick`, `merge -C`, `reset`).
+    Bring(String),
+    /// A line git would act on that Airlock does not take apart.
+    Unknown(String),
+}
+
+/// The steps of a to-do list, as git's sequencer reads it.
+pub fn todo_steps(text: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let mut args = rest.split_whitespace();
+        match verb {
+            "exec" | "x" => steps.push(Step::Run(rest.to_string())),
+            "pick" | "p" | "reword" | "r" | "edit" | "e" | "squash" | "s" => {
+                steps.extend(args.next().map(|rev| Step::Bring(rev.to_string())));
+            }
+            "fixup" | "f" => {
+                // `fixup [-C | -c] COMMIT`.
+                let rev = args.find(|a| !a.starts_with('-'));
+                steps.extend(rev.map(|rev| Step::Bring(rev.to_string())));
+            }
+            // A revert brings back the parent's content.
+            "revert" => steps.extend(args.next().map(|rev| Step::Bring(format!("{rev}^")))),
+            "merge" | "m" => {
+                // `merge [-C COMMIT | -c COMMIT] LABEL…`: the labels are commits too.
+                let mut words = args.peekable();
+                while let Some(word) = words.next() {
+                    if word == "#" {
+                        break;
+                    }
+                    match word {
+                        "-C" | "-c" => {
+                            steps.extend(words.next().map(|rev| Step::Bring(rev.to_string())))
+                        }
+                        label => steps.push(Step::Bring(label.to_string())),
+                    }
+                }
+            }
+            "reset" | "t" => steps.extend(args.next().map(|rev| Step::Bring(rev.to_string()))),
+            "label" | "l" | "break" | "b" | "drop" | "d" | "noop" | "update-ref" | "u" => {}
+            _ => steps.push(Step::Unknown(line.to_string())),
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod todo_tests {
+    use super::*;
+
+    #[test]
+    fn a_forged_todo_is_read_step_by_step() {
+        let text = "# Rebase\npick 1a2b msg\nexec rm -rf ~\nx make\nfixup -C 3c4d\nmerge -C 5e6f topic # Merge\nlabel onto\nreset onto\nrevert 7a8b\nfrobnicate 1\n";
+        assert_eq!(
+            todo_steps(text),
+            vec![
+                Step::Bring("1a2b".into()),
+                Step::Run("rm -rf ~".into()),
+                Step::Run("make".into()),
+                Step::Bring("3c4d".into()),
+                Step::Bring("5e6f".into()),
+                Step::Bring("topic".into()),
+                Step::Bring("onto".into()),
+                Step::Bring("7a8b^".into()),
+                Step::Unknown("frobnicate 1".into()),
+            ]
+        );
+    }
+}

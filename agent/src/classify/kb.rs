@@ -40,6 +40,9 @@ pub enum ArgRole {
     /// Always a file that is read (`curl -T FILE`, `wget --post-file FILE`), unlike `read`
     /// option values, which may be data (`curl -d 'a=b'`) or name a file (`-d @f`).
     ReadFile,
+    /// Process ids that are signalled (`kill PID`): each is looked up in `/proc`, and one
+    /// running Airlock is `access.change` (see `classify/processes.rs`).
+    Process,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +234,15 @@ pub struct WrapperSpec {
     /// attaches to a running process): unknown.
     #[serde(default)]
     pub unknown_options: Vec<String>,
+    /// Options naming a file whose items are the input (`xargs -a FILE`).
+    #[serde(default)]
+    pub input_file_options: Vec<String>,
+    /// Options that make input items end at a NUL (`xargs -0`) or at the given character
+    /// (`xargs -d '\n'`) instead of at blanks with quotes honoured.
+    #[serde(default)]
+    pub null_options: Vec<String>,
+    #[serde(default)]
+    pub delimiter_options: Vec<String>,
 }
 
 /// A shell: `-c SCRIPT` is re-parsed, a heredoc or piped stdin is its script.
@@ -386,6 +398,36 @@ pub struct ProgramSpec {
     /// `stash pop`): which arguments name that commit (see `classify/commits.rs`).
     #[serde(default)]
     pub commits: Option<CommitsFrom>,
+    /// Prints paths of the trees it reads, or of the working directory without any (`git
+    /// ls-files`, `fd`): what `| xargs CMD` then gets as arguments.
+    #[serde(default)]
+    pub lists_paths: bool,
+    /// With no more than this many positional arguments, the program reads its commands from
+    /// its input (`sqlite3 x.db < x.sql`): each input line is judged by the argument patterns
+    /// of the flags, as if given as an argument. Input Airlock does not see is unknown.
+    #[serde(default)]
+    pub input_commands_below: Option<usize>,
+    /// Options that resume a stopped rebase, cherry-pick or revert (`--continue`): the steps
+    /// left in its to-do list are judged — `exec` lines as commands, commits by the content
+    /// they bring in.
+    #[serde(default)]
+    pub resume_options: Vec<String>,
+    /// Files named by options whose lines are more command line (`pip install -r FILE`).
+    #[serde(default, rename = "option_file")]
+    pub option_files: Vec<OptionFileSpec>,
+}
+
+/// A file an option names whose lines change what the program does: each line is matched
+/// against `lines` (globs), and a match adds the classes and tags.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionFileSpec {
+    pub options: Vec<String>,
+    pub lines: Vec<String>,
+    #[serde(default)]
+    pub add: Vec<ActionClass>,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// Which arguments of a git command name the commits whose content it brings in.

@@ -14,6 +14,7 @@ pub mod kb;
 mod later;
 mod patches;
 mod paths;
+mod processes;
 mod recipes;
 mod resolve;
 mod sed;

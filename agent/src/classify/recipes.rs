@@ -102,6 +102,8 @@ struct Makefile {
     default_goal: Option<String>,
     /// Something Airlock cannot follow (`include`, conditionals, pattern rules): why.
     opaque: Option<String>,
+    /// An `include` of a file not inlined: nothing about the makefile is known then.
+    unread_include: Option<String>,
     /// `$(shell …)` commands anywhere in the file: they run when make reads it.
     shell_calls: Vec<String>,
 }
@@ -118,6 +120,9 @@ pub fn make_recipes(
     // `make X=v` overrides the Makefile's own definition of X.
     for (name, value) in overrides {
         makefile.to_mut().vars.insert(name.clone(), value.clone());
+    }
+    if let Some(why) = &makefile.unread_include {
+        return Err(why.clone());
     }
     // The shell make runs every recipe with: anything but the default runs recipes through a
     // program Airlock does not read.
@@ -208,10 +213,15 @@ fn parse_makefile(text: &str) -> Makefile {
         }
         collect_shell_calls(trimmed, &mut makefile.shell_calls);
         let first = trimmed.split_whitespace().next().unwrap_or("");
-        if matches!(
-            first,
-            "include" | "-include" | "sinclude" | "ifeq" | "ifneq" | "ifdef" | "ifndef" | "define"
-        ) {
+        if matches!(first, "include" | "-include" | "sinclude") {
+            // Another makefile, read before anything runs: its `$(shell …)` calls and rules
+            // (for any target) are unseen. The caller inlines the files it can read first.
+            makefile.unread_include =
+                Some(format!("includes `{trimmed}`, which Airlock does not read"));
+            current = None;
+            continue;
+        }
+        if matches!(first, "ifeq" | "ifneq" | "ifdef" | "ifndef" | "define") {
             makefile.opaque = Some(format!("uses `{first}`, which Airlock does not follow"));
             current = None;
             continue;

@@ -240,6 +240,11 @@ pub struct RuleSpec {
     /// Classifier tags that must ALL be present (`recursive`, `critical-path`, `force-push`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Classifier tags of which NONE may be present: an allow rule for the routine form of a
+    /// command that must not cover a riskier one (`git fetch` from a configured remote, not
+    /// from an address typed into the command: `explicit-remote`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub examples: Option<Examples>,
 }

@@ -173,6 +173,7 @@ impl CompiledRule {
             }
         }
         self.tags.iter().all(|t| unit.tags.contains(t))
+            && !self.spec.unless_tags.iter().any(|t| unit.tags.contains(t))
     }
 }
 

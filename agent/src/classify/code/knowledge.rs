@@ -239,6 +239,16 @@ pub struct MemberSpec {
     /// The option that makes the command run by a shell (`shell=True`, `{shell: true}`).
     #[serde(default)]
     pub shell_option: Option<String>,
+    /// The option naming the program that really runs (`executable=` of Python's
+    /// `subprocess`): the shell with the shell option, else the program in place of the first
+    /// word of the argument list. A shell option given a string names the shell too (Node's
+    /// `{shell: "/bin/zsh"}`).
+    #[serde(default)]
+    pub program_option: Option<String>,
+    /// For `program`: the argument list starts with the name the program sees as its own
+    /// (`os.execv(path, [name, …])`), not an argument.
+    #[serde(default)]
+    pub args_start_with_name: bool,
     /// The option giving the process's working directory.
     #[serde(default)]
     pub cwd_option: Option<String>,

@@ -701,8 +701,17 @@ impl Walker<'_, '_> {
         if effect.hosts_unknown && effect.caps.contains(&Capability::Network) {
             unit.tags.insert("hosts-unknown".into());
         }
+        let patterns = effect.tags.iter().any(|t| t == TAG_GLOB_PATTERN);
         for (path, use_) in &effect.paths {
             let access = path_access(*use_);
+            // A pattern (`glob.glob("/root/.ss*/id*")`) lists names below its fixed directory.
+            let fixed;
+            let path = if patterns {
+                fixed = fixed_directory(path);
+                &fixed
+            } else {
+                path
+            };
             if access == Access::Write {
                 // The code writes a file; where it is adds the location's classes.
                 unit.classes.insert(ActionClass::FileWrite);
@@ -715,7 +724,9 @@ impl Walker<'_, '_> {
             unit.tags.insert(TAG_PATHS_UNKNOWN.into());
             match use_ {
                 PathUse::Read => {
+                    // Any file, a secret as well: only what is understood is allowed.
                     unit.classes.insert(ActionClass::Read);
+                    unit.classes.insert(ActionClass::Unknown);
                 }
                 PathUse::Write => {
                     unit.classes.insert(ActionClass::FileWrite);
@@ -979,5 +990,21 @@ fn summarize(whats: &[&str]) -> String {
         format!("{}, … ({} in all)", seen[..4].join(", "), seen.len())
     } else {
         seen.join(", ")
+    }
+}
+
+/// Tag of a code effect whose path arguments are wildcard patterns (`glob.glob`).
+const TAG_GLOB_PATTERN: &str = "glob-pattern";
+
+/// The directory before the first wildcard of a pattern: `/root/.ss*/id*` → `/root`,
+/// `src/**/*.py` → `src`, `*.py` → `.`.
+fn fixed_directory(pattern: &str) -> String {
+    let Some(at) = pattern.find(['*', '?', '[', '{']) else {
+        return pattern.to_string();
+    };
+    match pattern[..at].rfind('/') {
+        Some(0) => "/".into(),
+        Some(slash) => pattern[..slash].to_string(),
+        None => ".".into(),
     }
 }

@@ -168,6 +168,9 @@ impl Interp<'_> {
                     Some(Some(vals)) => vals
                         .iter()
                         .map(|v| match v {
+                            Value::List(l) if spec.args_start_with_name => {
+                                Some(l.iter().skip(1).cloned().collect())
+                            }
                             Value::List(l) => Some(l.clone()),
                             _ => None,
                         })
@@ -206,12 +209,55 @@ impl Interp<'_> {
                 }
             }
         }
+        // The program that really runs, when an option names it.
+        let named = |k: &Option<String>| -> Option<Option<String>> {
+            let vals = args.keyword(k.as_deref()?)?;
+            if vals.iter().all(|v| matches!(v, Value::Bool(_))) {
+                return None;
+            }
+            Some(match strings(vals).as_deref() {
+                Some([s]) => Some(s.clone()),
+                _ => None,
+            })
+        };
+        let program = named(&spec.program_option);
+        let shell_named = named(&spec.shell_option);
+        if matches!(program, Some(None)) || matches!(shell_named, Some(None)) {
+            e.command_unknown = true;
+        }
+        let shell_program = shell_named.flatten().or_else(|| {
+            if shell {
+                program.clone().flatten()
+            } else {
+                None
+            }
+        });
+        if !shell
+            && shell_program.is_none()
+            && let Some(Some(exe)) = &program
+        {
+            for argv in &mut argvs {
+                argv[0] = exe.clone();
+            }
+            if !e.commands.is_empty() {
+                // A string without the shell names the program; `executable` replaces it.
+                e.commands = vec![quote_argv(std::slice::from_ref(exe))];
+            }
+        }
         for argv in argvs {
             e.commands.push(quote_argv(&argv));
             if shell {
                 // With a shell, the words are joined and the shell reads them.
                 e.commands.push(argv.join(" "));
             }
+        }
+        if let Some(sh) = shell_program {
+            // The named shell runs each command line.
+            e.commands = e
+                .commands
+                .iter()
+                .map(|line| quote_argv(&[sh.clone(), "-c".into(), line.clone()]))
+                .collect();
         }
     }
 
