@@ -126,7 +126,13 @@ impl Machine {
         for place in LEAVING.iter().chain(STAYING).filter(|p| p.exists) {
             std::fs::create_dir_all(home.join(place.dir)).unwrap();
         }
-        std::fs::create_dir_all(home.join("project/.git")).unwrap();
+        std::fs::create_dir_all(home.join("project")).unwrap();
+        let initialised = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(home.join("project"))
+            .status()
+            .expect("git runs");
+        assert!(initialised.success());
         let env = Env {
             home: home.clone(),
             protected: vec![home.join(".config/airlock")],

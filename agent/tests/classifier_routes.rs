@@ -51,6 +51,9 @@ struct CommitSpec {
     files: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     stash: bool,
+    /// Written after the commit, left uncommitted: work git does not have.
+    #[serde(default)]
+    uncommitted: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +196,11 @@ impl Fixture {
                 git(&repo, &["commit", "-q", "-m", &c.branch]);
             }
             git(&repo, &["checkout", "-q", "main"]);
+            for (path, content) in &c.uncommitted {
+                let file = repo.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, content).unwrap();
+            }
         }
         Self { _dir: dir, home }
     }

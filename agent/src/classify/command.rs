@@ -6,8 +6,8 @@ use super::commits;
 use super::files::FileContent;
 use super::globs;
 use super::kb::{
-    ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, PatchSpec, ProgramSpec, RunsFrom,
-    ScriptLanguage, ShellSpec, WrapperSpec,
+    ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, KnowledgeBase, PatchSpec, ProgramSpec,
+    RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
 };
 use super::patches;
 use super::paths::TAG_READS_TREE;
@@ -1733,7 +1733,9 @@ impl Walker<'_, '_> {
         while !spec.subs.is_empty() {
             while i < words.len() {
                 let Some(arg) = words[i].literal() else { break };
-                if arg == "--" || !arg.starts_with('-') || arg.len() == 1 {
+                // An option listed as a sub-command (`airlock --help`) is one.
+                let names_sub = spec.subs.iter().any(|s| s.names.contains(&arg));
+                if arg == "--" || !arg.starts_with('-') || arg.len() == 1 || names_sub {
                     break;
                 }
                 let takes_value = spec.global_options_with_value.contains(&arg);
@@ -2191,11 +2193,16 @@ impl Walker<'_, '_> {
         out: &mut Vec<Unit>,
     ) {
         let mut positionals: Vec<Option<String>> = Vec::new();
+        let mut positional_words: Vec<&ShellWord> = Vec::new();
+        let mut after_dashes: &[ShellWord] = &[];
         let mut k = 0;
         while k < rest.len() {
             match rest[k].literal() {
-                // After `--` come paths (`git checkout -- F` is judged by its flag).
-                Some(a) if a == "--" => break,
+                // After `--` come paths.
+                Some(a) if a == "--" => {
+                    after_dashes = &rest[k + 1..];
+                    break;
+                }
                 Some(a) if a.starts_with('-') && a.len() > 1 => {
                     let (option, attached) = split_option(&a, &spec.options_with_value);
                     let takes_value =
@@ -2203,9 +2210,18 @@ impl Walker<'_, '_> {
                     k += if takes_value { 2 } else { 1 };
                     continue;
                 }
-                other => positionals.push(other),
+                other => {
+                    positionals.push(other);
+                    positional_words.push(&rest[k]);
+                }
             }
             k += 1;
+        }
+        if from == CommitsFrom::First {
+            // `git checkout [REV] -- PATHS`: those files are replaced.
+            for word in after_dashes {
+                self.discarded_changes(unit, word, cwd);
+            }
         }
         let revs: Vec<Option<String>> = match from {
             CommitsFrom::All => positionals.clone(),
@@ -2266,10 +2282,11 @@ impl Walker<'_, '_> {
             }
             if from == CommitsFrom::First {
                 if !repo.has(&rev) {
-                    // `git checkout FILE`: the path form overwrites FILE's uncommitted changes.
+                    // `git checkout FILE…`: the path form replaces the files with git's copy.
                     if dir.join(&rev).exists() {
-                        unit.classes.insert(ActionClass::ShellDestructive);
-                        unit.tags.insert("discards-work".into());
+                        for word in &positional_words {
+                            self.discarded_changes(unit, word, cwd);
+                        }
                     } else {
                         unit.classes.insert(ActionClass::Unknown);
                         unit.source = format!(
@@ -2278,10 +2295,9 @@ impl Walker<'_, '_> {
                     }
                     continue;
                 }
-                if positionals.len() > 1 {
-                    // `git checkout REV PATHS`: those paths' uncommitted changes are overwritten.
-                    unit.classes.insert(ActionClass::ShellDestructive);
-                    unit.tags.insert("discards-work".into());
+                // `git checkout REV PATHS`: those files are replaced with REV's copy.
+                for word in positional_words.iter().skip(1) {
+                    self.discarded_changes(unit, word, cwd);
                 }
             }
             match repo.incoming(&rev) {
@@ -3042,7 +3058,7 @@ impl Walker<'_, '_> {
                     .collect(),
                 true,
             ),
-            None => (starts, false),
+            None => (starts.clone(), false),
         };
         let acts = expr.iter().any(|w| {
             matches!(
@@ -3103,6 +3119,20 @@ impl Walker<'_, '_> {
                     }
                     for target in &targets {
                         self.path_arg(unit, target, Access::Delete, cwd);
+                    }
+                    if narrowed && let Some(name) = find_name_filter(expr) {
+                        // Every file so named below each start: judged against git.
+                        for start in &starts {
+                            let lost = match self.word_path(start, cwd) {
+                                Some(dir) => super::worktree::deletion_of_named_loses(&dir, &name),
+                                None => None,
+                            };
+                            if let Some(why) = lost {
+                                unit.classes.insert(ActionClass::ShellDestructive);
+                                unit.tags.insert("discards-work".into());
+                                unit.source.push_str(&format!(" ({why})"));
+                            }
+                        }
                     }
                     k += 1;
                 }
@@ -3181,6 +3211,9 @@ impl Walker<'_, '_> {
             // Scripts are classified by the callers that can add units.
             ArgRole::None | ArgRole::Script => return,
             ArgRole::Remote => {
+                if let Some(lit) = word.literal() {
+                    local_service(self.ctx.kb(), unit, &lit);
+                }
                 match word.literal() {
                     Some(lit) => match host_of(&lit) {
                         Some(host) => unit.hosts.push(host),
@@ -3192,6 +3225,10 @@ impl Walker<'_, '_> {
                         unit.tags.insert("hosts-unknown".into());
                     }
                 }
+                return;
+            }
+            ArgRole::Discard => {
+                self.discarded_changes(unit, word, cwd);
                 return;
             }
             ArgRole::Process => {
@@ -3220,6 +3257,28 @@ impl Walker<'_, '_> {
             return;
         }
         self.path_arg(unit, word, access, cwd);
+    }
+
+    /// `git restore F`: F is rewritten with git's copy, which loses its uncommitted changes.
+    fn discarded_changes(&mut self, unit: &mut Unit, word: &ShellWord, cwd: Option<&Path>) {
+        self.path_arg(unit, word, Access::Write, cwd);
+        let Some(path) = self.word_path(word, cwd) else {
+            unit.classes.insert(ActionClass::ShellDestructive);
+            unit.tags.insert("discards-work".into());
+            return;
+        };
+        // A pathspec glob (`'*.rs'`) is matched by git: any changed file may be among them.
+        let pattern = word.raw.contains(['*', '?', '[']);
+        let lost = if pattern {
+            Some("a pattern git matches".to_string())
+        } else {
+            super::worktree::loses(&path, super::worktree::Change::Overwrite)
+        };
+        if let Some(why) = lost {
+            unit.classes.insert(ActionClass::ShellDestructive);
+            unit.tags.insert("discards-work".into());
+            unit.source.push_str(&format!(" ({why})"));
+        }
     }
 
     fn path_arg(&mut self, unit: &mut Unit, word: &ShellWord, access: Access, cwd: Option<&Path>) {
@@ -3863,6 +3922,7 @@ fn role_access(role: ArgRole) -> Option<Access> {
         ArgRole::Delete => Some(Access::Delete),
         ArgRole::Chmod => Some(Access::Chmod),
         ArgRole::LinkTarget | ArgRole::SymlinkTarget => Some(Access::Link),
+        ArgRole::Discard => Some(Access::Write),
         ArgRole::None | ArgRole::Remote | ArgRole::Script | ArgRole::Process => None,
     }
 }
@@ -4335,6 +4395,34 @@ fn is_remote_spec(arg: &str) -> bool {
 }
 
 /// The host a URL, `user@host:path` remote, or bare `host/path` names.
+/// A URL to a privileged or secret-holding service on this machine (the Docker Engine API on
+/// `localhost:2375`, Vault on `:8200`): add what talking to it does, from the knowledge base.
+pub(crate) fn local_service(kb: &KnowledgeBase, unit: &mut Unit, url: &str) {
+    let Some(parsed) = url
+        .contains("://")
+        .then(|| url::Url::parse(url).ok())
+        .flatten()
+    else {
+        return;
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        None => false,
+    };
+    let Some(port) = parsed.port() else { return };
+    if !loopback {
+        return;
+    }
+    for service in kb.local_services.iter().filter(|s| s.ports.contains(&port)) {
+        unit.classes.extend(service.classes.iter().copied());
+        unit.tags.extend(service.tags.iter().cloned());
+        unit.source
+            .push_str(&format!(" (reaches {} on this machine)", service.name));
+    }
+}
+
 pub(crate) fn host_of(arg: &str) -> Option<String> {
     if arg.contains("://") {
         return url::Url::parse(arg)

@@ -40,6 +40,9 @@ pub enum ArgRole {
     /// Always a file that is read (`curl -T FILE`, `wget --post-file FILE`), unlike `read`
     /// option values, which may be data (`curl -d 'a=b'`) or name a file (`-d @f`).
     ReadFile,
+    /// Paths whose uncommitted changes are replaced by git's copy (`git restore F`): judged
+    /// against the repository, `shell.destructive` only when a tracked file differs from it.
+    Discard,
     /// Process ids that are signalled (`kill PID`): each is looked up in `/proc`, and one
     /// running Airlock is `access.change` (see `classify/processes.rs`).
     Process,
@@ -67,8 +70,23 @@ pub struct KnowledgeBase {
     /// Files some tool runs later by itself (`.envrc`, package.json lifecycle scripts).
     #[serde(default)]
     pub runs_later: Vec<RunsLaterSpec>,
+    /// Services on this machine that hand out secrets or control it (the Docker Engine API,
+    /// Vault, etcd): a URL to one of their ports on a loopback address is what they do.
+    #[serde(default, rename = "local_service")]
+    pub local_services: Vec<LocalServiceSpec>,
     #[serde(skip)]
     index: HashMap<String, Entry>,
+}
+
+/// A service on this machine reached by URL, by port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalServiceSpec {
+    pub name: String,
+    pub ports: Vec<u16>,
+    pub classes: Vec<ActionClass>,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// Whether `text` matches the knowledge-base glob `pattern`, case ignored (`Core.HooksPath` is

@@ -20,6 +20,7 @@ mod resolve;
 mod sed;
 pub mod shell;
 mod tools;
+mod worktree;
 
 use crate::request::ActionRequest;
 use airlock_protocol::{ActionClass, UnitSummary};
@@ -390,6 +391,15 @@ impl Ctx<'_> {
             }
             paths.apply(unit, r.path.clone(), access, self.workspace);
             hard_link_check(unit, &r.path, access);
+            if access == Access::Delete
+                && !unit.tags.contains("moves")
+                && let Some(why) = worktree::deletion_loses(&r.path)
+            {
+                // Work git cannot bring back (untracked, or changed since it was staged).
+                unit.classes.insert(ActionClass::ShellDestructive);
+                unit.tags.insert("discards-work".into());
+                unit.source.push_str(&format!(" ({why})"));
+            }
             self.touch_tree_links(unit, &r.path, access);
         }
     }

@@ -153,6 +153,8 @@ pub(crate) struct Effect {
     /// Uses of paths Airlock cannot compute.
     pub paths_unknown: Vec<PathUse>,
     pub hosts: Vec<String>,
+    /// The URLs given, as written (a local service is told by its port).
+    pub urls: Vec<String>,
     pub hosts_unknown: bool,
     /// Directories changed to (`None`: unknown).
     pub dirs: Vec<Option<String>>,
@@ -555,6 +557,18 @@ impl<'k> Interp<'k> {
                     self.dynamic(at, format!("hands module `{m}` to other code"));
                 }
                 Value::Member(full) => {
+                    if matches!(
+                        self.kb.lookup(full),
+                        Some(Known::Member(spec)) if spec.value == Some(ValueRule::Environ)
+                    ) {
+                        // `print(os.environ)`, `JSON.stringify(process.env)`: every variable,
+                        // tokens included, as `env` prints them.
+                        let mut e =
+                            Effect::new(at, format!("hands the whole environment (`{full}`) on"));
+                        e.tags.push("environment-dump".into());
+                        self.record(e);
+                        continue;
+                    }
                     if !self.kb.is_dangerous(full) {
                         continue;
                     }

@@ -698,6 +698,9 @@ impl Walker<'_, '_> {
             }
         }
         unit.hosts.extend(effect.hosts.iter().cloned());
+        for url in &effect.urls {
+            super::local_service(self.ctx.kb(), &mut unit, url);
+        }
         if effect.hosts_unknown && effect.caps.contains(&Capability::Network) {
             unit.tags.insert("hosts-unknown".into());
         }

@@ -92,6 +92,7 @@ impl Interp<'_> {
         if let Some(r) = &spec.url_arg {
             match args.get(r).and_then(strings) {
                 Some(urls) => {
+                    e.urls.extend(urls.iter().cloned());
                     for url in urls {
                         match crate::classify::command::host_of(&url) {
                             Some(h) => e.hosts.push(h),
