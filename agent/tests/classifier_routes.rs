@@ -54,6 +54,12 @@ struct CommitSpec {
     /// Written after the commit, left uncommitted: work git does not have.
     #[serde(default)]
     uncommitted: std::collections::BTreeMap<String, String>,
+    /// The branch this commit starts from (default `main`).
+    #[serde(default)]
+    parent: Option<String>,
+    /// Paths this commit deletes.
+    #[serde(default)]
+    removed: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,11 +189,15 @@ impl Fixture {
             } else {
                 &c.branch
             };
-            git(&repo, &["checkout", "-q", "-B", base, "main"]);
+            let start = c.parent.as_deref().unwrap_or("main");
+            git(&repo, &["checkout", "-q", "-B", base, start]);
             for (path, content) in &c.files {
                 let file = repo.join(path);
                 std::fs::create_dir_all(file.parent().unwrap()).unwrap();
                 std::fs::write(file, content).unwrap();
+            }
+            for path in &c.removed {
+                std::fs::remove_file(repo.join(path)).unwrap();
             }
             git(&repo, &["add", "-A"]);
             if c.stash {

@@ -1835,6 +1835,7 @@ impl Walker<'_, '_> {
         }
         if let Some(runs) = spec.runs.map(|from| Runs::of(from, spec, rest)) {
             let extra = script_arguments(&runs, rest);
+            self.default_scripts(spec, &runs, &mut unit, cwd.as_deref(), info, out);
             self.task_runner(runs, &extra, &mut unit, cwd.as_deref(), info, out);
         }
         if let Some(language) = spec.script_language {
@@ -2047,7 +2048,15 @@ impl Walker<'_, '_> {
                 return;
             }
         };
-        for (key, value) in git_config_entries(&text) {
+        let Some(entries) = git_config_entries(&text) else {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "the repository's `{}` does not parse as git configuration",
+                config.display()
+            );
+            return;
+        };
+        for (key, value) in entries {
             if spec
                 .repo_config_unknown
                 .iter()
@@ -2223,8 +2232,21 @@ impl Walker<'_, '_> {
                 self.discarded_changes(unit, word, cwd);
             }
         }
+        let stash_pushes = positionals
+            .first()
+            .is_none_or(|p| matches!(p.as_deref(), Some("push" | "save")));
+        if from == CommitsFrom::Stash && stash_pushes {
+            // `git stash [push]` puts the work tree back to `HEAD`'s content.
+            self.worktree_reset(unit, cwd, "HEAD", info, out);
+            return;
+        }
         let revs: Vec<Option<String>> = match from {
             CommitsFrom::All => positionals.clone(),
+            CommitsFrom::Parents => positionals
+                .iter()
+                .map(|p| p.as_ref().map(|p| format!("{p}^")))
+                .collect(),
+            CommitsFrom::Reset => positionals.first().cloned().into_iter().collect(),
             CommitsFrom::First => positionals.first().cloned().into_iter().collect(),
             CommitsFrom::Stash => {
                 // The stash named at `index`, or the newest.
@@ -2276,8 +2298,9 @@ impl Walker<'_, '_> {
                 unit.source = "a commit named at run time".into();
                 continue;
             };
-            if from == CommitsFrom::Stash && !repo.has(&rev) {
-                // No such stash: git stops with an error and changes nothing.
+            if matches!(from, CommitsFrom::Stash | CommitsFrom::Reset) && !repo.has(&rev) {
+                // No such stash: git stops with an error and changes nothing. `git reset
+                // FILE` only unstages.
                 continue;
             }
             if from == CommitsFrom::First {
@@ -2498,6 +2521,54 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// What the package manager runs for a script package.json does not have (`npm start`
+    /// with a `server.js` beside it runs `node server.js`).
+    fn default_scripts(
+        &mut self,
+        spec: &ProgramSpec,
+        runs: &Runs,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let asked: &[String] = match runs {
+            Runs::Script(name) => std::slice::from_ref(name),
+            Runs::Scripts(names) => names,
+            _ => return,
+        };
+        let Some(package) = cwd.and_then(|dir| find_upwards(dir, &["package.json"])) else {
+            return;
+        };
+        let Some(dir) = package.parent().map(Path::to_path_buf) else {
+            return;
+        };
+        let FileContent::Text(json) = self.ctx.files().read(&package) else {
+            return;
+        };
+        for default in spec
+            .default_scripts
+            .iter()
+            .filter(|d| asked.contains(&d.name))
+        {
+            let defined = recipes::package_scripts(&json, std::slice::from_ref(&default.name))
+                .map_or(true, |found| !found.is_empty());
+            if !defined && dir.join(&default.when).exists() {
+                unit.source.push_str(&format!(
+                    " (no `{}` script: runs `{}`)",
+                    default.name, default.runs
+                ));
+                self.script(
+                    &default.runs,
+                    Some(&dir),
+                    unit.depth + 1,
+                    info.nesting + 1,
+                    out,
+                );
+            }
+        }
+    }
+
     /// A task runner runs what its file says: read it, classify each command line it runs as
     /// nested units; when it cannot be read or followed, the unit is `unknown` and says why.
     fn task_runner(
@@ -2518,12 +2589,27 @@ impl Walker<'_, '_> {
             Runs::Make { dir: Some(d), .. } => dir.join(d),
             _ => dir.to_path_buf(),
         };
+        if let Runs::Make {
+            unseen, overrides, ..
+        } = &runs
+        {
+            // `MAKEFILES` names makefiles make reads before the others.
+            let extra_makefiles = overrides.iter().any(|(n, _)| n == "MAKEFILES")
+                || unit.env.iter().any(|e| e.starts_with("MAKEFILES="))
+                || self.vars.contains_key("MAKEFILES");
+            let why = unseen.clone().or_else(|| {
+                extra_makefiles.then(|| "`MAKEFILES` names makefiles read first".to_string())
+            });
+            if let Some(why) = why {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("make: {why}: Airlock cannot tell what runs");
+                return;
+            }
+        }
         let file = match &runs {
             Runs::Script(_) | Runs::Scripts(_) => find_upwards(dir, &["package.json"]),
-            Runs::Make { file: Some(f), .. } => Some(make_dir.join(f)),
-            Runs::Make { file: None, .. } => {
-                find_in(&make_dir, &["GNUmakefile", "makefile", "Makefile"])
-            }
+            Runs::Make { files, .. } if !files.is_empty() => Some(make_dir.join(&files[0])),
+            Runs::Make { .. } => find_in(&make_dir, &["GNUmakefile", "makefile", "Makefile"]),
             Runs::Just(_) => find_upwards(dir, &["justfile", "Justfile", ".justfile"]),
         };
         let Some(file) = file else {
@@ -2546,7 +2632,17 @@ impl Walker<'_, '_> {
         let Some(mut text) = self.read_run_file(unit, &file) else {
             return;
         };
-        if matches!(runs, Runs::Make { .. }) {
+        if let Runs::Make { files, .. } = &runs {
+            // Every `-f` file, in order, is one makefile to make.
+            for more in files.iter().skip(1) {
+                let path = make_dir.join(more);
+                self.ctx.touch(unit, path.clone(), Access::Read);
+                let Some(more) = self.read_run_file(unit, &path) else {
+                    return;
+                };
+                text.push('\n');
+                text.push_str(&more);
+            }
             text = self.inline_includes(unit, &text, &make_dir, 0);
         }
         let lines = match &runs {
@@ -2568,7 +2664,11 @@ impl Walker<'_, '_> {
         });
         match lines {
             Ok(lines) => {
-                let run_dir = file.parent().unwrap_or(dir).to_path_buf();
+                // Recipes run where make runs (`-C`), whichever file they came from.
+                let run_dir = match &runs {
+                    Runs::Make { .. } => make_dir.clone(),
+                    _ => file.parent().unwrap_or(dir).to_path_buf(),
+                };
                 for line in lines {
                     self.script(&line, Some(&run_dir), unit.depth + 1, info.nesting + 1, out);
                 }
@@ -3219,6 +3319,14 @@ impl Walker<'_, '_> {
                         Some(host) => unit.hosts.push(host),
                         None => {
                             unit.tags.insert("remote-name".into());
+                            if unit.argv.first().is_some_and(|p| p == "git")
+                                && self.unconfigured_git_remote(&lit, cwd)
+                            {
+                                // Not a remote of the repository's config: a path, or one of
+                                // the legacy `.git/remotes/`/`.git/branches/` files, which
+                                // can point anywhere.
+                                unit.tags.insert("explicit-remote".into());
+                            }
                         }
                     },
                     None => {
@@ -3259,6 +3367,71 @@ impl Walker<'_, '_> {
         self.path_arg(unit, word, access, cwd);
     }
 
+    /// The work tree put back to `rev`'s content (`git stash`): each file that differs is
+    /// judged as written with that content.
+    fn worktree_reset(
+        &mut self,
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        rev: &str,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let Some(dir) = cwd else {
+            unit.classes.insert(ActionClass::Unknown);
+            return;
+        };
+        let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
+            return;
+        };
+        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
+        let written = commits::Repository::open(&git_dir)
+            .and_then(|repo| repo.worktree_reset_to(rev, &work_tree, ""));
+        match written {
+            Ok(written) => {
+                for change in written {
+                    let path = work_tree.join(&change.path);
+                    let content = change.content.as_deref();
+                    for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
+                        self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
+                    }
+                }
+            }
+            // No commit yet: nothing to go back to.
+            Err(_) if !commits::Repository::open(&git_dir).is_ok_and(|r| r.has(rev)) => {}
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("the repository {why}: Airlock cannot tell what it writes");
+            }
+        }
+    }
+
+    /// Whether git would take `name` (a remote or a refspec word) from somewhere other than
+    /// the repository's configured remotes: a legacy `.git/remotes/NAME` or `.git/branches/NAME`
+    /// file, or a repository at that path. (A word that is neither is a refspec, or an error.)
+    fn unconfigured_git_remote(&mut self, name: &str, cwd: Option<&Path>) -> bool {
+        let git_dir = match cwd.and_then(find_git_dir) {
+            Some(GitDir::Normal(git_dir)) => git_dir,
+            // No repository: git fails before it fetches anything.
+            None => return false,
+            Some(GitDir::Elsewhere(_)) => return true,
+        };
+        let key = format!("remote.{name}.url");
+        let configured = match self.ctx.files().read(&git_dir.join("config")) {
+            FileContent::Text(text) => git_config_entries(&text)
+                .is_some_and(|entries| entries.iter().any(|(k, _)| *k == key)),
+            FileContent::Unreadable(_) => false,
+        };
+        if configured {
+            return false;
+        }
+        let plain = !name.contains('/') && name != "." && name != "..";
+        (plain
+            && (git_dir.join("remotes").join(name).exists()
+                || git_dir.join("branches").join(name).exists()))
+            || cwd.is_some_and(|dir| dir.join(name).exists())
+    }
+
     /// `git restore F`: F is rewritten with git's copy, which loses its uncommitted changes.
     fn discarded_changes(&mut self, unit: &mut Unit, word: &ShellWord, cwd: Option<&Path>) {
         self.path_arg(unit, word, Access::Write, cwd);
@@ -3278,6 +3451,46 @@ impl Walker<'_, '_> {
             unit.classes.insert(ActionClass::ShellDestructive);
             unit.tags.insert("discards-work".into());
             unit.source.push_str(&format!(" ({why})"));
+        }
+        self.written_from_index(unit, &path, pattern);
+    }
+
+    /// What `git restore`/`git checkout -- PATH` write: the index's content, which may be any
+    /// object (`git update-index --cacheinfo`). Each file that differs is judged as written
+    /// with it; one that would run something later makes the command unknown here.
+    fn written_from_index(&mut self, unit: &mut Unit, path: &Path, pattern: bool) {
+        let Some(dir) = path.parent() else { return };
+        let Some(GitDir::Normal(git_dir)) = find_git_dir(if path.is_dir() { path } else { dir })
+        else {
+            return;
+        };
+        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
+        let under = match (pattern, path.strip_prefix(&work_tree)) {
+            (false, Ok(rel)) => rel.to_string_lossy().into_owned(),
+            _ => String::new(),
+        };
+        let written = commits::Repository::open(&git_dir)
+            .and_then(|repo| repo.worktree_from_index(&work_tree, &under));
+        match written {
+            Ok(written) => {
+                for change in written {
+                    let target = work_tree.join(&change.path);
+                    let content = change.content.as_deref();
+                    if !self
+                        .ctx
+                        .touch_judged(unit, target, Access::Write, content)
+                        .is_empty()
+                    {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source
+                            .push_str(" (writes a file from the index that runs later)");
+                    }
+                }
+            }
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!("the repository {why}: Airlock cannot tell what it writes");
+            }
         }
     }
 
@@ -4149,36 +4362,36 @@ fn find_git_dir(dir: &Path) -> Option<GitDir> {
     None
 }
 
-/// `section[.subsection].key = value` entries of a git config file, keys lower-cased except
-/// the subsection (as git compares them).
-fn git_config_entries(text: &str) -> Vec<(String, String)> {
+/// The `section[.subsection].key` names (section and key lower-cased, as git compares them)
+/// and values of a git config file, parsed by gix-config as git parses it (`[core] key = v` on
+/// the header's line, quoting, escapes, continuation lines); `None` when it does not parse.
+fn git_config_entries(text: &str) -> Option<Vec<(String, String)>> {
+    let meta = gix::config::file::Metadata::from(gix::config::Source::Local);
+    let file = gix::config::File::from_bytes_no_includes(text.as_bytes(), meta, Default::default())
+        .ok()?;
     let mut entries = Vec::new();
-    let mut section = String::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
+    for section in file.sections() {
+        let header = section.header();
+        let mut prefix = header.name().to_string().to_ascii_lowercase();
+        if let Some(sub) = header.subsection_name() {
+            prefix.push('.');
+            prefix.push_str(&sub.to_string());
         }
-        if let Some(header) = line.strip_prefix('[') {
-            let header = header.split(']').next().unwrap_or("");
-            section = match header.split_once(|c: char| c.is_whitespace()) {
-                Some((name, sub)) => format!(
-                    "{}.{}",
-                    name.to_ascii_lowercase(),
-                    sub.trim().trim_matches('"')
-                ),
-                None => header.to_ascii_lowercase(),
-            };
-            continue;
+        let mut names: Vec<String> = section.value_names().collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let key = format!("{prefix}.{}", name.to_ascii_lowercase());
+            let values = section.values(&name);
+            if values.is_empty() {
+                entries.push((key.clone(), "true".into()));
+            }
+            for value in values {
+                entries.push((key.clone(), value.to_string()));
+            }
         }
-        let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k.trim(), v.trim()),
-            None => (line, "true"),
-        };
-        let value = value.trim_matches('"').to_string();
-        entries.push((format!("{section}.{}", key.to_ascii_lowercase()), value));
     }
-    entries
+    Some(entries)
 }
 
 /// What a task runner was asked to run.
@@ -4188,8 +4401,13 @@ enum Runs {
     /// These package.json scripts, those that exist.
     Scripts(Vec<String>),
     Make {
+        /// `-C DIR` (each relative to the one before).
         dir: Option<String>,
-        file: Option<String>,
+        /// `-f FILE`, each read in order.
+        files: Vec<String>,
+        /// An option Airlock cannot follow (a file or directory computed at run time, the
+        /// makefile read from standard input): why.
+        unseen: Option<String>,
         targets: Vec<String>,
         /// `NAME=value` arguments: they override the Makefile's variables.
         overrides: Vec<(String, String)>,
@@ -4200,8 +4418,9 @@ enum Runs {
 impl Runs {
     /// Read the runner's arguments (after the sub-command): the file option, the targets.
     fn of(from: RunsFrom, spec: &ProgramSpec, rest: &[ShellWord]) -> Self {
-        let mut file = None;
-        let mut dir = None;
+        let mut files: Vec<String> = Vec::new();
+        let mut dir: Option<String> = None;
+        let mut unseen: Option<String> = None;
         let mut positionals = Vec::new();
         let mut overrides = Vec::new();
         let mut k = 0;
@@ -4217,16 +4436,58 @@ impl Runs {
                 if !positionals.is_empty() {
                     break;
                 }
+            } else if from == RunsFrom::Make && arg.starts_with('-') && arg.len() > 1 {
+                // make's options as getopt reads them: `-f FILE`, `-fFILE`, `--file=FILE`,
+                // `-C DIR`, `-CDIR`, `--directory=DIR`, clusters (`-sfFILE`).
+                let (option, attached) = match arg.split_once('=') {
+                    Some((o, v)) if arg.starts_with("--") => (o.to_string(), Some(v.to_string())),
+                    _ if arg.starts_with("--") => (arg.clone(), None),
+                    _ => {
+                        let letters = &arg[1..];
+                        match letters.find(|c| "fCjoIlW".contains(c)) {
+                            Some(at) => (
+                                format!("-{}", &letters[at..at + 1]),
+                                Some(letters[at + 1..].to_string()).filter(|v| !v.is_empty()),
+                            ),
+                            None => (arg.clone(), None),
+                        }
+                    }
+                };
+                let takes_value = spec.options_with_value.contains(&option)
+                    || matches!(option.as_str(), "--file" | "--makefile" | "--directory");
+                let value = match (&attached, takes_value) {
+                    (Some(v), _) => Some(v.clone()),
+                    (None, true) => {
+                        k += 1;
+                        rest.get(k).and_then(ShellWord::literal)
+                    }
+                    (None, false) => None,
+                };
+                match option.as_str() {
+                    "-f" | "--file" | "--makefile" => match value {
+                        Some(f) if f != "-" => files.push(f),
+                        _ => unseen = Some(format!("`{arg}`: a makefile Airlock does not see")),
+                    },
+                    "-C" | "--directory" => match value {
+                        Some(d) => {
+                            dir = Some(match dir {
+                                Some(before) if !d.starts_with('/') => format!("{before}/{d}"),
+                                _ => d,
+                            })
+                        }
+                        None => unseen = Some(format!("`{arg}`: a directory known at run time")),
+                    },
+                    _ => {}
+                }
             } else if let Some(value) = arg
                 .strip_prefix("--file=")
                 .or(arg.strip_prefix("--makefile="))
             {
-                file = Some(value.to_string());
+                files.push(value.to_string());
             } else if matches!(arg.as_str(), "-f" | "--file" | "--makefile") {
-                file = rest.get(k + 1).and_then(ShellWord::literal);
+                files.extend(rest.get(k + 1).and_then(ShellWord::literal));
                 k += 1;
             } else if spec.cwd_options.contains(&arg) {
-                // `make -C dir`: the file and the recipes are in that directory.
                 dir = rest.get(k + 1).and_then(ShellWord::literal);
                 k += 1;
             } else if arg.starts_with('-') {
@@ -4249,7 +4510,8 @@ impl Runs {
             RunsFrom::PackageScripts => Runs::Scripts(spec.scripts.clone()),
             RunsFrom::Make => Runs::Make {
                 dir,
-                file,
+                files,
+                unseen,
                 targets: positionals,
                 overrides,
             },

@@ -127,6 +127,86 @@ impl Repository {
         Ok(())
     }
 
+    /// The files of `rev`'s tree below `under` whose content differs from the work tree (or
+    /// that are missing there), with `rev`'s content: what making the work tree match `rev`
+    /// writes (`git stash` resets it to `HEAD`).
+    pub fn worktree_reset_to(
+        &self,
+        rev: &str,
+        work_tree: &Path,
+        under: &str,
+    ) -> Result<Vec<Incoming>, String> {
+        let tree = self.tree_of(rev)?;
+        let mut out = Vec::new();
+        self.tree_vs_worktree(tree, "", work_tree, under, &mut out)?;
+        Ok(out)
+    }
+
+    /// The files of the index below `under` whose content differs from the work tree, with the
+    /// index's content: what `git restore`/`git checkout -- PATHS` write (the index can hold
+    /// any object: `git update-index --cacheinfo`).
+    pub fn worktree_from_index(
+        &self,
+        work_tree: &Path,
+        under: &str,
+    ) -> Result<Vec<Incoming>, String> {
+        let index = self
+            .repo
+            .index_or_empty()
+            .map_err(|e| format!("cannot read the index ({e})"))?;
+        let mut out = Vec::new();
+        for entry in index.entries() {
+            let path = entry.path(&index).to_str_lossy().into_owned();
+            if !within(&path, under)
+                || !(entry.mode == gix::index::entry::Mode::FILE
+                    || entry.mode == gix::index::entry::Mode::FILE_EXECUTABLE)
+            {
+                continue;
+            }
+            if !same_content(&self.repo, &work_tree.join(&path), entry.id) {
+                if out.len() >= MAX_CHANGES {
+                    return Err(format!("changes more than {MAX_CHANGES} paths"));
+                }
+                let content = self.text(entry.id);
+                out.push(Incoming { path, content });
+            }
+        }
+        Ok(out)
+    }
+
+    fn tree_vs_worktree(
+        &self,
+        tree: ObjectId,
+        prefix: &str,
+        work_tree: &Path,
+        under: &str,
+        out: &mut Vec<Incoming>,
+    ) -> Result<(), String> {
+        for (name, (mode, id)) in self.entries(Some(tree))? {
+            let path = format!("{prefix}{}", name.to_str_lossy());
+            if mode.is_tree() {
+                // Only trees that can hold paths below `under`.
+                if within(&path, under) || under.starts_with(&format!("{path}/")) {
+                    self.tree_vs_worktree(id, &format!("{path}/"), work_tree, under, out)?;
+                }
+                continue;
+            }
+            if !within(&path, under) || !mode.is_blob() {
+                continue;
+            }
+            if !same_content(&self.repo, &work_tree.join(&path), id) {
+                if out.len() >= MAX_CHANGES {
+                    return Err(format!("changes more than {MAX_CHANGES} paths"));
+                }
+                out.push(Incoming {
+                    content: self.text(id),
+                    path,
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn text(&self, id: ObjectId) -> Option<String> {
         let object = self.repo.find_object(id).ok()?;
         if object.data.len() > MAX_CONTENT {
@@ -134,6 +214,25 @@ impl Repository {
         }
         String::from_utf8(object.data.clone()).ok()
     }
+}
+
+/// Whether `path` is `under` or below it (`under` empty: everything).
+fn within(path: &str, under: &str) -> bool {
+    under.is_empty() || path == under || path.starts_with(&format!("{under}/"))
+}
+
+/// Whether the file at `path` holds the blob `id` (hashed, never judged by time stamps).
+fn same_content(repo: &gix::Repository, path: &Path, id: ObjectId) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() > 16 * 1024 * 1024 {
+        return false;
+    }
+    std::fs::read(path).is_ok_and(|bytes| {
+        gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &bytes)
+            .is_ok_and(|h| h == id)
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +294,25 @@ mod tests {
         assert!(repo.incoming("main").unwrap().is_empty());
         assert!(repo.incoming("no-such-branch").is_err());
         assert!(repo.has("other") && !repo.has("nope"));
+
+        // The work tree matches main: resetting it to `other` writes what differs.
+        let mut reset = repo.worktree_reset_to("other", w, "").unwrap();
+        reset.sort_by(|a, b| a.path.cmp(&b.path));
+        let paths: Vec<&str> = reset.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(paths, [".claude/settings.json", "notes.txt"]);
+        assert!(repo.worktree_reset_to("main", w, "").unwrap().is_empty());
+        let only: Vec<String> = repo
+            .worktree_reset_to("other", w, ".claude")
+            .unwrap()
+            .into_iter()
+            .map(|i| i.path)
+            .collect();
+        assert_eq!(only, [".claude/settings.json"]);
+        assert!(repo.worktree_from_index(w, "").unwrap().is_empty());
+        std::fs::write(w.join("notes.txt"), "edited\n").unwrap();
+        let from_index = repo.worktree_from_index(w, "").unwrap();
+        assert_eq!(from_index.len(), 1);
+        assert_eq!(from_index[0].content.as_deref(), Some("a\n"));
     }
 }
 

@@ -430,9 +430,23 @@ pub struct ProgramSpec {
     /// they bring in.
     #[serde(default)]
     pub resume_options: Vec<String>,
+    /// Scripts the package manager runs when package.json has none of that name, if a file is
+    /// there (`npm start` runs `node server.js`).
+    #[serde(default)]
+    pub default_scripts: Vec<DefaultScript>,
     /// Files named by options whose lines are more command line (`pip install -r FILE`).
     #[serde(default, rename = "option_file")]
     pub option_files: Vec<OptionFileSpec>,
+}
+
+/// A script run by default: `runs` when package.json has no script `name` and the file `when`
+/// is beside it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultScript {
+    pub name: String,
+    pub when: String,
+    pub runs: String,
 }
 
 /// A file an option names whose lines change what the program does: each line is matched
@@ -456,8 +470,14 @@ pub enum CommitsFrom {
     All,
     /// The first, when it names a commit; otherwise it is a path (`git checkout FILE`).
     First,
-    /// `git stash pop|apply [STASH]` (the newest stash by default).
+    /// `git stash pop|apply [STASH]` (the newest stash by default); `git stash [push]` resets
+    /// the work tree to `HEAD`.
     Stash,
+    /// The parent of each positional (`git revert C` brings back `C^`'s content).
+    Parents,
+    /// The first positional when it names a commit (`git reset REV` makes it what `HEAD`, the
+    /// index and later restores hold); a path otherwise (`git reset FILE` only unstages).
+    Reset,
 }
 
 /// Where a program reads the patches it applies; standard input when none is named.
@@ -586,6 +606,11 @@ pub struct PathSpec {
     /// `.env.example`): reading them is routine; changing them still is not.
     #[serde(default)]
     pub public: Vec<String>,
+    /// Code a package manager installed (`node_modules`, a virtualenv's `site-packages`): what
+    /// builds, tests and imports run. Writing into it is `access.change`; deleting it is routine
+    /// (it is installed again).
+    #[serde(default)]
+    pub installed: Vec<String>,
     /// Scratch space outside the workspace that counts as workspace-local (`/tmp`).
     #[serde(default)]
     pub scratch: Vec<String>,

@@ -393,6 +393,7 @@ impl Ctx<'_> {
             hard_link_check(unit, &r.path, access);
             if access == Access::Delete
                 && !unit.tags.contains("moves")
+                && !paths.is_installed(&r.path)
                 && let Some(why) = worktree::deletion_loses(&r.path)
             {
                 // Work git cannot bring back (untracked, or changed since it was staged).

@@ -21,6 +21,8 @@ pub(crate) struct PathKnowledge {
     harmless: GlobSet,
     /// Readable without a question though under a sensitive pattern (`~/.ssh/id_rsa.pub`).
     public: GlobSet,
+    /// Installed packages' code: writing into it changes what later runs.
+    installed: GlobSet,
     scratch: GlobSet,
     /// Where secrets are, as trees: reading a tree that contains one (`tar czf - ~`,
     /// `grep -r key /etc`) reads the secret; deleting one (`rm -rf ~/.ssh`) changes it.
@@ -100,6 +102,7 @@ impl PathKnowledge {
             block_devices: compile_set(&spec.block_devices, &env.home)?,
             harmless: compile_set(&spec.harmless, &env.home)?,
             public: compile_set(&spec.public, &env.home)?,
+            installed: compile_set(&spec.installed, &env.home)?,
             scratch: compile_set(&spec.scratch, &env.home)?,
             sensitive_trees: Trees::compile(&spec.sensitive, &env.home),
             agent_config_trees: Trees::compile(&spec.agent_config, &env.home),
@@ -110,6 +113,11 @@ impl PathKnowledge {
                 .flat_map(|p| [p.clone(), real_path(p)])
                 .collect(),
         })
+    }
+
+    /// Installed dependencies (`node_modules`) and what is below: installed again, not work.
+    pub fn is_installed(&self, path: &Path) -> bool {
+        self.installed.is_match(path) || self.installed.is_match(path.join("x"))
     }
 
     /// Pseudo-files that are not really written (`/dev/null`), as written: `..` never leads to
@@ -179,6 +187,14 @@ impl PathKnowledge {
         {
             unit.classes.insert(ActionClass::AccessChange);
             unit.tags.insert("agent-config".into());
+        }
+        if matches!(access, Access::Write | Access::Chmod | Access::Link)
+            && self.installed.is_match(&path)
+        {
+            // Dependencies' code runs in every build, test and import: changed by hand, it
+            // runs later with nobody asked (`node_modules/x/index.js`).
+            unit.classes.insert(ActionClass::AccessChange);
+            unit.tags.insert("installed-code".into());
         }
         // A new link into these places is a standing way to reach them under another name.
         let prepares = access == Access::Link;

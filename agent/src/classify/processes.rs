@@ -21,14 +21,35 @@ pub(crate) fn judge_signalled(unit: &mut Unit, word: &str, protected: &[PathBuf]
         return;
     }
     if pid.starts_with('-') {
-        // A signal number (`-9`), or a process group (`-- -PGID`); `-1`, every process, is
-        // the knowledge base's.
+        // A process group (`kill -9 -PGID`), or a signal number (`-9`) that reads the same:
+        // any member of that group running Airlock is Airlock stopped. (`-1`, every process,
+        // is the knowledge base's.)
+        if number != "1" && group_runs_airlock(number, protected) {
+            unit.classes.insert(ActionClass::AccessChange);
+            unit.tags.insert("airlock-self".into());
+        }
         return;
     }
     if is_airlock(Path::new("/proc").join(number).as_path(), protected) {
         unit.classes.insert(ActionClass::AccessChange);
         unit.tags.insert("airlock-self".into());
     }
+}
+
+/// Whether a process of the group `pgid` runs Airlock (from each process's `stat`).
+fn group_runs_airlock(pgid: &str, protected: &[PathBuf]) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let dir = entry.path();
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            return false;
+        };
+        // `PID (COMM) STATE PPID PGRP …`: the name may hold spaces and parentheses.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        after_name.split_whitespace().nth(2) == Some(pgid) && is_airlock(&dir, protected)
+    })
 }
 
 /// Whether the process at `/proc/PID` runs Airlock: its program is Airlock's own executable,
@@ -77,6 +98,26 @@ mod tests {
         child.wait().ok();
         assert!(!unit.tags.contains("airlock-self"), "{unit:?}");
         assert!(unit.classes.is_empty(), "{unit:?}");
+    }
+
+    #[test]
+    fn a_group_with_airlock_in_it_is_airlock() {
+        // This test process's group holds this process, which runs the classifier's binary.
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let pgrp = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_string();
+        let mut unit = Unit::new("kill", 0, "");
+        judge_signalled(&mut unit, &format!("-{pgrp}"), &[]);
+        assert!(unit.tags.contains("airlock-self"), "{unit:?}");
+        let mut other = Unit::new("kill", 0, "");
+        judge_signalled(&mut other, "-999999", &[]);
+        assert!(!other.tags.contains("airlock-self"));
     }
 
     #[test]

@@ -134,14 +134,29 @@ pub fn make_recipes(
         }
     }
     let goals: Vec<String> = if targets.is_empty() {
-        vec![
-            makefile
-                .default_goal
-                .clone()
-                .ok_or("has no target to build")?,
-        ]
+        // `.DEFAULT_GOAL := x` chooses the goal, wherever it is set.
+        let chosen = match makefile.vars.get(".DEFAULT_GOAL") {
+            Some(value) => Some(
+                expand(value, &makefile.vars, "", &[], 0)?
+                    .trim()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        match chosen.filter(|g| !g.is_empty()) {
+            Some(goal) => goal
+                .split_whitespace()
+                .map(|g| same_file(g).to_string())
+                .collect(),
+            None => vec![
+                makefile
+                    .default_goal
+                    .clone()
+                    .ok_or("has no target to build")?,
+            ],
+        }
     } else {
-        targets.to_vec()
+        targets.iter().map(|t| same_file(t).to_string()).collect()
     };
     let mut lines: Vec<String> = makefile
         .shell_calls
@@ -244,12 +259,18 @@ fn parse_makefile(text: &str) -> Makefile {
                 None => (rest, None),
             };
             let targets: Vec<String> = targets.split_whitespace().map(str::to_string).collect();
+            let raw_targets: HashMap<String, String> = targets
+                .iter()
+                .map(|t| (same_file(t).to_string(), t.clone()))
+                .collect();
             let prereqs: Vec<String> = prereqs
                 .trim_start_matches(':')
                 .split('|')
                 .flat_map(str::split_whitespace)
-                .map(str::to_string)
+                .map(|p| same_file(p).to_string())
                 .collect();
+            // make takes `./x` and `x` for the same file.
+            let targets: Vec<String> = targets.iter().map(|t| same_file(t).to_string()).collect();
             for t in &targets {
                 if t.contains('%') {
                     makefile.opaque = Some(format!(
@@ -257,7 +278,12 @@ fn parse_makefile(text: &str) -> Makefile {
                     ));
                     continue;
                 }
-                if makefile.default_goal.is_none() && !t.starts_with('.') {
+                // The first target is the default goal unless it starts with `.` and has no
+                // `/` (special targets like `.PHONY`).
+                let special = raw_targets
+                    .get(t)
+                    .is_some_and(|r| r.starts_with('.') && !r.contains('/'));
+                if makefile.default_goal.is_none() && !special {
                     makefile.default_goal = Some(t.clone());
                 }
                 let rule = makefile.rules.entry(t.clone()).or_default();
@@ -268,6 +294,15 @@ fn parse_makefile(text: &str) -> Makefile {
         }
     }
     makefile
+}
+
+/// A target as make names its file: `./x` is `x`.
+fn same_file(name: &str) -> &str {
+    let mut name = name;
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest.trim_start_matches('/');
+    }
+    name
 }
 
 /// `NAME = value`, `NAME := value`, `NAME ?= value`, `NAME += value` (appended).
@@ -524,6 +559,17 @@ mod tests {
     #[test]
     fn make_refuses_what_it_cannot_follow() {
         assert!(make_recipes("include other.mk\nx:\n\techo\n", &["y".into()], &[]).is_err());
+        // The goal make really builds: `.DEFAULT_GOAL`, a first target spelled `./x`.
+        let chosen = make_recipes(
+            ".DEFAULT_GOAL := evil\nbuild:\n\tcc x.c\nevil:\n\tcurl x\n",
+            &[],
+            &[],
+        );
+        assert_eq!(chosen.unwrap(), ["curl x"]);
+        let dotted = make_recipes("./evil:\n\tcurl x\nbuild:\n\tcc x.c\n", &[], &[]);
+        assert_eq!(dotted.unwrap(), ["curl x"]);
+        let special = make_recipes(".PHONY: build\nbuild:\n\tcc x.c\n", &[], &[]);
+        assert_eq!(special.unwrap(), ["cc x.c"]);
         assert!(make_recipes("%.o: %.c\n\tcc $<\n", &["a.o".into()], &[]).is_err());
         assert!(make_recipes("x:\n\t$(RM) -rf out\n", &["x".into()], &[]).is_err());
         assert!(make_recipes("x:\n\t$(foreach d,a b,rm $(d))\n", &["x".into()], &[]).is_err());

@@ -342,6 +342,10 @@ pub struct FamilySpec {
     /// Python: `__dunder__` attributes are dynamic, except these.
     #[serde(default)]
     pub ordinary_dunders: Vec<String>,
+    /// Modules the interpreter imports from its own library, by top-level name: a file of that
+    /// name where the interpreter looks first (`sys.path[0]`) runs instead.
+    #[serde(default)]
+    pub standard_modules: Vec<String>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
 }
@@ -405,6 +409,7 @@ pub struct FamilyKnowledge {
     pub globals: String,
     dynamic_attributes: HashSet<String>,
     ordinary_dunders: HashSet<String>,
+    pub standard_modules: HashSet<String>,
 }
 
 /// What a name refers to in the knowledge base.
@@ -515,6 +520,7 @@ impl CodeKnowledge {
             fk.globals = family.globals;
             fk.dynamic_attributes = family.dynamic_attributes.into_iter().collect();
             fk.ordinary_dunders = family.ordinary_dunders.into_iter().collect();
+            fk.standard_modules = family.standard_modules.into_iter().collect();
             for example in family.examples {
                 kb.examples
                     .push((format!("{:?}", family.name), family.name, example));

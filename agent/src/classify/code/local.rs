@@ -260,6 +260,31 @@ impl Loader for FileLoader<'_> {
     }
 }
 
+/// A file in `dir` that Python imports in place of one of its own modules (`textwrap.py`
+/// beside a script shadows the standard one): its name, if any.
+pub(crate) fn shadowed_standard_module(
+    dir: &Path,
+    standard: &std::collections::HashSet<String>,
+) -> Option<String> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let stem = file.split('.').next().unwrap_or("");
+        if !standard.contains(stem) {
+            continue;
+        }
+        let shadows = match entry.file_type() {
+            Ok(t) if t.is_dir() => entry.path().join("__init__.py").exists(),
+            _ => file.ends_with(".py") || file.ends_with(".pyc") || file.ends_with(".so"),
+        };
+        if shadows {
+            return Some(file.into_owned());
+        }
+    }
+    None
+}
+
 /// What a directory holds for a Python module name.
 enum PyEntry {
     Missing,

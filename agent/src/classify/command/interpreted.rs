@@ -9,6 +9,7 @@ use super::{
 use crate::classify::code::{
     self, Capability, Effect, Language, PathUse, Report, local::FileLoader, local::LocalFile,
 };
+use crate::classify::code::{knowledge::Family, local};
 use crate::classify::kb::{InterpreterSpec, ProgramSpec, ScriptSpec};
 use crate::classify::shell::ShellWord;
 use crate::classify::{Access, TAG_PATHS_UNKNOWN, Unit};
@@ -322,6 +323,31 @@ impl Walker<'_, '_> {
     }
 
     /// Parse and analyze code given on the command line; imports resolve against `cwd`.
+    /// Python imports from the script's directory (the working directory for `-c` and `-m`)
+    /// before its own library: a file there named like a standard module runs instead of it
+    /// (`textwrap.py` runs when `python3 -m pip` imports textwrap).
+    fn standard_shadowed(&self, unit: &mut Unit, language: Language, root: Option<&Path>) {
+        if language.family() != Some(Family::Python) {
+            return;
+        }
+        let Some(root) = root else { return };
+        let standard = &self
+            .ctx
+            .classifier
+            .analyzer
+            .knowledge()
+            .family(Family::Python)
+            .standard_modules;
+        if let Some(file) = local::shadowed_standard_module(root, standard) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.tags.insert("shadows-standard-module".into());
+            unit.source.push_str(&format!(
+                " (`{file}` in `{}` takes the place of Python's own module of that name)",
+                root.display()
+            ));
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn read_code(
         &mut self,
@@ -335,6 +361,7 @@ impl Walker<'_, '_> {
     ) {
         let ctx = self.ctx;
         let analyzer = &ctx.classifier.analyzer;
+        self.standard_shadowed(&mut unit, language, cwd);
         let mut loader = FileLoader::new(analyzer, ctx.files(), cwd.map(Path::to_path_buf));
         let report = analyzer.analyze(language, text, None, &mut loader);
         unit.tags.insert("inline-code".into());
@@ -402,6 +429,7 @@ impl Walker<'_, '_> {
         // Python looks imports up next to the script, links resolved.
         let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let root = real.parent().map(Path::to_path_buf);
+        self.standard_shadowed(&mut unit, language, root.as_deref());
         let mut loader = FileLoader::new(analyzer, ctx.files(), root);
         match loader.run_file(&path, language) {
             Ok(report) => {
@@ -438,6 +466,9 @@ impl Walker<'_, '_> {
         };
         let ctx = self.ctx;
         let analyzer = &ctx.classifier.analyzer;
+        if family == Family::Python {
+            self.standard_shadowed(unit, Language::Python, cwd);
+        }
         let mut loader = FileLoader::new(analyzer, ctx.files(), cwd.map(Path::to_path_buf));
         let import = |spec: &str| code::Import {
             family,
