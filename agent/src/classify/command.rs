@@ -3313,6 +3313,7 @@ impl Walker<'_, '_> {
             ArgRole::Remote => {
                 if let Some(lit) = word.literal() {
                     local_service(self.ctx.kb(), unit, &lit);
+                    self.loopback_remote(unit, &lit, Access::Read);
                 }
                 match word.literal() {
                     Some(lit) => match host_of(&lit) {
@@ -3355,6 +3356,7 @@ impl Walker<'_, '_> {
         if let Some(lit) = word.literal()
             && is_remote_spec(&lit)
         {
+            self.loopback_remote(unit, &lit, access);
             if let Some(host) = host_of(&lit) {
                 unit.hosts.push(host);
             }
@@ -3404,6 +3406,20 @@ impl Walker<'_, '_> {
                 unit.source = format!("the repository {why}: Airlock cannot tell what it writes");
             }
         }
+    }
+
+    /// A remote on this machine (`localhost:.ssh/id_rsa`) is a local path: judged as one.
+    fn loopback_remote(&mut self, unit: &mut Unit, remote: &str, access: Access) {
+        let Some(path) = loopback_path(remote) else {
+            return;
+        };
+        let home = &self.ctx.classifier.env.home;
+        let path = match path.strip_prefix("~/") {
+            Some(rest) => home.join(rest),
+            None if path.starts_with('/') => PathBuf::from(&path),
+            None => home.join(&path),
+        };
+        self.ctx.touch(unit, path, access);
     }
 
     /// Whether git would take `name` (a remote or a refspec word) from somewhere other than
@@ -4656,7 +4672,6 @@ fn is_remote_spec(arg: &str) -> bool {
     }
 }
 
-/// The host a URL, `user@host:path` remote, or bare `host/path` names.
 /// A URL to a privileged or secret-holding service on this machine (the Docker Engine API on
 /// `localhost:2375`, Vault on `:8200`): add what talking to it does, from the knowledge base.
 pub(crate) fn local_service(kb: &KnowledgeBase, unit: &mut Unit, url: &str) {
@@ -4685,6 +4700,24 @@ pub(crate) fn local_service(kb: &KnowledgeBase, unit: &mut Unit, url: &str) {
     }
 }
 
+/// The path of a `[user@]host:path` remote (scp, rsync, sftp) on this very machine
+/// (`localhost:.ssh/id_rsa`): it is a local file, relative to the home directory.
+fn loopback_path(arg: &str) -> Option<String> {
+    if arg.contains("://") || !is_remote_spec(arg) {
+        return None;
+    }
+    let (authority, path) = arg.split_once(':')?;
+    let host = authority.rsplit('@').next()?.trim_matches(['[', ']']);
+    let own = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+        || (!own.trim().is_empty() && host.eq_ignore_ascii_case(own.trim()));
+    loopback.then(|| path.to_string())
+}
+
+/// The host a URL, `user@host:path` remote, or bare `host/path` names.
 pub(crate) fn host_of(arg: &str) -> Option<String> {
     if arg.contains("://") {
         return url::Url::parse(arg)
