@@ -246,10 +246,24 @@ fn classification(policies: &Path) {
     let classifier = Classifier::new(Env::example()).unwrap();
     let policy = Policy::load(&[policies.to_path_buf()]).unwrap();
     let mut samples = Vec::new();
+    let mut slowest: Vec<(Duration, &str)> = Vec::new();
     for _round in 0..20 {
         for command in &commands {
             let request = ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), command);
-            samples.push(time_decision(&classifier, &policy, &request));
+            let took = time_decision(&classifier, &policy, &request);
+            slowest.push((took, command));
+            samples.push(took);
+        }
+    }
+    // `BENCH_SLOWEST=N`: the N slowest single decisions, to see where the tail comes from.
+    if let Some(n) = std::env::var("BENCH_SLOWEST")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        println!("\nslowest decisions:");
+        for (took, command) in slowest.iter().take(n) {
+            println!("  {:>10.1} µs  {command}", took.as_secs_f64() * 1e6);
         }
     }
     print_us_table(
