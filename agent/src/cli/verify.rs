@@ -19,10 +19,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => super::home()?.database(),
     };
     if !path.exists() {
-        anyhow::bail!(
-            "no receipt database at `{}`; has the daemon run yet?",
-            path.display()
-        );
+        // Nothing to verify is a failed verification: a deleted database must not pass.
+        let seen = crate::store::witness::last(&path);
+        let why = match &seen {
+            Some((seq, _)) => format!(
+                "it held a chain of {seq} rows when last written: the database was deleted"
+            ),
+            None => "if the daemon never ran, there is nothing to verify yet".into(),
+        };
+        if args.json {
+            super::output::print_json(&serde_json::json!({
+                "ok": false,
+                "problem": format!("no receipt database at `{}`", path.display()),
+                "detail": why,
+            }))?;
+        } else {
+            println!("FAILED: no receipt database at `{}`: {why}", path.display());
+        }
+        return Ok(ExitCode::from(super::EXIT_VERIFY_FAILED));
     }
     let store = Store::open_read_only(&path)?;
     let report = store.verify()?;

@@ -7,6 +7,7 @@ mod query;
 mod schema;
 mod snapshots;
 mod verify;
+pub mod witness;
 pub mod writer;
 
 use chain::{EventRow, GENESIS, ReceiptRow};

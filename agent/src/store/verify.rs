@@ -170,9 +170,50 @@ impl Store {
                 }
             }
             if let Some((head_seq, head_hash)) = head {
-                return Ok(walk.finish(head_seq, &head_hash));
+                let mut report = walk.finish(head_seq, &head_hash);
+                if report.problem.is_none() {
+                    report.problem = self.behind_witness(report.head_seq)?;
+                }
+                return Ok(report);
             }
         }
+    }
+
+    /// The chain against the last head seen outside the database ([`super::witness`]): it must
+    /// still hold that row, with that hash.
+    fn behind_witness(&self, head_seq: i64) -> Result<Option<VerifyProblem>, StoreError> {
+        let Some((seq, hash)) = super::witness::last(&self.path) else {
+            return Ok(None);
+        };
+        if seq == 0 {
+            return Ok(None);
+        }
+        if seq > head_seq {
+            return Ok(Some(VerifyProblem {
+                seq,
+                table: "chain_head".into(),
+                id: None,
+                message: format!(
+                    "row {seq} was the chain's head when it was written, but the chain now ends at row {head_seq}: the newest rows were deleted and the head moved back"
+                ),
+            }));
+        }
+        let found: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT hash FROM receipts WHERE seq = ?1 UNION ALL SELECT hash FROM events WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
+            .ok();
+        Ok((found.as_deref() != Some(hash.as_str())).then(|| VerifyProblem {
+            seq,
+            table: "chain_head".into(),
+            id: None,
+            message: format!(
+                "row {seq} is not the row that was the chain's head when it was written: the chain was rewritten from there"
+            ),
+        }))
     }
 
     /// Up to [`WINDOW`] rows of each table after `after`, merged; only rows up to the point

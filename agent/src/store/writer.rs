@@ -79,6 +79,7 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
     let all: Vec<Prepared> = batch.iter().flat_map(|j| j.rows.iter().cloned()).collect();
     match store.append_prepared(&all) {
         Ok(()) => {
+            witness_head(store);
             for job in batch {
                 let _ = job.done.send(Ok(()));
             }
@@ -87,11 +88,20 @@ fn commit(store: &mut Store, batch: Vec<Job>) {
             // One bad job must not fail the others: retry each on its own.
             for job in batch {
                 let result = store.append_prepared(&job.rows).map_err(|e| e.to_string());
-                if let Err(message) = &result {
-                    tracing::error!(%message, "receipt write failed");
+                match &result {
+                    Ok(()) => witness_head(store),
+                    Err(message) => tracing::error!(%message, "receipt write failed"),
                 }
                 let _ = job.done.send(result);
             }
         }
+    }
+}
+
+/// Keep the new head outside the database too (see [`super::witness`]).
+fn witness_head(store: &Store) {
+    let (seq, hash) = &store.head;
+    if let Err(e) = super::witness::record(&store.path, *seq, hash) {
+        tracing::warn!(error = %e, "cannot record the chain head outside the database");
     }
 }

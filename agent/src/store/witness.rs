@@ -1,0 +1,77 @@
+//! The last chain head seen, kept outside the database.
+//!
+//! Deleting the newest receipts and moving the stored head back leaves a chain that verifies:
+//! every remaining row still links. So after each commit the writer also appends the new head
+//! (`seq hash`) to a file beside the database (`receipts.db-head`, opened append-only), and
+//! `airlock verify` requires the database to still hold that row with that hash. When the file
+//! grows past [`MAX_BYTES`] it is replaced (atomically) by its last line.
+//!
+//! What this catches: truncation by anyone who does not also rewrite this file (a script that
+//! edits the database, a restored older copy, a deleted database). What it does not: a same-user
+//! attacker who knows of the file can rewrite it too; the daemon under its own account (system
+//! mode) and a copy of the heads kept elsewhere are what close that.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The file grows to this before it is cut back to its last line.
+const MAX_BYTES: u64 = 1024 * 1024;
+
+/// The witness file beside a database.
+pub fn path_for(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-head");
+    PathBuf::from(name)
+}
+
+/// Append the head `(seq, hash)` after a commit. Errors are the caller's to log: a missing
+/// witness line only weakens a later check, it never loses a receipt.
+pub fn record(database: &Path, seq: i64, hash: &str) -> std::io::Result<()> {
+    let path = path_for(database);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    writeln!(file, "{seq} {hash}")?;
+    if file.metadata()?.len() > MAX_BYTES {
+        let tmp = path.with_extension("head-tmp");
+        std::fs::write(&tmp, format!("{seq} {hash}\n"))?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(())
+}
+
+/// The last head written, if the file exists and its last line reads.
+pub fn last(database: &Path) -> Option<(i64, String)> {
+    let text = std::fs::read_to_string(path_for(database)).ok()?;
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let (seq, hash) = line.split_once(' ')?;
+    Some((seq.parse().ok()?, hash.trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_line_is_the_last_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("receipts.db");
+        assert_eq!(last(&db), None);
+        record(&db, 1, "aa").unwrap();
+        record(&db, 7, "bb").unwrap();
+        assert_eq!(last(&db), Some((7, "bb".into())));
+    }
+
+    #[test]
+    fn a_long_file_is_cut_back_to_its_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("receipts.db");
+        let hash = "h".repeat(64);
+        for seq in 0..20_000 {
+            record(&db, seq, &hash).unwrap();
+        }
+        assert!(std::fs::metadata(path_for(&db)).unwrap().len() <= MAX_BYTES + 100);
+        assert_eq!(last(&db), Some((19_999, hash)));
+    }
+}
