@@ -260,7 +260,7 @@ fn classification(policies: &Path) {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
     {
-        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
         println!("\nslowest decisions:");
         for (took, command) in slowest.iter().take(n) {
             println!("  {:>10.1} µs  {command}", took.as_secs_f64() * 1e6);

@@ -60,6 +60,9 @@ struct CommitSpec {
     /// Paths this commit deletes.
     #[serde(default)]
     removed: Vec<String>,
+    /// Written and staged after the commit (before `uncommitted`): what the index holds.
+    #[serde(default)]
+    staged: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +209,12 @@ impl Fixture {
                 git(&repo, &["commit", "-q", "-m", &c.branch]);
             }
             git(&repo, &["checkout", "-q", "main"]);
+            for (path, content) in &c.staged {
+                let file = repo.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, content).unwrap();
+                git(&repo, &["add", "--", path]);
+            }
             for (path, content) in &c.uncommitted {
                 let file = repo.join(path);
                 std::fs::create_dir_all(file.parent().unwrap()).unwrap();

@@ -36,6 +36,12 @@ const MAX_CANDIDATES: usize = 16;
 
 /// The variable standing for an `xargs -I` placeholder.
 const XARGS_ITEM: &str = " xargs-item";
+/// A command's place: (scope, pipeline, position in it).
+type PipelinePos = (usize, usize, usize);
+
+/// Paths a command prints, whether each is a whole tree, whether links inside are followed.
+type Listed = (Vec<String>, bool, bool);
+
 /// Where `xargs` input items end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ItemSplit {
@@ -150,7 +156,9 @@ struct Walker<'a, 'b> {
     /// Re-classifications of computed words left.
     budget: usize,
     /// Paths `find` lists, by pipeline position, and whether each stands for a whole tree.
-    listed_paths: HashMap<(usize, usize, usize), (Vec<String>, bool)>,
+    /// Paths a command prints for `| xargs CMD`: whether each is a whole tree, and whether
+    /// links inside are followed (`find -L`).
+    listed_paths: HashMap<PipelinePos, Listed>,
     /// Variables given only known values, each before its first use; and those given an
     /// unknown value somewhere, or used before being given one (see `note_assignment`).
     certain: HashSet<String>,
@@ -1343,8 +1351,13 @@ impl Walker<'_, '_> {
             None => {
                 if info.stdin_text.is_none()
                     && pos > 0
-                    && let Some((paths, trees)) = self.listed_paths.get(&(scope, pipeline, pos - 1))
+                    && let Some((paths, trees, follows)) =
+                        self.listed_paths.get(&(scope, pipeline, pos - 1))
                 {
+                    if *trees && *follows {
+                        // `find -L DIR | xargs cat`: the files behind links in the trees too.
+                        unit.tags.insert(TAG_FOLLOWS_LINKS.into());
+                    }
                     return Some((paths.clone(), *trees));
                 }
                 match &info.stdin_text {
@@ -2008,7 +2021,8 @@ impl Walker<'_, '_> {
                 None => return,
             }
         }
-        self.listed_paths.insert(info.pipeline, (listed, true));
+        self.listed_paths
+            .insert(info.pipeline, (listed, true, false));
     }
 
     /// git runs what its repository's configuration says: find the repository above `cwd`,
@@ -2036,6 +2050,19 @@ impl Walker<'_, '_> {
                 return;
             }
         };
+        // The workspace's own hooks are the person's (an agent's writes there are decided);
+        // another repository's — one nested in the project, say — run unread.
+        let own = self
+            .ctx
+            .workspace
+            .is_some_and(|ws| git_dir.parent() == Some(ws));
+        if !own && let Some(hook) = active_hook(&git_dir) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = format!(
+                "the repository `{}` has a hook (`{hook}`) git may run, which Airlock does not read",
+                git_dir.display()
+            );
+        }
         let config = git_dir.join("config");
         if !config.exists() {
             return;
@@ -2236,8 +2263,15 @@ impl Walker<'_, '_> {
             .first()
             .is_none_or(|p| matches!(p.as_deref(), Some("push" | "save")));
         if from == CommitsFrom::Stash && stash_pushes {
-            // `git stash [push]` puts the work tree back to `HEAD`'s content.
+            // `git stash [push]` puts the work tree back to `HEAD`'s content; with
+            // `--keep-index`, to the index's (which plumbing can set to any object).
             self.worktree_reset(unit, cwd, "HEAD", info, out);
+            if let Some(GitDir::Normal(git_dir)) = cwd.and_then(find_git_dir)
+                && let Some(root) = git_dir.parent()
+            {
+                let root = root.to_path_buf();
+                self.written_from_index(unit, &root, false);
+            }
             return;
         }
         let revs: Vec<Option<String>> = match from {
@@ -2328,6 +2362,7 @@ impl Walker<'_, '_> {
                     for change in incoming {
                         let path = work_tree.join(&change.path);
                         let content = change.content.as_deref();
+                        self.incoming_link(unit, &work_tree, &change);
                         for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
                             self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
                         }
@@ -2399,6 +2434,7 @@ impl Walker<'_, '_> {
                                 for change in incoming {
                                     let path = work_tree.join(&change.path);
                                     let content = change.content.as_deref();
+                                    self.incoming_link(unit, &work_tree, &change);
                                     for line in
                                         self.ctx.touch_judged(unit, path, Access::Write, content)
                                     {
@@ -3143,21 +3179,55 @@ impl Walker<'_, '_> {
         for start in &starts {
             self.path_arg(unit, start, Access::Read, cwd);
         }
-        // What `{}` and `-delete` stand for: whole trees, or `START/PATTERN` when every file
-        // must match a name pattern.
-        let (targets, narrowed) = match find_name_filter(expr) {
-            Some(name) => (
-                starts
+        // What `{}` and `-delete` stand for: the files a name pattern finds (walked now, at
+        // every depth, through links with `-L`), else the whole trees. A pattern that finds too
+        // much is a tree for what reads it, and `START/PATTERN` for `-delete` (judged against
+        // git by name below).
+        let name = find_name_filter(expr);
+        let pattern_words: Vec<ShellWord> = match &name {
+            Some(name) => starts
+                .iter()
+                .map(|start| {
+                    let mut word = start.clone();
+                    word.raw = format!("{}/{name}", start.raw);
+                    word.pieces.push(WordPiece::Literal(format!("/{name}")));
+                    word
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let found = name.as_ref().and_then(|name| {
+            let follow = unit.tags.contains(TAG_FOLLOWS_LINKS)
+                || expr
                     .iter()
-                    .map(|start| {
-                        let mut word = start.clone();
-                        word.raw = format!("{}/{name}", start.raw);
-                        word.pieces.push(WordPiece::Literal(format!("/{name}")));
-                        word
-                    })
-                    .collect(),
+                    .any(|w| w.literal().as_deref() == Some("-follow"));
+            let icase = expr
+                .iter()
+                .any(|w| w.literal().as_deref() == Some("-iname"));
+            let mut all = Vec::new();
+            for start in &starts {
+                let dir = self.word_path(start, cwd)?;
+                if !dir.exists() {
+                    // find stops with an error there; the pattern stands for what it names.
+                    return Some(None);
+                }
+                let found = super::globs::find_named(&dir, name, icase, follow, MAX_FIND_MATCHES)?;
+                all.extend(found);
+                if all.len() > MAX_FIND_MATCHES {
+                    return None;
+                }
+            }
+            Some(Some(all))
+        });
+        let (targets, narrowed) = match &found {
+            Some(Some(found)) => (
+                found
+                    .iter()
+                    .map(|p| word_from(&p.to_string_lossy()))
+                    .collect::<Vec<_>>(),
                 true,
             ),
+            Some(None) => (pattern_words.clone(), true),
             None => (starts.clone(), false),
         };
         let acts = expr.iter().any(|w| {
@@ -3173,7 +3243,12 @@ impl Walker<'_, '_> {
                 .filter_map(|t| self.word_path(t, cwd))
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
-            self.listed_paths.insert(info.pipeline, (listed, !narrowed));
+            let follows = unit.tags.contains(TAG_FOLLOWS_LINKS)
+                || expr
+                    .iter()
+                    .any(|w| w.literal().as_deref() == Some("-follow"));
+            self.listed_paths
+                .insert(info.pipeline, (listed, !narrowed, follows));
         }
         let mut k = 0;
         while k < expr.len() {
@@ -3214,17 +3289,20 @@ impl Walker<'_, '_> {
                     k = end + 1;
                 }
                 "-delete" => {
-                    if !narrowed {
+                    // Too many files found by name: judged by name, not as the whole trees.
+                    let by_name = !narrowed && name.is_some();
+                    let deleted = if by_name { &pattern_words } else { &targets };
+                    if !narrowed && !by_name {
                         unit.tags.insert("recursive".into());
                     }
-                    for target in &targets {
+                    for target in deleted {
                         self.path_arg(unit, target, Access::Delete, cwd);
                     }
-                    if narrowed && let Some(name) = find_name_filter(expr) {
+                    if by_name && let Some(name) = &name {
                         // Every file so named below each start: judged against git.
                         for start in &starts {
                             let lost = match self.word_path(start, cwd) {
-                                Some(dir) => super::worktree::deletion_of_named_loses(&dir, &name),
+                                Some(dir) => super::worktree::deletion_of_named_loses(&dir, name),
                                 None => None,
                             };
                             if let Some(why) = lost {
@@ -3317,7 +3395,13 @@ impl Walker<'_, '_> {
                 }
                 match word.literal() {
                     Some(lit) => match host_of(&lit) {
-                        Some(host) => unit.hosts.push(host),
+                        Some(host) => {
+                            unit.hosts.push(host);
+                            if unit.argv.first().is_some_and(|p| p == "git") {
+                                // `git fetch host:path`, a URL: not a configured remote.
+                                unit.tags.insert("explicit-remote".into());
+                            }
+                        }
                         None => {
                             unit.tags.insert("remote-name".into());
                             if unit.argv.first().is_some_and(|p| p == "git")
@@ -3394,6 +3478,7 @@ impl Walker<'_, '_> {
                 for change in written {
                     let path = work_tree.join(&change.path);
                     let content = change.content.as_deref();
+                    self.incoming_link(unit, &work_tree, &change);
                     for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
                         self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
                     }
@@ -3406,6 +3491,26 @@ impl Walker<'_, '_> {
                 unit.source = format!("the repository {why}: Airlock cannot tell what it writes");
             }
         }
+    }
+
+    /// A link git writes into the work tree leads where its content says: judged as a new link
+    /// there (`docs/ref -> ~/.ssh` from the index is `ln -s ~/.ssh docs/ref`).
+    fn incoming_link(&mut self, unit: &mut Unit, work_tree: &Path, change: &commits::Incoming) {
+        if !change.link {
+            return;
+        }
+        let Some(target) = change.content.as_deref() else {
+            unit.classes.insert(ActionClass::Unknown);
+            return;
+        };
+        let at = work_tree.join(&change.path);
+        let base = at.parent().unwrap_or(work_tree);
+        let target = if target.starts_with('/') {
+            PathBuf::from(target)
+        } else {
+            super::lexical_normalize(&base.join(target))
+        };
+        self.ctx.touch(unit, target, Access::Link);
     }
 
     /// A remote on this machine (`localhost:.ssh/id_rsa`) is a local path: judged as one.
@@ -3492,6 +3597,7 @@ impl Walker<'_, '_> {
                 for change in written {
                     let target = work_tree.join(&change.path);
                     let content = change.content.as_deref();
+                    self.incoming_link(unit, &work_tree, &change);
                     if !self
                         .ctx
                         .touch_judged(unit, target, Access::Write, content)
@@ -4053,6 +4159,18 @@ fn find_name_filter(expr: &[ShellWord]) -> Option<String> {
     }
     name
 }
+
+/// A hook a repository would run: any file in its `hooks` directory but git's `.sample`s.
+fn active_hook(git_dir: &Path) -> Option<String> {
+    let entries = std::fs::read_dir(git_dir.join("hooks")).ok()?;
+    entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|name| !name.ends_with(".sample"))
+}
+
+/// Files a `find -name` pattern may find before the command is judged on the whole trees.
+const MAX_FIND_MATCHES: usize = 200;
 
 /// Whether a name pattern has a fixed part beyond wildcards and a dot.
 fn narrows(pattern: &str) -> bool {
@@ -4719,6 +4837,11 @@ fn loopback_path(arg: &str) -> Option<String> {
 
 /// The host a URL, `user@host:path` remote, or bare `host/path` names.
 pub(crate) fn host_of(arg: &str) -> Option<String> {
+    // Where URL parsers disagree, the host is not known: curl and wget take
+    // `https://docs.rs\@evil.example/` to evil.example, a WHATWG parser to docs.rs.
+    if arg.contains(|c: char| c == '\\' || c.is_whitespace() || c.is_control()) {
+        return None;
+    }
     if arg.contains("://") {
         return url::Url::parse(arg)
             .ok()?

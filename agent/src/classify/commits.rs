@@ -27,6 +27,8 @@ const MAX_CONTENT: usize = 256 * 1024;
 pub struct Incoming {
     pub path: String,
     pub content: Option<String>,
+    /// The path is a symbolic link and `content` is where it points.
+    pub link: bool,
 }
 
 /// The repository whose git directory is `git_dir`, opened without global or system
@@ -121,8 +123,17 @@ impl Repository {
             if out.len() >= MAX_CHANGES {
                 return Err(format!("changes more than {MAX_CHANGES} paths"));
             }
-            let content = if mode.is_blob() { self.text(*id) } else { None };
-            out.push(Incoming { path, content });
+            let link = mode.is_link();
+            let content = if mode.is_blob() || link {
+                self.text(*id)
+            } else {
+                None
+            };
+            out.push(Incoming {
+                path,
+                content,
+                link,
+            });
         }
         Ok(())
     }
@@ -157,18 +168,29 @@ impl Repository {
         let mut out = Vec::new();
         for entry in index.entries() {
             let path = entry.path(&index).to_str_lossy().into_owned();
+            use gix::index::entry::Mode;
+            let link = entry.mode == Mode::SYMLINK;
             if !within(&path, under)
-                || !(entry.mode == gix::index::entry::Mode::FILE
-                    || entry.mode == gix::index::entry::Mode::FILE_EXECUTABLE)
+                || !(entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE || link)
             {
                 continue;
             }
-            if !same_content(&self.repo, &work_tree.join(&path), entry.id) {
+            let target = work_tree.join(&path);
+            let same = if link {
+                same_link(&target, self.text(entry.id).as_deref())
+            } else {
+                same_content(&self.repo, &target, entry.id)
+            };
+            if !same {
                 if out.len() >= MAX_CHANGES {
                     return Err(format!("changes more than {MAX_CHANGES} paths"));
                 }
                 let content = self.text(entry.id);
-                out.push(Incoming { path, content });
+                out.push(Incoming {
+                    path,
+                    content,
+                    link,
+                });
             }
         }
         Ok(out)
@@ -191,16 +213,24 @@ impl Repository {
                 }
                 continue;
             }
-            if !within(&path, under) || !mode.is_blob() {
+            let link = mode.is_link();
+            if !within(&path, under) || !(mode.is_blob() || link) {
                 continue;
             }
-            if !same_content(&self.repo, &work_tree.join(&path), id) {
+            let target = work_tree.join(&path);
+            let same = if link {
+                same_link(&target, self.text(id).as_deref())
+            } else {
+                same_content(&self.repo, &target, id)
+            };
+            if !same {
                 if out.len() >= MAX_CHANGES {
                     return Err(format!("changes more than {MAX_CHANGES} paths"));
                 }
                 out.push(Incoming {
                     content: self.text(id),
                     path,
+                    link,
                 });
             }
         }
@@ -219,6 +249,14 @@ impl Repository {
 /// Whether `path` is `under` or below it (`under` empty: everything).
 fn within(path: &str, under: &str) -> bool {
     under.is_empty() || path == under || path.starts_with(&format!("{under}/"))
+}
+
+/// Whether `path` is already a link to `target`.
+fn same_link(path: &Path, target: Option<&str>) -> bool {
+    match (std::fs::read_link(path), target) {
+        (Ok(now), Some(target)) => now == Path::new(target),
+        _ => false,
+    }
 }
 
 /// Whether the file at `path` holds the blob `id` (hashed, never judged by time stamps).
@@ -283,11 +321,13 @@ mod tests {
             [
                 Incoming {
                     path: ".claude/settings.json".into(),
-                    content: Some("{\"hooks\": {}}\n".into())
+                    content: Some("{\"hooks\": {}}\n".into()),
+                    link: false,
                 },
                 Incoming {
                     path: "notes.txt".into(),
-                    content: Some("b\n".into())
+                    content: Some("b\n".into()),
+                    link: false,
                 },
             ]
         );

@@ -132,3 +132,90 @@ mod tests {
         assert_eq!(got("home/@(a|b)*"), Expansion::Unknown);
     }
 }
+
+/// What `find DIR -name PATTERN` finds: every file or directory below `dir` (and `dir` itself)
+/// whose name matches, at any depth, following links to directories only with `follow` (`-L`).
+/// `None` past [`MAX_ENTRIES`] entries looked at or `max_matches` found: then the command is
+/// judged on the whole tree.
+pub fn find_named(
+    dir: &Path,
+    pattern: &str,
+    case_insensitive: bool,
+    follow: bool,
+    max_matches: usize,
+) -> Option<Vec<PathBuf>> {
+    let matcher = GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .case_insensitive(case_insensitive)
+        .build()
+        .ok()?
+        .compile_matcher();
+    let mut found = Vec::new();
+    let mut entries = 0usize;
+    let mut seen_dirs = std::collections::HashSet::new();
+    let named = |p: &Path| p.file_name().is_some_and(|n| matcher.is_match(n));
+    if named(dir) {
+        found.push(dir.to_path_buf());
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        // A directory reached twice (a link loop) is walked once.
+        if let Ok(real) = std::fs::canonicalize(&current)
+            && !seen_dirs.insert(real)
+        {
+            continue;
+        }
+        let Ok(list) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in list.flatten() {
+            entries += 1;
+            if entries > MAX_ENTRIES {
+                return None;
+            }
+            let path = entry.path();
+            if named(&path) {
+                found.push(path.clone());
+                if found.len() > max_matches {
+                    return None;
+                }
+            }
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() => follow && path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            if is_dir {
+                pending.push(path);
+            }
+        }
+    }
+    Some(found)
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::*;
+
+    #[test]
+    fn names_are_found_at_every_depth_and_through_links_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/id_rsa"), "k").unwrap();
+        std::fs::write(root.join("a/x.txt"), "x").unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        std::fs::write(keys.path().join("id_ed25519"), "k").unwrap();
+        std::os::unix::fs::symlink(keys.path(), root.join("ref")).unwrap();
+        let found = find_named(root, "id_*", false, false, 100).unwrap();
+        assert_eq!(found, [root.join("a/b/id_rsa")]);
+        let mut followed = find_named(root, "id_*", false, true, 100).unwrap();
+        followed.sort();
+        assert_eq!(
+            followed,
+            [root.join("a/b/id_rsa"), root.join("ref/id_ed25519")]
+        );
+        assert_eq!(find_named(root, "ID_*", true, false, 100).unwrap().len(), 1);
+        assert_eq!(find_named(root, "*", false, false, 2), None);
+    }
+}

@@ -22,9 +22,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Nothing to verify is a failed verification: a deleted database must not pass.
         let seen = crate::store::witness::last(&path);
         let why = match &seen {
-            Some((seq, _)) => format!(
-                "it held a chain of {seq} rows when last written: the database was deleted"
-            ),
+            Some((seq, _)) => {
+                format!("it held a chain of {seq} rows when last written: the database was deleted")
+            }
             None => "if the daemon never ran, there is nothing to verify yet".into(),
         };
         if args.json {
