@@ -566,6 +566,59 @@ fn receipts_verify_and_any_tampering_is_named() {
     }
 }
 
+/// Deleting the newest rows and moving the stored head back leaves a chain that links: the head
+/// kept outside the database (`receipts.db-head`) catches it, and a deleted database fails too.
+/// The untouched database verifies (positive control).
+#[test]
+fn truncation_and_a_deleted_database_fail_verification() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(1);
+    for (i, cmd) in ["ls", "cargo build", "git status"].iter().enumerate() {
+        airlock.hook(&bash_payload(cmd, &format!("s{i}"), &format!("t{i}")));
+    }
+    airlock.stop_daemon();
+    airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
+    let ok = airlock.run_ok(&["verify"]);
+    assert!(ok.starts_with("ok: 6 rows verified"), "{ok}");
+    let pristine = std::fs::read(airlock.database()).unwrap();
+
+    // The newest receipt and its event gone, the head moved back to the row before them: every
+    // remaining row still links.
+    let last_hash = airlock
+        .sqlite3("SELECT hash FROM events WHERE seq = 4;")
+        .trim()
+        .to_string();
+    airlock.sqlite3(&format!(
+        "DELETE FROM events WHERE seq = 6; DELETE FROM receipts WHERE seq = 5; UPDATE chain_head SET seq = 4, hash = '{last_hash}';"
+    ));
+    let out = airlock.run(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains(
+            "row 6 was the chain's head when it was written, but the chain now ends at row 4"
+        ),
+        "{text}"
+    );
+
+    // The whole database deleted.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
+    }
+    let out = airlock.run(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("the database was deleted"), "{text}");
+
+    // Put back as it was: it verifies again.
+    std::fs::write(airlock.database(), &pristine).unwrap();
+    assert!(
+        airlock
+            .run_ok(&["verify"])
+            .starts_with("ok: 6 rows verified")
+    );
+}
+
 /// A script the agent writes with the Write tool and then runs with Bash is decided by what the
 /// script does, read from disk when the run is asked for (a harmless one as the positive
 /// control). Rewriting the harmless script afterwards is seen at the next run.

@@ -141,6 +141,9 @@ struct Window {
 
 impl Store {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        // Read before the chain: a head written there was committed first, so the snapshot
+        // read below holds it even while the daemon keeps appending.
+        let witnessed = super::witness::last(&self.path);
         let mut walk = Walk {
             report: VerifyReport {
                 rows: 0,
@@ -172,7 +175,7 @@ impl Store {
             if let Some((head_seq, head_hash)) = head {
                 let mut report = walk.finish(head_seq, &head_hash);
                 if report.problem.is_none() {
-                    report.problem = self.behind_witness(report.head_seq)?;
+                    report.problem = self.behind_witness(witnessed.clone(), report.head_seq)?;
                 }
                 return Ok(report);
             }
@@ -181,8 +184,12 @@ impl Store {
 
     /// The chain against the last head seen outside the database ([`super::witness`]): it must
     /// still hold that row, with that hash.
-    fn behind_witness(&self, head_seq: i64) -> Result<Option<VerifyProblem>, StoreError> {
-        let Some((seq, hash)) = super::witness::last(&self.path) else {
+    fn behind_witness(
+        &self,
+        witnessed: Option<(i64, String)>,
+        head_seq: i64,
+    ) -> Result<Option<VerifyProblem>, StoreError> {
+        let Some((seq, hash)) = witnessed else {
             return Ok(None);
         };
         if seq == 0 {
