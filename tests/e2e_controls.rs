@@ -304,6 +304,88 @@ fn breakers_trip_on_scripted_abuse_and_contain_the_session() {
     );
 }
 
+/// Rollback never writes through a link the agent planted afterwards: a directory on the way
+/// replaced by a link to somewhere else is refused (recorded, and the message says why) and
+/// nothing lands there; a link at the old temporary name is ignored. With the directory back,
+/// the same rollback restores the exact bytes (positive control).
+#[test]
+fn rollback_does_not_follow_planted_links() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let ws = airlock.home().join("workspace");
+    let outside = airlock.home().join("outside");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("main.rs"), "outside\n").unwrap();
+    std::fs::write(outside.join("bashrc"), "the person's\n").unwrap();
+    let main_rs = ws.join("src/main.rs");
+    std::fs::write(&main_rs, "fn main() {}\n").unwrap();
+    let cwd = ws.to_str().unwrap();
+    let input = json!({"file_path": main_rs.to_str().unwrap(), "content": "x"});
+    let pre = airlock.hook(&payload(
+        "PreToolUse",
+        "Write",
+        input.clone(),
+        "s",
+        "t1",
+        cwd,
+    ));
+    assert_eq!(pre.code, 0, "{pre:?}");
+    let receipt = airlock.receipts()[0]["id"].as_str().unwrap().to_string();
+    std::fs::write(&main_rs, "fn main() { evil() }\n").unwrap();
+    airlock.hook(&payload("PostToolUse", "Write", input, "s", "t1", cwd));
+
+    // The agent moves `src` away and puts a link to another directory in its place, and a link
+    // to the person's file where a restore's temporary file used to be written.
+    std::fs::rename(ws.join("src"), ws.join("src-moved")).unwrap();
+    std::os::unix::fs::symlink(&outside, ws.join("src")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("bashrc"),
+        outside.join(".main.rs.airlock-restore"),
+    )
+    .unwrap();
+    let refused = airlock.run(&["rollback", "--force", &receipt]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("is a symbolic link now"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("main.rs")).unwrap(),
+        "outside\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("bashrc")).unwrap(),
+        "the person's\n"
+    );
+    let record = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "airlock rollback")
+        .expect("the refused rollback is recorded");
+    assert_eq!(record["decision"], "deny", "{record}");
+    assert_ne!(
+        outcomes(&airlock.receipt(&receipt)).last().unwrap(),
+        "rolled_back"
+    );
+
+    // `src` back as it was, with a link at the old temporary name beside the file: the link is
+    // not followed, and the file gets its exact bytes back.
+    std::fs::remove_file(ws.join("src")).unwrap();
+    std::fs::rename(ws.join("src-moved"), ws.join("src")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("bashrc"),
+        ws.join("src/.main.rs.airlock-restore"),
+    )
+    .unwrap();
+    let said = airlock.run_ok(&["rollback", &receipt]);
+    assert!(said.starts_with("rolled back"), "{said}");
+    assert_eq!(std::fs::read_to_string(&main_rs).unwrap(), "fn main() {}\n");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("bashrc")).unwrap(),
+        "the person's\n"
+    );
+    assert!(airlock.run_ok(&["verify"]).starts_with("ok:"));
+}
+
 #[test]
 fn rollback_restores_the_exact_bytes_of_several_edited_files() {
     let mut airlock = Airlock::new();

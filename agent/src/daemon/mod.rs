@@ -3,6 +3,7 @@
 mod control_requests;
 mod controls;
 mod decide;
+mod nofollow;
 mod rollback;
 mod server;
 mod settings_watch;

@@ -1,7 +1,7 @@
 //! Rollback of file changes: pre-images are taken before a file-writing tool call (or a
 //! human-approved shell deletion) runs, content-addressed under `data/blobs/`; `airlock rollback`
 //! restores them, refusing when a file changed again since (later work would be lost) unless
-//! forced.
+//! forced, and never writing through a symbolic link (`nofollow.rs`).
 
 use super::state::Daemon;
 use crate::classify::{Access, Classification};
@@ -190,7 +190,16 @@ impl Daemon {
                     } else {
                         format!(" (already rolled back: {})", done.join("; "))
                     };
-                    return error(ErrorCode::Forbidden, format!("{message}{so_far}"));
+                    let message = format!("{message}{so_far}");
+                    // A refused rollback is on the record too (a planted link, later work).
+                    let input = json!({"receipt": receipt, "session": session, "force": force});
+                    if let Err(e) = self
+                        .record_control("rollback", input, Outcome::Denied, actor, &message)
+                        .await
+                    {
+                        tracing::error!(error = %e, "cannot record a refused rollback");
+                    }
+                    return error(ErrorCode::Forbidden, message);
                 }
             }
         }
@@ -259,34 +268,21 @@ impl Daemon {
     }
 
     fn restore(&self, s: &Snapshot, path: &Path) -> std::io::Result<&'static str> {
+        // Never through a link: a directory on the way replaced by one is refused, a link at
+        // the name is replaced itself (see `nofollow`).
         let Some(hash) = &s.pre_hash else {
             // The tool created the file: rolling back removes it.
-            return match std::fs::remove_file(path) {
-                Ok(()) => Ok("removed"),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok("absent"),
-                Err(e) => Err(e),
-            };
+            return Ok(if super::nofollow::remove(path)? {
+                "removed"
+            } else {
+                "absent"
+            });
         };
         let bytes = std::fs::read(self.blob_path(hash))?;
         if hex::encode(Sha256::digest(&bytes)) != *hash {
             return Err(std::io::Error::other("the stored pre-image is corrupt"));
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_file_name(format!(
-            ".{}.airlock-restore",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        ));
-        std::fs::write(&tmp, &bytes)?;
-        #[cfg(unix)]
-        if let Some(mode) = s.mode {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-        }
-        std::fs::rename(&tmp, path)?;
+        super::nofollow::replace(path, &bytes, s.mode)?;
         Ok("restored")
     }
 }

@@ -312,7 +312,13 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 id: target,
                 session,
                 force,
-            } => daemon.rollback(&target, session, force, &actor(peer)).await,
+            } => {
+                // A rollback writes files as the person chose them: not the agent's to ask for.
+                match daemon.refuse_if_from_agent(peer, "rollback", &target).await {
+                    Some(refused) => refused,
+                    None => daemon.rollback(&target, session, force, &actor(peer)).await,
+                }
+            }
             Request::Subscribe {} => {
                 subscribe(&daemon, id, &mut send).await;
                 return;
