@@ -531,6 +531,52 @@ fn an_approve_from_inside_a_mediated_agent_is_refused_and_recorded() {
     );
 }
 
+/// Claude Code runs every hook and every Bash tool call through its own `/bin/sh -c` (dash on
+/// Debian, which stays as the hook's parent). The hook registers the agent above those shells,
+/// so an approve from a later tool call — a sibling shell, not a descendant of the hook's — is
+/// still refused; the person's own approve from outside goes through.
+#[test]
+fn an_approve_from_a_later_tool_call_shell_is_refused() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let payload_file = airlock.home().join("push.json");
+    std::fs::write(
+        &payload_file,
+        bash_payload("git push origin main", "sibling", "t1"),
+    )
+    .unwrap();
+    let agent = airlock.agent_script(&format!(
+        "sh -c '\"$AIRLOCK\" hook claude-code < {} > /dev/null 2>&1' & \
+         sleep 0.5; sh -c 'id=$(\"$AIRLOCK\" pending --json | sed -n \"s/.*\\\"id\\\": \\\"\\([^\\\"]*\\)\\\".*/\\1/p\" | head -n 1); \"$AIRLOCK\" approve \"$id\"; echo \"approve exit $?\"'; wait",
+        payload_file.display()
+    ));
+    let pending = airlock.wait_pending();
+    let id = pending["id"].as_str().unwrap().to_string();
+    wait_for("the refused approve", || {
+        airlock
+            .receipts()
+            .iter()
+            .any(|r| r["tool"] == "airlock approve")
+    });
+    // The person approves from outside the agent: it goes through.
+    airlock.run_ok(&["approve", &id]);
+    let out = agent.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("approve exit 1"), "{stdout} {stderr}");
+    let refused = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "airlock approve")
+        .unwrap();
+    assert_eq!(outcomes(&refused), ["denied"]);
+    assert_eq!(refused["input"]["target"], id.as_str());
+    assert_eq!(
+        outcomes(&airlock.receipt(&id)),
+        ["approval_required", "approved"]
+    );
+}
+
 #[test]
 fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
     let mut airlock = Airlock::new();

@@ -174,9 +174,12 @@ impl Airlock {
     /// The hook command as a coding agent runs it: from the agent's own process (here a
     /// short-lived `sh`), never from the person's terminal (this test), so that Airlock's
     /// "an agent may not approve its own actions" check sees the right ancestry.
+    /// The hook as an agent runs it: through `/bin/sh -c` (dash here), below a process that
+    /// stands for the agent (perl, which Debian always has: no shell or wrapper, so the hook
+    /// registers it), which is not the test — the person, whose approvals must go through.
     fn hook_cmd(&self) -> Command {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
+        let mut cmd = Command::new("perl");
+        cmd.args(["-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
             .arg("\"$0\" hook claude-code; exit $?")
             .arg(BIN)
             .env("AIRLOCK_HOME", self.home())
@@ -224,8 +227,9 @@ impl Airlock {
     /// Run a shell script (as a stand-in coding agent) with this installation's environment;
     /// hooks it runs have the shell as their parent, like hooks run by Claude Code.
     pub fn agent_script(&self, script: &str) -> std::process::Child {
-        Command::new("sh")
-            .arg("-c")
+        // Below a stand-in agent process, as `hook_cmd`.
+        Command::new("perl")
+            .args(["-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
             .arg(script)
             .env("AIRLOCK_HOME", self.home())
             .env("AIRLOCK_POLICY_DIR", repo_root().join("policies"))

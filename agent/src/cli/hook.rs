@@ -67,7 +67,7 @@ fn run(agent: &str) -> adapters::HookOutput {
     let request = Request::Hook {
         agent: agent.to_string(),
         payload,
-        agent_pid: Some(rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32)),
+        agent_pid: Some(agent_process()),
     };
     match client.call(request) {
         Ok(Response::Verdict(verdict)) => match event {
@@ -80,5 +80,73 @@ fn run(agent: &str) -> adapters::HookOutput {
             &format!("unexpected answer from the daemon: {other:?}"),
         ),
         Err(e) => claude_code::fail_closed(event, &e.to_string()),
+    }
+}
+
+/// Shells and wrappers between an agent and its hooks (`agent/kb/processes.toml`).
+const PROCESSES_KB: &str = include_str!("../../kb/processes.toml");
+
+#[derive(serde::Deserialize)]
+struct ProcessesKb {
+    shells_and_wrappers: Vec<String>,
+}
+
+/// The agent's own process: the hook's first ancestor that is not a shell or a wrapper. Claude
+/// Code runs hooks as `/bin/sh -c "…"`, and dash stays as the hook's parent: registering that
+/// short-lived shell would let the agent's later shells pass for someone else.
+fn agent_process() -> u32 {
+    let parent = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32);
+    let skip: Vec<String> = toml::from_str::<ProcessesKb>(PROCESSES_KB)
+        .map(|kb| kb.shells_and_wrappers)
+        .unwrap_or_default();
+    first_non_wrapper(parent, &skip)
+}
+
+/// From `pid` upwards, the first process whose program is not in `skip` (`pid` itself when every
+/// ancestor up to init is one, or `/proc` cannot tell).
+fn first_non_wrapper(pid: u32, skip: &[String]) -> u32 {
+    let mut current = pid;
+    for _ in 0..32 {
+        let name = std::fs::read_to_string(format!("/proc/{current}/comm")).unwrap_or_default();
+        if !skip.iter().any(|s| s == name.trim()) {
+            return current;
+        }
+        match crate::daemon::controls::parent_pid(current) {
+            Some(parent) if parent > 1 => current = parent,
+            _ => return pid,
+        }
+    }
+    pid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registered_agent_is_above_the_shells_that_run_the_hook() {
+        // sh -c 'sh -c "sleep 5; true"; true': two shells between this process and the sleep.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sh -c 'sleep 5; true'; true"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let outer = child.id();
+        let inner = std::fs::read_to_string(format!("/proc/{outer}/task/{outer}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .expect("the inner shell");
+        let skip: Vec<String> = toml::from_str::<ProcessesKb>(PROCESSES_KB)
+            .unwrap()
+            .shells_and_wrappers;
+        assert_eq!(first_non_wrapper(inner, &skip), std::process::id());
+        assert_eq!(
+            first_non_wrapper(std::process::id(), &skip),
+            std::process::id()
+        );
+        child.kill().ok();
+        child.wait().ok();
     }
 }

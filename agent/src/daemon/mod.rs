@@ -1,7 +1,7 @@
 //! The enforcement daemon: a local-socket server that every hook request passes through.
 
 mod control_requests;
-mod controls;
+pub(crate) mod controls;
 mod decide;
 mod nofollow;
 mod rollback;
