@@ -577,6 +577,78 @@ fn an_approve_from_a_later_tool_call_shell_is_refused() {
     );
 }
 
+/// Through `airlock run`, processes the agent starts that leave its tree — a double-forked
+/// `setsid`, a `nohup … &` — stay below the launcher (a child subreaper), so their approves are
+/// refused and recorded; the person's own approve from outside goes through.
+#[test]
+fn through_the_launcher_escaped_descendants_cannot_approve() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let payload_file = airlock.home().join("push.json");
+    std::fs::write(
+        &payload_file,
+        bash_payload("git push origin main", "launched", "t1"),
+    )
+    .unwrap();
+    let results = airlock.home().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    let script = format!(
+        "sh -c '\"$AIRLOCK\" hook claude-code < {payload} > /dev/null 2>&1' & \
+         sleep 0.5; \
+         id=$(\"$AIRLOCK\" pending --json | sed -n 's/.*\"id\": \"\\([^\"]*\\)\".*/\\1/p' | head -n 1); \
+         ( setsid sh -c 'sleep 0.3; grep PPid /proc/$$/status > {r}/setsid.ppid; \"$AIRLOCK\" approve \"$0\" 2> {r}/setsid.err; echo $? > {r}/setsid' \"$id\" & ); \
+         nohup sh -c '\"$AIRLOCK\" approve \"$0\" 2> {r}/nohup.err; echo $? > {r}/nohup' \"$id\" > /dev/null 2>&1 & \
+         wait",
+        payload = payload_file.display(),
+        r = results.display(),
+    );
+    let mut launcher = airlock.cmd(&["run", "--", "sh", "-c", &script]);
+    let launcher = launcher
+        .env("AIRLOCK", support::BIN)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pending = airlock.wait_pending();
+    let id = pending["id"].as_str().unwrap().to_string();
+    wait_for("both escaped approves", || {
+        results.join("setsid").exists() && results.join("nohup").exists()
+    });
+    for how in ["setsid", "nohup"] {
+        let code = std::fs::read_to_string(results.join(how)).unwrap();
+        let err = std::fs::read_to_string(results.join(format!("{how}.err"))).unwrap();
+        let ppid = std::fs::read_to_string(results.join("setsid.ppid")).unwrap_or_default();
+        assert_eq!(
+            code.trim(),
+            "1",
+            "{how}: {err} (launcher {}, {ppid})",
+            launcher.id()
+        );
+        assert!(err.contains("an agent may not approve"), "{how}: {err}");
+    }
+    let refused: Vec<_> = airlock
+        .receipts()
+        .into_iter()
+        .filter(|r| r["tool"] == "airlock approve")
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused.iter().all(|r| outcomes(r) == ["denied"]));
+    assert!(
+        airlock
+            .receipts()
+            .iter()
+            .any(|r| r["tool"] == "airlock launch"),
+        "the launcher is on the record"
+    );
+    // The person, outside the launcher's tree.
+    airlock.run_ok(&["approve", &id]);
+    let out = launcher.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        outcomes(&airlock.receipt(&id)),
+        ["approval_required", "approved"]
+    );
+}
+
 #[test]
 fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
     let mut airlock = Airlock::new();

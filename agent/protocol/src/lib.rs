@@ -63,6 +63,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent_pid: Option<u32>,
     },
+    /// A launcher (`airlock run`) registers itself, by its peer credentials, as the root of a
+    /// coding agent's process tree: it is a child subreaper, so every descendant — double-forked,
+    /// `setsid`, `nohup` — stays below it, and none of them may approve or loosen anything.
+    Launch {},
     /// List the requests waiting for a human.
     Pending {},
     /// Approve a pending request.

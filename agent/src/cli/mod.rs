@@ -14,6 +14,7 @@ mod log;
 mod output;
 mod pending;
 mod policy;
+mod run;
 mod status;
 mod verify;
 
@@ -76,6 +77,9 @@ enum Command {
     Session(controls::SessionCommand),
     /// Restore the files a request (or a whole session) changed.
     Rollback(controls::RollbackArgs),
+    /// Start a coding agent below a launcher that keeps its whole process tree (so nothing it
+    /// starts can approve or loosen anything): `airlock run -- claude`.
+    Run(run::Args),
     /// Security keys for step-up approvals: add, list, remove.
     #[command(subcommand)]
     Key(key::Command),
@@ -111,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Session(c) => controls::session(c),
         Command::Rollback(a) => controls::rollback(a),
         Command::Key(c) => key::run(c),
+        Command::Run(a) => run::run(a),
     };
     match result {
         Ok(code) => code,

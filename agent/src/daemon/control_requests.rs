@@ -14,6 +14,37 @@ use std::time::Duration;
 const KILL_RECENT: Duration = Duration::from_secs(3600);
 
 impl Daemon {
+    /// `airlock run` registers itself as an agent's process: every process below it is the
+    /// agent's. Taken from the connection's peer credentials, never from the message.
+    pub async fn register_launcher(&self, peer: Peer) -> Response {
+        let Some(pid) = peer.pid else {
+            return Response::Error {
+                code: ErrorCode::Forbidden,
+                message: "the launcher's process cannot be identified (no peer credentials)".into(),
+            };
+        };
+        let Some(start_time) = controls::process_start_time(pid) else {
+            return internal(format!("process {pid} is gone"));
+        };
+        self.controls.add_agent(AgentProcess { pid, start_time });
+        let input = json!({"action": "launch", "pid": pid});
+        if let Err(e) = self
+            .record_control(
+                "launch",
+                input,
+                Outcome::Allowed,
+                &format!("client pid {pid}"),
+                "a launcher keeps a coding agent's whole process tree below it",
+            )
+            .await
+        {
+            tracing::error!(error = %e, "cannot record a launcher");
+        }
+        Response::Done {
+            message: format!("process {pid} is registered as a coding agent's launcher"),
+        }
+    }
+
     /// Refuse (and record) a loosening control request whose peer is, or descends from, a
     /// mediated coding-agent process: an agent may not approve its own actions.
     pub async fn refuse_if_from_agent(

@@ -366,6 +366,11 @@ impl Controls {
     }
 
     /// Whether `process` is (by pid and start time) a mediated coding-agent process.
+    /// Register a process as a coding agent's (a launcher's): its descendants are the agent's.
+    pub fn add_agent(&self, process: AgentProcess) {
+        self.lock().agents.insert((process.pid, process.start_time));
+    }
+
     pub fn is_agent(&self, process: AgentProcess) -> bool {
         self.lock()
             .agents

@@ -308,6 +308,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     }
                 }
             }
+            Request::Launch {} => daemon.register_launcher(peer).await,
             Request::Rollback {
                 id: target,
                 session,
