@@ -649,6 +649,52 @@ fn through_the_launcher_escaped_descendants_cannot_approve() {
     );
 }
 
+/// A process that unlinks Airlock's socket and binds its own in its place: the hook refuses to
+/// take its answer (it does not hold the daemon's lock), and the daemon, seeing its socket
+/// replaced, turns the emergency stop on — recorded, and still on after a restart. Before the
+/// swap, the same hook is allowed (positive control).
+#[test]
+fn an_impostor_on_the_socket_is_refused_and_turns_the_stop_on() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let ok = airlock.hook(&bash_payload("ls", "s", "t1"));
+    assert_eq!(ok.code, 0, "{ok:?}");
+
+    let socket = airlock.socket();
+    std::fs::remove_file(&socket).unwrap();
+    let impostor = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let serving = std::thread::spawn(move || {
+        // Accepts and would answer "allow" to anything; the hook must not get that far.
+        for stream in impostor.incoming().take(1) {
+            drop(stream);
+        }
+    });
+    let out = airlock.hook(&bash_payload("ls", "s", "t2"));
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        reason(&out).contains("does not hold the daemon's lock"),
+        "{out:?}"
+    );
+    serving.join().unwrap();
+
+    wait_for("the watchdog's stop", || {
+        airlock.receipts().iter().any(|r| {
+            r["tool"] == "airlock stop"
+                && r["input"]["reason"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("socket"))
+        })
+    });
+    // Restarted (the new daemon binds the socket again): the stop is still on.
+    airlock.stop_daemon();
+    let _ = std::fs::remove_file(&socket);
+    airlock.start_daemon(60);
+    let out = airlock.hook(&bash_payload("ls", "s", "t3"));
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(reason(&out).contains("emergency stop is on"), "{out:?}");
+    assert!(reason(&out).contains("socket"), "{out:?}");
+}
+
 #[test]
 fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
     let mut airlock = Airlock::new();

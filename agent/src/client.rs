@@ -48,6 +48,16 @@ impl Client {
         })
     }
 
+    /// The process at the other end of the connection (`SO_PEERCRED`).
+    pub fn peer_pid(&self) -> Option<u32> {
+        self.reader
+            .get_ref()
+            .peer_creds()
+            .ok()
+            .and_then(|c| c.pid())
+            .and_then(|p| u32::try_from(p).ok())
+    }
+
     /// Send one request and wait for its answer (which may take as long as a human does).
     pub fn call(&mut self, request: Request) -> Result<Response, ClientError> {
         let id = self.next_id;

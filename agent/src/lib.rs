@@ -17,6 +17,7 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod home;
+pub mod identity;
 pub mod notify;
 pub mod policy;
 pub mod preview;

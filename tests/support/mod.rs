@@ -171,9 +171,6 @@ impl Airlock {
         }
     }
 
-    /// The hook command as a coding agent runs it: from the agent's own process (here a
-    /// short-lived `sh`), never from the person's terminal (this test), so that Airlock's
-    /// "an agent may not approve its own actions" check sees the right ancestry.
     /// The hook as an agent runs it: through `/bin/sh -c` (dash here), below a process that
     /// stands for the agent (perl, which Debian always has: no shell or wrapper, so the hook
     /// registers it), which is not the test — the person, whose approvals must go through.

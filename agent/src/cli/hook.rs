@@ -64,6 +64,23 @@ fn run(agent: &str) -> adapters::HookOutput {
         Ok(c) => c,
         Err(e) => return claude_code::fail_closed(event, &e.to_string()),
     };
+    // Only the daemon holding Airlock's lock may answer: anything else on the socket is an
+    // impostor (see `identity`).
+    let holders = crate::identity::lock_holders(&home.lock_file());
+    match client.peer_pid() {
+        Some(peer) if holders.contains(&peer) => {}
+        peer => {
+            let who = peer.map_or("an unknown process".to_string(), |p| format!("process {p}"));
+            return claude_code::fail_closed(
+                event,
+                &format!(
+                    "{who} answered on Airlock's socket `{}` but does not hold the daemon's lock `{}`: an impostor may have replaced the socket; restart the Airlock daemon",
+                    home.socket().display(),
+                    home.lock_file().display()
+                ),
+            );
+        }
+    }
     let request = Request::Hook {
         agent: agent.to_string(),
         payload,

@@ -46,6 +46,7 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         policy.files().len()
     );
     tokio::spawn(watch_policy(daemon.clone()));
+    tokio::spawn(watch_socket(daemon.clone()));
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -119,6 +120,52 @@ fn fingerprint(daemon: &Daemon) -> Vec<(std::path::PathBuf, Option<SystemTime>, 
     }
     out.sort();
     out
+}
+
+/// How often the socket and the lock file are looked at (a `stat` each).
+const IDENTITY_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// If the socket or the lock file is replaced while the daemon runs, another process may be
+/// answering hooks in its name: the emergency stop goes on (persisted, recorded, notified), so
+/// every request this daemon still sees is denied and a person looks.
+async fn watch_socket(daemon: Arc<Daemon>) {
+    let socket = daemon.home.socket();
+    let lock = daemon.home.lock_file();
+    let (Some(socket_id), Some(lock_id)) = (
+        crate::identity::identity(&socket),
+        crate::identity::identity(&lock),
+    ) else {
+        tracing::warn!("cannot watch the socket and lock file for replacement");
+        return;
+    };
+    let mut tick = tokio::time::interval(IDENTITY_EVERY);
+    loop {
+        tick.tick().await;
+        let replaced = if crate::identity::identity(&socket) != Some(socket_id) {
+            Some(format!(
+                "Airlock's socket `{}` was removed or replaced",
+                socket.display()
+            ))
+        } else if crate::identity::identity(&lock) != Some(lock_id) {
+            Some(format!(
+                "Airlock's lock file `{}` was removed or replaced",
+                lock.display()
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = replaced {
+            let reason = format!(
+                "{what} while the daemon ran: another process may be answering hooks in Airlock's name. Restart the daemon, then `airlock resume`."
+            );
+            tracing::error!(%reason, "possible impostor");
+            eprintln!("airlock daemon: {reason}");
+            daemon
+                .emergency_stop(Some(reason), false, "airlock (watchdog)")
+                .await;
+            return;
+        }
+    }
 }
 
 async fn connection(daemon: Arc<Daemon>, stream: Stream) {
