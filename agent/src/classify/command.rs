@@ -1840,6 +1840,9 @@ impl Walker<'_, '_> {
         if let Some(most) = spec.input_commands_below {
             self.input_commands(spec, most, rest, &mut unit, cwd.as_deref(), info);
         }
+        if spec.include_directives {
+            self.included_files(&mut unit);
+        }
         if !spec.option_files.is_empty() {
             self.option_files(spec, rest, &mut unit, cwd.as_deref());
         }
@@ -1939,6 +1942,39 @@ impl Walker<'_, '_> {
                     && !f.except.iter().any(|g| glob_matches(g, line))
                 {
                     apply_flag(unit, f);
+                }
+            }
+        }
+    }
+
+    /// The files the sources a compiler reads `#include` (and `#include` in turn, a few levels
+    /// down), judged as read: the preprocessor copies them into its output and its errors.
+    fn included_files(&mut self, unit: &mut Unit) {
+        const MAX_FILES: usize = 64;
+        let mut pending: Vec<PathBuf> = unit
+            .paths
+            .iter()
+            .filter(|p| p.access == Access::Read)
+            .map(|p| p.path.clone())
+            .collect();
+        let mut seen = HashSet::new();
+        while let Some(source) = pending.pop() {
+            if seen.len() >= MAX_FILES || !seen.insert(source.clone()) || !source.is_file() {
+                continue;
+            }
+            let FileContent::Text(text) = self.ctx.files().read(&source) else {
+                continue;
+            };
+            let dir = source.parent().map(Path::to_path_buf).unwrap_or_default();
+            for name in include_names(&text) {
+                let path = if name.starts_with('/') {
+                    PathBuf::from(&name)
+                } else {
+                    super::lexical_normalize(&dir.join(&name))
+                };
+                if path.exists() {
+                    self.ctx.touch(unit, path.clone(), Access::Read);
+                    pending.push(path);
                 }
             }
         }
@@ -4160,6 +4196,44 @@ fn find_name_filter(expr: &[ShellWord]) -> Option<String> {
     name
 }
 
+/// The names `#include`, `#include_next`, `#import` and `#embed` lines of C-family code give
+/// (`"x.h"` or `<x.h>`), and assembler `.incbin "x"` / `.include "x"`.
+fn include_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        let rest = if let Some(directive) = line.strip_prefix('#') {
+            let directive = directive.trim_start();
+            let Some(rest) = ["include_next", "include", "import", "embed"]
+                .iter()
+                .find_map(|d| directive.strip_prefix(d))
+            else {
+                continue;
+            };
+            rest
+        } else if let Some(rest) = line
+            .strip_prefix(".incbin")
+            .or_else(|| line.strip_prefix(".include"))
+        {
+            rest
+        } else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let (open, close) = match rest.chars().next() {
+            Some('"') => ('"', '"'),
+            Some('<') => ('<', '>'),
+            _ => continue,
+        };
+        if let Some(name) = rest[open.len_utf8()..].split(close).next()
+            && !name.is_empty()
+        {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
 /// A hook a repository would run: any file in its `hooks` directory but git's `.sample`s.
 fn active_hook(git_dir: &Path) -> Option<String> {
     let entries = std::fs::read_dir(git_dir.join("hooks")).ok()?;
@@ -4851,6 +4925,15 @@ pub(crate) fn host_of(arg: &str) -> Option<String> {
     if arg.starts_with('/') || arg.starts_with('.') || arg.starts_with('~') || arg.starts_with('-')
     {
         return None;
+    }
+    // `[host]:path`, `user@[host]:path`: git and ssh take the bracketed name as the host.
+    if let Some(open) = arg.find('[')
+        && let Some(close) = arg[open..].find(']')
+        && arg[..open].split('@').count() <= 2
+        && !arg[..open].contains('/')
+    {
+        let host = &arg[open + 1..open + close];
+        return (!host.is_empty()).then(|| host.to_ascii_lowercase());
     }
     let authority = arg.split(['/', ':']).next()?;
     let host = authority.rsplit('@').next()?;

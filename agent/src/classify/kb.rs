@@ -434,6 +434,10 @@ pub struct ProgramSpec {
     /// there (`npm start` runs `node server.js`).
     #[serde(default)]
     pub default_scripts: Vec<DefaultScript>,
+    /// The inputs are C-family sources: every file they `#include` by name is read too
+    /// (`#include "/root/.aws/credentials"` prints it in the preprocessor's output or errors).
+    #[serde(default)]
+    pub include_directives: bool,
     /// Files named by options whose lines are more command line (`pip install -r FILE`).
     #[serde(default, rename = "option_file")]
     pub option_files: Vec<OptionFileSpec>,
