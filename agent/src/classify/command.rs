@@ -2395,14 +2395,7 @@ impl Walker<'_, '_> {
             }
             match repo.incoming(&rev) {
                 Ok(incoming) => {
-                    for change in incoming {
-                        let path = work_tree.join(&change.path);
-                        let content = change.content.as_deref();
-                        self.incoming_link(unit, &work_tree, &change);
-                        for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
-                            self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
-                        }
-                    }
+                    self.judge_written(unit, &work_tree, dir, incoming, info, out);
                 }
                 Err(why) => {
                     unit.classes.insert(ActionClass::Unknown);
@@ -2467,22 +2460,7 @@ impl Walker<'_, '_> {
                         let Some(r) = &repo else { return };
                         match r.incoming(&rev) {
                             Ok(incoming) => {
-                                for change in incoming {
-                                    let path = work_tree.join(&change.path);
-                                    let content = change.content.as_deref();
-                                    self.incoming_link(unit, &work_tree, &change);
-                                    for line in
-                                        self.ctx.touch_judged(unit, path, Access::Write, content)
-                                    {
-                                        self.script(
-                                            &line,
-                                            Some(dir),
-                                            unit.depth + 1,
-                                            info.nesting + 1,
-                                            out,
-                                        );
-                                    }
-                                }
+                                self.judge_written(unit, &work_tree, dir, incoming, info, out);
                             }
                             Err(why) => {
                                 unit.classes.insert(ActionClass::Unknown);
@@ -3511,20 +3489,34 @@ impl Walker<'_, '_> {
             .and_then(|repo| repo.worktree_reset_to(rev, &work_tree, ""));
         match written {
             Ok(written) => {
-                for change in written {
-                    let path = work_tree.join(&change.path);
-                    let content = change.content.as_deref();
-                    self.incoming_link(unit, &work_tree, &change);
-                    for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
-                        self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
-                    }
-                }
+                self.judge_written(unit, &work_tree, dir, written, info, out);
             }
             // No commit yet: nothing to go back to.
             Err(_) if !commits::Repository::open(&git_dir).is_ok_and(|r| r.has(rev)) => {}
             Err(why) => {
                 unit.classes.insert(ActionClass::Unknown);
                 unit.source = format!("the repository {why}: Airlock cannot tell what it writes");
+            }
+        }
+    }
+
+    /// What git writes into the work tree, each path judged as written with its new content
+    /// (a link as a new link); a file that will run later has what it runs classified below.
+    fn judge_written(
+        &mut self,
+        unit: &mut Unit,
+        work_tree: &Path,
+        dir: &Path,
+        changes: Vec<commits::Incoming>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        for change in changes {
+            let path = work_tree.join(&change.path);
+            let content = change.content.as_deref();
+            self.incoming_link(unit, work_tree, &change);
+            for line in self.ctx.touch_judged(unit, path, Access::Write, content) {
+                self.script(&line, Some(dir), unit.depth + 1, info.nesting + 1, out);
             }
         }
     }
