@@ -309,11 +309,11 @@ async fn approvals_and_history_in_the_real_window() {
 
 async fn wait_for_rows(client: &Client, at_least: usize) {
     for _ in 0..200 {
-        let rows = client
-            .find_all(Locator::Css("#history-rows tr"))
-            .await
-            .unwrap();
-        if rows.len() >= at_least {
+        // The table re-renders as receipts arrive: an element found while it does goes stale
+        // (WebKit: "Stale element found when trying to create the node handle"); look again.
+        if let Ok(rows) = client.find_all(Locator::Css("#history-rows tr")).await
+            && rows.len() >= at_least
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

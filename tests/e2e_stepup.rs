@@ -13,7 +13,7 @@ mod support;
 
 use airlock::client::Client;
 use airlock_protocol::{ApprovalScope, ErrorCode, Request, Response, StepUpTarget};
-use serde_json::Value;
+use serde_json::{Value, json};
 use softkey::{soft_token, write_settings};
 use std::path::Path;
 use std::process::Stdio;
@@ -281,6 +281,25 @@ fn a_data_export_needs_the_registered_key_touched_for_that_exact_action() {
     }
     assert_eq!(detail["step_up"]["credential_id"], keys[0]["id"]);
 
+    // A key row written into the table by hand (here a copy of the real key with another
+    // public key and id) has no chained registration: it is not listed, not offered for
+    // step-up, and verify does not count it.
+    let real = airlock.sqlite3(&format!(
+        "SELECT credential FROM security_keys WHERE id = '{}'",
+        keys[0]["id"].as_str().unwrap()
+    ));
+    let mut forged: Value = serde_json::from_str(real.trim()).unwrap();
+    forged["cred"]["cred_id"] = json!("Zm9yZ2Vk");
+    let ec2 = &mut forged["cred"]["cred"]["key"]["EC_EC2"];
+    ec2["x"] = ec2["y"].clone();
+    airlock.sqlite3(&format!(
+        "INSERT INTO security_keys (id, name, created_ms, credential, attestation, aaguid) VALUES ('Zm9yZ2Vk', 'forged', 0, '{}', 'attested: chains to a trusted vendor root', NULL)",
+        forged.to_string().replace('\'', "''")
+    ));
+    let listed = airlock.json(&["key", "list", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], keys[0]["id"]);
+
     // Offline: verify re-checks the signature with the stored public key.
     airlock.stop_daemon();
     let said = airlock.run_ok(&["verify"]);
@@ -288,7 +307,8 @@ fn a_data_export_needs_the_registered_key_touched_for_that_exact_action() {
         said.contains("1 security-key approvals re-verified"),
         "{said}"
     );
-    // Swap in a different public key for the one that signed: the approval no longer verifies.
+    // Swap in a different public key for the one that signed: the row no longer matches its
+    // chained registration, so the approval has no registered key that verifies it.
     let other = airlock.sqlite3(&format!(
         "SELECT credential FROM security_keys WHERE id = '{}'",
         keys[0]["id"].as_str().unwrap()
@@ -306,7 +326,7 @@ fn a_data_export_needs_the_registered_key_touched_for_that_exact_action() {
     assert_eq!(out.status.code(), Some(4));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains(&format!("receipt {a}")) && said.contains("does not verify"),
+        said.contains(&format!("receipt {a}")) && said.contains("not a registered key"),
         "{said}"
     );
 }

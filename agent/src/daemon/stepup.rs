@@ -204,6 +204,7 @@ impl Daemon {
             "action": "key add",
             "name": key.info.name,
             "credential_id": key.info.id,
+            "credential_sha256": crate::store::keys::credential_sha256(&key.credential),
             "attestation": key.info.attestation,
             "aaguid": key.info.aaguid,
         });

@@ -172,7 +172,7 @@ fn check(
     };
     let credential = keys.get(&proof.credential_id).ok_or_else(|| {
         format!(
-            "the key {} that signed is not in the key table",
+            "the key {} that signed is not a registered key (no row, or a row its chained registration does not vouch for)",
             proof.credential_id
         )
     })?;

@@ -1,9 +1,14 @@
-//! Registered security keys. Not part of the receipt chain: a key's row is what later verifies
-//! the chained approvals it signed, so rows are never deleted, only marked removed.
+//! Registered security keys. A key's row is what later verifies the chained approvals it
+//! signed, so rows are never deleted, only marked removed. The rows themselves are not chained,
+//! but each registration is: a key counts only when the chained `key add` receipt names its
+//! credential and the SHA-256 of its id and public key (`credential_sha256`), so a row written
+//! into the table by anything but Airlock's registration is ignored at step-up and by verify.
 
 use super::{Store, StoreError};
 use airlock_protocol::SecurityKeyInfo;
 use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// A key as stored: its public description and the webauthn-rs `SecurityKey` JSON.
 #[derive(Debug, Clone)]
@@ -27,6 +32,7 @@ impl Store {
         let mut stmt = self.conn().prepare(&format!(
             "SELECT id, name, created_ms, attestation, aaguid, last_used_ms, credential FROM security_keys WHERE {condition} ORDER BY created_ms"
         ))?;
+        let chained = self.chained_keys()?;
         let rows = stmt.query_map([], |r| {
             Ok(StoredKey {
                 info: SecurityKeyInfo {
@@ -40,7 +46,43 @@ impl Store {
                 credential: r.get(6)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let keys: Vec<StoredKey> = rows.collect::<Result<_, _>>()?;
+        Ok(keys
+            .into_iter()
+            .filter(|k| {
+                let registered = registered_as(&chained, k);
+                if !registered {
+                    tracing::warn!(
+                        key = %k.info.id,
+                        "a security key row no chained registration vouches for is ignored"
+                    );
+                }
+                registered
+            })
+            .collect())
+    }
+
+    /// Each key the receipt chain records as registered: credential id → the SHA-256 of its
+    /// stored credential (`None` for registrations recorded before the hash was).
+    fn chained_keys(&self) -> Result<HashMap<String, Option<String>>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT input FROM receipts WHERE tool = 'airlock key add' ORDER BY seq")?;
+        let inputs = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut keys = HashMap::new();
+        for input in inputs {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&input?) else {
+                continue;
+            };
+            if let Some(id) = value.get("credential_id").and_then(|v| v.as_str()) {
+                let hash = value
+                    .get("credential_sha256")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                keys.insert(id.to_string(), hash);
+            }
+        }
+        Ok(keys)
     }
 
     pub fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError> {
@@ -100,5 +142,29 @@ impl Store {
             )
             .optional()?
             .is_some())
+    }
+}
+
+/// The SHA-256 of what identifies a stored credential — its id and public key, not its
+/// signature counter, which moves with every use — as a `key add` receipt records it.
+pub fn credential_sha256(credential: &str) -> String {
+    let stable = serde_json::from_str::<serde_json::Value>(credential)
+        .ok()
+        .and_then(|v| {
+            let id = v.pointer("/cred/cred_id")?.clone();
+            let key = v.pointer("/cred/cred")?.clone();
+            Some(serde_json::json!({"cred_id": id, "cred": key}).to_string())
+        })
+        .unwrap_or_else(|| credential.to_string());
+    hex::encode(Sha256::digest(stable.as_bytes()))
+}
+
+/// Whether the chain's registrations vouch for `key`.
+fn registered_as(chained: &HashMap<String, Option<String>>, key: &StoredKey) -> bool {
+    match chained.get(&key.info.id) {
+        Some(Some(hash)) => *hash == credential_sha256(&key.credential),
+        // Recorded before registrations carried the hash: the credential id must match.
+        Some(None) => true,
+        None => false,
     }
 }
