@@ -63,15 +63,24 @@ impl Store {
     }
 
     /// Each key the receipt chain records as registered: credential id → the SHA-256 of its
-    /// stored credential (`None` for registrations recorded before the hash was).
+    /// id and public key (`None` for registrations recorded before the hash was). Only rows
+    /// after the last one looked at are read (by sequence, the primary key), so a long chain
+    /// costs this once.
     fn chained_keys(&self) -> Result<HashMap<String, Option<String>>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT input FROM receipts WHERE tool = 'airlock key add' ORDER BY seq")?;
-        let inputs = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut keys = HashMap::new();
-        for input in inputs {
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(&input?) else {
+        let mut known = self.key_registrations.borrow_mut();
+        // One snapshot for both reads: a registration committed between them is never skipped.
+        let tx = self.conn().unchecked_transaction()?;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, input FROM receipts WHERE seq > ?1 AND tool = 'airlock key add' ORDER BY seq",
+        )?;
+        let after = known.seen;
+        let rows = stmt.query_map([after], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (seq, input) = row?;
+            known.seen = known.seen.max(seq);
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&input) else {
                 continue;
             };
             if let Some(id) = value.get("credential_id").and_then(|v| v.as_str()) {
@@ -79,10 +88,19 @@ impl Store {
                     .get("credential_sha256")
                     .and_then(|v| v.as_str())
                     .map(str::to_string);
-                keys.insert(id.to_string(), hash);
+                known.keys.insert(id.to_string(), hash);
             }
         }
-        Ok(keys)
+        // Rows up to the newest now present were all looked at.
+        let newest: i64 =
+            self.conn()
+                .query_row("SELECT coalesce(max(seq), 0) FROM receipts", [], |r| {
+                    r.get(0)
+                })?;
+        known.seen = known.seen.max(newest);
+        drop(stmt);
+        tx.commit()?;
+        Ok(known.keys.clone())
     }
 
     pub fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError> {
@@ -143,6 +161,13 @@ impl Store {
             .optional()?
             .is_some())
     }
+}
+
+/// Key registrations found in the chain, and the last receipt row looked at.
+#[derive(Debug, Default)]
+pub struct Registrations {
+    seen: i64,
+    keys: HashMap<String, Option<String>>,
 }
 
 /// The SHA-256 of what identifies a stored credential — its id and public key, not its

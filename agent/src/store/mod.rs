@@ -182,6 +182,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     head: (i64, String),
+    /// Key registrations read from the chain so far, and the last row looked at (see
+    /// `keys.rs`): later reads only look at rows after it.
+    key_registrations: std::cell::RefCell<keys::Registrations>,
 }
 
 impl Store {
@@ -202,6 +205,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             head,
+            key_registrations: Default::default(),
         })
     }
 
@@ -229,6 +233,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             head,
+            key_registrations: Default::default(),
         })
     }
 
@@ -240,6 +245,7 @@ impl Store {
             conn,
             path: PathBuf::from(":memory:"),
             head: (0, GENESIS.to_string()),
+            key_registrations: Default::default(),
         })
     }
 
