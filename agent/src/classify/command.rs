@@ -2345,15 +2345,9 @@ impl Walker<'_, '_> {
         if revs.is_empty() {
             return;
         }
-        let Some(dir) = cwd else {
-            unit.classes.insert(ActionClass::Unknown);
+        let Some((dir, git_dir, work_tree)) = repository_of(unit, cwd) else {
             return;
         };
-        // A git directory elsewhere is already unknown (`repo_config`); none: git fails.
-        let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
-            return;
-        };
-        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
         let repo = match commits::Repository::open(&git_dir) {
             Ok(repo) => repo,
             Err(why) => {
@@ -2415,11 +2409,7 @@ impl Walker<'_, '_> {
         info: &CmdInfo<'_>,
         out: &mut Vec<Unit>,
     ) {
-        let Some(dir) = cwd else {
-            unit.classes.insert(ActionClass::Unknown);
-            return;
-        };
-        let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
+        let Some((dir, git_dir, work_tree)) = repository_of(unit, cwd) else {
             return;
         };
         if git_dir.join("rebase-apply").exists() {
@@ -2428,7 +2418,6 @@ impl Walker<'_, '_> {
                 "resumes applying the patches in `.git/rebase-apply`, which Airlock does not read"
                     .into();
         }
-        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
         let mut repo = None;
         for todo in ["rebase-merge/git-rebase-todo", "sequencer/todo"] {
             let path = git_dir.join(todo);
@@ -3477,14 +3466,9 @@ impl Walker<'_, '_> {
         info: &CmdInfo<'_>,
         out: &mut Vec<Unit>,
     ) {
-        let Some(dir) = cwd else {
-            unit.classes.insert(ActionClass::Unknown);
+        let Some((dir, git_dir, work_tree)) = repository_of(unit, cwd) else {
             return;
         };
-        let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
-            return;
-        };
-        let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
         let written = commits::Repository::open(&git_dir)
             .and_then(|repo| repo.worktree_reset_to(rev, &work_tree, ""));
         match written {
@@ -4224,6 +4208,24 @@ fn include_names(text: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// The repository a git command running in `cwd` acts on: (the directory, its git directory,
+/// its work tree). A directory known only at run time makes the unit unknown; a git directory
+/// elsewhere is already unknown (`repo_config`); none: git fails, nothing to judge.
+fn repository_of<'a>(
+    unit: &mut Unit,
+    cwd: Option<&'a Path>,
+) -> Option<(&'a Path, PathBuf, PathBuf)> {
+    let Some(dir) = cwd else {
+        unit.classes.insert(ActionClass::Unknown);
+        return None;
+    };
+    let Some(GitDir::Normal(git_dir)) = find_git_dir(dir) else {
+        return None;
+    };
+    let work_tree = git_dir.parent().unwrap_or(dir).to_path_buf();
+    Some((dir, git_dir, work_tree))
 }
 
 /// A hook a repository would run: any file in its `hooks` directory but git's `.sample`s.

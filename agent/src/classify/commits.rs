@@ -259,8 +259,9 @@ fn same_link(path: &Path, target: Option<&str>) -> bool {
     }
 }
 
-/// Whether the file at `path` holds the blob `id` (hashed, never judged by time stamps).
-fn same_content(repo: &gix::Repository, path: &Path, id: ObjectId) -> bool {
+/// Whether the file at `path` holds the blob `id` (hashed, never judged by time stamps; a
+/// file over 16 MiB is taken as different).
+pub(crate) fn same_content(repo: &gix::Repository, path: &Path, id: ObjectId) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return false;
     };

@@ -12,8 +12,6 @@ use std::path::{Component, Path, PathBuf};
 
 /// Files checked per deletion; a tree with more is taken as losing work.
 const MAX_FILES: usize = 2_000;
-/// Larger files are not hashed; one is taken as changed.
-const MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a command does to the files at a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,16 +145,8 @@ impl<'r> Checker<'r> {
             }
             return Some(format!("`{}` is not in git", relative.display()));
         };
-        let id = entry.id;
-        let content: Option<Vec<u8>> = if meta.len() > MAX_BYTES {
-            None
-        } else {
-            std::fs::read(self.work_tree.join(relative)).ok()
-        };
-        let same = content.is_some_and(|bytes| {
-            gix::objs::compute_hash(self.repo.object_hash(), gix::objs::Kind::Blob, &bytes)
-                .is_ok_and(|h| h == id)
-        });
+        let same =
+            super::commits::same_content(self.repo, &self.work_tree.join(relative), entry.id);
         (!same).then(|| format!("`{}` has changes git does not have", relative.display()))
     }
 
