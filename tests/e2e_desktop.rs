@@ -48,11 +48,7 @@ async fn open_app_with(
         "tauri:options".into(),
         json!({"application": app_binary().display().to_string()}),
     );
-    let client = ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("WebDriver session with the app");
+    let client = new_session(caps, port).await;
     client
         .wait()
         .at_most(Duration::from_secs(20))
@@ -60,6 +56,30 @@ async fn open_app_with(
         .await
         .expect("the window shows the daemon as armed");
     client
+}
+
+/// A WebDriver session through tauri-driver on `port`. tauri-driver listens before the native
+/// WebKitWebDriver behind it does, and while that one starts it drops the connection (hyper's
+/// `IncompleteMessage`); a session request is retried until it answers, then a real error fails.
+async fn new_session(caps: serde_json::Map<String, serde_json::Value>, port: u16) -> Client {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return client,
+            Err(fantoccini::error::NewSessionError::Lost(_))
+            | Err(fantoccini::error::NewSessionError::Failed(_))
+            | Err(fantoccini::error::NewSessionError::FailedC(_))
+                if std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            Err(e) => panic!("WebDriver session with the app: {e:?}"),
+        }
+    }
 }
 
 /// Click `css`; retried because live updates may re-render the element between finding it
