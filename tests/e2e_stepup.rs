@@ -300,8 +300,17 @@ fn a_data_export_needs_the_registered_key_touched_for_that_exact_action() {
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed[0]["id"], keys[0]["id"]);
 
-    // Offline: verify re-checks the signature with the stored public key.
+    // Offline, verify names the row nothing registered; without it, it re-checks the signature
+    // with the stored public key.
     airlock.stop_daemon();
+    let out = airlock.run(&["verify"]);
+    assert_eq!(out.status.code(), Some(4));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("security key row Zm9yZ2Vk was not written by a registration"),
+        "{said}"
+    );
+    airlock.sqlite3("DELETE FROM security_keys WHERE id = 'Zm9yZ2Vk'");
     let said = airlock.run_ok(&["verify"]);
     assert!(
         said.contains("1 security-key approvals re-verified"),
@@ -327,6 +336,217 @@ fn a_data_export_needs_the_registered_key_touched_for_that_exact_action() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains(&format!("receipt {a}")) && said.contains("not a registered key"),
+        "{said}"
+    );
+}
+
+/// What a same-user attacker can write without touching a registered key: a key pair of its own
+/// (a software authenticator whose attestation CA nobody trusts), registered in a ceremony it
+/// ran itself, stored as a key row with the registration record, and vouched for by a
+/// correctly chained `key add` receipt (written with Airlock's own store code, witness moved
+/// along) while the daemon is down.
+fn forge_key(airlock: &Airlock, attacker: &Path, name: &str) -> String {
+    use airlock::store::keys::{StoredKey, Vouched, credential_sha256, registration_sha256};
+    use airlock::store::{NewEvent, NewReceipt, Op, Store};
+    use webauthn_rs::prelude::{Uuid, WebauthnBuilder};
+
+    let origin = Url::parse(airlock::stepup::ORIGIN).unwrap();
+    let webauthn = WebauthnBuilder::new(airlock::stepup::RP_ID, &origin)
+        .unwrap()
+        .build()
+        .unwrap();
+    let (options, state) = webauthn
+        .start_securitykey_registration(Uuid::new_v4(), name, name, None, None, None)
+        .unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(attacker)
+        .unwrap();
+    let mut token = SoftTokenFile::open(file).unwrap();
+    let response = token.do_registration(origin, options).unwrap();
+    drop(token);
+    let key = webauthn
+        .finish_securitykey_registration(&response, &state)
+        .unwrap();
+    let response = serde_json::to_value(&response).unwrap();
+    let registration = airlock::stepup::attested::record(&response, &state).unwrap();
+    let credential = serde_json::to_string(&key).unwrap();
+    let id = response["id"].as_str().unwrap().to_string();
+
+    let mut store = Store::open(&airlock.database()).unwrap();
+    store
+        .insert_key(&StoredKey {
+            info: airlock_protocol::SecurityKeyInfo {
+                id: id.clone(),
+                name: name.to_string(),
+                created_ms: airlock::store::now_ms(),
+                attestation: "attested: chains to a trusted vendor root".into(),
+                aaguid: None,
+                last_used_ms: None,
+            },
+            credential: credential.clone(),
+            registration: Some(registration.clone()),
+            vouched: Vouched::default(),
+        })
+        .unwrap();
+    let receipt_id = Uuid::now_v7().to_string();
+    let now = airlock::store::now_ms();
+    store
+        .append(&[
+            Op::Receipt(Box::new(NewReceipt {
+                id: receipt_id.clone(),
+                time_ms: now,
+                agent: "airlock".into(),
+                session: None,
+                cwd: String::new(),
+                tool: "airlock key add".into(),
+                event: "control".into(),
+                tool_use_id: None,
+                input: json!({
+                    "action": "key add",
+                    "name": name,
+                    "credential_id": id,
+                    "credential_sha256": credential_sha256(&credential),
+                    "registration_sha256": registration_sha256(&registration),
+                    "attestation_root": null,
+                    "attestation": "attested: chains to a trusted vendor root",
+                }),
+                classes: json!([]),
+                rules: json!([]),
+                decision: "allow".into(),
+                reason: format!("registered security key `{name}`"),
+                detail: json!({"actor": "airlock key add"}),
+            })),
+            Op::Event(NewEvent {
+                receipt_id,
+                time_ms: now,
+                outcome: "executed".into(),
+                actor: "airlock key add".into(),
+                detail: json!({}),
+            }),
+        ])
+        .unwrap();
+    drop(store);
+    let head = airlock.sqlite3("SELECT seq || ' ' || hash FROM chain_head");
+    let (seq, hash) = head.trim().split_once(' ').unwrap();
+    airlock::store::witness::record(&airlock.database(), seq.parse().unwrap(), hash).unwrap();
+    id
+}
+
+#[test]
+fn a_forged_key_with_a_chained_registration_is_refused_at_step_up_and_by_verify() {
+    let mut airlock = Airlock::new();
+    let (token, ca) = soft_token(airlock.home(), "key1");
+    let (attacker, _untrusted_ca) = soft_token(airlock.home(), "attacker");
+    write_settings(
+        &airlock,
+        &format!("attestation_ca_files = [{:?}]", ca.display().to_string()),
+    );
+    airlock.start_daemon(60);
+    ok_with_token(&airlock, &token, &["key", "add", "--name", "soft-1"]);
+
+    // Positive control: the registered soft-token key approves an export, verify passes.
+    let held = airlock.hook_in_background(&bash_payload(EXPORT, "s1", "t1"));
+    let first = pending_ids(&airlock, 1).remove(0);
+    ok_with_token(&airlock, &token, &["approve", &first]);
+    assert_eq!(held.join().unwrap().code, 0);
+    airlock.stop_daemon();
+    let said = airlock.run_ok(&["verify"]);
+    assert!(
+        said.contains("1 security keys' registrations re-verified"),
+        "{said}"
+    );
+
+    // The attacker's key: a chained, witnessed registration whose chain verifies.
+    let forged = forge_key(&airlock, &attacker, "forged");
+    let out = airlock.run(&["verify"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.starts_with("ok: "),
+        "the forged chain itself verifies: {said}"
+    );
+
+    airlock.start_daemon(60);
+    let listed = airlock.json(&["key", "list", "--json"]);
+    let refused_entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == forged.as_str())
+        .unwrap_or_else(|| panic!("the forged key is not listed: {listed}"));
+    assert!(
+        refused_entry["attestation"]
+            .as_str()
+            .unwrap()
+            .starts_with("REFUSED"),
+        "{listed}"
+    );
+
+    // An export is held; the attacker answers the challenge with a valid signature of its own
+    // key over it (naming its credential, as a client it controls can).
+    let held = airlock.hook_in_background(&bash_payload(EXPORT, "s2", "t2"));
+    let second = pending_ids(&airlock, 1).remove(0);
+    let target = StepUpTarget::Approve {
+        id: second.clone(),
+        scope: ApprovalScope::Once,
+    };
+    let challenge = match client(&airlock)
+        .call(Request::StepUpBegin {
+            target: target.clone(),
+        })
+        .unwrap()
+    {
+        Response::StepUpChallenge(c) => c,
+        other => panic!("expected a challenge, got {other:?}"),
+    };
+    let offered = challenge.options["publicKey"]["allowCredentials"].to_string();
+    assert!(
+        !offered.contains(&forged),
+        "the forged key was offered: {offered}"
+    );
+    let mut options = challenge.options.clone();
+    options["publicKey"]["allowCredentials"] = json!([{"type": "public-key", "id": forged}]);
+    let assertion = sign_options(&attacker, &challenge.origin, &options);
+    refused(
+        approve(&airlock, &second, Some(assertion)),
+        ErrorCode::Forbidden,
+        "refused",
+    );
+    // The refusal is a receipt naming the key that signed.
+    let recorded = airlock.sqlite3(&format!(
+        "SELECT count(*) FROM receipts WHERE tool = 'airlock step-up' AND decision = 'deny' AND input LIKE '%{forged}%' AND input LIKE '%{second}%'"
+    ));
+    assert_eq!(
+        recorded.trim(),
+        "1",
+        "no refusal receipt for the forged key"
+    );
+    assert!(
+        airlock
+            .json(&["pending", "--json"])
+            .to_string()
+            .contains(&second),
+        "the request is no longer pending"
+    );
+
+    // The registered key still approves it.
+    ok_with_token(&airlock, &token, &["approve", &second]);
+    assert_eq!(held.join().unwrap().code, 0);
+
+    // Verify names the forged key and why, and fails with the tamper exit code.
+    airlock.stop_daemon();
+    let out = airlock.run(&["verify"]);
+    assert_eq!(out.status.code(), Some(4));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(
+            "security key `forged`: its attestation does not verify against the trust roots"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("2 security-key approvals re-verified"),
         "{said}"
     );
 }

@@ -185,17 +185,23 @@ pub struct Verification {
 pub fn verify() -> Result<Verification, String> {
     let store = open_store()?;
     let chain = store.verify().map_err(|e| e.to_string())?;
-    let proofs = airlock::stepup::audit::verify_proofs(&store).map_err(|e| e.to_string())?;
-    let message = match (&chain.problem, &proofs.problem) {
-        (Some(p), _) => format!("row {} ({}): {}", p.seq, p.table, p.message),
-        (None, Some(p)) => format!("row {} (receipt {}): {}", p.seq, p.receipt_id, p.message),
-        (None, None) => format!(
-            "{} rows and {} security-key approvals verified",
-            chain.rows, proofs.verified
+    let settings = airlock::settings::Settings::load(&link::home()?.settings_file())
+        .map_err(|e| e.to_string())?;
+    let (keys, proofs) =
+        airlock::stepup::audit::audit(&store, &settings.step_up).map_err(|e| e.to_string())?;
+    let message = match (&chain.problem, keys.problems.first(), &proofs.problem) {
+        (Some(p), _, _) => format!("row {} ({}): {}", p.seq, p.table, p.message),
+        (None, Some(key), _) => key.clone(),
+        (None, None, Some(p)) => {
+            format!("row {} (receipt {}): {}", p.seq, p.receipt_id, p.message)
+        }
+        (None, None, None) => format!(
+            "{} rows, {} security keys and {} security-key approvals verified",
+            chain.rows, keys.verified, proofs.verified
         ),
     };
     Ok(Verification {
-        ok: chain.ok() && proofs.problem.is_none(),
+        ok: chain.ok() && keys.problems.is_empty() && proofs.problem.is_none(),
         rows: chain.rows,
         step_ups: proofs.verified,
         message,

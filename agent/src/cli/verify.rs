@@ -1,5 +1,6 @@
 //! `airlock verify`
 
+use crate::settings::Settings;
 use crate::store::Store;
 use std::process::ExitCode;
 
@@ -40,12 +41,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open_read_only(&path)?;
     let report = store.verify()?;
-    let proofs = crate::stepup::audit::verify_proofs(&store)?;
+    // Keys are judged against the trust roots of this home's settings, as the daemon does.
+    let settings_file = super::home()?.settings_file();
+    let settings = Settings::load(&settings_file)?;
+    let (keys, proofs) = crate::stepup::audit::audit(&store, &settings.step_up)?;
+    let ok = report.ok() && proofs.problem.is_none() && keys.problems.is_empty();
     if args.json {
         super::output::print_json(&serde_json::json!({
             "chain": report,
+            "keys": keys,
             "step_up": proofs,
-            "ok": report.ok() && proofs.problem.is_none(),
+            "ok": ok,
         }))?;
     } else {
         match &report.problem {
@@ -62,6 +68,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("{} rows before it verified", report.rows);
             }
         }
+        if keys.problems.is_empty() {
+            println!(
+                "ok: {} security keys' registrations re-verified against the trust roots ({})",
+                keys.verified,
+                crate::stepup::trust::describe(&settings.step_up, &settings_file)
+            );
+        }
+        for problem in &keys.problems {
+            println!("FAILED: {problem}");
+        }
         match &proofs.problem {
             None => println!(
                 "ok: {} security-key approvals re-verified against the registered keys",
@@ -73,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ),
         }
     }
-    Ok(if report.ok() && proofs.problem.is_none() {
+    Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::EXIT_VERIFY_FAILED)

@@ -159,7 +159,10 @@ impl Daemon {
 
     pub async fn resume(&self, assertion: Option<&Value>, actor: &str) -> Response {
         let proof = if self.step_up_settings.resume {
-            match self.check_step_up(&airlock_protocol::StepUpTarget::Resume, assertion) {
+            match self
+                .checked_step_up(&airlock_protocol::StepUpTarget::Resume, assertion, actor)
+                .await
+            {
                 Ok(proof) => Some(proof),
                 Err(refused) => return *refused,
             }

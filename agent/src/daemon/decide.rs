@@ -577,7 +577,7 @@ impl Daemon {
                 id: id.to_string(),
                 scope,
             };
-            match self.check_step_up(&target, assertion) {
+            match self.checked_step_up(&target, assertion, actor).await {
                 Ok(proof) => Some(Box::new(proof)),
                 Err(refused) => return *refused,
             }

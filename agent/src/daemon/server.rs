@@ -300,7 +300,11 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             Request::KeyRegisterBegin { name, assertion } => {
                 match daemon.refuse_if_from_agent(peer, "key add", &name).await {
                     Some(refused) => refused,
-                    None => daemon.key_register_begin(&name, assertion.as_ref()),
+                    None => {
+                        daemon
+                            .key_register_begin(&name, assertion.as_ref(), &actor(peer))
+                            .await
+                    }
                 }
             }
             Request::KeyRegisterFinish { name, credential } => {

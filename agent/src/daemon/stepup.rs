@@ -5,7 +5,9 @@ use super::state::Daemon;
 use crate::stepup::{Proof, StepUpError, binding};
 use crate::store::keys::StoredKey;
 use crate::store::now_ms;
-use airlock_protocol::{ApprovalScope, Decision, ErrorCode, Outcome, Response, StepUpTarget};
+use airlock_protocol::{
+    ApprovalScope, Decision, ErrorCode, Outcome, Response, SecurityKeyInfo, StepUpTarget,
+};
 use serde_json::{Value, json};
 
 static FINISHING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -25,15 +27,17 @@ impl Daemon {
     /// Whether a step-up request can be approved at all. On a database error, assume a key is
     /// registered: the request is then held, and approving it still needs a valid assertion.
     pub fn has_security_key(&self) -> bool {
-        self.lock_reader()
-            .active_keys()
-            .map_or(true, |keys| !keys.is_empty())
+        self.active_keys().map_or(true, |keys| !keys.is_empty())
     }
 
+    /// Keys that may take part in step-up: registered through the chain, not removed, and
+    /// whose attestation re-verifies (a key row that fails is logged and ignored).
     fn active_keys(&self) -> Result<Vec<StoredKey>, Box<Response>> {
-        self.lock_reader()
+        let keys = self
+            .lock_reader()
             .active_keys()
-            .map_err(|e| Box::new(internal(e)))
+            .map_err(|e| Box::new(internal(e)))?;
+        Ok(self.stepup.usable_keys(keys))
     }
 
     /// Open a ceremony for `target` and return the challenge for the client's key.
@@ -135,16 +139,60 @@ impl Daemon {
         Ok(proof)
     }
 
+    /// Registered keys, a refused one (its attestation no longer verifies) with the reason in
+    /// place of its attestation, so the person sees why a key they own is not asked for.
+    /// [`Self::check_step_up`], and when an assertion was given and refused (a wrong, replayed
+    /// or forged key), a denied receipt saying which key signed and why it was refused.
+    pub async fn checked_step_up(
+        &self,
+        target: &StepUpTarget,
+        assertion: Option<&Value>,
+        actor: &str,
+    ) -> Result<Proof, Box<Response>> {
+        let refused = match self.check_step_up(target, assertion) {
+            Ok(proof) => return Ok(proof),
+            Err(refused) => refused,
+        };
+        if let (Some(assertion), Response::Error { message, .. }) = (assertion, refused.as_ref()) {
+            let input = json!({
+                "action": "step-up",
+                "target": target,
+                "credential_id": assertion.get("id"),
+            });
+            if let Err(e) = self
+                .record_control("step-up", input, Outcome::Denied, actor, message)
+                .await
+            {
+                tracing::error!(error = %e, "cannot record a refused security-key assertion");
+            }
+        }
+        Err(refused)
+    }
+
     pub fn key_list(&self) -> Response {
-        match self.active_keys() {
+        match self.lock_reader().active_keys() {
             Ok(keys) => Response::Keys {
-                items: keys.into_iter().map(|k| k.info).collect(),
+                items: keys
+                    .into_iter()
+                    .map(|k| match self.stepup.judge_key(&k) {
+                        Ok(()) => k.info,
+                        Err(why) => SecurityKeyInfo {
+                            attestation: format!("REFUSED, not used for approvals: {why}"),
+                            ..k.info
+                        },
+                    })
+                    .collect(),
             },
-            Err(r) => *r,
+            Err(e) => internal(e),
         }
     }
 
-    pub fn key_register_begin(&self, name: &str, assertion: Option<&Value>) -> Response {
+    pub async fn key_register_begin(
+        &self,
+        name: &str,
+        assertion: Option<&Value>,
+        actor: &str,
+    ) -> Response {
         let name = name.trim();
         if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
             return bad_request(format!(
@@ -169,7 +217,7 @@ impl Daemon {
             let target = StepUpTarget::KeyAdd {
                 name: name.to_string(),
             };
-            match self.check_step_up(&target, assertion) {
+            match self.checked_step_up(&target, assertion, actor).await {
                 Ok(proof) => authorised_by = Some(proof),
                 Err(r) => return *r,
             }
@@ -204,7 +252,9 @@ impl Daemon {
             "action": "key add",
             "name": key.info.name,
             "credential_id": key.info.id,
-            "credential_sha256": crate::store::keys::credential_sha256(&key.credential),
+            "credential_sha256": key.vouched.credential_sha256,
+            "registration_sha256": key.vouched.registration_sha256,
+            "attestation_root": key.vouched.attestation_root,
             "attestation": key.info.attestation,
             "aaguid": key.info.aaguid,
         });
@@ -232,7 +282,7 @@ impl Daemon {
             };
         };
         let target = StepUpTarget::KeyRemove { id: id.to_string() };
-        let proof = match self.check_step_up(&target, assertion) {
+        let proof = match self.checked_step_up(&target, assertion, actor).await {
             Ok(p) => p,
             Err(r) => return *r,
         };

@@ -1,6 +1,9 @@
 //! `airlock verify`'s second half: every security-key approval in the receipt log is
-//! re-checked offline against the stored public keys (removed keys included).
+//! re-checked offline against the stored public keys (removed keys included), and every key
+//! row must be one a chained registration vouches for whose attestation re-verifies against the
+//! trust roots (see [`super::attested`]).
 
+use super::attested::KeyJudge;
 use super::{Proof, binding, proof};
 use crate::store::chain::ReceiptRow;
 use crate::store::{Store, StoreError};
@@ -24,10 +27,62 @@ pub struct ProofProblem {
     pub message: String,
 }
 
-pub fn verify_proofs(store: &Store) -> Result<ProofReport, StoreError> {
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Trust(#[from] super::trust::TrustError),
+}
+
+/// The whole security-key audit `airlock verify` (and the window) run: every key row judged
+/// against the trust roots of these settings, then every recorded approval re-checked with the
+/// keys that pass.
+pub fn audit(
+    store: &Store,
+    step_up: &crate::settings::StepUpSettings,
+) -> Result<(KeyReport, ProofReport), AuditError> {
+    let judge = KeyJudge::new(super::trust::attestation_cas(step_up)?);
+    let keys = verify_keys(store, &judge)?;
+    let proofs = verify_proofs(store, &judge)?;
+    Ok((keys, proofs))
+}
+
+/// What `verify` found about the registered keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyReport {
+    /// Keys (removed ones included) whose registration re-verified.
+    pub verified: usize,
+    /// Every key row that is refused, and why.
+    pub problems: Vec<String>,
+}
+
+/// Check every key row: vouched for by a chained registration, and attested.
+pub fn verify_keys(store: &Store, judge: &KeyJudge) -> Result<KeyReport, StoreError> {
+    let mut report = KeyReport {
+        verified: 0,
+        problems: Vec::new(),
+    };
+    for id in store.unvouched_key_rows()? {
+        report.problems.push(format!(
+            "security key row {id} was not written by a registration: no chained `key add` receipt vouches for it"
+        ));
+    }
+    for key in store.all_keys()? {
+        match judge.judge(&key) {
+            Ok(()) => report.verified += 1,
+            Err(why) => report.problems.push(why),
+        }
+    }
+    Ok(report)
+}
+
+/// Re-check every security-key proof in the chain with the keys `judge` accepts.
+pub fn verify_proofs(store: &Store, judge: &KeyJudge) -> Result<ProofReport, StoreError> {
     let keys: HashMap<String, String> = store
         .all_keys()?
         .into_iter()
+        .filter(|k| judge.judge(k).is_ok())
         .map(|k| (k.info.id, k.credential))
         .collect();
     // (seq, receipt id, the proof's JSON, the receipt fields it must bind (approvals), or the
@@ -78,7 +133,7 @@ fn collect_window(
 ) -> Result<(), StoreError> {
     let conn = store.conn();
     let mut events = conn.prepare_cached(
-        "SELECT e.seq, e.receipt_id, e.detail, r.decision FROM events e JOIN receipts r ON r.id = e.receipt_id WHERE e.seq > ?1 AND e.seq <= ?2 AND e.outcome = 'approved' AND (r.decision = 'step-up' OR e.detail LIKE '%\"step_up\"%') ORDER BY e.seq",
+        "SELECT e.seq, e.receipt_id, e.detail, r.decision FROM events e JOIN receipts r ON r.id = e.receipt_id WHERE e.seq > ?1 AND e.seq <= ?2 AND e.outcome = 'approved' AND (r.decision = 'step-up' OR instr(e.detail, '\"step_up\"') > 0) ORDER BY e.seq",
     )?;
     for row in events.query_map([after, upto], |r| {
         Ok((
@@ -102,7 +157,7 @@ fn collect_window(
         ));
     }
     let mut controls = conn.prepare_cached(
-        "SELECT seq, id, tool, input FROM receipts WHERE seq > ?1 AND seq <= ?2 AND event = 'control' AND input LIKE '%\"step_up\"%' ORDER BY seq",
+        "SELECT seq, id, tool, input FROM receipts WHERE seq > ?1 AND seq <= ?2 AND event = 'control' AND instr(input, '\"step_up\"') > 0 ORDER BY seq",
     )?;
     for row in controls.query_map([after, upto], |r| {
         Ok((
@@ -172,7 +227,7 @@ fn check(
     };
     let credential = keys.get(&proof.credential_id).ok_or_else(|| {
         format!(
-            "the key {} that signed is not a registered key (no row, or a row its chained registration does not vouch for)",
+            "the key {} that signed is not a registered key (no row, a row its chained registration does not vouch for, or one whose attestation does not re-verify)",
             proof.credential_id
         )
     })?;

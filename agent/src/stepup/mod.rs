@@ -6,6 +6,7 @@
 //! action ([`binding`]), its state is single use, and the signed assertion is stored in the
 //! `approved` event so `airlock verify` can re-check it offline ([`proof`]).
 
+pub mod attested;
 pub mod audit;
 pub mod authenticator;
 pub mod binding;
@@ -14,7 +15,7 @@ pub mod proof;
 pub mod trust;
 
 use crate::settings::StepUpSettings;
-use crate::store::keys::StoredKey;
+use crate::store::keys::{StoredKey, Vouched};
 use airlock_protocol::{SecurityKeyInfo, StepUpChallenge, StepUpTarget};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -89,6 +90,7 @@ struct OpenRegistration {
 pub struct RelyingParty {
     webauthn: Webauthn,
     cas: Option<AttestationCaList>,
+    judge: attested::KeyJudge,
     ceremonies: Mutex<HashMap<StepUpTarget, Ceremony>>,
     registrations: Mutex<HashMap<String, OpenRegistration>>,
 }
@@ -112,6 +114,7 @@ impl RelyingParty {
         }
         Ok(Self {
             webauthn,
+            judge: attested::KeyJudge::new(cas.clone()),
             cas,
             ceremonies: Mutex::new(HashMap::new()),
             registrations: Mutex::new(HashMap::new()),
@@ -120,6 +123,17 @@ impl RelyingParty {
 
     pub fn attestation_required(&self) -> bool {
         self.cas.is_some()
+    }
+
+    /// The keys of `keys` whose registration re-verifies against the trust roots (see
+    /// [`attested`]); only these take part in step-up.
+    pub fn usable_keys(&self, keys: Vec<StoredKey>) -> Vec<StoredKey> {
+        self.judge.usable(keys)
+    }
+
+    /// Why `key` is refused, or `Ok`.
+    pub fn judge_key(&self, key: &StoredKey) -> Result<(), String> {
+        self.judge.judge(key)
     }
 
     /// Open a ceremony for `target`; `action` is [`binding::action_bytes`] of it. A newer
@@ -273,6 +287,7 @@ impl RelyingParty {
                 "the registration expired; run `airlock key add` again".into(),
             ));
         }
+        let response = credential;
         let credential: RegisterPublicKeyCredential = serde_json::from_value(credential.clone())
             .map_err(|e| StepUpError::BadAssertion(e.to_string()))?;
         let key = self
@@ -290,6 +305,16 @@ impl RelyingParty {
             })?;
         let attestation_json = serde_json::to_value(key.attestation()).unwrap_or(Value::Null);
         let aaguid = find_string(&attestation_json, "aaguid");
+        let credential =
+            serde_json::to_string(&key).map_err(|e| StepUpError::Internal(e.to_string()))?;
+        // Keep what is needed to verify this registration again, and check right now that it
+        // does: a record that cannot be re-verified would lock the key out later.
+        let registration = attested::record(response, &state).map_err(StepUpError::Internal)?;
+        let root = attested::reverify(&registration, &credential, self.cas.as_ref())
+            .map_err(|why| {
+                StepUpError::Internal(format!("the registration does not re-verify: {why}"))
+            })?
+            .root;
         let stored = StoredKey {
             info: SecurityKeyInfo {
                 id: binding::encode(key.cred_id().as_ref()),
@@ -303,8 +328,13 @@ impl RelyingParty {
                 aaguid,
                 last_used_ms: None,
             },
-            credential: serde_json::to_string(&key)
-                .map_err(|e| StepUpError::Internal(e.to_string()))?,
+            vouched: Vouched {
+                credential_sha256: Some(crate::store::keys::credential_sha256(&credential)),
+                registration_sha256: Some(crate::store::keys::registration_sha256(&registration)),
+                attestation_root: root,
+            },
+            credential,
+            registration: Some(registration),
         };
         Ok((stored, authorised_by))
     }

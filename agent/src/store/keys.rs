@@ -1,8 +1,10 @@
 //! Registered security keys. A key's row is what later verifies the chained approvals it
 //! signed, so rows are never deleted, only marked removed. The rows themselves are not chained,
-//! but each registration is: a key counts only when the chained `key add` receipt names its
+//! but each registration is: a key is returned only when the chained `key add` receipt names its
 //! credential and the SHA-256 of its id and public key (`credential_sha256`), so a row written
 //! into the table by anything but Airlock's registration is ignored at step-up and by verify.
+//! What that receipt recorded about the registration ([`Vouched`]) travels with the key: the
+//! step-up layer re-checks the attestation against it (`stepup::attested`).
 
 use super::{Store, StoreError};
 use airlock_protocol::SecurityKeyInfo;
@@ -10,11 +12,26 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-/// A key as stored: its public description and the webauthn-rs `SecurityKey` JSON.
+/// A key as stored: its public description, the webauthn-rs `SecurityKey` JSON, the record of
+/// its registration (authenticator response and ceremony state, JSON; `None` for keys added
+/// before it was kept) and what the chained `key add` receipt says about it.
 #[derive(Debug, Clone)]
 pub struct StoredKey {
     pub info: SecurityKeyInfo,
     pub credential: String,
+    pub registration: Option<String>,
+    pub vouched: Vouched,
+}
+
+/// What a chained `key add` receipt recorded about a key's registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Vouched {
+    /// SHA-256 of the credential id and public key (`None`: recorded before it was).
+    pub credential_sha256: Option<String>,
+    /// SHA-256 of the stored registration record.
+    pub registration_sha256: Option<String>,
+    /// The attestation root the key chained to (hex key id), when attestation was on.
+    pub attestation_root: Option<String>,
 }
 
 impl Store {
@@ -30,7 +47,7 @@ impl Store {
 
     fn keys_where(&self, condition: &str) -> Result<Vec<StoredKey>, StoreError> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT id, name, created_ms, attestation, aaguid, last_used_ms, credential FROM security_keys WHERE {condition} ORDER BY created_ms"
+            "SELECT id, name, created_ms, attestation, aaguid, last_used_ms, credential, registration FROM security_keys WHERE {condition} ORDER BY created_ms"
         ))?;
         let chained = self.chained_keys()?;
         let rows = stmt.query_map([], |r| {
@@ -44,29 +61,57 @@ impl Store {
                     last_used_ms: r.get(5)?,
                 },
                 credential: r.get(6)?,
+                registration: r.get(7)?,
+                vouched: Vouched::default(),
             })
         })?;
         let keys: Vec<StoredKey> = rows.collect::<Result<_, _>>()?;
         Ok(keys
             .into_iter()
-            .filter(|k| {
-                let registered = registered_as(&chained, k);
-                if !registered {
+            .filter_map(|mut k| match chained.get(&k.info.id) {
+                Some(vouched) if registered_as(vouched, &k) => {
+                    k.vouched = vouched.clone();
+                    Some(k)
+                }
+                _ => {
                     tracing::warn!(
                         key = %k.info.id,
                         "a security key row no chained registration vouches for is ignored"
                     );
+                    None
                 }
-                registered
             })
             .collect())
     }
 
-    /// Each key the receipt chain records as registered: credential id → the SHA-256 of its
-    /// id and public key (`None` for registrations recorded before the hash was). Only rows
-    /// after the last one looked at are read (by sequence, the primary key), so a long chain
-    /// costs this once.
-    fn chained_keys(&self) -> Result<HashMap<String, Option<String>>, StoreError> {
+    /// Ids of key rows no chained registration vouches for: written by something other than
+    /// Airlock's registration (what `airlock verify` reports).
+    pub fn unvouched_key_rows(&self) -> Result<Vec<String>, StoreError> {
+        let chained = self.chained_keys()?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, credential FROM security_keys ORDER BY created_ms")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut unvouched = Vec::new();
+        for row in rows {
+            let (id, credential) = row?;
+            let vouched = chained
+                .get(&id)
+                .is_some_and(|v| match &v.credential_sha256 {
+                    Some(hash) => *hash == credential_sha256(&credential),
+                    None => true,
+                });
+            if !vouched {
+                unvouched.push(id);
+            }
+        }
+        Ok(unvouched)
+    }
+
+    /// Each key the receipt chain records as registered, by credential id. Only rows after the
+    /// last one looked at are read (by sequence, the primary key), so a long chain costs this
+    /// once.
+    fn chained_keys(&self) -> Result<HashMap<String, Vouched>, StoreError> {
         let mut known = self.key_registrations.borrow_mut();
         // One snapshot for both reads: a registration committed between them is never skipped.
         let tx = self.conn().unchecked_transaction()?;
@@ -84,11 +129,20 @@ impl Store {
                 continue;
             };
             if let Some(id) = value.get("credential_id").and_then(|v| v.as_str()) {
-                let hash = value
-                    .get("credential_sha256")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string);
-                known.keys.insert(id.to_string(), hash);
+                let text = |field: &str| {
+                    value
+                        .get(field)
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                };
+                known.keys.insert(
+                    id.to_string(),
+                    Vouched {
+                        credential_sha256: text("credential_sha256"),
+                        registration_sha256: text("registration_sha256"),
+                        attestation_root: text("attestation_root"),
+                    },
+                );
             }
         }
         // Rows up to the newest now present were all looked at.
@@ -105,14 +159,15 @@ impl Store {
 
     pub fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO security_keys (id, name, created_ms, credential, attestation, aaguid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO security_keys (id, name, created_ms, credential, attestation, aaguid, registration) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 key.info.id,
                 key.info.name,
                 key.info.created_ms,
                 key.credential,
                 key.info.attestation,
-                key.info.aaguid
+                key.info.aaguid,
+                key.registration
             ],
         )?;
         Ok(())
@@ -167,7 +222,7 @@ impl Store {
 #[derive(Debug, Default)]
 pub struct Registrations {
     seen: i64,
-    keys: HashMap<String, Option<String>>,
+    keys: HashMap<String, Vouched>,
 }
 
 /// The SHA-256 of what identifies a stored credential — its id and public key, not its
@@ -184,12 +239,17 @@ pub fn credential_sha256(credential: &str) -> String {
     hex::encode(Sha256::digest(stable.as_bytes()))
 }
 
-/// Whether the chain's registrations vouch for `key`.
-fn registered_as(chained: &HashMap<String, Option<String>>, key: &StoredKey) -> bool {
-    match chained.get(&key.info.id) {
-        Some(Some(hash)) => *hash == credential_sha256(&key.credential),
-        // Recorded before registrations carried the hash: the credential id must match.
-        Some(None) => true,
-        None => false,
+/// Whether the chained registration of `key`'s id vouches for its public key.
+fn registered_as(vouched: &Vouched, key: &StoredKey) -> bool {
+    match &vouched.credential_sha256 {
+        Some(hash) => *hash == credential_sha256(&key.credential),
+        // Recorded before registrations carried the hash: the credential id must match (and
+        // such a key has no registration record, so step-up refuses it anyway).
+        None => true,
     }
+}
+
+/// SHA-256 (hex) of a stored registration record, as the `key add` receipt records it.
+pub fn registration_sha256(registration: &str) -> String {
+    hex::encode(Sha256::digest(registration.as_bytes()))
 }

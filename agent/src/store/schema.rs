@@ -81,6 +81,12 @@ const MIGRATIONS: &[&str] = &[
         removed_ms   INTEGER
     ) STRICT;
     "#,
+    // 4: what a key's registration was: the authenticator's response and the ceremony state
+    // (JSON). Step-up and `verify` re-run the attestation check on it against the trust roots,
+    // so a key row nobody registered (a self-made key pair) is never accepted.
+    r#"
+    ALTER TABLE security_keys ADD COLUMN registration TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
