@@ -77,6 +77,7 @@ fn emergency_stop_denies_everything_cancels_pending_and_survives_a_restart() {
         .iter()
         .filter(|r| r["agent"] == "airlock")
         .map(|r| r["tool"].as_str().unwrap().to_string())
+        .filter(|tool| !tool.starts_with("airlock daemon "))
         .collect();
     assert_eq!(controls, ["airlock resume", "airlock stop"]);
 }
@@ -93,7 +94,10 @@ fn stop_with_kill_terminates_mediated_agents_and_records_interrupted() {
         payload_file.display()
     ));
     wait_for("the agent's first request", || {
-        !airlock.receipts().is_empty()
+        airlock
+            .receipts()
+            .iter()
+            .any(|r| r["session"] == "agent-session")
     });
     let said = airlock.run_ok(&["stop", "--kill"]);
     assert!(
@@ -792,4 +796,152 @@ fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
         let filtered = airlock.json(&["log", "--json", "--outcome", outcome]);
         assert!(!filtered.as_array().unwrap().is_empty(), "{outcome}");
     }
+}
+
+/// The newest receipt `airlock log` lists for `tool`, waiting up to 15 s for it.
+fn newest(airlock: &Airlock, tool: &str, count_before: usize) -> Value {
+    let mut found = None;
+    wait_for(&format!("a new `{tool}` receipt"), || {
+        let all: Vec<Value> = airlock
+            .receipts()
+            .into_iter()
+            .filter(|r| r["tool"] == tool)
+            .collect();
+        if all.len() > count_before {
+            found = all.into_iter().next();
+            true
+        } else {
+            false
+        }
+    });
+    found.unwrap()
+}
+
+/// The policy bundle a receipt names (from its chained detail).
+fn policy_of(airlock: &Airlock, id: &str) -> String {
+    airlock
+        .sqlite3(&format!(
+            "SELECT json_extract(detail, '$.policy_sha256') FROM receipts WHERE id = '{id}'"
+        ))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn the_daemon_records_its_start_policy_loads_settings_changes_interruptions_and_stop() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon_from_settings();
+    let start = newest(&airlock, "airlock daemon start", 0);
+    assert_eq!(outcomes(&start), ["executed"]);
+    let started_under = start["input"]["policy_sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(started_under.len(), 64, "{start}");
+    assert!(
+        start["input"]["policy_files"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty() && f[0]["sha256"].as_str().is_some()),
+        "{start}"
+    );
+    assert!(start["reason"].as_str().unwrap().contains("tamper-evident"));
+
+    // A request names the bundle it was decided under.
+    let out = airlock.hook(&bash_payload("ls", "s1", "t1"));
+    assert_eq!(out.code, 0);
+    let listed = airlock.receipts();
+    let ls = listed.iter().find(|r| r["tool"] == "Bash").unwrap();
+    assert_eq!(
+        policy_of(&airlock, ls["id"].as_str().unwrap()),
+        started_under
+    );
+
+    // A policy file added by hand: a chained load naming it, and the next request the new
+    // bundle. A broken edit: a failed load, the last good policy stays.
+    let dir = airlock.user_policy_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let added = dir.join("team.toml");
+    std::fs::write(
+        &added,
+        "[[rule]]\nid = \"team.no-telnet\"\ndecision = \"deny\"\njustification = \"no telnet\"\nprograms = [\"telnet\"]\n[rule.examples]\nmatch = [\"telnet host\"]\nnot_match = [\"ls\"]\n",
+    )
+    .unwrap();
+    let load = newest(&airlock, "airlock policy load", 0);
+    assert_eq!(outcomes(&load), ["executed"], "{load}");
+    assert_eq!(
+        load["input"]["changed"]["added"],
+        json!([added.display().to_string()]),
+        "{load}"
+    );
+    assert_eq!(load["input"]["previous_sha256"], started_under.as_str());
+    let reloaded_under = load["input"]["policy_sha256"].as_str().unwrap().to_string();
+    assert_ne!(reloaded_under, started_under);
+    let out = airlock.hook(&bash_payload("ls -la", "s1", "t2"));
+    assert_eq!(out.code, 0);
+    let newest_bash = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "Bash")
+        .unwrap();
+    assert_eq!(
+        policy_of(&airlock, newest_bash["id"].as_str().unwrap()),
+        reloaded_under
+    );
+    std::fs::write(&added, "[[rule]\nthis is not toml").unwrap();
+    let failed = newest(&airlock, "airlock policy load", 1);
+    assert_eq!(outcomes(&failed), ["failed"], "{failed}");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("last good policy stays"),
+        "{failed}"
+    );
+    std::fs::remove_file(&added).unwrap();
+    newest(&airlock, "airlock policy load", 2);
+
+    // A settings change names each setting with its old and new value.
+    let settings = airlock.home().join("config/settings.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(&settings, "approval_timeout_secs = 77\n").unwrap();
+    let change = newest(&airlock, "airlock settings change", 0);
+    assert_eq!(
+        change["input"]["changed"]["approval_timeout_secs"]["to"], 77,
+        "{change}"
+    );
+    assert_eq!(
+        change["input"]["settings_sha256"].as_str().unwrap().len(),
+        64
+    );
+
+    // A request held for a person when the daemon is killed: after the restart it shows
+    // `interrupted`, and the new start is recorded; a clean stop is recorded too.
+    let held = airlock.hook_in_background(&bash_payload("git push", "s2", "t3"));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    let pid = airlock.daemon_pid().unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(held.join().unwrap().code, 2, "the hook failed open");
+    airlock.stop_daemon();
+    assert_eq!(outcomes(&airlock.receipt(&id)), ["approval_required"]);
+    airlock.start_daemon_from_settings();
+    assert_eq!(
+        outcomes(&airlock.receipt(&id)),
+        ["approval_required", "interrupted"]
+    );
+    newest(&airlock, "airlock daemon start", 1);
+    airlock.stop_daemon();
+    let stopped: Vec<Value> = airlock
+        .receipts()
+        .into_iter()
+        .filter(|r| r["tool"] == "airlock daemon stop")
+        .collect();
+    assert_eq!(stopped.len(), 1, "only the clean stop is recorded");
+    assert_eq!(stopped[0]["input"]["signal"], "SIGTERM");
+    airlock.run_ok(&["verify"]);
 }

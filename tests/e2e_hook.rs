@@ -19,7 +19,7 @@ fn allowed_request_prints_allow_and_records_the_receipt() {
         r#"{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"allow","permissionDecisionReason":"allowed by Airlock policy (baseline.build)"}}"#
     );
     assert_eq!(out.stderr, "");
-    let receipts = airlock.receipts();
+    let receipts = airlock.requests();
     assert_eq!(receipts.len(), 1);
     let r = &receipts[0];
     assert_eq!(r["tool"], "Bash");
@@ -59,7 +59,7 @@ fn every_shipped_fixture_gets_a_decision_and_a_receipt() {
             "{name}: {out:?}"
         );
     }
-    assert_eq!(airlock.receipts().len(), cases.len());
+    assert_eq!(airlock.requests().len(), cases.len());
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn catastrophic_command_is_denied_with_exit_2_and_recorded() {
         json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}})
     );
     assert_eq!(out.stderr, format!("{reason}\n"));
-    let r = &airlock.receipts()[0];
+    let r = &airlock.requests()[0];
     assert_eq!(outcomes(r), ["denied"]);
     assert_eq!(r["decision"], "deny");
     assert_eq!(r["rules"], json!(["deny.destroy-critical-tree"]));
@@ -155,7 +155,7 @@ fn ask_expires_as_a_denial() {
         "{reason}"
     );
     assert_eq!(
-        outcomes(&airlock.receipts()[0]),
+        outcomes(&airlock.requests()[0]),
         ["approval_required", "expired"]
     );
 }
@@ -178,7 +178,7 @@ fn post_tool_use_is_appended_to_the_pre_tool_use_receipt() {
     failure["hook_event_name"] = json!("PostToolUseFailure");
     failure["error"] = json!("disk full");
     assert_eq!(airlock.hook(&failure.to_string()).code, 0);
-    let receipts = airlock.receipts();
+    let receipts = airlock.requests();
     assert_eq!(
         receipts.len(),
         1,
@@ -194,7 +194,7 @@ fn post_tool_use_without_a_decision_is_recorded_as_unmediated() {
     // An older Claude Code payload (no tool_use_id) for a call Airlock never saw.
     let out = airlock.hook(&fixture("cc_real_older_posttooluse_bash.json"));
     assert_eq!(out.code, 0);
-    let r = &airlock.receipts()[0];
+    let r = &airlock.requests()[0];
     assert_eq!(r["event"], "post_tool_use");
     assert_eq!(outcomes(r), ["executed"]);
     assert!(
@@ -251,7 +251,7 @@ fn malformed_input_is_blocked_and_recorded() {
             "{out:?}"
         );
     }
-    let receipts = airlock.receipts();
+    let receipts = airlock.requests();
     assert_eq!(receipts.len(), 3);
     for r in &receipts {
         assert_eq!(outcomes(r), ["denied"]);
@@ -275,7 +275,7 @@ fn session_scope_allows_the_same_action_again_in_that_session_only() {
         again.json()["hookSpecificOutput"]["permissionDecisionReason"],
         "allowed: a human approved this action for this session in Airlock"
     );
-    let r = &airlock.receipts()[0];
+    let r = &airlock.requests()[0];
     assert_eq!(r["rules"], json!(["grant.session"]));
     assert_eq!(outcomes(r), ["allowed"]);
 
@@ -312,7 +312,7 @@ fn always_scope_adds_an_exact_entry_to_the_user_policy() {
     // Any session, same command: allowed by the new entry.
     let again = airlock.hook(&bash_payload(command, "s2", "t2"));
     assert_eq!(again.code, 0);
-    let r = &airlock.receipts()[0];
+    let r = &airlock.requests()[0];
     assert!(
         r["rules"]
             .as_array()
@@ -354,7 +354,7 @@ fn always_for_pip_install_does_not_allow_another_index() {
 
     let same = airlock.hook(&bash_payload("pip install requests", "s2", "t2"));
     assert_eq!(same.code, 0, "{same:?}");
-    assert_eq!(outcomes(&airlock.receipts()[0]), ["allowed"]);
+    assert_eq!(outcomes(&airlock.requests()[0]), ["allowed"]);
 
     // Each of these merely starts like the approved command: each waits for a human again.
     for (n, wider) in [
@@ -407,7 +407,7 @@ fn always_on_a_push_is_refused_and_recorded_while_the_session_scope_works() {
     );
     assert!(!airlock.user_policy_dir().join("always.toml").exists());
     let refusal = airlock
-        .receipts()
+        .requests()
         .into_iter()
         .find(|r| r["tool"] == "airlock approve")
         .expect("the refusal is recorded");
@@ -427,7 +427,7 @@ fn always_on_a_push_is_refused_and_recorded_while_the_session_scope_works() {
     assert_eq!(held.join().unwrap().code, 0);
     let again = airlock.hook(&bash_payload(command, "s1", "t2"));
     assert_eq!(again.code, 0, "{again:?}");
-    assert_eq!(airlock.receipts()[0]["rules"], json!(["grant.session"]));
+    assert_eq!(airlock.requests()[0]["rules"], json!(["grant.session"]));
 }
 
 #[test]
@@ -498,7 +498,7 @@ fn step_up_without_a_security_key_is_refused_with_a_clear_reason() {
     assert!(reason.contains("security-key"), "{reason}");
     assert!(reason.contains("no security key is registered"), "{reason}");
     assert!(reason.contains("airlock key add"), "{reason}");
-    let r = &airlock.receipts()[0];
+    let r = &airlock.requests()[0];
     assert_eq!(r["decision"], "step-up");
     assert_eq!(outcomes(r), ["denied"]);
 }
@@ -518,39 +518,43 @@ fn receipts_verify_and_any_tampering_is_named() {
     airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
     let ok = airlock.run_ok(&["verify"]);
     assert!(
-        ok.starts_with("ok: 9 rows verified (4 receipts, 5 events)"),
+        ok.starts_with("ok: 13 rows verified (6 receipts, 7 events)"),
         "{ok}"
     );
 
     let pristine = std::fs::read(airlock.database()).unwrap();
     let tamperings = [
         (
-            "UPDATE receipts SET decision = 'allow' WHERE seq = 5",
-            "FAILED at row 5 (receipts",
+            "UPDATE receipts SET decision = 'allow' WHERE seq = 7",
+            "FAILED at row 7 (receipts",
         ),
         (
-            "UPDATE events SET outcome = 'approved' WHERE seq = 6",
-            "FAILED at row 6 (events",
+            "UPDATE events SET outcome = 'approved' WHERE seq = 8",
+            "FAILED at row 8 (events",
         ),
         (
-            "UPDATE receipts SET input = '{\"command\":\"ls -l\"}' WHERE seq = 1",
-            "FAILED at row 1 (receipts",
+            "UPDATE receipts SET input = '{\"command\":\"ls -l\"}' WHERE seq = 3",
+            "FAILED at row 3 (receipts",
         ),
         (
-            "DELETE FROM events WHERE seq = 4",
-            "FAILED at row 4 (receipts/events): row 4 is missing",
+            "DELETE FROM events WHERE seq = 6",
+            "FAILED at row 6 (receipts/events): row 6 is missing",
         ),
         (
             "DELETE FROM receipts WHERE seq = 1",
             "FAILED at row 1 (receipts/events): row 1 is missing",
         ),
         (
-            "DELETE FROM events WHERE seq = 9",
-            "FAILED at row 9 (receipts/events): the chain head records 9 rows but only 8 exist",
+            "DELETE FROM receipts WHERE seq = 3",
+            "FAILED at row 3 (receipts/events): row 3 is missing",
         ),
         (
-            "UPDATE chain_head SET seq = 8",
-            "FAILED at row 9 (chain_head)",
+            "DELETE FROM events WHERE seq = 13",
+            "FAILED at row 13 (receipts/events): the chain head records 13 rows but only 12 exist",
+        ),
+        (
+            "UPDATE chain_head SET seq = 12",
+            "FAILED at row 13 (chain_head)",
         ),
     ];
     for (sql, expected) in tamperings {
@@ -579,24 +583,25 @@ fn truncation_and_a_deleted_database_fail_verification() {
     airlock.stop_daemon();
     airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
     let ok = airlock.run_ok(&["verify"]);
-    assert!(ok.starts_with("ok: 6 rows verified"), "{ok}");
+    // Three requests (a receipt and an event each) between the daemon's start and stop records.
+    assert!(ok.starts_with("ok: 10 rows verified"), "{ok}");
     let pristine = std::fs::read(airlock.database()).unwrap();
 
     // The newest receipt and its event gone, the head moved back to the row before them: every
     // remaining row still links.
     let last_hash = airlock
-        .sqlite3("SELECT hash FROM events WHERE seq = 4;")
+        .sqlite3("SELECT hash FROM events WHERE seq = 8;")
         .trim()
         .to_string();
     airlock.sqlite3(&format!(
-        "DELETE FROM events WHERE seq = 6; DELETE FROM receipts WHERE seq = 5; UPDATE chain_head SET seq = 4, hash = '{last_hash}';"
+        "DELETE FROM events WHERE seq = 10; DELETE FROM receipts WHERE seq = 9; UPDATE chain_head SET seq = 8, hash = '{last_hash}';"
     ));
     let out = airlock.run(&["verify"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(4), "{text}");
     assert!(
         text.contains(
-            "row 6 was the chain's head when it was written, but the chain now ends at row 4"
+            "row 10 was the chain's head when it was written, but the chain now ends at row 8"
         ),
         "{text}"
     );
@@ -615,7 +620,7 @@ fn truncation_and_a_deleted_database_fail_verification() {
     assert!(
         airlock
             .run_ok(&["verify"])
-            .starts_with("ok: 6 rows verified")
+            .starts_with("ok: 10 rows verified")
     );
 }
 
@@ -675,7 +680,7 @@ fn a_script_written_then_run_is_decided_by_its_content() {
     let again = write_and_run("check.sh", "#!/bin/sh\nrm -rf ~\n", "3");
     assert_eq!(decision(&again), "deny", "{again:?}");
 
-    let receipts = airlock.receipts();
+    let receipts = airlock.requests();
     let run = |command: &str| {
         receipts
             .iter()

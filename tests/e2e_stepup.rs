@@ -551,6 +551,68 @@ fn a_forged_key_with_a_chained_registration_is_refused_at_step_up_and_by_verify(
     );
 }
 
+/// A listed CA file's content swapped for the attacker's (settings.toml untouched): the
+/// registered key no longer re-verifies and is refused, but that must not make the attacker's
+/// key the "first" key that needs no touch; the start record says a key is refused.
+#[test]
+fn a_swapped_trust_root_does_not_let_a_new_key_in_without_a_touch() {
+    let mut airlock = Airlock::new();
+    let (token, ca) = soft_token(airlock.home(), "key1");
+    let (attacker, attacker_ca) = soft_token(airlock.home(), "attacker");
+    write_settings(
+        &airlock,
+        &format!("attestation_ca_files = [{:?}]", ca.display().to_string()),
+    );
+    airlock.start_daemon(60);
+    ok_with_token(&airlock, &token, &["key", "add", "--name", "soft-1"]);
+    airlock.stop_daemon();
+    let genuine_ca = std::fs::read(&ca).unwrap();
+    std::fs::copy(&attacker_ca, &ca).unwrap();
+    airlock.start_daemon(60);
+
+    let listed = airlock.json(&["key", "list", "--json"]);
+    assert!(
+        listed[0]["attestation"]
+            .as_str()
+            .unwrap()
+            .starts_with("REFUSED"),
+        "{listed}"
+    );
+    let start = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "airlock daemon start")
+        .unwrap();
+    assert!(
+        start["reason"]
+            .as_str()
+            .unwrap()
+            .contains("1 registered security key(s) REFUSED"),
+        "{start}"
+    );
+    let out = run_with_token(&airlock, &attacker, &["key", "add", "--name", "evil"]);
+    assert!(!out.status.success(), "a new key got in without a touch");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("none is usable now"), "{err}");
+    assert_eq!(
+        airlock
+            .json(&["key", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // With the genuine root back, the registered key works again (positive control).
+    airlock.stop_daemon();
+    std::fs::write(&ca, genuine_ca).unwrap();
+    airlock.start_daemon(60);
+    let held = airlock.hook_in_background(&bash_payload(EXPORT, "s1", "t1"));
+    let id = pending_ids(&airlock, 1).remove(0);
+    ok_with_token(&airlock, &token, &["approve", &id]);
+    assert_eq!(held.join().unwrap().code, 0);
+}
+
 #[test]
 fn registration_requires_attestation_from_a_trusted_root() {
     let mut airlock = Airlock::new();

@@ -259,6 +259,19 @@ impl Airlock {
             .clone()
     }
 
+    /// The newest receipts without the daemon's records about itself (`airlock daemon start`
+    /// and `stop`), for tests that count what requests left.
+    pub fn requests(&self) -> Vec<Value> {
+        self.receipts()
+            .into_iter()
+            .filter(|r| {
+                !r["tool"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("airlock daemon "))
+            })
+            .collect()
+    }
+
     pub fn receipt(&self, id: &str) -> Value {
         self.receipts()
             .into_iter()

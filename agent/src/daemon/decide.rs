@@ -160,6 +160,7 @@ impl Daemon {
                     "source": u.source,
                 })).collect::<Vec<_>>(),
                 "policy_decision": evaluation.decision,
+                "policy_sha256": policy.bundle_sha256(),
                 "subagent": request.subagent,
                 "subagent_type": request.subagent_type,
                 "permission_mode": request.permission_mode,
@@ -813,7 +814,10 @@ impl Daemon {
         if added.is_empty() {
             return Ok(format!("the rule was already in `{}`", path.display()));
         }
-        if let Err(err) = self.reload_policy() {
+        if let Err(err) = self
+            .reload_policy(&format!("`always` approval of {id}"))
+            .await
+        {
             let _ = amend::restore(&path, previous);
             return Err(format!(
                 "the new rule did not load, so it was not added: {err}"
@@ -888,7 +892,10 @@ impl Daemon {
                     rules: json!([]),
                     decision: Decision::Allow.as_str().to_string(),
                     reason,
-                    detail: json!({"unmediated": true}),
+                    detail: json!({
+                        "unmediated": true,
+                        "policy_sha256": self.current_policy().bundle_sha256(),
+                    }),
                 };
                 let event = NewEvent {
                     receipt_id: id.clone(),

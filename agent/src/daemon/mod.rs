@@ -3,6 +3,7 @@
 mod control_requests;
 pub(crate) mod controls;
 mod decide;
+mod lifecycle;
 mod nofollow;
 mod rollback;
 mod server;
@@ -117,7 +118,8 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         if settings.notifications.enabled {
             crate::notify::spawn_notifier(daemon.clone());
         }
-        tokio::spawn(settings_watch::follow(daemon.clone()));
+        daemon.record_start().await;
+        tokio::spawn(settings_watch::follow(daemon.clone(), settings.clone()));
         server::serve(daemon).await
     });
     drop(lock);

@@ -50,7 +50,7 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    loop {
+    let signal = loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(stream) => {
@@ -59,21 +59,22 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
                 }
                 Err(e) => tracing::warn!(error = %e, "accept failed"),
             },
-            _ = hangup.recv() => reload(&daemon, "SIGHUP"),
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
+            _ = hangup.recv() => reload(&daemon, "SIGHUP").await,
+            _ = tokio::signal::ctrl_c() => break "SIGINT",
+            _ = terminate.recv() => break "SIGTERM",
         }
-    }
+    };
     daemon.cancel_all("the Airlock daemon is shutting down");
     // Give held hooks a moment to record `canceled` and answer.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    daemon.record_stop(signal).await;
     let _ = std::fs::remove_file(&socket);
     eprintln!("airlock daemon: stopped");
     Ok(())
 }
 
-fn reload(daemon: &Daemon, why: &str) {
-    match daemon.reload_policy() {
+async fn reload(daemon: &Daemon, why: &str) {
+    match daemon.reload_policy(why).await {
         Ok(rules) => {
             tracing::info!(rules, why, "policy reloaded");
             eprintln!("airlock daemon: policy reloaded ({why}): {rules} rules");
@@ -95,7 +96,7 @@ async fn watch_policy(daemon: Arc<Daemon>) {
         let now = fingerprint(&daemon);
         if now != last {
             let _guard = daemon.policy_lock.lock().await;
-            reload(&daemon, "policy files changed");
+            reload(&daemon, "policy files changed").await;
             last = fingerprint(&daemon);
         }
     }

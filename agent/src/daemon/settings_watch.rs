@@ -1,6 +1,7 @@
 //! Following settings.toml while the daemon runs, so a change made in the desktop app (or by
 //! hand) applies within seconds: the approval timeout for new requests, and notifications on or
 //! off. A settings file that does not parse is reported and ignored; the last good values stay.
+//! Every change (and every file that fails to load) is a chained record.
 
 use super::state::Daemon;
 use crate::settings::Settings;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-pub async fn follow(daemon: Arc<Daemon>) {
+pub async fn follow(daemon: Arc<Daemon>, mut current: Settings) {
     let path = daemon.home.settings_file();
     let stamp = |p: &std::path::Path| {
         std::fs::metadata(p)
@@ -24,9 +25,14 @@ pub async fn follow(daemon: Arc<Daemon>) {
         }
         last = now;
         match Settings::load(&path) {
-            Ok(settings) => apply(&daemon, &settings),
+            Ok(settings) => {
+                apply(&daemon, &settings);
+                daemon.record_settings_change(&current, &settings).await;
+                current = settings;
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "settings changed but do not load; keeping the last good ones")
+                tracing::warn!(error = %e, "settings changed but do not load; keeping the last good ones");
+                daemon.record_settings_error(&e.to_string()).await;
             }
         }
     }

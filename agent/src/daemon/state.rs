@@ -3,7 +3,7 @@
 
 use crate::classify::{Classification, Classifier};
 use crate::home::AirlockHome;
-use crate::policy::{Evaluation, Policy, PolicyError};
+use crate::policy::{Evaluation, Policy};
 use crate::request::ActionRequest;
 use crate::store::Store;
 use crate::store::writer::Writer;
@@ -140,18 +140,6 @@ impl Daemon {
             Ok(p) => p.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
-    }
-
-    /// Reload policy from disk. On error the last good policy stays in force.
-    pub fn reload_policy(&self) -> Result<usize, PolicyError> {
-        let policy = Policy::load(&self.policy_dirs)?;
-        let rules = policy.rule_count();
-        match self.policy.write() {
-            Ok(mut p) => *p = Arc::new(policy),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(policy),
-        }
-        let _ = self.events.send(Event::PolicyReloaded { rules });
-        Ok(rules)
     }
 
     pub fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {

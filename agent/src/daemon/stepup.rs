@@ -169,13 +169,37 @@ impl Daemon {
         Err(refused)
     }
 
+    /// Registered keys that are refused now, with why (for the start record and the log).
+    pub fn refused_keys(&self) -> Vec<Value> {
+        let registered = self.lock_reader().active_keys().unwrap_or_default();
+        registered
+            .iter()
+            .filter_map(|k| {
+                self.stepup
+                    .judge_key(k)
+                    .err()
+                    .map(|why| json!({"name": k.info.name, "id": k.info.id, "why": why}))
+            })
+            .collect()
+    }
+
     pub fn key_list(&self) -> Response {
         match self.lock_reader().active_keys() {
             Ok(keys) => Response::Keys {
                 items: keys
                     .into_iter()
                     .map(|k| match self.stepup.judge_key(&k) {
-                        Ok(()) => k.info,
+                        // Said from what was verified, not the row's own text.
+                        Ok(()) => SecurityKeyInfo {
+                            attestation: match &k.vouched.attestation_root {
+                                Some(root) => format!(
+                                    "attested: chains to trusted root {}",
+                                    &root[..root.len().min(16)]
+                                ),
+                                None => "not attested (registered with attestation off)".into(),
+                            },
+                            ..k.info
+                        },
                         Err(why) => SecurityKeyInfo {
                             attestation: format!("REFUSED, not used for approvals: {why}"),
                             ..k.info
@@ -199,10 +223,25 @@ impl Daemon {
                 "key name `{name}` is not usable: give 1 to 64 printable characters, e.g. `--name yubikey-blue`"
             ));
         }
-        let keys = match self.active_keys() {
+        let registered = match self.lock_reader().active_keys() {
             Ok(k) => k,
-            Err(r) => return *r,
+            Err(e) => return internal(e),
         };
+        let keys = self.stepup.usable_keys(registered.clone());
+        // The first key needs no touch. "First" means no key is registered, not "none is
+        // usable now": a trust root swapped under a registered key refuses that key, and must
+        // not turn the next registration into one nobody has to approve.
+        if keys.is_empty()
+            && let Some(refused) = registered.first()
+        {
+            let why = self.stepup.judge_key(refused).err().unwrap_or_default();
+            return Response::Error {
+                code: ErrorCode::Forbidden,
+                message: format!(
+                    "security keys are registered but none is usable now ({why}); adding a key needs a touch of a registered one, so restore the trust roots they were registered under (settings.toml [step_up] attestation_ca_files and the files it lists) and try again"
+                ),
+            };
+        }
         match self.lock_reader().key_name_taken(name) {
             Ok(true) => {
                 return bad_request(format!(

@@ -20,6 +20,7 @@ use file::{BaselineSpec, Example, PolicyFile};
 use rule::{CompiledRule, RuleError};
 
 pub mod mcp;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,10 @@ pub struct Policy {
     mcp_tools: Vec<mcp::McpTool>,
     baselines: BTreeMap<ActionClass, (BaselineSpec, PathBuf)>,
     files: Vec<PathBuf>,
+    /// SHA-256 (hex) of each file's text as loaded, in load order.
+    file_hashes: Vec<String>,
+    /// See [`Policy::bundle_sha256`].
+    bundle_sha256: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,8 @@ impl Policy {
             mcp_tools: Vec::new(),
             baselines: BTreeMap::new(),
             files: Vec::new(),
+            file_hashes: Vec::new(),
+            bundle_sha256: String::new(),
         };
         let mut ids: HashMap<String, PathBuf> = HashMap::new();
         for (index, dir) in dirs.iter().enumerate() {
@@ -249,6 +256,9 @@ impl Policy {
                             })?;
                     policy.rules.push(compiled);
                 }
+                policy
+                    .file_hashes
+                    .push(hex::encode(Sha256::digest(text.as_bytes())));
                 policy.files.push(path);
             }
         }
@@ -270,6 +280,7 @@ impl Policy {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        policy.bundle_sha256 = policy.hash_bundle();
         Ok(policy)
     }
 
@@ -311,6 +322,32 @@ impl Policy {
 
     pub fn files(&self) -> &[PathBuf] {
         &self.files
+    }
+
+    /// Each loaded file with the SHA-256 (hex) of its text, in load order.
+    pub fn file_hashes(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.files
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(self.file_hashes.iter().map(String::as_str))
+    }
+
+    /// The SHA-256 (hex) of the whole bundle: every file's path and hash, in load order. Each
+    /// receipt names the bundle it was decided under; the chained `policy load` records say
+    /// which files that was.
+    pub fn bundle_sha256(&self) -> &str {
+        &self.bundle_sha256
+    }
+
+    fn hash_bundle(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (path, hash) in self.file_hashes() {
+            hasher.update(path.display().to_string().as_bytes());
+            hasher.update(b"\t");
+            hasher.update(hash.as_bytes());
+            hasher.update(b"\n");
+        }
+        hex::encode(hasher.finalize())
     }
 
     /// Rules and "always" entries.

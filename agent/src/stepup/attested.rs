@@ -14,14 +14,15 @@
 //! The daemon's own account (system mode) takes those files out of its reach.
 
 use super::{ORIGIN, RP_ID};
-use crate::store::keys::{StoredKey, Vouched, credential_sha256, registration_sha256};
+use crate::store::keys::{StoredKey, Vouched, registration_sha256};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use url::Url;
-use webauthn_rs::prelude::{AttestationCaList, SecurityKeyRegistration};
+use webauthn_rs::prelude::{AttestationCaList, SecurityKey, SecurityKeyRegistration};
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{RegisterPublicKeyCredential, RegistrationState};
 
@@ -87,8 +88,9 @@ pub fn reverify(
         None => None,
     };
     let attested = serde_json::to_value(&attested).map_err(|e| e.to_string())?;
-    let stored: Value = serde_json::from_str(credential)
-        .map_err(|e| format!("its stored credential is unreadable ({e})"))?;
+    // Compared as the typed key step-up will use, not as loose JSON: a stored credential with
+    // duplicate fields reads one way as JSON and another (or not at all) as a key.
+    let stored = serde_json::to_value(well_formed(credential)?).map_err(|e| e.to_string())?;
     let same = |field: &str| {
         stored.pointer(&format!("/cred/{field}")) == attested.get(field)
             && attested.get(field).is_some()
@@ -99,15 +101,22 @@ pub fn reverify(
     Ok(Attested { root })
 }
 
-/// A key's id, the SHA-256 of its id and public key and of its registration record, and what
-/// its chained receipt recorded: everything a verdict depends on but the trust roots.
+/// A key's id, the SHA-256 of its stored credential text (exactly as stored: two texts that
+/// read as the same JSON may not read as the same key) and of its registration record, and
+/// what its chained receipt recorded: everything a verdict depends on but the trust roots.
 type VerdictKey = (String, String, String, Vouched);
+
+/// The stored credential as the typed webauthn-rs key (duplicate or unknown fields refused).
+fn well_formed(credential: &str) -> Result<SecurityKey, String> {
+    serde_json::from_str(credential)
+        .map_err(|e| format!("its stored credential is not a well-formed key ({e})"))
+}
 
 /// Decides, with a cache, whether stored keys may take part in step-up.
 pub struct KeyJudge {
     cas: Option<AttestationCaList>,
-    /// The verdict for each [`VerdictKey`]; a key's signature counter changes with every use
-    /// and is not part of it.
+    /// The verdict for each [`VerdictKey`] (a use moves the key's signature counter, so the
+    /// next look verifies again: step-ups are few).
     verdicts: Mutex<HashMap<VerdictKey, Result<(), String>>>,
 }
 
@@ -129,7 +138,7 @@ impl KeyJudge {
         };
         let cache_key = (
             key.info.id.clone(),
-            credential_sha256(&key.credential),
+            hex::encode(sha2::Sha256::digest(key.credential.as_bytes())),
             registration_sha256(registration),
             key.vouched.clone(),
         );
@@ -152,6 +161,15 @@ impl KeyJudge {
         registration_hash: &str,
     ) -> Result<(), String> {
         let name = &key.info.name;
+        let typed =
+            well_formed(&key.credential).map_err(|why| format!("security key `{name}`: {why}"))?;
+        // The row's id is what the chain vouches for and what proofs name: it must be the
+        // credential's own id, or a row could borrow another key's registration.
+        if super::binding::encode(typed.cred_id().as_ref()) != key.info.id {
+            return Err(format!(
+                "security key `{name}`: its row id is not its credential's id"
+            ));
+        }
         if key.vouched.registration_sha256.as_deref() != Some(registration_hash) {
             return Err(format!(
                 "security key `{name}`: its registration record is not the one its chained `key add` receipt recorded"
@@ -177,6 +195,7 @@ impl KeyJudge {
 
 #[cfg(all(test, feature = "soft-authenticator"))]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crypto_glue::traits::{EncodePem, LineEndingPem};
     use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -256,11 +275,14 @@ mod tests {
 
     #[test]
     fn without_a_record_or_with_another_record_a_key_is_refused() {
+        use crate::store::keys::credential_sha256;
         let (cas, record, credential) = registered();
         let (_, other_record, _) = registered();
+        let typed: SecurityKey = serde_json::from_str(&credential).unwrap();
+        let id = crate::stepup::binding::encode(typed.cred_id().as_ref());
         let key = |registration: Option<String>| StoredKey {
             info: airlock_protocol::SecurityKeyInfo {
-                id: "id".into(),
+                id: id.clone(),
                 name: "k".into(),
                 created_ms: 0,
                 attestation: String::new(),
@@ -281,6 +303,14 @@ mod tests {
         elsewhere.vouched.attestation_root = Some("00".repeat(32));
         let why = judge.judge(&elsewhere).unwrap_err();
         assert!(why.contains("another attestation root"), "{why}");
+        let mut borrowed = key(Some(record.clone()));
+        borrowed.info.id = "another-id".into();
+        let why = judge.judge(&borrowed).unwrap_err();
+        assert!(why.contains("row id is not its credential's id"), "{why}");
+        let mut doubled = key(Some(record.clone()));
+        doubled.credential = doubled.credential.replacen('{', "{\"cred\":{},", 1);
+        let why = judge.judge(&doubled).unwrap_err();
+        assert!(why.contains("not a well-formed key"), "{why}");
         let why = judge.judge(&key(None)).unwrap_err();
         assert!(why.contains("add it again"), "{why}");
         let why = judge.judge(&key(Some(other_record))).unwrap_err();

@@ -152,6 +152,18 @@ impl Store {
     }
 
     /// The newest receipt for a tool-use id (links PostToolUse to its PreToolUse).
+    /// Receipts held for a person (`approval_required`) that never got an outcome after it:
+    /// the daemon that held them ended without deciding (killed, crashed, power lost).
+    pub fn unfinished_holds(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT h.receipt_id FROM events h WHERE h.outcome = 'approval_required'
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.receipt_id = h.receipt_id AND e.seq > h.seq)
+             ORDER BY h.seq",
+        )?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
     pub fn find_by_tool_use(&self, tool_use_id: &str) -> Result<Option<String>, StoreError> {
         let found = self.conn().query_row(
             "SELECT id FROM receipts WHERE tool_use_id = ?1 AND event IN ('pre_tool_use', 'permission_request') ORDER BY seq DESC LIMIT 1",
