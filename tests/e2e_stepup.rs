@@ -745,6 +745,12 @@ fn keys_are_managed_with_a_touch_and_resume_can_require_one() {
     assert_eq!(keys[0]["name"], "second");
     let out = run_with_token(&airlock, &first, &["key", "remove", "second"]);
     assert!(!out.status.success(), "a removed key still authorises");
+    // Clearing the row's removal does not bring the key back: the chained removal stands.
+    airlock.sqlite3("UPDATE security_keys SET removed_ms = NULL");
+    let keys = airlock.json(&["key", "list", "--json"]);
+    assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+    let out = run_with_token(&airlock, &first, &["key", "remove", "second"]);
+    assert!(!out.status.success(), "an un-removed key authorises");
 
     // Every touch recorded (adding the second key, resume, the `always` approval, key removal)
     // re-verifies offline.

@@ -295,6 +295,7 @@ mod tests {
                 credential_sha256: Some(credential_sha256(&credential)),
                 registration_sha256: Some(registration_sha256(&record)),
                 attestation_root: None,
+                removed: false,
             },
         };
         let judge = KeyJudge::new(Some(cas));

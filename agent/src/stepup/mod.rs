@@ -332,6 +332,7 @@ impl RelyingParty {
                 credential_sha256: Some(crate::store::keys::credential_sha256(&credential)),
                 registration_sha256: Some(crate::store::keys::registration_sha256(&registration)),
                 attestation_root: root,
+                removed: false,
             },
             credential,
             registration: Some(registration),

@@ -32,12 +32,19 @@ pub struct Vouched {
     pub registration_sha256: Option<String>,
     /// The attestation root the key chained to (hex key id), when attestation was on.
     pub attestation_root: Option<String>,
+    /// A chained `key remove` receipt names it.
+    pub removed: bool,
 }
 
 impl Store {
-    /// Keys that can approve now (not removed).
+    /// Keys that can approve now: not removed, by the row or by a chained `key remove` (a
+    /// removal cannot be undone by clearing the row's `removed_ms`).
     pub fn active_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.keys_where("removed_ms IS NULL")
+        Ok(self
+            .keys_where("removed_ms IS NULL")?
+            .into_iter()
+            .filter(|k| !k.vouched.removed)
+            .collect())
     }
 
     /// Every key ever registered, removed ones included (for offline verification).
@@ -116,19 +123,35 @@ impl Store {
         // One snapshot for both reads: a registration committed between them is never skipped.
         let tx = self.conn().unchecked_transaction()?;
         let mut stmt = self.conn().prepare_cached(
-            "SELECT seq, input FROM receipts WHERE seq > ?1 AND tool = 'airlock key add' ORDER BY seq",
+            "SELECT seq, tool, input FROM receipts WHERE seq > ?1 AND tool IN ('airlock key add', 'airlock key remove') ORDER BY seq",
         )?;
         let after = known.seen;
         let rows = stmt.query_map([after], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         for row in rows {
-            let (seq, input) = row?;
+            let (seq, tool, input) = row?;
             known.seen = known.seen.max(seq);
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&input) else {
                 continue;
             };
-            if let Some(id) = value.get("credential_id").and_then(|v| v.as_str()) {
+            let Some(id) = value.get("credential_id").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            if tool == "airlock key remove" {
+                if let Some(key) = known.keys.get_mut(id) {
+                    key.removed = true;
+                }
+                continue;
+            }
+            {
+                // A removal is final: a later `key add` naming the same credential does not
+                // bring it back.
+                let removed = known.keys.get(id).is_some_and(|k| k.removed);
                 let text = |field: &str| {
                     value
                         .get(field)
@@ -141,6 +164,7 @@ impl Store {
                         credential_sha256: text("credential_sha256"),
                         registration_sha256: text("registration_sha256"),
                         attestation_root: text("attestation_root"),
+                        removed,
                     },
                 );
             }
