@@ -136,6 +136,72 @@ fn ask_then_reject_blocks_and_passes_the_reason_to_the_agent() {
     );
 }
 
+/// Each decision records who made it: what the kernel says about the client (uid, pid, start
+/// time, executable, terminal) beside what the client claims to be, and whether a key was
+/// touched. A client that claims to be the window is recorded as claiming it, with its own
+/// kernel facts.
+#[test]
+fn who_decided_is_recorded_as_the_kernel_says_beside_the_claimed_surface() {
+    use airlock_protocol::{Request, Response, Surface};
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let who = |id: &str, outcome: &str| -> serde_json::Value {
+        let detail = airlock.sqlite3(&format!(
+            "SELECT detail FROM events WHERE receipt_id = '{id}' AND outcome = '{outcome}'"
+        ));
+        serde_json::from_str(detail.trim()).unwrap()
+    };
+
+    let waiting = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t1"));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    airlock.run_ok(&["approve", &id]);
+    assert_eq!(waiting.join().unwrap().code, 0);
+    let approved = who(&id, "approved");
+    assert_eq!(approved["who"]["claimed_surface"], "terminal", "{approved}");
+    assert_eq!(approved["key_touched"], false);
+    let kernel = &approved["who"]["kernel"];
+    assert_eq!(
+        kernel["uid"],
+        rustix::process::getuid().as_raw(),
+        "{approved}"
+    );
+    assert!(kernel["start_time"].as_u64().is_some(), "{approved}");
+    assert!(
+        kernel["exe"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("/airlock")),
+        "{approved}"
+    );
+
+    let waiting = airlock.hook_in_background(&bash_payload("git push origin main", "s2", "t2"));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    let mut client = airlock::client::Client::connect(&airlock.socket())
+        .unwrap()
+        .with_surface(Surface::Window);
+    let answer = client
+        .call(Request::Deny {
+            id: id.clone(),
+            reason: None,
+        })
+        .unwrap();
+    assert!(matches!(answer, Response::Done { .. }), "{answer:?}");
+    assert_eq!(waiting.join().unwrap().code, 2);
+    let rejected = who(&id, "rejected");
+    assert_eq!(rejected["who"]["claimed_surface"], "window", "{rejected}");
+    assert_eq!(rejected["who"]["kernel"]["pid"], std::process::id());
+    assert_eq!(
+        rejected["who"]["kernel"]["exe"],
+        std::env::current_exe().unwrap().display().to_string()
+    );
+    let actor = airlock.sqlite3(&format!(
+        "SELECT actor FROM events WHERE receipt_id = '{id}' AND outcome = 'rejected'"
+    ));
+    assert!(
+        actor.starts_with(&format!("window: pid {}", std::process::id())),
+        "{actor}"
+    );
+}
+
 #[test]
 fn ask_expires_as_a_denial() {
     let mut airlock = Airlock::new();

@@ -459,7 +459,7 @@ fn no_notification_server_is_fine() {
             actors(&airlock, &id)[1]
                 .as_str()
                 .unwrap()
-                .starts_with("client pid "),
+                .starts_with("terminal: pid "),
             "approved with `airlock approve`"
         );
     }

@@ -1,7 +1,7 @@
 //! A small blocking client of the daemon, used by the hook shim and the CLI. It does no policy
 //! loading and opens no database: the hook's whole cost is one connect and one round trip.
 
-use airlock_protocol::{Envelope, PROTOCOL_VERSION, Request, Response};
+use airlock_protocol::{Envelope, PROTOCOL_VERSION, Request, Response, Surface};
 use interprocess::local_socket::{GenericFilePath, Stream, prelude::*};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +30,7 @@ pub enum ClientError {
 pub struct Client {
     reader: BufReader<Stream>,
     next_id: u64,
+    surface: Option<Surface>,
 }
 
 impl Client {
@@ -45,7 +46,15 @@ impl Client {
         Ok(Self {
             reader: BufReader::new(stream),
             next_id: 1,
+            surface: None,
         })
+    }
+
+    /// Say, with every request, which surface a person uses through this client (recorded as
+    /// the client's claim beside what the kernel says about it).
+    pub fn with_surface(mut self, surface: Surface) -> Self {
+        self.surface = Some(surface);
+        self
     }
 
     /// The process at the other end of the connection (`SO_PEERCRED`).
@@ -67,7 +76,7 @@ impl Client {
     }
 
     pub fn send(&mut self, id: u64, request: Request) -> Result<(), ClientError> {
-        let mut line = serde_json::to_vec(&Envelope::new(id, request))
+        let mut line = serde_json::to_vec(&Envelope::new(id, request).from_surface(self.surface))
             .map_err(|e| ClientError::BadAnswer(e.to_string()))?;
         line.push(b'\n');
         let stream = self.reader.get_mut();

@@ -11,12 +11,14 @@ pub fn home() -> Result<AirlockHome, String> {
 
 pub fn connect() -> Result<Client, String> {
     let home = home()?;
-    Client::connect(&home.socket()).map_err(|e| {
-        format!(
-            "cannot reach the Airlock daemon at `{}` ({e}); start it with `airlock daemon`",
-            home.socket().display()
-        )
-    })
+    Client::connect(&home.socket())
+        .map(|client| client.with_surface(airlock_protocol::Surface::Window))
+        .map_err(|e| {
+            format!(
+                "cannot reach the Airlock daemon at `{}` ({e}); start it with `airlock daemon`",
+                home.socket().display()
+            )
+        })
 }
 
 /// Send one request; a daemon error becomes `Err` with the daemon's message.

@@ -16,7 +16,7 @@ mod model;
 pub use model::{
     ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptLogInfo, ReceiptSummary,
     RuleHit, SecurityKeyInfo, SessionState, SessionSummary, StatusInfo, StepUpChallenge, StopInfo,
-    UnitSummary, Verdict,
+    Surface, UnitSummary, Verdict,
 };
 
 /// The protocol version this build speaks. Bump on any incompatible change.
@@ -34,6 +34,10 @@ pub struct Envelope<T> {
     #[cfg_attr(test, ts(type = "number"))]
     pub id: u64,
     pub body: T,
+    /// What the client says it is (a terminal, the window). Recorded beside what the kernel
+    /// says about the connection, never instead of it: any process can claim anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<Surface>,
 }
 
 impl<T> Envelope<T> {
@@ -42,7 +46,14 @@ impl<T> Envelope<T> {
             v: PROTOCOL_VERSION,
             id,
             body,
+            surface: None,
         }
+    }
+
+    /// The same envelope, claiming `surface`.
+    pub fn from_surface(mut self, surface: Option<Surface>) -> Self {
+        self.surface = surface;
+        self
     }
 }
 

@@ -237,6 +237,20 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// Where a person acted, as the client claims it (a claim: recorded next to what the kernel
+/// says about the connection).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Surface {
+    /// The `airlock` command line.
+    Terminal,
+    /// The desktop app's window or tray.
+    Window,
+    /// A desktop notification's button (answered inside the daemon).
+    Notification,
+}
+
 /// How far an approval reaches.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

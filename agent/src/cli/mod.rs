@@ -144,8 +144,10 @@ pub(crate) fn policy_dirs(home: &AirlockHome) -> Vec<PathBuf> {
     vec![default_policy_dir(), home.user_policy_dir()]
 }
 
+/// A client for the person at this terminal (the surface is recorded as the CLI's claim).
 pub(crate) fn connect(home: &AirlockHome) -> anyhow::Result<crate::client::Client> {
-    Ok(crate::client::Client::connect(&home.socket())?)
+    Ok(crate::client::Client::connect(&home.socket())?
+        .with_surface(airlock_protocol::Surface::Terminal))
 }
 
 /// Print the message of a `Done` answer.

@@ -24,11 +24,8 @@ use std::time::{Duration, SystemTime};
 /// from it instead of asking the human twice.
 const PERMISSION_FOLLOW_UP: Duration = Duration::from_secs(120);
 
-/// Who is on the other end of a connection.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer {
-    pub pid: Option<u32>,
-}
+pub use super::who::Peer;
+use super::who::Who;
 
 impl Daemon {
     /// Handle one hook request. `closed` resolves if the hook's connection goes away (the agent
@@ -475,14 +472,23 @@ impl Daemon {
             Some(Resolution::Approved {
                 scope,
                 actor,
+                who,
                 note,
                 proof,
             }) => (
                 Outcome::Approved,
                 actor,
                 match &proof {
-                    Some(proof) => json!({"scope": scope, "note": note, "step_up": proof}),
-                    None => json!({"scope": scope, "note": note}),
+                    Some(proof) => json!({
+                        "scope": scope,
+                        "note": note,
+                        "who": who,
+                        "key_touched": true,
+                        "step_up": proof,
+                    }),
+                    None => {
+                        json!({"scope": scope, "note": note, "who": who, "key_touched": false})
+                    }
                 },
                 match proof {
                     Some(_) => {
@@ -491,14 +497,23 @@ impl Daemon {
                     None => format!("approved by a human in Airlock (scope: {})", scope.as_str()),
                 },
             ),
-            Some(Resolution::Rejected { reason: r, actor }) => {
+            Some(Resolution::Rejected {
+                reason: r,
+                actor,
+                who,
+            }) => {
                 let why = match &r {
                     Some(text) => format!(
                         "A human rejected this action in Airlock: {text}. Do not try to reach the same result another way; ask the user how to proceed."
                     ),
                     None => "A human rejected this action in Airlock. Do not try to reach the same result another way; ask the user how to proceed.".to_string(),
                 };
-                (Outcome::Rejected, actor, json!({"reason": r}), why)
+                (
+                    Outcome::Rejected,
+                    actor,
+                    json!({"reason": r, "who": who, "key_touched": false}),
+                    why,
+                )
             }
             Some(Resolution::Canceled { reason: r, actor }) => (
                 Outcome::Canceled,
@@ -538,8 +553,9 @@ impl Daemon {
         id: &str,
         scope: ApprovalScope,
         assertion: Option<&Value>,
-        actor: &str,
+        who: &Who,
     ) -> Response {
+        let actor = &who.label();
         let (prepared, decision) = {
             let pending = self.lock_pending();
             match pending.get(id) {
@@ -630,6 +646,7 @@ impl Daemon {
                 let _ = sender.send(Resolution::Approved {
                     scope,
                     actor: actor.to_string(),
+                    who: who.json(),
                     note,
                     proof,
                 });
@@ -639,7 +656,7 @@ impl Daemon {
         }
     }
 
-    pub fn deny(&self, id: &str, reason: Option<String>, actor: &str) -> Response {
+    pub fn deny(&self, id: &str, reason: Option<String>, who: &Who) -> Response {
         let sender = self
             .lock_pending()
             .get_mut(id)
@@ -648,7 +665,8 @@ impl Daemon {
             Some(sender) => {
                 let _ = sender.send(Resolution::Rejected {
                     reason,
-                    actor: actor.to_string(),
+                    actor: who.label(),
+                    who: who.json(),
                 });
                 Response::Done {
                     message: format!("rejected `{id}`"),

@@ -10,6 +10,7 @@ mod server;
 mod settings_watch;
 mod state;
 mod stepup;
+pub mod who;
 
 pub use decide::{Peer, action_key};
 pub use state::Daemon;

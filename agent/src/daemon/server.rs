@@ -6,6 +6,7 @@
 
 use super::decide::Peer;
 use super::state::Daemon;
+use super::who::Who;
 use airlock_protocol::{
     Envelope, ErrorCode, PROTOCOL_VERSION, Request, Response, SessionState, StatusInfo,
 };
@@ -178,6 +179,8 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             }
             Peer {
                 pid: creds.pid().and_then(|p| u32::try_from(p).ok()),
+                uid: creds.euid(),
+                gid: creds.egid(),
             }
         }
         Err(e) => {
@@ -251,6 +254,9 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             continue;
         }
         let id = envelope.id;
+        // Read from /proc only for requests a person makes, not on the hook's path.
+        let surface = envelope.surface;
+        let who = || Who::client(peer, surface);
         let response = match envelope.body {
             Request::Hook {
                 agent,
@@ -273,19 +279,19 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 Some(refused) => refused,
                 None => {
                     daemon
-                        .approve(&target, scope, assertion.as_ref(), &actor(peer))
+                        .approve(&target, scope, assertion.as_ref(), &who())
                         .await
                 }
             },
-            Request::Deny { id: target, reason } => daemon.deny(&target, reason, &actor(peer)),
+            Request::Deny { id: target, reason } => daemon.deny(&target, reason, &who()),
             Request::Status {} => Response::Status(status(&daemon)),
             Request::Stop { reason, kill } => {
-                daemon.emergency_stop(reason, kill, &actor(peer)).await
+                daemon.emergency_stop(reason, kill, &who().label()).await
             }
             Request::Resume { assertion } => {
                 match daemon.refuse_if_from_agent(peer, "resume", "").await {
                     Some(refused) => refused,
-                    None => daemon.resume(assertion.as_ref(), &actor(peer)).await,
+                    None => daemon.resume(assertion.as_ref(), &who().label()).await,
                 }
             }
             // An agent may not open ceremonies either: it could replace the user's open
@@ -303,7 +309,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     Some(refused) => refused,
                     None => {
                         daemon
-                            .key_register_begin(&name, assertion.as_ref(), &actor(peer))
+                            .key_register_begin(&name, assertion.as_ref(), &who().label())
                             .await
                     }
                 }
@@ -313,7 +319,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     Some(refused) => refused,
                     None => {
                         daemon
-                            .key_register_finish(&name, &credential, &actor(peer))
+                            .key_register_finish(&name, &credential, &who().label())
                             .await
                     }
                 }
@@ -329,7 +335,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     Some(refused) => refused,
                     None => {
                         daemon
-                            .key_remove(&target, assertion.as_ref(), &actor(peer))
+                            .key_remove(&target, assertion.as_ref(), &who().label())
                             .await
                     }
                 }
@@ -339,12 +345,12 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
             },
             Request::SessionCancel { id: target, reason } => {
                 daemon
-                    .set_session(&target, SessionState::Canceled, reason, &actor(peer))
+                    .set_session(&target, SessionState::Canceled, reason, &who().label())
                     .await
             }
             Request::SessionContain { id: target, reason } => {
                 daemon
-                    .set_session(&target, SessionState::Contained, reason, &actor(peer))
+                    .set_session(&target, SessionState::Contained, reason, &who().label())
                     .await
             }
             Request::SessionRelease { id: target } => {
@@ -355,7 +361,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     Some(refused) => refused,
                     None => {
                         daemon
-                            .set_session(&target, SessionState::Active, None, &actor(peer))
+                            .set_session(&target, SessionState::Active, None, &who().label())
                             .await
                     }
                 }
@@ -369,7 +375,11 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 // A rollback writes files as the person chose them: not the agent's to ask for.
                 match daemon.refuse_if_from_agent(peer, "rollback", &target).await {
                     Some(refused) => refused,
-                    None => daemon.rollback(&target, session, force, &actor(peer)).await,
+                    None => {
+                        daemon
+                            .rollback(&target, session, force, &who().label())
+                            .await
+                    }
                 }
             }
             Request::Subscribe {} => {
@@ -412,13 +422,6 @@ async fn subscribe(daemon: &Daemon, id: u64, send: &mut &Stream) {
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
-    }
-}
-
-fn actor(peer: Peer) -> String {
-    match peer.pid {
-        Some(pid) => format!("client pid {pid}"),
-        None => "client".to_string(),
     }
 }
 

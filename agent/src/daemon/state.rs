@@ -21,6 +21,8 @@ pub enum Resolution {
     Approved {
         scope: ApprovalScope,
         actor: String,
+        /// Who decided ([`super::who::Who`] as recorded).
+        who: serde_json::Value,
         note: Option<String>,
         /// The verified security-key assertion, for a step-up approval.
         proof: Option<Box<crate::stepup::Proof>>,
@@ -28,6 +30,7 @@ pub enum Resolution {
     Rejected {
         reason: Option<String>,
         actor: String,
+        who: serde_json::Value,
     },
     Canceled {
         reason: String,

@@ -4,11 +4,9 @@
 use super::shown::Entry;
 use super::text::{APPROVE, DEFAULT, DENY};
 use crate::daemon::Daemon;
+use crate::daemon::who::Who;
 use airlock_protocol::{ApprovalScope, Decision, Response};
 use std::sync::Arc;
-
-/// The actor recorded on the receipt's event.
-pub const ACTOR: &str = "notification";
 
 pub fn invoke(daemon: &Arc<Daemon>, entry: &Entry, action: &str) {
     let id = entry.approval.clone();
@@ -16,7 +14,9 @@ pub fn invoke(daemon: &Arc<Daemon>, entry: &Entry, action: &str) {
         (Decision::Ask, APPROVE) => {
             let daemon = daemon.clone();
             tokio::spawn(async move {
-                let answer = daemon.approve(&id, ApprovalScope::Once, None, ACTOR).await;
+                let answer = daemon
+                    .approve(&id, ApprovalScope::Once, None, &Who::notification())
+                    .await;
                 report(&id, "approve", answer);
             });
         }
@@ -24,7 +24,7 @@ pub fn invoke(daemon: &Arc<Daemon>, entry: &Entry, action: &str) {
             let answer = daemon.deny(
                 &id,
                 Some("denied from the desktop notification".into()),
-                ACTOR,
+                &Who::notification(),
             );
             report(&id, "deny", answer);
         }
