@@ -362,6 +362,73 @@ fn a_second_daemon_for_the_same_home_is_refused() {
     );
 }
 
+/// `install --alias` puts a launcher alias in the shell's startup file: an interactive bash
+/// that reads it starts `claude` below `airlock run` (the stand-in agent sees the launcher as
+/// its parent); installing again changes nothing; uninstall removes only the block.
+#[test]
+fn install_with_alias_starts_the_agent_below_the_launcher() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let settings = airlock.home().join("claude/settings.json");
+    let rc = airlock.home().join("bashrc");
+    std::fs::write(&rc, "export SOMETHING=1\n").unwrap();
+    let args = [
+        "install",
+        "claude-code",
+        "--settings-file",
+        settings.to_str().unwrap(),
+        "--alias",
+        "--rc-file",
+        rc.to_str().unwrap(),
+    ];
+    let said = airlock.run_ok(&args);
+    assert!(said.contains("added the launcher alias"), "{said}");
+    let installed = std::fs::read_to_string(&rc).unwrap();
+    assert!(
+        installed.starts_with("export SOMETHING=1\n# >>> airlock launcher"),
+        "{installed}"
+    );
+    assert!(airlock.run_ok(&args).contains("already in"));
+    assert_eq!(std::fs::read_to_string(&rc).unwrap(), installed);
+
+    // A stand-in `claude` on PATH prints the name of the process that started it.
+    let bin = airlock.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let stand_in = bin.join("claude");
+    std::fs::write(&stand_in, "#!/bin/sh\ncat /proc/$PPID/comm\n").unwrap();
+    std::fs::set_permissions(
+        &stand_in,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = std::process::Command::new("bash")
+        .args(["--rcfile", rc.to_str().unwrap(), "-i", "-c", "claude; true"])
+        .env("PATH", &path)
+        .env("AIRLOCK_HOME", airlock.home())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let parent = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(parent.trim(), "airlock", "{out:?}");
+    // Positive control: without the startup file, `claude` is started by the shell itself.
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-i", "-c", "claude; true"])
+        .env("PATH", &path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "bash");
+
+    let mut remove = args.to_vec();
+    remove[0] = "uninstall";
+    airlock.run_ok(&remove);
+    assert_eq!(
+        std::fs::read_to_string(&rc).unwrap(),
+        "export SOMETHING=1\n"
+    );
+}
+
 #[test]
 fn install_merges_hooks_idempotently_with_a_backup_and_uninstall_restores() {
     let airlock = Airlock::new();

@@ -5,6 +5,9 @@
 //! on stdout AND exit code 2 with the reason on stderr, which every Claude Code version honours.
 
 use super::{AdapterError, HookOutput};
+
+/// The program that starts Claude Code.
+pub const COMMAND: &str = "claude";
 use crate::request::{ActionRequest, HookEvent};
 use airlock_protocol::Verdict;
 use serde_json::{Value, json};

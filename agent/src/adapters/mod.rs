@@ -34,6 +34,14 @@ pub enum AdapterError {
 
 pub const KNOWN_AGENTS: &[&str] = &["claude-code"];
 
+/// The command a person types to start `agent` (what the launcher alias wraps).
+pub fn command_of(agent: &str) -> Result<&'static str, AdapterError> {
+    match agent {
+        "claude-code" => Ok(claude_code::COMMAND),
+        other => Err(AdapterError::UnknownAgent(other.to_string())),
+    }
+}
+
 /// Parse a payload for `agent`.
 pub fn parse(agent: &str, payload: &serde_json::Value) -> Result<ActionRequest, AdapterError> {
     match agent {

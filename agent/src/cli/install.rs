@@ -1,6 +1,7 @@
 //! `airlock install claude-code` / `airlock uninstall claude-code`: merge Airlock's hooks into
 //! Claude Code's settings JSON — idempotent, with a backup, never touching other hooks.
 
+use super::launcher_alias::{alias_line, rc_files};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +38,49 @@ pub struct Args {
     /// Hook timeout in seconds.
     #[arg(long, default_value_t = HOOK_TIMEOUT_SECS)]
     timeout: u64,
+    /// Also add (or, with `uninstall`, remove) a shell alias that starts the agent below the
+    /// launcher (`alias claude='airlock run -- claude'`), so nothing it starts can approve.
+    #[arg(long)]
+    alias: bool,
+    /// Startup file for the alias (repeatable); default `~/.bashrc` and `~/.zshrc` where present.
+    #[arg(long, value_name = "FILE", requires = "alias")]
+    rc_file: Vec<PathBuf>,
+}
+
+/// `airlock`, quoted for a shell, with `AIRLOCK_HOME` when it is set.
+fn launcher() -> anyhow::Result<String> {
+    let exe = std::env::current_exe()?;
+    let mut launcher = shell_words::quote(&exe.to_string_lossy()).into_owned();
+    if let Some(home) = std::env::var_os(crate::home::HOME_ENV).filter(|v| !v.is_empty()) {
+        launcher = format!(
+            "{}={} {launcher}",
+            crate::home::HOME_ENV,
+            shell_words::quote(&home.to_string_lossy())
+        );
+    }
+    Ok(launcher)
+}
+
+fn install_alias(args: &Args) -> anyhow::Result<()> {
+    let line = alias_line(crate::adapters::command_of(&args.agent)?, &launcher()?);
+    for path in rc_files(&args.rc_file)? {
+        if super::launcher_alias::install(&path, &line)? {
+            println!("added the launcher alias to `{}`: {line}", path.display());
+        } else {
+            println!("the launcher alias is already in `{}`", path.display());
+        }
+    }
+    println!("open a new shell (or `source` the file) for the alias to apply");
+    Ok(())
+}
+
+fn uninstall_alias(args: &Args) -> anyhow::Result<()> {
+    for path in rc_files(&args.rc_file)? {
+        if super::launcher_alias::uninstall(&path)? {
+            println!("removed the launcher alias from `{}`", path.display());
+        }
+    }
+    Ok(())
 }
 
 fn settings_path(args: &Args) -> anyhow::Result<PathBuf> {
@@ -88,10 +132,21 @@ pub fn install(args: Args) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
+    if args.alias {
+        install_alias(&args)?;
+    } else {
+        println!(
+            "without the launcher, processes the agent detaches (`setsid`, double fork) are not recognised as the agent's; start it with `airlock run -- {}` or add `--alias`",
+            crate::adapters::command_of(&args.agent)?
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn uninstall(args: Args) -> anyhow::Result<ExitCode> {
+    if args.alias {
+        uninstall_alias(&args)?;
+    }
     let path = settings_path(&args)?;
     if !path.exists() {
         println!("nothing to do: `{}` does not exist", path.display());

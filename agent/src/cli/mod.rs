@@ -10,6 +10,7 @@ mod explain;
 mod hook;
 mod install;
 mod key;
+mod launcher_alias;
 mod log;
 mod output;
 mod pending;
