@@ -523,3 +523,29 @@ fn a_step_up_without_a_registered_key_tells_the_person() {
         "the notification shows too much: {history}"
     );
 }
+
+/// The watchdog's emergency stop (Airlock's socket replaced while it runs) is told to the
+/// person as a notification that stays until dismissed; a stop the person pressed is not.
+#[test]
+fn an_impostor_on_the_socket_raises_a_notification() {
+    let desktop = Desktop::new().xvfb().bus().dunst();
+    let mut airlock = Airlock::new();
+    airlock.start_daemon_with_env(20, &desktop.env());
+    // Positive control: the person's own stop shows nothing.
+    airlock.run_ok(&["stop", "--reason", "lunch"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(desktop.displayed(), 0);
+    airlock.run_ok(&["resume"]);
+
+    let socket = airlock.socket();
+    std::fs::remove_file(&socket).unwrap();
+    let _impostor = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    wait_for("the impostor notification", || desktop.displayed() == 1);
+    desktop.run("dunstctl", &["close"]);
+    let history = desktop.run("dunstctl", &["history"]);
+    let history = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        history.contains("possible impostor") && history.contains("airlock resume"),
+        "{history}"
+    );
+}

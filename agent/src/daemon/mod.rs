@@ -13,6 +13,9 @@ mod stepup;
 pub mod who;
 
 pub use decide::{Peer, action_key};
+
+/// Who the emergency stop is by when the daemon's watchdog turned it on (an impostor).
+pub const WATCHDOG: &str = "airlock (watchdog)";
 pub use state::Daemon;
 
 use crate::classify::{Classifier, Env};

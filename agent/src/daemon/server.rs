@@ -163,7 +163,7 @@ async fn watch_socket(daemon: Arc<Daemon>) {
             tracing::error!(%reason, "possible impostor");
             eprintln!("airlock daemon: {reason}");
             daemon
-                .emergency_stop(Some(reason), false, "airlock (watchdog)")
+                .emergency_stop(Some(reason), false, super::WATCHDOG)
                 .await;
             return;
         }

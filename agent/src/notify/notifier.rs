@@ -96,6 +96,11 @@ async fn run(daemon: Arc<Daemon>, mut events: broadcast::Receiver<Event>) {
                 Ok(Event::ApprovalPending { approval }) => notifier.show(&approval).await,
                 Ok(Event::ApprovalResolved { id, .. }) => notifier.close(&id).await,
                 Ok(Event::StepUpUnavailable { approval }) => notifier.tell_no_key(&approval).await,
+                Ok(Event::EmergencyStop { stop: Some(stop) })
+                    if stop.by == crate::daemon::WATCHDOG =>
+                {
+                    notifier.tell(&text::impostor_content()).await
+                }
                 Ok(_) => {}
                 // Missed events: the pending list is the truth.
                 Err(RecvError::Lagged(_)) => notifier.resync().await,
@@ -224,6 +229,11 @@ impl Notifier {
     }
 
     async fn tell_no_key(&mut self, approval: &PendingApproval) {
+        self.tell(&text::no_key_content(approval)).await;
+    }
+
+    /// Show a notification with nothing to decide (if notifications are on).
+    async fn tell(&mut self, content: &text::Content) {
         if !self
             .daemon
             .notifications_enabled
@@ -235,12 +245,8 @@ impl Notifier {
             self.find_server(true).await;
         }
         let Some(server) = &self.server else { return };
-        if let Err(error) = self
-            .bus
-            .notify(&server.owner, &text::no_key_content(approval))
-            .await
-        {
-            tracing::warn!(%error, "cannot show the no-security-key notification");
+        if let Err(error) = self.bus.notify(&server.owner, content).await {
+            tracing::warn!(%error, summary = %content.summary, "cannot show a notification");
         }
     }
 

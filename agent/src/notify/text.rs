@@ -79,6 +79,17 @@ pub fn no_key_content(approval: &PendingApproval) -> Content {
     }
 }
 
+/// The daemon's watchdog turned the emergency stop on: its socket or lock file was replaced.
+/// Fixed words only (the stop's reason holds paths); no buttons: resuming takes a restart.
+pub fn impostor_content() -> Content {
+    Content {
+        summary: "Airlock's emergency stop is on: possible impostor".to_string(),
+        body: "Airlock's socket or lock file was replaced while it ran, so another process may be answering agents' hooks in its name. Every agent request is denied. Restart the Airlock daemon, then run `airlock resume`.".to_string(),
+        actions: Vec::new(),
+        timeout_ms: 0,
+    }
+}
+
 /// The agent as people call it.
 fn agent_name(agent: &str) -> &str {
     match agent {
