@@ -220,6 +220,31 @@ fn a_budget_trips_and_records_rate_limited() {
     assert_eq!(airlock.hook(&bash_payload("ls", "s1", "e")).code, 0);
     let limited = airlock.json(&["log", "--json", "--outcome", "rate_limited"]);
     assert_eq!(limited.as_array().unwrap().len(), 1);
+
+    // A restart does not reset the budget: the counters come back from the receipts.
+    airlock.stop_daemon();
+    airlock.start_daemon(60);
+    let out = airlock.hook(&bash_payload("cargo build", "s1", "f"));
+    assert_eq!(out.code, 2, "the budget was reset by a restart: {out:?}");
+    assert!(reason(&out).starts_with("rate limited by budget `team.builds`"));
+    let start = airlock
+        .receipts()
+        .into_iter()
+        .find(|r| r["tool"] == "airlock daemon start")
+        .unwrap();
+    assert!(
+        start["input"]["counters_restored_from"].as_u64().unwrap() >= 5,
+        "{start}"
+    );
+    // The other session had one build: it still has one left.
+    assert_eq!(
+        airlock.hook(&bash_payload("cargo build", "s2", "g")).code,
+        0
+    );
+    assert_eq!(
+        airlock.hook(&bash_payload("cargo build", "s2", "h")).code,
+        2
+    );
 }
 
 #[test]
@@ -297,6 +322,30 @@ fn breakers_trip_on_scripted_abuse_and_contain_the_session() {
         reason(&out).contains("breaker.control-tampering"),
         "{out:?}"
     );
+
+    // Each trip is a chained record naming the session and breaker (the repeated-refusals
+    // trip has no request receipt of its own that says so).
+    let trips: Vec<(String, String)> = airlock
+        .receipts()
+        .into_iter()
+        .filter(|r| r["tool"] == "airlock breaker trip")
+        .map(|r| {
+            (
+                r["input"]["session"].as_str().unwrap().to_string(),
+                r["input"]["breaker"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (session, breaker) in [
+        ("exfil", "breaker.credentials-then-network"),
+        ("retrier", "breaker.repeated-refusals"),
+        ("tamper", "breaker.control-tampering"),
+    ] {
+        assert!(
+            trips.contains(&(session.to_string(), breaker.to_string())),
+            "no trip record for {breaker} in {session}: {trips:?}"
+        );
+    }
 
     // A person releases a session.
     airlock.run_ok(&["session", "release", "retrier"]);

@@ -3,8 +3,8 @@
 //!
 //! The stop and every canceled or contained session are persisted (`controls.json` in the data
 //! directory, written atomically), so a daemon restart stays stopped and keeps sessions
-//! contained. Budget and breaker counters live in memory: a restart resets them, which errs
-//! towards the person (who can re-contain) rather than towards blocking forever.
+//! contained. Budget and breaker counters live in memory and are rebuilt at start from the
+//! receipts of their longest window (`daemon/lifecycle.rs`).
 
 use crate::policy::{Breaker, BreakerTrigger, Budget};
 use airlock_protocol::{ActionClass, SessionState, SessionSummary, StopInfo};

@@ -126,7 +126,9 @@ impl Daemon {
 
         // Runtime controls come before the policy's answer: a stop, a canceled or contained
         // session, a tripped breaker or an exhausted budget refuses whatever policy said.
-        let refusal = self.gate(&session, &classification, decision, &policy, now);
+        let refusal = self
+            .gate(&session, &classification, decision, &policy, now)
+            .await;
         if let Some(r) = &refusal {
             hits = vec![r.hit.clone()];
             reason = r.reason.clone();
@@ -267,7 +269,7 @@ impl Daemon {
     }
 
     /// The runtime control that refuses this request, if any.
-    fn gate(
+    async fn gate(
         &self,
         session: &str,
         classification: &Classification,
@@ -337,14 +339,15 @@ impl Daemon {
                         "circuit breaker `{}` tripped: {}",
                         breaker.id, breaker.justification
                     ),
-                );
+                )
+                .await;
                 return None;
             }
             let reason = format!(
                 "circuit breaker `{}` tripped: {} The session is now contained (only reading is allowed) until a person runs `airlock session release {session}`",
                 breaker.id, breaker.justification
             );
-            self.trip(session, &breaker.id, &reason);
+            self.trip(session, &breaker.id, &reason).await;
             return Some(Refusal {
                 outcome: Outcome::Denied,
                 hit: hit(&breaker.id, &breaker.justification),
@@ -389,12 +392,26 @@ impl Daemon {
                 "circuit breaker `{}` tripped: {}",
                 breaker.id, breaker.justification
             );
-            self.trip(session, &breaker.id, &reason);
+            self.trip(session, &breaker.id, &reason).await;
         }
     }
 
-    /// Contain a session because a breaker tripped, and tell subscribers.
-    fn trip(&self, session: &str, breaker: &str, reason: &str) {
+    /// Contain a session because a breaker tripped, tell subscribers, and record the trip as a
+    /// chained `airlock breaker trip` (a trip by a denial count has no request receipt of its
+    /// own that says so).
+    async fn trip(&self, session: &str, breaker: &str, reason: &str) {
+        let input = json!({
+            "action": "breaker trip",
+            "session": session,
+            "breaker": breaker,
+            "contained": true,
+        });
+        if let Err(e) = self
+            .record_control("breaker trip", input, Outcome::Executed, "daemon", reason)
+            .await
+        {
+            tracing::error!(error = %e, "cannot record a breaker trip");
+        }
         match self.controls.set_state(
             session,
             SessionState::Contained,

@@ -22,6 +22,7 @@ impl Daemon {
     /// previous run left without an outcome are finalised first.
     pub async fn record_start(&self) {
         self.finalise_interrupted().await;
+        let restored = self.restore_counters();
         let policy = self.current_policy();
         let settings_file = self.home.settings_file();
         let input = json!({
@@ -35,6 +36,7 @@ impl Daemon {
             "settings_file": settings_file.display().to_string(),
             "settings_sha256": file_sha256(&settings_file),
             "refused_keys": self.refused_keys(),
+            "counters_restored_from": restored,
         });
         let mut reason = "Airlock daemon started in user mode: the records are tamper-evident, not tamper-proof (the agent's user owns them)".to_string();
         let refused = input["refused_keys"].as_array().map_or(0, Vec::len);
@@ -106,6 +108,52 @@ impl Daemon {
             ),
             Err(e) => tracing::error!(error = %e, "cannot record interrupted requests"),
         }
+    }
+
+    /// Budget and breaker counters from the requests of the longest window they count over,
+    /// so a restart neither resets a budget nor forgets the denials a breaker counts. Returns
+    /// how many requests were counted.
+    fn restore_counters(&self) -> usize {
+        let policy = self.current_policy();
+        let window = policy.counter_window().as_millis() as i64;
+        if window == 0 {
+            return 0;
+        }
+        let since = now_ms() - window;
+        let decisions = match self.lock_reader().recent_decisions(since) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot restore budget and breaker counters");
+                return 0;
+            }
+        };
+        for d in &decisions {
+            // The same session key the decision path uses.
+            let session = if d.session.is_empty() {
+                format!("({} without session)", d.agent)
+            } else {
+                d.session.clone()
+            };
+            self.controls
+                .touch(&session, &d.agent, &d.cwd, None, d.time_ms);
+            let permitted = d.outcomes.iter().any(|o| o == "allowed" || o == "approved");
+            let refused = d.outcomes.iter().any(|o| {
+                matches!(
+                    o.as_str(),
+                    "denied" | "rejected" | "expired" | "rate_limited"
+                )
+            });
+            if permitted {
+                self.controls
+                    .record_permitted(policy.budgets(), &session, &d.classes, d.time_ms);
+            } else if refused {
+                // A breaker this would trip tripped back then, and its containment was kept.
+                let _ = self
+                    .controls
+                    .record_refusal(policy.breakers(), &session, d.time_ms);
+            }
+        }
+        decisions.len()
     }
 
     /// Load the policy again (`why`: what prompted it) and record the load, or the failure

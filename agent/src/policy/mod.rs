@@ -535,6 +535,21 @@ pub struct Breaker {
     pub trigger: BreakerTrigger,
 }
 
+impl Policy {
+    /// The longest window any budget or breaker counts over: how far back the counters reach,
+    /// and so how much history a restarted daemon reads to restore them.
+    pub fn counter_window(&self) -> std::time::Duration {
+        let budgets = self.budgets.iter().map(|b| b.window);
+        let breakers = self.breakers.iter().filter_map(|b| match &b.trigger {
+            BreakerTrigger::Denials { window, .. } | BreakerTrigger::Sequence { window, .. } => {
+                Some(*window)
+            }
+            BreakerTrigger::Tags(_) => None,
+        });
+        budgets.chain(breakers).max().unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum BreakerTrigger {
     Denials {

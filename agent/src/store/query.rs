@@ -22,6 +22,18 @@ pub struct LogFilter {
     pub limit: Option<usize>,
 }
 
+/// A request as the runtime controls count it.
+#[derive(Debug, Clone)]
+pub struct RecentDecision {
+    pub session: String,
+    pub agent: String,
+    pub cwd: String,
+    pub time_ms: i64,
+    pub classes: std::collections::BTreeSet<ActionClass>,
+    /// Outcome names in order (`allowed`, `approval_required`, `approved`, …).
+    pub outcomes: Vec<String>,
+}
+
 /// One receipt with its whole outcome timeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReceiptDetail {
@@ -152,6 +164,29 @@ impl Store {
     }
 
     /// The newest receipt for a tool-use id (links PostToolUse to its PreToolUse).
+    /// Requests decided since `since_ms`, oldest first, with their outcomes: what the runtime
+    /// controls counted, for restoring their counters at start.
+    pub fn recent_decisions(&self, since_ms: i64) -> Result<Vec<RecentDecision>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT r.session, r.agent, r.cwd, r.time_ms, r.classes,
+                    (SELECT json_group_array(outcome) FROM (SELECT outcome FROM events WHERE receipt_id = r.id ORDER BY seq))
+             FROM receipts r
+             WHERE r.time_ms >= ?1 AND r.event IN ('pre_tool_use', 'permission_request')
+             ORDER BY r.seq",
+        )?;
+        let rows = stmt.query_map([since_ms], |r| {
+            Ok(RecentDecision {
+                session: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                agent: r.get(1)?,
+                cwd: r.get(2)?,
+                time_ms: r.get(3)?,
+                classes: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+                outcomes: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Receipts held for a person (`approval_required`) that never got an outcome after it:
     /// the daemon that held them ended without deciding (killed, crashed, power lost).
     pub fn unfinished_holds(&self) -> Result<Vec<String>, StoreError> {
