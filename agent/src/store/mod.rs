@@ -6,6 +6,7 @@ pub mod keys;
 mod query;
 mod schema;
 mod snapshots;
+pub mod tree;
 mod verify;
 pub mod witness;
 pub mod writer;

@@ -87,6 +87,20 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE security_keys ADD COLUMN registration TEXT;
     "#,
+    // 5: the RFC 6962 Merkle tree over the chain's rows (one leaf per row, its hash), stored
+    // the way Go's sumdb `tlog` stores it (`idx` from `stored_hash_index`), so inclusion and
+    // consistency proofs can be made; and the signed checkpoints of it (C2SP signed notes).
+    r#"
+    CREATE TABLE tree_hashes (
+        idx  INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE tree_heads (
+        size    INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        note    TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
