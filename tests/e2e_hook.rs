@@ -584,14 +584,14 @@ fn receipts_verify_and_any_tampering_is_named() {
     airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
     let ok = airlock.run_ok(&["verify"]);
     assert!(
-        ok.starts_with("ok: 13 rows verified (6 receipts, 7 events)"),
+        ok.starts_with("ok: 15 rows verified (7 receipts, 8 events)"),
         "{ok}"
     );
 
     let pristine = std::fs::read(airlock.database()).unwrap();
     let tamperings = [
         (
-            "UPDATE receipts SET decision = 'allow' WHERE seq = 7",
+            "UPDATE receipts SET decision = 'step-up' WHERE seq = 7",
             "FAILED at row 7 (receipts",
         ),
         (
@@ -615,12 +615,12 @@ fn receipts_verify_and_any_tampering_is_named() {
             "FAILED at row 3 (receipts/events): row 3 is missing",
         ),
         (
-            "DELETE FROM events WHERE seq = 13",
-            "FAILED at row 13 (receipts/events): the chain head records 13 rows but only 12 exist",
+            "DELETE FROM events WHERE seq = 15",
+            "FAILED at row 15 (receipts/events): the chain head records 15 rows but only 14 exist",
         ),
         (
-            "UPDATE chain_head SET seq = 12",
-            "FAILED at row 13 (chain_head)",
+            "UPDATE chain_head SET seq = 14",
+            "FAILED at row 15 (chain_head)",
         ),
     ];
     for (sql, expected) in tamperings {
@@ -687,6 +687,134 @@ fn truncation_and_a_deleted_database_fail_verification() {
         airlock
             .run_ok(&["verify"])
             .starts_with("ok: 10 rows verified")
+    );
+}
+
+/// What a same-user attacker does to rewrite history consistently: edit a row, then recompute
+/// every hash after it (with Airlock's own chain code), the stored head and the witness.
+fn rewrite_chain(database: &std::path::Path, edit: &str) {
+    use airlock::store::chain::{EventRow, GENESIS, ReceiptRow, link};
+    let conn = rusqlite::Connection::open(database).unwrap();
+    conn.execute_batch(edit).unwrap();
+    let mut rows: Vec<(i64, &str, String)> = Vec::new();
+    let mut stmt = conn
+        .prepare(&format!("SELECT {} FROM receipts", ReceiptRow::COLUMNS))
+        .unwrap();
+    for r in stmt.query_map([], ReceiptRow::from_sql).unwrap() {
+        let r = r.unwrap();
+        rows.push((r.seq, "receipts", r.canonical()));
+    }
+    let mut stmt = conn
+        .prepare("SELECT seq, receipt_id, time_ms, outcome, actor, detail FROM events")
+        .unwrap();
+    for e in stmt
+        .query_map([], |r| {
+            Ok(EventRow {
+                seq: r.get(0)?,
+                receipt_id: r.get(1)?,
+                time_ms: r.get(2)?,
+                outcome: r.get(3)?,
+                actor: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })
+        .unwrap()
+    {
+        let e = e.unwrap();
+        rows.push((e.seq, "events", e.canonical()));
+    }
+    rows.sort_by_key(|r| r.0);
+    let mut prev = GENESIS.to_string();
+    for (seq, table, canonical) in &rows {
+        let hash = link(&prev, canonical);
+        conn.execute(
+            &format!("UPDATE {table} SET prev_hash = ?1, hash = ?2 WHERE seq = ?3"),
+            rusqlite::params![prev, hash, seq],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    let last = rows.last().unwrap().0;
+    conn.execute(
+        "UPDATE chain_head SET seq = ?1, hash = ?2",
+        rusqlite::params![last, prev],
+    )
+    .unwrap();
+    airlock::store::witness::record(database, last, &prev).unwrap();
+}
+
+/// A rewrite of the chain with every hash recomputed passes the chain and the witness, but not
+/// the signed checkpoints; a pinned copy of the public key also catches a log re-signed with a
+/// new key and checkpoints that were removed. The untouched log verifies (positive control).
+#[test]
+fn a_consistent_rewrite_is_caught_by_the_signed_checkpoints() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(1);
+    for (i, cmd) in ["ls", "cargo build", "rm -rf /"].iter().enumerate() {
+        airlock.hook(&bash_payload(cmd, &format!("s{i}"), &format!("t{i}")));
+    }
+    airlock.stop_daemon();
+    let pinned = airlock.home().join("pinned.pub");
+    let beside = airlock.database().with_file_name("checkpoint.pub");
+    std::fs::copy(&beside, &pinned).unwrap();
+    let pinned = pinned.to_str().unwrap().to_string();
+    let ok = airlock.run_ok(&["verify", "--public-key", &pinned]);
+    assert!(ok.contains("signed checkpoints verified"), "{ok}");
+    assert!(ok.contains("the newest covers row 12"), "{ok}");
+    airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
+    let pristine = std::fs::read(airlock.database()).unwrap();
+
+    // The denial rewritten as an allow, every hash after it recomputed.
+    rewrite_chain(
+        &airlock.database(),
+        "UPDATE receipts SET decision = 'allow' WHERE decision = 'deny'",
+    );
+    let out = airlock.run(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.starts_with("ok: 12 rows verified"),
+        "the chain itself holds: {text}"
+    );
+    assert!(
+        text.contains(
+            "FAILED: signed checkpoints: the rows no longer hash to the root signed at row 12"
+        ),
+        "{text}"
+    );
+
+    // Re-signed with a key of the attacker's own (its public half beside the database): the
+    // pinned copy refuses it.
+    std::fs::write(airlock.database(), &pristine).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
+    }
+    airlock.sqlite3("DELETE FROM tree_heads; DELETE FROM tree_hashes;");
+    std::fs::remove_file(airlock.database().with_file_name("checkpoint.key")).unwrap();
+    airlock.start_daemon(1);
+    airlock.stop_daemon();
+    assert!(
+        airlock
+            .run_ok(&["verify"])
+            .contains("signed checkpoints verified")
+    );
+    let out = airlock.run(&["verify", "--public-key", &pinned]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("its signature does not verify with the public key"),
+        "{text}"
+    );
+
+    // Checkpoints removed altogether: fine without a pinned key (nothing to check), refused
+    // with one.
+    airlock.sqlite3("DELETE FROM tree_heads;");
+    let out = airlock.run(&["verify", "--public-key", &pinned]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("no signed checkpoint: the checkpoints were removed"),
+        "{text}"
     );
 }
 

@@ -12,6 +12,11 @@ pub struct Args {
     /// Verify this database instead of the configured one.
     #[arg(long, value_name = "FILE")]
     database: Option<std::path::PathBuf>,
+    /// Check the signed checkpoints with this public key (a copy kept where the agent's user
+    /// cannot write) instead of `checkpoint.pub` beside the database; with it, a log with rows
+    /// but no checkpoint fails.
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -45,12 +50,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings_file = super::home()?.settings_file();
     let settings = Settings::load(&settings_file)?;
     let (keys, proofs) = crate::stepup::audit::audit(&store, &settings.step_up)?;
-    let ok = report.ok() && proofs.problem.is_none() && keys.problems.is_empty();
+    let tree = check_tree(&store, &path, args.public_key.as_deref(), report.rows)?;
+    let ok = report.ok()
+        && proofs.problem.is_none()
+        && keys.problems.is_empty()
+        && tree.problem.is_none();
     if args.json {
         super::output::print_json(&serde_json::json!({
             "chain": report,
             "keys": keys,
             "step_up": proofs,
+            "checkpoints": tree,
             "ok": ok,
         }))?;
     } else {
@@ -88,10 +98,74 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 p.seq, p.receipt_id, p.message
             ),
         }
+        match &tree.problem {
+            None if tree.verified == 0 => println!(
+                "no signed checkpoints yet (the daemon signs one every {} rows, each minute with new rows, and when it stops)",
+                crate::daemon::CHECKPOINT_EVERY_ROWS
+            ),
+            None => println!(
+                "ok: {} signed checkpoints verified with {}; the newest covers row {}{}",
+                tree.verified,
+                tree.public_key,
+                tree.newest,
+                if tree.unsigned_rows > 0 {
+                    format!(" ({} rows after it are not signed yet)", tree.unsigned_rows)
+                } else {
+                    String::new()
+                }
+            ),
+            Some(problem) => println!("FAILED: signed checkpoints: {problem}"),
+        }
     }
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::EXIT_VERIFY_FAILED)
     })
+}
+
+/// The checkpoints checked with the pinned public key, or the one beside the database.
+fn check_tree(
+    store: &Store,
+    database: &std::path::Path,
+    pinned: Option<&std::path::Path>,
+    rows: i64,
+) -> anyhow::Result<crate::store::tree::TreeReport> {
+    use crate::store::tree::signing::public_key_path;
+    let (file, source) = match pinned {
+        Some(file) => (file.to_path_buf(), "pinned"),
+        None => (public_key_path(database), "beside the database"),
+    };
+    let key = match std::fs::read_to_string(&file) {
+        Ok(key) => key,
+        Err(e) if pinned.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
+            // No key was ever made: a log from before checkpoints, or no daemon ran.
+            String::new()
+        }
+        Err(e) => anyhow::bail!(
+            "cannot read the public key `{}`: {e}; give a copy of `checkpoint.pub` from beside the receipt database",
+            file.display()
+        ),
+    };
+    let source = format!("{source}: {}", file.display());
+    let mut report = if key.trim().is_empty() {
+        crate::store::tree::TreeReport {
+            verified: 0,
+            newest: 0,
+            unsigned_rows: 0,
+            public_key: source,
+            problem: (!store.tree_heads()?.is_empty()).then(|| {
+                "checkpoints exist but their public key is missing; give it with `--public-key`"
+                    .to_string()
+            }),
+        }
+    } else {
+        crate::store::tree::verify_tree_heads(store, &key, &source)?
+    };
+    if pinned.is_some() && report.problem.is_none() && report.verified == 0 && rows > 0 {
+        report.problem = Some(format!(
+            "{rows} rows but no signed checkpoint: the checkpoints were removed"
+        ));
+    }
+    Ok(report)
 }

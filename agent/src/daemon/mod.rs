@@ -10,9 +10,13 @@ mod server;
 mod settings_watch;
 mod state;
 mod stepup;
+mod tree_heads;
 pub mod who;
 
 pub use decide::{Peer, action_key};
+
+/// Rows between signed checkpoints (see `tree_heads`).
+pub const CHECKPOINT_EVERY_ROWS: u64 = tree_heads::EVERY_ROWS;
 
 /// Who the emergency stop is by when the daemon's watchdog turned it on (an impostor).
 pub const WATCHDOG: &str = "airlock (watchdog)";
@@ -56,6 +60,10 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
     let checkpointer = Store::open(&database)?;
     let writer = Writer::spawn(store, Some(checkpointer))
         .context("cannot start the receipt writer thread")?;
+    let tree_heads = Arc::new(
+        tree_heads::TreeHeads::open(&database)
+            .context("refusing to start: the receipt log cannot be checkpointed")?,
+    );
     let (events, _) = broadcast::channel(1024);
     let controls = controls::Controls::load(&config.home.data_dir.join("controls.json"))?;
     let stepup = crate::stepup::RelyingParty::new(&settings.step_up)
@@ -66,6 +74,7 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         policy: RwLock::new(Arc::new(policy)),
         classifier,
         writer,
+        tree_heads,
         reader: Mutex::new(reader),
         pending: Mutex::new(HashMap::new()),
         grants: Mutex::new(HashSet::new()),
@@ -123,6 +132,8 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
             crate::notify::spawn_notifier(daemon.clone());
         }
         daemon.record_start().await;
+        tree_heads::spawn(daemon.tree_heads.clone())
+            .context("cannot start the checkpoint thread")?;
         tokio::spawn(settings_watch::follow(daemon.clone(), settings.clone()));
         server::serve(daemon).await
     });

@@ -69,6 +69,12 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
     // Give held hooks a moment to record `canceled` and answer.
     tokio::time::sleep(Duration::from_millis(200)).await;
     daemon.record_stop(signal).await;
+    // The last checkpoint covers the stop itself.
+    match daemon.tree_heads.sign_now() {
+        Ok(Some(size)) => tracing::info!(size, "signed the receipt log's checkpoint"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "cannot sign the last checkpoint"),
+    }
     let _ = std::fs::remove_file(&socket);
     eprintln!("airlock daemon: stopped");
     Ok(())

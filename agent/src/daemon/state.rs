@@ -95,6 +95,8 @@ pub struct Daemon {
     pub policy: RwLock<Arc<Policy>>,
     pub classifier: Classifier,
     pub writer: Writer,
+    /// Signed checkpoints of the receipt log (its own thread and connection).
+    pub tree_heads: Arc<super::tree_heads::TreeHeads>,
     /// A read connection for lookups the in-memory index has forgotten.
     pub reader: Mutex<Store>,
     pub pending: Mutex<HashMap<String, Pending>>,

@@ -148,7 +148,8 @@ fn key_name() -> String {
 
 /// The name and verifier key of a private key in signed-note form.
 fn public_half(skey: &str) -> Result<(String, String), String> {
-    let parts: Vec<&str> = skey.split('+').collect();
+    // The key itself is base64, which may hold `+` too.
+    let parts: Vec<&str> = skey.splitn(5, '+').collect();
     let [_, _, name, _, key] = parts[..] else {
         return Err("expected PRIVATE+KEY+name+id+key".into());
     };
