@@ -994,3 +994,253 @@ fn the_daemon_records_its_start_policy_loads_settings_changes_interruptions_and_
     assert_eq!(stopped[0]["input"]["signal"], "SIGTERM");
     airlock.run_ok(&["verify"]);
 }
+
+/// A connection handed on inside the agent: a child connects and exits, its parent (the agent's
+/// descendant) sends the approve. The kernel names the child, which is gone, so the request is
+/// refused and recorded; the person's approve still works.
+#[test]
+fn an_approve_on_a_connection_whose_process_exited_is_refused() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let payload_file = airlock.home().join("push.json");
+    std::fs::write(
+        &payload_file,
+        bash_payload("git push origin main", "handoff", "t1"),
+    )
+    .unwrap();
+    let script = airlock.home().join("handoff.py");
+    std::fs::write(
+        &script,
+        r#"import json, os, socket, sys
+path, target = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+child = os.fork()
+if child == 0:
+    s.connect(path)
+    os._exit(0)
+os.waitpid(child, 0)
+s.sendall((json.dumps({"v": 1, "id": 1, "body": {"type": "approve", "id": target, "scope": "once"}}) + "\n").encode())
+print(s.makefile().readline())
+"#,
+    )
+    .unwrap();
+    let agent = airlock.agent_script(&format!(
+        "\"$AIRLOCK\" hook claude-code < {} > /dev/null 2>&1 & \
+         sleep 0.5; id=$(\"$AIRLOCK\" pending --json | sed -n 's/.*\"id\": \"\\([^\"]*\\)\".*/\\1/p' | head -n 1); \
+         python3 {} {} \"$id\"; wait",
+        payload_file.display(),
+        script.display(),
+        airlock.socket().display()
+    ));
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    wait_for("the refused approve", || {
+        airlock
+            .receipts()
+            .iter()
+            .any(|r| r["tool"] == "airlock approve")
+    });
+    assert_eq!(
+        airlock
+            .json(&["pending", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    airlock.run_ok(&["approve", &id]);
+    let out = agent.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("has already exited"), "{stdout}");
+    assert_eq!(
+        outcomes(&airlock.receipt(&id)),
+        ["approval_required", "approved"]
+    );
+}
+
+/// The snapshots table is not chained: a row pointed at a file outside what the receipt names
+/// (with a pre-image of the attacker's) is refused whole, and nothing is written there; the
+/// untouched snapshot rolls back (positive control).
+#[test]
+fn a_snapshot_row_pointed_elsewhere_is_not_restored() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let ws = airlock.home().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let file = ws.join("k.txt");
+    std::fs::write(&file, "before\n").unwrap();
+    let outside = airlock.home().join("outside.txt");
+    std::fs::write(&outside, "keep me\n").unwrap();
+    let write = json!({"file_path": file.display().to_string(), "content": "after\n"});
+    let out = airlock.hook(&payload(
+        "PreToolUse",
+        "Write",
+        write.clone(),
+        "s1",
+        "w1",
+        ws.to_str().unwrap(),
+    ));
+    assert_eq!(out.code, 0, "{out:?}");
+    std::fs::write(&file, "after\n").unwrap();
+    airlock.hook(&payload(
+        "PostToolUse",
+        "Write",
+        write,
+        "s1",
+        "w1",
+        ws.to_str().unwrap(),
+    ));
+    let receipt = airlock
+        .requests()
+        .into_iter()
+        .find(|r| r["tool"] == "Write")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pristine_path = airlock.sqlite3(&format!(
+        "SELECT path FROM snapshots WHERE receipt_id = '{receipt}'"
+    ));
+    airlock.sqlite3(&format!(
+        "UPDATE snapshots SET path = '{}' WHERE receipt_id = '{receipt}'",
+        outside.display()
+    ));
+    let out = airlock.run(&["rollback", &receipt]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a file the receipt's chained record names"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me\n");
+    airlock.sqlite3(&format!(
+        "UPDATE snapshots SET path = '{}' WHERE receipt_id = '{receipt}'",
+        pristine_path.trim()
+    ));
+    let said = airlock.run_ok(&["rollback", &receipt]);
+    assert!(
+        said.contains(&file.display().to_string()),
+        "the restored file is named: {said}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "before\n");
+}
+
+/// Rows deleted while the daemon was down (the witness beside the database says more was
+/// written): the next start turns the emergency stop on and says why. A witness removed or
+/// replaced fails verify. A clean restart stays armed (positive control).
+#[test]
+fn a_database_behind_its_witness_stops_the_daemon_at_start() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    for i in 0..3 {
+        assert_eq!(
+            airlock
+                .hook(&bash_payload("ls", "s", &format!("t{i}")))
+                .code,
+            0
+        );
+    }
+    airlock.stop_daemon();
+    airlock.start_daemon(60);
+    assert!(
+        airlock.json(&["status", "--json"])["stopped"].is_null(),
+        "a clean restart stopped"
+    );
+    airlock.stop_daemon();
+    airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
+    let witness = format!("{}-head", airlock.database().display());
+    let pristine_witness = std::fs::read(&witness).unwrap();
+
+    // The witness removed, or replaced by a link: verify fails.
+    std::fs::remove_file(&witness).unwrap();
+    let out = airlock.run(&["verify"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is missing or empty"));
+    std::os::unix::fs::symlink("/dev/null", &witness).unwrap();
+    let out = airlock.run(&["verify"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not a regular file"));
+    std::fs::remove_file(&witness).unwrap();
+    std::fs::write(&witness, &pristine_witness).unwrap();
+
+    // The newest rows deleted and the head moved back, then a last head appended that the
+    // shortened chain holds: the earlier lines still say more was written.
+    let head: i64 = airlock
+        .sqlite3("SELECT seq FROM chain_head")
+        .trim()
+        .parse()
+        .unwrap();
+    let keep = head - 4;
+    let keep_hash = airlock.sqlite3(&format!(
+        "SELECT hash FROM receipts WHERE seq = {keep} UNION ALL SELECT hash FROM events WHERE seq = {keep}"
+    ));
+    airlock.sqlite3(&format!(
+        "DELETE FROM receipts WHERE seq > {keep}; DELETE FROM events WHERE seq > {keep}; DELETE FROM tree_heads; UPDATE chain_head SET seq = {keep}, hash = '{}';",
+        keep_hash.trim()
+    ));
+    airlock::store::witness::record(&airlock.database(), keep, keep_hash.trim()).unwrap();
+    let out = airlock.run(&["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    airlock.start_daemon(60);
+    let stopped = airlock.json(&["status", "--json"])["stopped"].clone();
+    assert!(
+        stopped["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("was the chain's head")),
+        "{stopped}"
+    );
+    assert_eq!(airlock.hook(&bash_payload("ls", "s", "t9")).code, 2);
+}
+
+/// An impostor that takes a new lock file and socket of its own (holding the new lock, so the
+/// lock check alone passes) is refused by the hook: it is not the `airlock` program.
+#[test]
+fn an_impostor_holding_a_lock_of_its_own_is_refused() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let run = airlock.socket().parent().unwrap().to_path_buf();
+    let script = airlock.home().join("impostor.py");
+    std::fs::write(
+        &script,
+        r#"import fcntl, os, socket, sys, time
+run = sys.argv[1]
+lock, sock = os.path.join(run, "airlock.lock"), os.path.join(run, "airlock.sock")
+os.unlink(lock)
+held = open(lock, "w")
+fcntl.flock(held, fcntl.LOCK_EX)
+os.unlink(sock)
+s = socket.socket(socket.AF_UNIX)
+s.bind(sock)
+s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+time.sleep(2)
+"#,
+    )
+    .unwrap();
+    let mut impostor = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&run)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(impostor.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    let out = airlock.hook(&bash_payload("rm -rf ~/Documents", "s", "t1"));
+    let _ = impostor.kill();
+    let _ = impostor.wait();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        reason(&out).contains("is not the `airlock` program"),
+        "{out:?}"
+    );
+}

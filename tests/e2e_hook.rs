@@ -691,7 +691,7 @@ fn truncation_and_a_deleted_database_fail_verification() {
 }
 
 /// What a same-user attacker does to rewrite history consistently: edit a row, then recompute
-/// every hash after it (with Airlock's own chain code), the stored head and the witness.
+/// every hash after it (with Airlock's own chain code), the stored head and the whole witness.
 fn rewrite_chain(database: &std::path::Path, edit: &str) {
     use airlock::store::chain::{EventRow, GENESIS, ReceiptRow, link};
     let conn = rusqlite::Connection::open(database).unwrap();
@@ -740,7 +740,12 @@ fn rewrite_chain(database: &std::path::Path, edit: &str) {
         rusqlite::params![last, prev],
     )
     .unwrap();
-    airlock::store::witness::record(database, last, &prev).unwrap();
+    // The witness rewritten whole, as a thorough attacker would (each line it holds is checked).
+    std::fs::write(
+        airlock::store::witness::path_for(database),
+        format!("{last} {prev}\n"),
+    )
+    .unwrap();
 }
 
 /// A rewrite of the chain with every hash recomputed passes the chain and the witness, but not
@@ -763,6 +768,8 @@ fn a_consistent_rewrite_is_caught_by_the_signed_checkpoints() {
     assert!(ok.contains("the newest covers row 12"), "{ok}");
     airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
     let pristine = std::fs::read(airlock.database()).unwrap();
+    let witness = format!("{}-head", airlock.database().display());
+    let pristine_witness = std::fs::read(&witness).unwrap();
 
     // The denial rewritten as an allow, every hash after it recomputed.
     rewrite_chain(
@@ -786,6 +793,7 @@ fn a_consistent_rewrite_is_caught_by_the_signed_checkpoints() {
     // Re-signed with a key of the attacker's own (its public half beside the database): the
     // pinned copy refuses it.
     std::fs::write(airlock.database(), &pristine).unwrap();
+    std::fs::write(&witness, &pristine_witness).unwrap();
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
     }

@@ -4,8 +4,10 @@
 //! that unlinks the socket and binds its own in its place answers hooks with whatever it likes;
 //! so before trusting an answer, the hook asks the kernel who is at the other end of the
 //! connection (`SO_PEERCRED`) and who holds the lock (`/proc/locks`), and they must be the same
-//! process. While it runs, the daemon watches the socket and the lock file (`watch`): if either
-//! is replaced under it, it turns the emergency stop on.
+//! process, and that process must run the very program file the hook runs (a script that
+//! swaps in its own lock and socket for the few milliseconds a hook takes is not `airlock`).
+//! While it runs, the daemon watches the socket and the lock file (`watch`): if either is
+//! replaced under it, it turns the emergency stop on.
 //!
 //! A same-user process that kills the daemon first and then takes both the lock and the socket
 //! passes these checks; only the daemon under its own account (system mode) stops that.
@@ -44,6 +46,20 @@ fn holders_in(locks: &str, major: u32, minor: u32, ino: u64) -> Vec<u32> {
             (maj == major && min == minor && inode == ino).then_some(pid)
         })
         .collect()
+}
+
+/// Whether process `pid` runs the same program file as this process (device and inode of
+/// `/proc/PID/exe`). An impostor that swaps in its own socket and lock for a moment is some
+/// other program (a script, a copy); the real daemon is the `airlock` the hook is.
+pub fn runs_this_program(pid: u32) -> bool {
+    let id = |path: String| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    match (
+        id(format!("/proc/{pid}/exe")),
+        id("/proc/self/exe".to_string()),
+    ) {
+        (Some(peer), Some(own)) => peer == own,
+        _ => false,
+    }
 }
 
 /// What a path is on disk (device and inode), to notice it being replaced.

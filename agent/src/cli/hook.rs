@@ -68,7 +68,15 @@ fn run(agent: &str) -> adapters::HookOutput {
     // impostor (see `identity`).
     let holders = crate::identity::lock_holders(&home.lock_file());
     match client.peer_pid() {
-        Some(peer) if holders.contains(&peer) => {}
+        Some(peer) if holders.contains(&peer) && crate::identity::runs_this_program(peer) => {}
+        Some(peer) if holders.contains(&peer) => {
+            return claude_code::fail_closed(
+                event,
+                &format!(
+                    "process {peer} answered on Airlock's socket and holds its lock, but is not the `airlock` program this hook is (an impostor, or the daemon runs another copy or an older build of Airlock); restart the Airlock daemon from the same installation"
+                ),
+            );
+        }
         peer => {
             let who = peer.map_or("an unknown process".to_string(), |p| format!("process {p}"));
             return claude_code::fail_closed(

@@ -20,6 +20,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let own_database = args.database.is_none();
     let path = match args.database {
         Some(p) => p,
         None => super::home()?.database(),
@@ -45,7 +46,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_VERIFY_FAILED));
     }
     let store = Store::open_read_only(&path)?;
-    let report = store.verify()?;
+    let mut report = store.verify()?;
+    // The daemon writes the witness after every commit: Airlock's own database with rows and
+    // no witness lost it. (A copy given with `--database` may come without one.)
+    if own_database && report.problem.is_none() && report.head_seq > 0 {
+        let witness = crate::store::witness::path_for(&path);
+        let missing = match crate::store::witness::all(&path) {
+            Ok(heads) if heads.is_empty() => Some(format!(
+                "the witness `{}` is missing or empty, but the chain has {} rows: it was removed",
+                witness.display(),
+                report.head_seq
+            )),
+            Ok(_) => None,
+            Err(why) => Some(format!("the witness {why}: it was replaced")),
+        };
+        report.problem = missing.map(|message| crate::store::VerifyProblem {
+            seq: report.head_seq,
+            table: "chain_head".into(),
+            id: None,
+            message,
+        });
+    }
     // Keys are judged against the trust roots of this home's settings, as the daemon does.
     let settings_file = super::home()?.settings_file();
     let settings = Settings::load(&settings_file)?;

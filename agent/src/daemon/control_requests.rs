@@ -62,9 +62,33 @@ impl Daemon {
                 ),
             });
         };
-        let own = controls::process_start_time(pid)
-            .map(|start_time| AgentProcess { pid, start_time })
-            .filter(|p| self.controls.is_agent(*p));
+        let Some(start_time) = controls::process_start_time(pid) else {
+            // The process that connected is gone: the connection was handed on (a child
+            // connects and exits, its parent sends). Whoever sends now cannot be told apart
+            // from the agent, so a loosening request fails closed.
+            let message = format!(
+                "refused: `{action}` came on a connection whose process (pid {pid}) has already exited, so Airlock cannot tell it is not the coding agent; run it from your own terminal or the Airlock app"
+            );
+            let input =
+                json!({"action": action, "target": target, "peer_pid": pid, "peer": "exited"});
+            if let Err(e) = self
+                .record_control(
+                    action,
+                    input,
+                    Outcome::Denied,
+                    &format!("client pid {pid}"),
+                    &message,
+                )
+                .await
+            {
+                tracing::error!(error = %e, "cannot record a refused control request");
+            }
+            return Some(Response::Error {
+                code: ErrorCode::Forbidden,
+                message,
+            });
+        };
+        let own = Some(AgentProcess { pid, start_time }).filter(|p| self.controls.is_agent(*p));
         let agent = own.or_else(|| controls::agent_ancestor(&self.controls, pid))?;
         let message = format!(
             "refused: `{action}` came from process {pid}, which runs inside the mediated coding agent (pid {}); an agent may not approve or loosen its own controls. Run it from your own terminal or the Airlock app.",

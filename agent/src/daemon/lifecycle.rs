@@ -21,6 +21,7 @@ impl Daemon {
     /// Record the start: process, mode, the policy bundle and settings in force. Holds a
     /// previous run left without an outcome are finalised first.
     pub async fn record_start(&self) {
+        let behind = self.behind_witness();
         self.finalise_interrupted().await;
         let restored = self.restore_counters();
         let policy = self.current_policy();
@@ -53,6 +54,41 @@ impl Daemon {
         }
         self.record_or_log("daemon start", input, Outcome::Executed, &reason)
             .await;
+        if let Some(why) = behind {
+            // Rows were deleted (or the database replaced) while the daemon was down: nothing
+            // is decided until a person has looked.
+            let reason = format!(
+                "{why}. Airlock's emergency stop is on until a person checks the receipts (`airlock verify`) and runs `airlock resume`."
+            );
+            tracing::error!(%reason, "the receipt database is behind its witness");
+            self.emergency_stop(Some(reason), false, super::WATCHDOG)
+                .await;
+        }
+    }
+
+    /// Why the database does not hold what the witness says was written, if it does not.
+    fn behind_witness(&self) -> Option<String> {
+        let reader = self.lock_reader();
+        let database = reader.path().to_path_buf();
+        match crate::store::witness::all(&database) {
+            Err(why) => return Some(format!("the receipt witness {why}")),
+            Ok(heads) if heads.is_empty() => {
+                let head = reader.verify_head().unwrap_or(0);
+                return (head > 0).then(|| {
+                    format!(
+                        "the receipt witness beside `{}` is missing although the chain has {head} rows",
+                        database.display()
+                    )
+                });
+            }
+            Ok(_) => {}
+        }
+        match reader.witness_problem() {
+            Ok(problem) => problem.map(|p| p.message),
+            Err(e) => Some(format!(
+                "cannot compare the receipts with their witness: {e}"
+            )),
+        }
     }
 
     /// Record a clean stop (`why`: the signal). A stop that is not recorded is a crash; the

@@ -183,7 +183,7 @@ impl Daemon {
         let mut done = Vec::new();
         for receipt in &receipts {
             match self.rollback_receipt(receipt, force, actor).await {
-                Ok(files) => done.push(format!("{receipt}: {files} file(s)")),
+                Ok(files) => done.push(format!("{receipt}: {}", files.join(", "))),
                 Err(message) => {
                     let so_far = if done.is_empty() {
                         String::new()
@@ -208,13 +208,32 @@ impl Daemon {
         }
     }
 
-    /// Restore one receipt's snapshots; returns how many files changed.
+    /// The files a receipt's chained record says it writes or deletes. The snapshots table is
+    /// not chained, so a rollback restores only paths the receipt itself names (or files below
+    /// a directory it deletes): a snapshot row pointed elsewhere is an edit, not a pre-image.
+    fn chained_targets(&self, receipt: &str) -> Result<Vec<PathBuf>, String> {
+        let detail = self
+            .lock_reader()
+            .get(receipt)
+            .map_err(|e| e.to_string())?
+            .detail;
+        Ok(detail["units"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|u| u["paths"].as_array().into_iter().flatten())
+            .filter(|p| matches!(p["access"].as_str(), Some("write" | "delete")))
+            .filter_map(|p| p["path"].as_str().map(PathBuf::from))
+            .collect())
+    }
+
+    /// Restore one receipt's snapshots; returns the files changed.
     async fn rollback_receipt(
         &self,
         receipt: &str,
         force: bool,
         actor: &str,
-    ) -> Result<usize, String> {
+    ) -> Result<Vec<String>, String> {
         let snapshots: Vec<Snapshot> = self
             .lock_reader()
             .snapshots(receipt)
@@ -225,6 +244,16 @@ impl Daemon {
         if snapshots.is_empty() {
             return Err(format!(
                 "receipt `{receipt}` has no file changes to roll back (nothing was snapshotted, or it was already rolled back)"
+            ));
+        }
+        let targets = self.chained_targets(receipt)?;
+        if let Some(stray) = snapshots.iter().find(|s| {
+            let path = Path::new(&s.path);
+            !targets.iter().any(|t| path == t || path.starts_with(t))
+        }) {
+            return Err(format!(
+                "refusing to roll back `{receipt}`: its snapshot of `{}` is not a file the receipt's chained record names (the snapshot table was changed); nothing was restored",
+                stray.path
             ));
         }
         let mut conflicts = Vec::new();
@@ -255,7 +284,7 @@ impl Daemon {
             files.push(json!({"path": s.path, "action": action, "pre_hash": s.pre_hash}));
             ops.push(Op::SnapshotRestored { id: s.id });
         }
-        let count = files.len();
+        let restored: Vec<String> = snapshots.iter().map(|s| s.path.clone()).collect();
         ops.push(Op::Event(NewEvent {
             receipt_id: receipt.to_string(),
             time_ms: now_ms(),
@@ -264,7 +293,7 @@ impl Daemon {
             detail: json!({"files": files, "forced": force && !conflicts.is_empty()}),
         }));
         self.writer.write(ops).await.map_err(|e| e.to_string())?;
-        Ok(count)
+        Ok(restored)
     }
 
     fn restore(&self, s: &Snapshot, path: &Path) -> std::io::Result<&'static str> {
@@ -282,7 +311,8 @@ impl Daemon {
         if hex::encode(Sha256::digest(&bytes)) != *hash {
             return Err(std::io::Error::other("the stored pre-image is corrupt"));
         }
-        super::nofollow::replace(path, &bytes, s.mode)?;
+        // Never set-user or set-group id: the mode comes from the (unchained) snapshot row.
+        super::nofollow::replace(path, &bytes, s.mode.map(|m| m & 0o1777))?;
         Ok("restored")
     }
 }

@@ -143,7 +143,7 @@ impl Store {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         // Read before the chain: a head written there was committed first, so the snapshot
         // read below holds it even while the daemon keeps appending.
-        let witnessed = super::witness::last(&self.path);
+        let witnessed = super::witness::all(&self.path).unwrap_or_default();
         let mut walk = Walk {
             report: VerifyReport {
                 rows: 0,
@@ -182,16 +182,39 @@ impl Store {
         }
     }
 
-    /// The chain against the last head seen outside the database ([`super::witness`]): it must
-    /// still hold that row, with that hash.
+    /// The chain head's position as stored.
+    pub fn verify_head(&self) -> Result<i64, StoreError> {
+        Ok(super::read_head(self.conn())?.0)
+    }
+
+    /// The chain against the heads written outside the database ([`super::witness`]).
+    pub fn witness_problem(&self) -> Result<Option<VerifyProblem>, StoreError> {
+        let witnessed = super::witness::all(&self.path).unwrap_or_default();
+        let head = super::read_head(self.conn())?.0;
+        self.behind_witness(witnessed, head)
+    }
+
+    /// The chain against every head seen outside the database ([`super::witness`]): it must
+    /// still hold each of those rows, with those hashes (the newest checked first).
     fn behind_witness(
         &self,
-        witnessed: Option<(i64, String)>,
+        witnessed: Vec<(i64, String)>,
         head_seq: i64,
     ) -> Result<Option<VerifyProblem>, StoreError> {
-        let Some((seq, hash)) = witnessed else {
-            return Ok(None);
-        };
+        for (seq, hash) in witnessed.into_iter().rev() {
+            if let Some(problem) = self.behind_one(seq, &hash, head_seq)? {
+                return Ok(Some(problem));
+            }
+        }
+        Ok(None)
+    }
+
+    fn behind_one(
+        &self,
+        seq: i64,
+        hash: &str,
+        head_seq: i64,
+    ) -> Result<Option<VerifyProblem>, StoreError> {
         if seq == 0 {
             return Ok(None);
         }
@@ -213,7 +236,7 @@ impl Store {
                 |r| r.get(0),
             )
             .ok();
-        Ok((found.as_deref() != Some(hash.as_str())).then(|| VerifyProblem {
+        Ok((found.as_deref() != Some(hash)).then(|| VerifyProblem {
             seq,
             table: "chain_head".into(),
             id: None,

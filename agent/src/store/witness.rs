@@ -43,10 +43,30 @@ pub fn record(database: &Path, seq: i64, hash: &str) -> std::io::Result<()> {
 
 /// The last head written, if the file exists and its last line reads.
 pub fn last(database: &Path) -> Option<(i64, String)> {
-    let text = std::fs::read_to_string(path_for(database)).ok()?;
-    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
-    let (seq, hash) = line.split_once(' ')?;
-    Some((seq.parse().ok()?, hash.trim().to_string()))
+    all(database).ok()?.pop()
+}
+
+/// Every head the file holds, oldest first: `Ok(empty)` when there is no file. A witness that
+/// is not a regular file (a link, a directory, a device) is an error: it was put there.
+pub fn all(database: &Path) -> Result<Vec<(i64, String)>, String> {
+    let path = path_for(database);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if !meta.file_type().is_file() => {
+            return Err(format!("`{}` is not a regular file", path.display()));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| {
+            let (seq, hash) = line.split_once(' ')?;
+            Some((seq.trim().parse().ok()?, hash.trim().to_string()))
+        })
+        .collect())
 }
 
 #[cfg(test)]
