@@ -700,6 +700,99 @@ fn through_the_launcher_escaped_descendants_cannot_approve() {
         outcomes(&airlock.receipt(&id)),
         ["approval_required", "approved"]
     );
+    // A launcher that ends normally says so, and nothing is stopped.
+    wait_for("the launcher's end", || {
+        airlock
+            .receipts()
+            .iter()
+            .any(|r| r["tool"] == "airlock launch ended")
+    });
+    assert!(airlock.json(&["status", "--json"])["stopped"].is_null());
+}
+
+/// The agent kills its launcher, so what it started is no longer kept below it: the daemon
+/// turns the emergency stop on (which cancels what waits) and an approve from the loose
+/// process is refused. Who is the agent survives a daemon restart too.
+#[test]
+fn a_killed_launcher_turns_the_stop_on_and_the_agent_stays_known_across_restarts() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let payload_file = airlock.home().join("push.json");
+    std::fs::write(
+        &payload_file,
+        bash_payload("git push origin main", "launched", "t1"),
+    )
+    .unwrap();
+    let results = airlock.home().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    // The stand-in agent under the launcher: its hook registers it, then it kills the launcher
+    // (its parent) and, from a detached process, tries to approve.
+    let script = format!(
+        "sh -c '\"$AIRLOCK\" hook claude-code < {payload} > /dev/null 2>&1' & \
+         sleep 0.5; \
+         id=$(\"$AIRLOCK\" pending --json | sed -n 's/.*\"id\": \"\\([^\"]*\\)\".*/\\1/p' | head -n 1); \
+         kill -9 $LAUNCHER; \
+         ( setsid sh -c '\"$AIRLOCK\" approve \"$0\" 2> {r}/err; echo $? > {r}/code' \"$id\" & ); \
+         sleep 3",
+        payload = payload_file.display(),
+        r = results.display(),
+    );
+    // This shell's parent is the stand-in agent (perl); the launcher is the agent's parent.
+    let launcher_script =
+        format!("LAUNCHER=$(awk '{{print $4}}' /proc/$PPID/stat); export LAUNCHER; {script}");
+    let mut launcher = airlock.cmd(&[
+        "run",
+        "--",
+        "perl",
+        "-e",
+        "exit(system(@ARGV) >> 8)",
+        "sh",
+        "-c",
+        &launcher_script,
+    ]);
+    let mut launcher = launcher
+        .env("AIRLOCK", support::BIN)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
+    wait_for("the loose approve", || results.join("code").exists());
+    let _ = launcher.wait();
+    let code = std::fs::read_to_string(results.join("code")).unwrap();
+    assert_ne!(code.trim(), "0", "the loose process approved");
+    let stopped = airlock.json(&["status", "--json"])["stopped"].clone();
+    assert!(
+        stopped["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("launcher of a mediated coding agent")),
+        "{stopped}"
+    );
+    assert_ne!(outcomes(&airlock.receipt(&id)).last().unwrap(), "approved");
+
+    // Hooks only: the agent known before a daemon restart is still the agent after it.
+    airlock.run_ok(&["resume"]);
+    std::fs::write(
+        &payload_file,
+        bash_payload("git push origin main", "plain", "t2"),
+    )
+    .unwrap();
+    let agent = airlock.agent_script(&format!(
+        "\"$AIRLOCK\" hook claude-code < {} > /dev/null 2>&1; sleep 2; \
+         \"$AIRLOCK\" resume; echo \"resume exit $?\"",
+        payload_file.display()
+    ));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    airlock.stop_daemon();
+    airlock.start_daemon(60);
+    airlock.run_ok(&["stop", "--reason", "test"]);
+    let out = agent.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("resume exit 1"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(airlock.json(&["status", "--json"])["stopped"].is_object());
 }
 
 /// A process that unlinks Airlock's socket and binds its own in its place: the hook refuses to

@@ -78,6 +78,10 @@ pub enum Request {
     /// coding agent's process tree: it is a child subreaper, so every descendant — double-forked,
     /// `setsid`, `nohup` — stays below it, and none of them may approve or loosen anything.
     Launch {},
+    /// The launcher's agent and every process below it have exited (sent by the launcher as
+    /// it ends). A launcher that disappears without this was killed: the daemon turns the
+    /// emergency stop on, since the agent's processes are no longer kept below it.
+    LaunchEnded {},
     /// List the requests waiting for a human.
     Pending {},
     /// Approve a pending request.

@@ -59,5 +59,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(_) => break,
         }
     }
+    // Tell the daemon the tree is gone; a launcher that disappears without this was killed.
+    let ended = super::connect(&super::home()?)
+        .and_then(|mut client| Ok(client.call(Request::LaunchEnded {})?));
+    if let Err(e) = ended {
+        eprintln!("airlock run: could not tell the daemon the agent ended ({e})");
+    }
     Ok(ExitCode::from(code))
 }

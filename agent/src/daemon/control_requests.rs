@@ -26,7 +26,9 @@ impl Daemon {
         let Some(start_time) = controls::process_start_time(pid) else {
             return internal(format!("process {pid} is gone"));
         };
-        self.controls.add_agent(AgentProcess { pid, start_time });
+        if let Err(e) = self.controls.add_launcher(AgentProcess { pid, start_time }) {
+            return internal(e);
+        }
         let input = json!({"action": "launch", "pid": pid});
         if let Err(e) = self
             .record_control(
@@ -45,6 +47,64 @@ impl Daemon {
         }
     }
 
+    /// The launcher (the peer) says its agent's whole tree has exited.
+    pub async fn end_launch(&self, peer: Peer) -> Response {
+        let process = peer.pid.and_then(|pid| {
+            controls::process_start_time(pid).map(|start_time| AgentProcess { pid, start_time })
+        });
+        let Some(process) = process else {
+            return Response::Error {
+                code: ErrorCode::Forbidden,
+                message: "the launcher's process cannot be identified".into(),
+            };
+        };
+        match self.controls.end_launch(process) {
+            Ok(true) => {
+                let input = json!({"action": "launch ended", "pid": process.pid});
+                if let Err(e) = self
+                    .record_control(
+                        "launch ended",
+                        input,
+                        Outcome::Executed,
+                        &format!("client pid {}", process.pid),
+                        "the launcher's agent and every process below it have exited",
+                    )
+                    .await
+                {
+                    tracing::error!(error = %e, "cannot record a launcher's end");
+                }
+                Response::Done {
+                    message: "launch ended".into(),
+                }
+            }
+            Ok(false) => Response::Error {
+                code: ErrorCode::NotFound,
+                message: format!("process {} is not a registered launcher", process.pid),
+            },
+            Err(e) => internal(e),
+        }
+    }
+
+    /// Launchers that disappeared without saying they ended were killed: their agents'
+    /// processes are no longer kept below them, so approvals from them cannot be told apart.
+    /// The emergency stop goes on (recorded, notified). Returns whether one was found.
+    pub async fn check_launchers(&self) -> bool {
+        let dead = self.controls.dead_launchers();
+        let Some(first) = dead.first() else {
+            return false;
+        };
+        let pids: Vec<u32> = dead.iter().map(|p| p.pid).collect();
+        let reason = format!(
+            "the launcher of a mediated coding agent (pid {}) ended without its agent's processes having exited (it was killed?): they are no longer kept below it, so they could approve their own actions. Check the agent, then `airlock resume`.",
+            first.pid
+        );
+        tracing::error!(?pids, "a launcher was killed");
+        let _ = self
+            .emergency_stop(Some(reason), false, super::WATCHDOG)
+            .await;
+        true
+    }
+
     /// Refuse (and record) a loosening control request whose peer is, or descends from, a
     /// mediated coding-agent process: an agent may not approve its own actions.
     pub async fn refuse_if_from_agent(
@@ -53,6 +113,9 @@ impl Daemon {
         action: &str,
         target: &str,
     ) -> Option<Response> {
+        // A launcher killed just now: its agent's processes are loose. Stop first (the stop
+        // cancels what is pending), then judge this request.
+        self.check_launchers().await;
         let Some(pid) = peer.pid else {
             // Without the peer's process we cannot tell it is not the agent: fail closed.
             return Some(Response::Error {

@@ -21,6 +21,14 @@ struct Persisted {
     stop: Option<StopInfo>,
     /// Sessions that are canceled or contained, with why.
     sessions: BTreeMap<String, PersistedSession>,
+    /// Mediated coding-agent processes and launchers (pid, start time): who may not approve
+    /// survives a daemon restart (an agent that restarts the daemon is still the agent).
+    #[serde(default)]
+    agents: Vec<(u32, u64)>,
+    /// Launchers that have not said they ended: one that disappears without saying so was
+    /// killed, and its agent's processes are no longer kept below it.
+    #[serde(default)]
+    launchers: Vec<(u32, u64)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +69,7 @@ struct State {
     /// Permitted-request times per budget key (`budget id` + session or `*`).
     usage: HashMap<String, VecDeque<i64>>,
     agents: BTreeSet<(u32, u64)>,
+    launchers: BTreeSet<(u32, u64)>,
 }
 
 pub struct Controls {
@@ -106,6 +115,10 @@ impl Controls {
         };
         let mut state = State {
             stop: persisted.stop,
+            agents: persisted.agents.into_iter().filter(alive).collect(),
+            // Kept even if gone: a launcher that vanished while the daemon was down is
+            // reported at start (`dead_launchers`).
+            launchers: persisted.launchers.into_iter().collect(),
             ..State::default()
         };
         for (id, s) in persisted.sessions {
@@ -145,6 +158,8 @@ impl Controls {
                     )
                 })
                 .collect(),
+            agents: state.agents.iter().copied().collect(),
+            launchers: state.launchers.iter().copied().collect(),
         };
         let text = serde_json::to_string_pretty(&persisted).unwrap_or_default();
         let tmp = self.path.with_extension("json.tmp");
@@ -187,8 +202,11 @@ impl Controls {
         if state.sessions.len() > MAX_SESSIONS + MAX_SESSIONS / 5 {
             forget_idle_sessions(&mut state);
         }
-        if let Some(p) = agent_pid {
-            state.agents.insert((p.pid, p.start_time));
+        if let Some(p) = agent_pid
+            && state.agents.insert((p.pid, p.start_time))
+            && let Err(e) = self.save(&state)
+        {
+            tracing::error!(error = %e, "cannot persist a mediated agent process");
         }
         let s = state.sessions.entry(session.to_string()).or_default();
         if s.first_ms == 0 {
@@ -367,8 +385,45 @@ impl Controls {
 
     /// Whether `process` is (by pid and start time) a mediated coding-agent process.
     /// Register a process as a coding agent's (a launcher's): its descendants are the agent's.
-    pub fn add_agent(&self, process: AgentProcess) {
-        self.lock().agents.insert((process.pid, process.start_time));
+    /// A launcher: the root of an agent's process tree until it says it ended.
+    pub fn add_launcher(&self, process: AgentProcess) -> Result<(), ControlsError> {
+        let mut state = self.lock();
+        state.agents.insert((process.pid, process.start_time));
+        state.launchers.insert((process.pid, process.start_time));
+        self.save(&state)
+    }
+
+    /// A launcher said its agent and every process below it have exited.
+    pub fn end_launch(&self, process: AgentProcess) -> Result<bool, ControlsError> {
+        let mut state = self.lock();
+        let was = state.launchers.remove(&(process.pid, process.start_time));
+        if was {
+            self.save(&state)?;
+        }
+        Ok(was)
+    }
+
+    /// Launchers that are gone without having said they ended (killed); forgotten once told.
+    pub fn dead_launchers(&self) -> Vec<AgentProcess> {
+        let mut state = self.lock();
+        let dead: Vec<(u32, u64)> = state
+            .launchers
+            .iter()
+            .copied()
+            .filter(|p| !alive(p))
+            .collect();
+        if dead.is_empty() {
+            return Vec::new();
+        }
+        for p in &dead {
+            state.launchers.remove(p);
+        }
+        if let Err(e) = self.save(&state) {
+            tracing::error!(error = %e, "cannot persist the launchers");
+        }
+        dead.into_iter()
+            .map(|(pid, start_time)| AgentProcess { pid, start_time })
+            .collect()
     }
 
     pub fn is_agent(&self, process: AgentProcess) -> bool {
@@ -399,9 +454,14 @@ fn forget_idle_sessions(state: &mut State) {
         key.split_once('\u{0}')
             .is_none_or(|(_, s)| sessions.contains_key(s))
     });
-    if state.agents.len() > MAX_SESSIONS {
-        state.agents.clear();
-    }
+    // Never forget a live agent: only processes that are gone.
+    state.agents.retain(alive);
+}
+
+/// Whether the process (pid, start time) still runs: a zombie (killed, not yet reaped by its
+/// parent) does not.
+fn alive(process: &(u32, u64)) -> bool {
+    process_start_time(process.0) == Some(process.1)
 }
 
 fn budget_key(budget: &Budget, session: &str) -> String {
@@ -434,9 +494,14 @@ fn summary(id: &str, s: &Session) -> SessionSummary {
     }
 }
 
-/// The start time (clock ticks since boot) of a process, from `/proc/PID/stat`.
+/// The start time (clock ticks since boot) of a running process, from `/proc/PID/stat`; `None`
+/// when it is gone or a zombie (exited, not yet reaped).
 pub fn process_start_time(pid: u32) -> Option<u64> {
-    stat_fields(pid)?.get(19)?.parse().ok()
+    let fields = stat_fields(pid)?;
+    if matches!(fields.first().map(String::as_str), Some("Z" | "X" | "x")) {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
 }
 
 /// The parent of a process, from `/proc/PID/stat`.

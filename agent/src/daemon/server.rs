@@ -48,6 +48,7 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
     );
     tokio::spawn(watch_policy(daemon.clone()));
     tokio::spawn(watch_socket(daemon.clone()));
+    tokio::spawn(watch_launchers(daemon.clone()));
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -128,6 +129,16 @@ fn fingerprint(daemon: &Daemon) -> Vec<(std::path::PathBuf, Option<SystemTime>, 
     }
     out.sort();
     out
+}
+
+/// A launcher killed while the daemon runs (or while it was down) turns the emergency stop on
+/// within [`IDENTITY_EVERY`] (`Daemon::check_launchers`).
+async fn watch_launchers(daemon: Arc<Daemon>) {
+    let mut tick = tokio::time::interval(IDENTITY_EVERY);
+    loop {
+        tick.tick().await;
+        daemon.check_launchers().await;
+    }
 }
 
 /// How often the socket and the lock file are looked at (a `stat` each).
@@ -373,6 +384,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 }
             }
             Request::Launch {} => daemon.register_launcher(peer).await,
+            Request::LaunchEnded {} => daemon.end_launch(peer).await,
             Request::Rollback {
                 id: target,
                 session,

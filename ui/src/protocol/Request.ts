@@ -18,7 +18,7 @@ payload: JsonValue,
 /**
  * Process id of the coding agent that ran the hook (the shim's parent), if known.
  */
-agent_pid?: number | null, } | { "type": "launch", } | { "type": "pending", } | { "type": "approve", id: string, scope: ApprovalScope, 
+agent_pid?: number | null, } | { "type": "launch", } | { "type": "launch_ended", } | { "type": "pending", } | { "type": "approve", id: string, scope: ApprovalScope, 
 /**
  * A WebAuthn assertion (`PublicKeyCredential` JSON) answering the challenge of
  * [`Request::StepUpBegin`] for this request and scope. Required for `step-up`
