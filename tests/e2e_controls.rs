@@ -1201,13 +1201,29 @@ fn a_snapshot_row_pointed_elsewhere_is_not_restored() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("not a file the receipt's chained record names"),
+        err.contains("not one the receipt's chained record vouches for"),
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me\n");
     airlock.sqlite3(&format!(
         "UPDATE snapshots SET path = '{}' WHERE receipt_id = '{receipt}'",
         pristine_path.trim()
+    ));
+    // A row added for a file the tool never touched (inside the workspace, as if it had
+    // existed; with a pre-image the attacker stored): refused too.
+    let planted = ws.join("planted.sh");
+    airlock.sqlite3(&format!(
+        "INSERT INTO snapshots (receipt_id, time_ms, path, existed, pre_hash, mode, size, post_known) \
+         SELECT receipt_id, time_ms, '{}', 1, pre_hash, 33261, size, 1 FROM snapshots WHERE receipt_id = '{receipt}'",
+        planted.display()
+    ));
+    let out = airlock.run(&["rollback", &receipt]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("planted.sh"));
+    assert!(!planted.exists());
+    airlock.sqlite3(&format!(
+        "DELETE FROM snapshots WHERE path = '{}'",
+        planted.display()
     ));
     let said = airlock.run_ok(&["rollback", &receipt]);
     assert!(

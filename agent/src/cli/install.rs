@@ -100,18 +100,7 @@ fn settings_path(args: &Args) -> anyhow::Result<PathBuf> {
 
 /// The command line Claude Code runs: this binary, and `AIRLOCK_HOME` if it is set.
 fn hook_command() -> anyhow::Result<String> {
-    let exe = std::env::current_exe()?;
-    let mut command = shell_words::quote(&exe.to_string_lossy()).into_owned();
-    command.push(' ');
-    command.push_str(MARKER);
-    if let Some(home) = std::env::var_os(crate::home::HOME_ENV).filter(|v| !v.is_empty()) {
-        command = format!(
-            "{}={} {command}",
-            crate::home::HOME_ENV,
-            shell_words::quote(&home.to_string_lossy())
-        );
-    }
-    Ok(command)
+    Ok(format!("{} {MARKER}", launcher()?))
 }
 
 pub fn install(args: Args) -> anyhow::Result<ExitCode> {

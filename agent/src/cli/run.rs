@@ -20,6 +20,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Not dumpable: no process of the same user may attach a debugger to the launcher (and,
+    // for one, clear its subreaper flag so the agent's detached processes escape to init).
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot protect the launcher from debuggers ({e}); not starting the agent"
+            )
+        })?;
     // The argument is a flag: any non-zero value sets it (rustix passes the pid's number).
     rustix::process::set_child_subreaper(Some(rustix::process::getpid())).map_err(|e| {
         anyhow::anyhow!(

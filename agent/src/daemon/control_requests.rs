@@ -125,31 +125,19 @@ impl Daemon {
                 ),
             });
         };
-        let Some(start_time) = controls::process_start_time(pid) else {
-            // The process that connected is gone: the connection was handed on (a child
-            // connects and exits, its parent sends). Whoever sends now cannot be told apart
-            // from the agent, so a loosening request fails closed.
+        let Some(start_time) =
+            controls::process_start_time(pid).filter(|now| peer.start_time == Some(*now))
+        else {
+            // The process that connected is gone (or its pid now names another process): the
+            // connection was handed on (a child connects and exits, its parent sends). Whoever
+            // sends now cannot be told apart from the agent, so a loosening request fails
+            // closed.
             let message = format!(
-                "refused: `{action}` came on a connection whose process (pid {pid}) has already exited, so Airlock cannot tell it is not the coding agent; run it from your own terminal or the Airlock app"
+                "refused: `{action}` came on a connection whose process (pid {pid}) has already exited (its pid may name another process now), so Airlock cannot tell it is not the coding agent; run it from your own terminal or the Airlock app"
             );
             let input =
                 json!({"action": action, "target": target, "peer_pid": pid, "peer": "exited"});
-            if let Err(e) = self
-                .record_control(
-                    action,
-                    input,
-                    Outcome::Denied,
-                    &format!("client pid {pid}"),
-                    &message,
-                )
-                .await
-            {
-                tracing::error!(error = %e, "cannot record a refused control request");
-            }
-            return Some(Response::Error {
-                code: ErrorCode::Forbidden,
-                message,
-            });
+            return Some(self.refuse_control(action, input, pid, message).await);
         };
         let own = Some(AgentProcess { pid, start_time }).filter(|p| self.controls.is_agent(*p));
         let agent = own.or_else(|| controls::agent_ancestor(&self.controls, pid))?;
@@ -159,6 +147,23 @@ impl Daemon {
         );
         let input =
             json!({"action": action, "target": target, "peer_pid": pid, "agent_pid": agent.pid});
+        tracing::warn!(
+            pid,
+            agent = agent.pid,
+            action,
+            "refused a control request from inside an agent"
+        );
+        Some(self.refuse_control(action, input, pid, message).await)
+    }
+
+    /// Record a refused control request from process `pid` and answer `Forbidden`.
+    async fn refuse_control(
+        &self,
+        action: &str,
+        input: serde_json::Value,
+        pid: u32,
+        message: String,
+    ) -> Response {
         if let Err(e) = self
             .record_control(
                 action,
@@ -171,16 +176,10 @@ impl Daemon {
         {
             tracing::error!(error = %e, "cannot record a refused control request");
         }
-        tracing::warn!(
-            pid,
-            agent = agent.pid,
-            action,
-            "refused a control request from inside an agent"
-        );
-        Some(Response::Error {
+        Response::Error {
             code: ErrorCode::Forbidden,
             message,
-        })
+        }
     }
 
     pub async fn emergency_stop(

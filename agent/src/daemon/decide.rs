@@ -75,7 +75,8 @@ impl Daemon {
         self.decisions.fetch_add(1, Ordering::Relaxed);
         let now = now_ms();
         let session = session_name(&request);
-        let agent_process = agent_pid.and_then(|pid| {
+        // Init is never an agent: a hook whose parents all exited names it.
+        let agent_process = agent_pid.filter(|pid| *pid > 1).and_then(|pid| {
             controls::process_start_time(pid).map(|start_time| AgentProcess { pid, start_time })
         });
         self.controls.touch(
@@ -188,10 +189,18 @@ impl Daemon {
         }
         match decision {
             Decision::Allow => {
+                // Pre-images first: their manifest is chained in the receipt itself.
+                let (snapshots, manifest) =
+                    self.take_snapshots(&id, &request, &classification, false);
+                let mut receipt = receipt;
+                if let Some(manifest) = manifest {
+                    receipt.detail["snapshots"] = manifest;
+                }
                 self.write_first(receipt, Outcome::Allowed, "policy", json!({}))
                     .await?;
-                self.snapshot_before(&id, &request, &classification, false)
-                    .await;
+                if !snapshots.is_empty() {
+                    self.write(snapshots).await?;
+                }
                 self.remember(&request, &id, true);
                 self.controls
                     .record_permitted(policy.budgets(), &session, &class_set, now);
@@ -252,8 +261,7 @@ impl Daemon {
                     .await?;
                 self.remember(&request, &id, outcome.permits());
                 if outcome.permits() {
-                    self.snapshot_before(&id, &request, &classification, true)
-                        .await;
+                    // (The pre-images were taken as the approval was recorded, in `hold`.)
                     self.controls.record_permitted(
                         policy.budgets(),
                         &session,
@@ -483,9 +491,9 @@ impl Daemon {
                 actor: "agent".into(),
             }),
         };
-        self.lock_pending().remove(id);
+        let held = self.lock_pending().remove(id);
         self.stepup.forget(id);
-        let (outcome, actor, detail, why) = match result {
+        let (outcome, actor, mut detail, why) = match result {
             Some(Resolution::Approved {
                 scope,
                 actor,
@@ -548,14 +556,29 @@ impl Daemon {
                 ),
             ),
         };
-        self.write(vec![Op::Event(NewEvent {
+        // An approved request is about to run: take its pre-images now (not when it was asked
+        // for: files may have changed while it waited), with their manifest in the chained
+        // approval event.
+        let mut snapshots = Vec::new();
+        if outcome == Outcome::Approved
+            && let Some(held) = &held
+        {
+            let (ops, manifest) =
+                self.take_snapshots(id, &held.request, &held.classification, true);
+            if let Some(manifest) = manifest {
+                detail["snapshots"] = manifest;
+            }
+            snapshots = ops;
+        }
+        let mut ops = vec![Op::Event(NewEvent {
             receipt_id: id.to_string(),
             time_ms: now_ms(),
             outcome: outcome.as_str().to_string(),
             actor,
             detail,
-        })])
-        .await?;
+        })];
+        ops.extend(snapshots);
+        self.write(ops).await?;
         let _ = self.events.send(Event::ApprovalResolved {
             id: id.to_string(),
             outcome,

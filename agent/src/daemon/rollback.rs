@@ -27,14 +27,18 @@ impl Daemon {
     }
 
     /// Take pre-images of the files this permitted request is about to change. `approved` says
-    /// whether a person approved it (shell deletions are snapshotted only then).
-    pub async fn snapshot_before(
+    /// whether a person approved it (shell deletions are snapshotted only then). Returns the
+    /// snapshot rows to write and their manifest (path, existed, pre-image hash, mode) for the
+    /// chained record the caller writes with them — the receipt, or the approval event — since
+    /// the `snapshots` table itself is not chained: a rollback restores only what a manifest
+    /// vouches for.
+    pub fn take_snapshots(
         &self,
         receipt_id: &str,
         request: &ActionRequest,
         classification: &Classification,
         approved: bool,
-    ) {
+    ) -> (Vec<Op>, Option<serde_json::Value>) {
         let mut targets: Vec<PathBuf> = Vec::new();
         for unit in &classification.units {
             for p in &unit.paths {
@@ -49,7 +53,7 @@ impl Daemon {
             }
         }
         if targets.is_empty() {
-            return;
+            return (Vec::new(), None);
         }
         let mut files = Vec::new();
         for target in targets {
@@ -89,11 +93,15 @@ impl Daemon {
         if !skipped.is_empty() {
             tracing::warn!(?skipped, "files not snapshotted (too large or unreadable)");
         }
-        if !ops.is_empty()
-            && let Err(e) = self.writer.write(ops).await
-        {
-            tracing::error!(error = %e, "cannot record snapshots");
-        }
+        let manifest: Vec<serde_json::Value> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Snapshot(s) => Some(manifest_entry(&s.path, s.existed, &s.pre_hash, s.mode)),
+                _ => None,
+            })
+            .collect();
+        let manifest = (!manifest.is_empty()).then(|| json!(manifest));
+        (ops, manifest)
     }
 
     /// Returns (existed, hash, mode, size), or `None` when over the size limits.
@@ -208,23 +216,19 @@ impl Daemon {
         }
     }
 
-    /// The files a receipt's chained record says it writes or deletes. The snapshots table is
-    /// not chained, so a rollback restores only paths the receipt itself names (or files below
-    /// a directory it deletes): a snapshot row pointed elsewhere is an edit, not a pre-image.
-    fn chained_targets(&self, receipt: &str) -> Result<Vec<PathBuf>, String> {
-        let detail = self
-            .lock_reader()
-            .get(receipt)
-            .map_err(|e| e.to_string())?
-            .detail;
-        Ok(detail["units"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|u| u["paths"].as_array().into_iter().flatten())
-            .filter(|p| matches!(p["access"].as_str(), Some("write" | "delete")))
-            .filter_map(|p| p["path"].as_str().map(PathBuf::from))
-            .collect())
+    /// The snapshot manifests in a receipt's chained record (its own detail, and the approval
+    /// event's for a held request). The snapshots table is not chained: a row no manifest
+    /// vouches for — another path, another pre-image, another mode — is an edit.
+    fn chained_manifest(&self, receipt: &str) -> Result<Vec<serde_json::Value>, String> {
+        let found = self.lock_reader().get(receipt).map_err(|e| e.to_string())?;
+        let mut entries: Vec<serde_json::Value> = Vec::new();
+        for detail in std::iter::once(&found.detail).chain(found.timeline.iter().map(|t| &t.detail))
+        {
+            if let Some(list) = detail["snapshots"].as_array() {
+                entries.extend(list.iter().cloned());
+            }
+        }
+        Ok(entries)
     }
 
     /// Restore one receipt's snapshots; returns the files changed.
@@ -246,13 +250,13 @@ impl Daemon {
                 "receipt `{receipt}` has no file changes to roll back (nothing was snapshotted, or it was already rolled back)"
             ));
         }
-        let targets = self.chained_targets(receipt)?;
-        if let Some(stray) = snapshots.iter().find(|s| {
-            let path = Path::new(&s.path);
-            !targets.iter().any(|t| path == t || path.starts_with(t))
-        }) {
+        let manifest = self.chained_manifest(receipt)?;
+        if let Some(stray) = snapshots
+            .iter()
+            .find(|s| !manifest.contains(&manifest_entry(&s.path, s.existed, &s.pre_hash, s.mode)))
+        {
             return Err(format!(
-                "refusing to roll back `{receipt}`: its snapshot of `{}` is not a file the receipt's chained record names (the snapshot table was changed); nothing was restored",
+                "refusing to roll back `{receipt}`: its snapshot of `{}` is not one the receipt's chained record vouches for (the snapshot table was changed); nothing was restored",
                 stray.path
             ));
         }
@@ -315,6 +319,16 @@ impl Daemon {
         super::nofollow::replace(path, &bytes, s.mode.map(|m| m & 0o1777))?;
         Ok("restored")
     }
+}
+
+/// One file of a snapshot manifest, as chained.
+fn manifest_entry(
+    path: &str,
+    existed: bool,
+    pre_hash: &Option<String>,
+    mode: Option<u32>,
+) -> serde_json::Value {
+    json!({"path": path, "existed": existed, "pre_hash": pre_hash, "mode": mode})
 }
 
 /// What a file was before the tool ran.

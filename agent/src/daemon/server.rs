@@ -194,10 +194,12 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 tracing::warn!(euid = ?creds.euid(), "refused a connection from another user");
                 return;
             }
+            let pid = creds.pid().and_then(|p| u32::try_from(p).ok());
             Peer {
-                pid: creds.pid().and_then(|p| u32::try_from(p).ok()),
+                pid,
                 uid: creds.euid(),
                 gid: creds.egid(),
+                start_time: pid.and_then(super::controls::process_start_time),
             }
         }
         Err(e) => {

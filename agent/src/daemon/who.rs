@@ -13,6 +13,10 @@ pub struct Peer {
     pub pid: Option<u32>,
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+    /// The connecting process's start time, read when the connection was accepted: a later
+    /// request is believed to come from that process only while the pid still has that start
+    /// time (a pid the kernel handed to a new process is not the one that connected).
+    pub start_time: Option<u64>,
 }
 
 /// What the kernel says about a client process.
@@ -135,6 +139,7 @@ mod tests {
                 pid: Some(me),
                 uid: Some(rustix::process::getuid().as_raw()),
                 gid: None,
+                start_time: None,
             },
             Some(Surface::Terminal),
         );
