@@ -101,6 +101,32 @@ impl Desktop {
         self
     }
 
+    /// A real Secret Service on this bus: gnome-keyring-daemon with its login keyring unlocked
+    /// (password on stdin) and kept in this desktop's own directory.
+    fn keyring(mut self) -> Self {
+        let home = self.dir.path().join("keyring-home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut child = self
+            .command("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets", "--foreground"])
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is installed by scripts/setup");
+        {
+            let mut stdin = child.stdin.take().unwrap();
+            std::io::Write::write_all(&mut stdin, b"test-password").unwrap();
+        }
+        self.children.push(child);
+        wait_for("the Secret Service on the bus", || {
+            self.owner_of("org.freedesktop.secrets").is_some()
+        });
+        self
+    }
+
     /// dunst, with a context menu that picks the line of the `approve` action.
     fn dunst(mut self) -> Self {
         let menu = self.dir.path().join("dmenu.sh");
@@ -548,4 +574,58 @@ fn an_impostor_on_the_socket_raises_a_notification() {
         history.contains("possible impostor") && history.contains("airlock resume"),
         "{history}"
     );
+}
+
+/// The key that signs the receipt log's checkpoints lives in the Secret Service: another process
+/// (`secret-tool`) reads it back, it is the key the checkpoints verify with, and no key file is
+/// left beside the database. Without a Secret Service the daemon says so and keeps the key in a
+/// 0600 file (the control).
+#[test]
+fn the_checkpoint_key_is_kept_in_the_secret_service() {
+    let desktop = Desktop::new().bus().keyring();
+    let mut airlock = Airlock::new();
+    airlock.start_daemon_with_env(20, &desktop.env());
+    let status = airlock.run_ok(&["status"]);
+    assert!(
+        status.contains("checkpoint key: the OS keyring"),
+        "{status}"
+    );
+    let key_file = airlock.database().with_file_name("checkpoint.key");
+    assert!(!key_file.exists());
+    let out = desktop
+        .command("secret-tool")
+        .args(["lookup", "service", "airlock-checkpoint", "username"])
+        .arg(airlock.database())
+        .output()
+        .expect("secret-tool is installed by scripts/setup");
+    let private = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(private.starts_with("PRIVATE+KEY+airlock.local/"), "{out:?}");
+    // The same key: its name and id are the public key's.
+    let public =
+        std::fs::read_to_string(airlock.database().with_file_name("checkpoint.pub")).unwrap();
+    let name_and_id: Vec<&str> = private.splitn(5, '+').skip(2).take(2).collect();
+    assert!(
+        public.starts_with(&name_and_id.join("+")),
+        "{public} vs {private}"
+    );
+    assert_eq!(airlock.hook(&bash_payload("ls", "s1", "t1")).code, 0);
+    airlock.stop_daemon();
+    let verified = airlock.run_ok(&["verify"]);
+    assert!(
+        verified.contains("signed checkpoints verified"),
+        "{verified}"
+    );
+
+    // No Secret Service: said, and the file.
+    let mut without = Airlock::new();
+    without.start_daemon(20);
+    let status = without.run_ok(&["status"]);
+    assert!(
+        status.contains("because the OS keyring is not usable"),
+        "{status}"
+    );
+    let file = without.database().with_file_name("checkpoint.key");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
 }

@@ -396,6 +396,13 @@ pub struct StatusInfo {
     /// The receipt database's write-ahead log.
     #[serde(default)]
     pub receipt_log: ReceiptLogInfo,
+    /// Where the key that signs the receipt log's checkpoints is kept, and why there (the OS
+    /// keyring, or a file when no Secret Service answers).
+    #[serde(default)]
+    pub checkpoint_key: String,
+    /// What this mode guarantees about the records, in a sentence.
+    #[serde(default)]
+    pub mode: String,
 }
 
 /// The receipt database's write-ahead log, as the daemon's checkpointer last saw it.

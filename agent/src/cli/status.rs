@@ -67,6 +67,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("WARNING: {stuck}");
         }
         println!("socket: {}", status.socket);
+        if !status.mode.is_empty() {
+            println!("mode: {}", status.mode);
+        }
+        if !status.checkpoint_key.is_empty() {
+            println!("checkpoint key: {}", status.checkpoint_key);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

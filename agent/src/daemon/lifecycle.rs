@@ -37,9 +37,10 @@ impl Daemon {
             "settings_file": settings_file.display().to_string(),
             "settings_sha256": file_sha256(&settings_file),
             "refused_keys": self.refused_keys(),
+            "checkpoint_key": self.tree_heads.key_location(),
             "counters_restored_from": restored,
         });
-        let mut reason = "Airlock daemon started in user mode: the records are tamper-evident, not tamper-proof (the agent's user owns them)".to_string();
+        let mut reason = format!("Airlock daemon started in {}", super::USER_MODE);
         let refused = input["refused_keys"].as_array().map_or(0, Vec::len);
         if refused > 0 {
             // A registered key that no longer verifies: trust roots changed under it, or its

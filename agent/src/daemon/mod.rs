@@ -15,6 +15,9 @@ pub mod who;
 
 pub use decide::{Peer, action_key};
 
+/// What user mode guarantees about the records (said at every start and in `airlock status`).
+pub const USER_MODE: &str = "user mode: the records are tamper-evident, not tamper-proof (the agent's user owns them; system mode keeps them under the daemon's own account)";
+
 /// Rows between signed checkpoints (see `tree_heads`).
 pub const CHECKPOINT_EVERY_ROWS: u64 = tree_heads::EVERY_ROWS;
 

@@ -41,10 +41,12 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         "airlock daemon ready"
     );
     eprintln!(
-        "airlock daemon: listening on {} with {} rules from {} policy files",
+        "airlock daemon: listening on {} with {} rules from {} policy files; {}; checkpoint key in {}",
         socket.display(),
         policy.rule_count(),
-        policy.files().len()
+        policy.files().len(),
+        super::USER_MODE,
+        daemon.tree_heads.key_location()
     );
     tokio::spawn(watch_policy(daemon.clone()));
     tokio::spawn(watch_socket(daemon.clone()));
@@ -464,6 +466,8 @@ fn status(daemon: &Daemon) -> StatusInfo {
         socket: daemon.home.socket().display().to_string(),
         stopped: daemon.controls.stop_info(),
         receipt_log: daemon.writer.wal_report(),
+        checkpoint_key: daemon.tree_heads.key_location(),
+        mode: super::USER_MODE.to_string(),
     }
 }
 

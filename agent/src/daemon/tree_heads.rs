@@ -50,6 +50,11 @@ impl TreeHeads {
         })
     }
 
+    /// Where the signing key is kept, and why there.
+    pub fn key_location(&self) -> String {
+        self.lock().signer.location.clone()
+    }
+
     /// The public key checkpoints verify with.
     pub fn verifier_key(&self) -> String {
         self.lock().signer.verifier_key.clone()

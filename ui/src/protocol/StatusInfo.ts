@@ -13,4 +13,13 @@ stopped: StopInfo | null,
 /**
  * The receipt database's write-ahead log.
  */
-receipt_log: ReceiptLogInfo, };
+receipt_log: ReceiptLogInfo, 
+/**
+ * Where the key that signs the receipt log's checkpoints is kept, and why there (the OS
+ * keyring, or a file when no Secret Service answers).
+ */
+checkpoint_key: string, 
+/**
+ * What this mode guarantees about the records, in a sentence.
+ */
+mode: string, };

@@ -1,8 +1,14 @@
 //! The checkpoint signing key, and checking a signed checkpoint.
 //!
 //! The key is an Ed25519 key in the C2SP signed-note key format, named after this machine. In
-//! user mode it is a file beside the database (`checkpoint.key`, mode 0600) with its public half
-//! next to it (`checkpoint.pub`). What that bounds: a process of the same user can read the key,
+//! user mode it lives in the OS keyring (the Secret Service, item `airlock-checkpoint` for the
+//! database's path); when no Secret Service answers (none running, locked, no session bus) it
+//! falls back to a file beside the database (`checkpoint.key`, mode 0600), and says so: the
+//! daemon's start record and `airlock status` name where the key is and why. A key file left
+//! from an earlier fallback moves into the keyring once one answers. The public half is always
+//! written beside the database (`checkpoint.pub`).
+//!
+//! What that bounds: a process of the same user can read the keyring item as well as the file,
 //! so it can sign a rewritten log too — unless the public key and the checkpoints were copied
 //! somewhere it cannot write (`airlock verify --public-key FILE` checks against a pinned copy; a
 //! re-keyed log fails that). System mode keeps the key under the daemon's own account.
@@ -42,6 +48,12 @@ pub fn public_key_path(database: &Path) -> PathBuf {
     database.with_file_name("checkpoint.pub")
 }
 
+/// The Secret Service item's service attribute (its username is the database's path).
+pub const KEYRING_SERVICE: &str = "airlock-checkpoint";
+/// How long the Secret Service may take to answer before the file is used instead (a locked
+/// keyring may wait for a password prompt nobody sees).
+const KEYRING_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The daemon's signer.
 pub struct TreeSigner {
     signer: StandardSigner,
@@ -49,16 +61,42 @@ pub struct TreeSigner {
     pub origin: String,
     /// The public key in signed-note verifier form (`name+id+base64`).
     pub verifier_key: String,
+    /// Where the private key is kept, and why there.
+    pub location: String,
 }
 
 impl TreeSigner {
-    /// The key beside `database`, made (and its public half written) the first time.
+    /// The key for `database` from the keyring (or the fallback file), made the first time,
+    /// its public half written beside the database.
     pub fn load_or_create(database: &Path) -> Result<Self, SigningError> {
         let path = key_path(database);
-        let skey = match std::fs::read_to_string(&path) {
-            Ok(text) => text.trim().to_string(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&path)?,
-            Err(source) => return Err(SigningError::Io { path, source }),
+        let (skey, location) = match in_keyring(database, &path) {
+            Ok(skey) => (
+                skey,
+                format!(
+                    "the OS keyring (Secret Service item `{KEYRING_SERVICE}` for `{}`)",
+                    database.display()
+                ),
+            ),
+            Err(why) => {
+                tracing::warn!(%why, file = %path.display(), "the checkpoint key is kept in a file, not the OS keyring");
+                let skey = match std::fs::read_to_string(&path) {
+                    Ok(text) => text.trim().to_string(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        let skey = generate()?;
+                        write_key_file(&path, &skey)?;
+                        skey
+                    }
+                    Err(source) => return Err(SigningError::Io { path, source }),
+                };
+                (
+                    skey,
+                    format!(
+                        "the file `{}` (0600), because the OS keyring is not usable: {why}",
+                        path.display()
+                    ),
+                )
+            }
         };
         let (origin, verifier_key) =
             public_half(&skey).map_err(|message| SigningError::BadKey {
@@ -87,6 +125,7 @@ impl TreeSigner {
             signer,
             origin,
             verifier_key,
+            location,
         })
     }
 
@@ -99,23 +138,72 @@ impl TreeSigner {
     }
 }
 
-/// A new key at `path` (0600, never overwriting), returned in signed-note form.
-fn create(path: &Path) -> Result<String, SigningError> {
-    let io = |source| SigningError::Io {
-        path: path.to_path_buf(),
-        source,
+/// The key from the Secret Service; made there (or moved there from a fallback file) when it
+/// has none. `Err` says why the keyring is not usable.
+fn in_keyring(database: &Path, file: &Path) -> Result<String, String> {
+    let account = database.display().to_string();
+    let file = file.to_path_buf();
+    // On a thread of its own: a locked keyring can wait for a prompt indefinitely.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("airlock-keyring".into())
+        .spawn(move || {
+            let _ = tx.send(keyring_key(&account, &file));
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv_timeout(KEYRING_WAIT).unwrap_or_else(|_| {
+        Err(format!(
+            "the Secret Service did not answer within {} s (locked, waiting for a password prompt?)",
+            KEYRING_WAIT.as_secs()
+        ))
+    })
+}
+
+fn keyring_key(account: &str, file: &Path) -> Result<String, String> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, account).map_err(|e| e.to_string())?;
+    match entry.get_password() {
+        Ok(skey) => return Ok(skey.trim().to_string()),
+        Err(keyring::Error::NoEntry) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    // Reachable and empty: keep the fallback file's key if there is one (old checkpoints
+    // stay verifiable), else a new one.
+    let existing = std::fs::read_to_string(file)
+        .ok()
+        .map(|t| t.trim().to_string());
+    let skey = match &existing {
+        Some(skey) => skey.clone(),
+        None => generate().map_err(|e| e.to_string())?,
     };
+    entry.set_password(&skey).map_err(|e| e.to_string())?;
+    if existing.is_some() {
+        let _ = std::fs::remove_file(file);
+        tracing::info!(file = %file.display(), "moved the checkpoint key into the OS keyring");
+    }
+    Ok(skey)
+}
+
+/// A new key in signed-note form.
+fn generate() -> Result<String, SigningError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+    getrandom::fill(&mut seed).map_err(|e| SigningError::Sign(format!("no randomness: {e}")))?;
     let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
     let name = key_name();
     let public = [&[ALG_ED25519][..], signing.verifying_key().as_bytes()].concat();
     let private = [&[ALG_ED25519][..], &seed[..]].concat();
-    let skey = format!(
+    Ok(format!(
         "PRIVATE+KEY+{name}+{:08x}+{}",
         signed_note::key_id(&name, &public),
         BASE64.encode(private)
-    );
+    ))
+}
+
+/// Write a key file (0600, never overwriting one).
+fn write_key_file(path: &Path, skey: &str) -> Result<(), SigningError> {
+    let io = |source| SigningError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -124,8 +212,7 @@ fn create(path: &Path) -> Result<String, SigningError> {
         .map_err(io)?;
     file.write_all(format!("{skey}\n").as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)?;
-    tracing::info!(path = %path.display(), "made a new checkpoint signing key");
-    Ok(skey)
+    Ok(())
 }
 
 /// The key's name: this machine's, as a signed-note name allows (no spaces or `+`).
