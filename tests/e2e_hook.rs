@@ -826,6 +826,113 @@ fn a_consistent_rewrite_is_caught_by_the_signed_checkpoints() {
     );
 }
 
+/// Checkpoints are also sent to syslog (a real rsyslogd on a private socket): a log cut back
+/// together with its witness and its checkpoints passes the local checks, but not against the
+/// retained copies; the untouched log passes both (positive control).
+#[test]
+fn checkpoints_retained_in_syslog_catch_a_log_cut_back_with_everything_beside_it() {
+    let syslog = tempfile::tempdir().unwrap();
+    let socket = syslog.path().join("log.sock");
+    let log = syslog.path().join("messages.log");
+    std::fs::write(
+        syslog.path().join("rsyslog.conf"),
+        format!(
+            "global(workDirectory=\"{dir}\")\n\
+             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imuxsock\" Socket=\"{sock}\")\n\
+             *.* action(type=\"omfile\" file=\"{log}\")\n",
+            dir = syslog.path().display(),
+            sock = socket.display(),
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    let rsyslogd = ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("rsyslogd is installed by scripts/setup");
+    let mut daemon_log = std::process::Command::new(rsyslogd)
+        .arg("-n")
+        .arg("-f")
+        .arg(syslog.path().join("rsyslog.conf"))
+        .arg("-i")
+        .arg(syslog.path().join("rsyslog.pid"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rsyslogd did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let mut airlock = Airlock::new();
+    let config = airlock.home().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("settings.toml"),
+        format!(
+            "[retention]\nsyslog_socket = {:?}\n",
+            socket.display().to_string()
+        ),
+    )
+    .unwrap();
+    airlock.start_daemon(1);
+    for (i, cmd) in ["ls", "cargo build", "git status"].iter().enumerate() {
+        airlock.hook(&bash_payload(cmd, &format!("s{i}"), &format!("t{i}")));
+    }
+    airlock.stop_daemon();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("airlock-checkpoint")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint reached syslog"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = daemon_log.kill();
+    let _ = daemon_log.wait();
+    let retained = log.to_str().unwrap().to_string();
+    let ok = airlock.run_ok(&["verify", "--retained", &retained]);
+    assert!(ok.contains("signed checkpoints verified"), "{ok}");
+
+    // Cut back to row 4: rows, the head, the witness, the tree and its checkpoints together.
+    let keep = 4;
+    let hash = airlock.sqlite3(&format!(
+        "SELECT hash FROM receipts WHERE seq = {keep} UNION ALL SELECT hash FROM events WHERE seq = {keep}"
+    ));
+    airlock.sqlite3(&format!(
+        "DELETE FROM receipts WHERE seq > {keep}; DELETE FROM events WHERE seq > {keep}; \
+         DELETE FROM tree_heads; DELETE FROM tree_hashes; UPDATE chain_head SET seq = {keep}, hash = '{}';",
+        hash.trim()
+    ));
+    std::fs::write(
+        airlock::store::witness::path_for(&airlock.database()),
+        format!("{keep} {}\n", hash.trim()),
+    )
+    .unwrap();
+    assert!(
+        airlock
+            .run_ok(&["verify"])
+            .starts_with("ok: 4 rows verified")
+    );
+    let out = airlock.run(&["verify", "--retained", &retained]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("rows, but only 4 exist: rows were deleted"),
+        "{text}"
+    );
+}
+
 /// A script the agent writes with the Write tool and then runs with Bash is decided by what the
 /// script does, read from disk when the run is asked for (a harmless one as the positive
 /// control). Rewriting the harmless script afterwards is seen at the next run.

@@ -16,6 +16,8 @@ pub struct Settings {
     pub step_up: StepUpSettings,
     /// Desktop notifications for requests that wait for a human.
     pub notifications: NotificationSettings,
+    /// Copies of the receipt log's signed checkpoints kept outside it.
+    pub retention: RetentionSettings,
 }
 
 impl Default for Settings {
@@ -25,6 +27,27 @@ impl Default for Settings {
             approvals: ApprovalSettings::default(),
             step_up: StepUpSettings::default(),
             notifications: NotificationSettings::default(),
+            retention: RetentionSettings::default(),
+        }
+    }
+}
+
+/// Where signed checkpoints are sent as they are made (read when the daemon starts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Send each signed checkpoint to syslog, where the agent's user cannot rewrite what was
+    /// logged (`airlock verify --retained FILE` checks the log against those copies).
+    pub syslog: bool,
+    /// The syslog socket (a Unix datagram socket).
+    pub syslog_socket: std::path::PathBuf,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            syslog: true,
+            syslog_socket: std::path::PathBuf::from("/dev/log"),
         }
     }
 }

@@ -17,6 +17,10 @@ pub struct Args {
     /// but no checkpoint fails.
     #[arg(long, value_name = "FILE")]
     public_key: Option<std::path::PathBuf>,
+    /// Also check the log against the checkpoints retained in this file (a syslog file the
+    /// daemon sent them to, or a copy of it): rows cut back below a retained checkpoint fail.
+    #[arg(long, value_name = "FILE")]
+    retained: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -71,7 +75,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings_file = super::home()?.settings_file();
     let settings = Settings::load(&settings_file)?;
     let (keys, proofs) = crate::stepup::audit::audit(&store, &settings.step_up)?;
-    let tree = check_tree(&store, &path, args.public_key.as_deref(), report.rows)?;
+    let tree = check_tree(
+        &store,
+        &path,
+        args.public_key.as_deref(),
+        args.retained.as_deref(),
+        report.rows,
+    )?;
     let ok = report.ok()
         && proofs.problem.is_none()
         && keys.problems.is_empty()
@@ -150,6 +160,7 @@ fn check_tree(
     store: &Store,
     database: &std::path::Path,
     pinned: Option<&std::path::Path>,
+    retained: Option<&std::path::Path>,
     rows: i64,
 ) -> anyhow::Result<crate::store::tree::TreeReport> {
     use crate::store::tree::signing::public_key_path;
@@ -169,6 +180,37 @@ fn check_tree(
         ),
     };
     let source = format!("{source}: {}", file.display());
+    let mut heads = store.tree_heads()?;
+    if let Some(retained) = retained {
+        let text = std::fs::read_to_string(retained).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the retained checkpoints `{}`: {e}",
+                retained.display()
+            )
+        })?;
+        let notes: Vec<String> = crate::daemon::retained_checkpoints(&text)
+            .into_iter()
+            .filter(|note| crate::store::tree::signing::names_key(note, &key))
+            .collect();
+        if notes.is_empty() {
+            anyhow::bail!(
+                "`{}` holds no checkpoint of this log (lines with `airlock-checkpoint` signed by its key); give the syslog file the daemon sends them to",
+                retained.display()
+            );
+        }
+        for note in notes {
+            let size = crate::store::tree::signing::open(&note, &key)
+                .map(|c| c.size())
+                .unwrap_or(0);
+            heads.push(crate::store::tree::TreeHead {
+                size,
+                time_ms: 0,
+                note,
+            });
+        }
+        heads.sort_by_key(|h| h.size);
+        heads.dedup_by(|a, b| a.note == b.note);
+    }
     let mut report = if key.trim().is_empty() {
         crate::store::tree::TreeReport {
             verified: 0,
@@ -181,7 +223,7 @@ fn check_tree(
             }),
         }
     } else {
-        crate::store::tree::verify_tree_heads(store, &key, &source)?
+        crate::store::tree::verify_tree_heads(store, &heads, &key, &source)?
     };
     if pinned.is_some() && report.problem.is_none() && report.verified == 0 && rows > 0 {
         report.problem = Some(format!(

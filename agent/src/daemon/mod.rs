@@ -10,6 +10,7 @@ mod server;
 mod settings_watch;
 mod state;
 mod stepup;
+mod syslog;
 mod tree_heads;
 pub mod who;
 
@@ -17,6 +18,8 @@ pub use decide::{Peer, action_key};
 
 /// What user mode guarantees about the records (said at every start and in `airlock status`).
 pub const USER_MODE: &str = "user mode: the records are tamper-evident, not tamper-proof (the agent's user owns them; system mode keeps them under the daemon's own account)";
+
+pub use syslog::notes_in as retained_checkpoints;
 
 /// Rows between signed checkpoints (see `tree_heads`).
 pub const CHECKPOINT_EVERY_ROWS: u64 = tree_heads::EVERY_ROWS;
@@ -64,8 +67,14 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
     let writer = Writer::spawn(store, Some(checkpointer))
         .context("cannot start the receipt writer thread")?;
     let tree_heads = Arc::new(
-        tree_heads::TreeHeads::open(&database)
-            .context("refusing to start: the receipt log cannot be checkpointed")?,
+        tree_heads::TreeHeads::open(
+            &database,
+            settings
+                .retention
+                .syslog
+                .then(|| settings.retention.syslog_socket.clone()),
+        )
+        .context("refusing to start: the receipt log cannot be checkpointed")?,
     );
     let (events, _) = broadcast::channel(1024);
     let controls = controls::Controls::load(&config.home.data_dir.join("controls.json"))?;

@@ -23,6 +23,8 @@ pub struct TreeHeads {
 struct Inner {
     store: Store,
     signer: TreeSigner,
+    /// Where each checkpoint is also sent (`daemon/syslog.rs`), if anywhere.
+    syslog: Option<std::path::PathBuf>,
     last_size: u64,
     last_ms: i64,
 }
@@ -36,7 +38,10 @@ pub enum TreeHeadError {
 }
 
 impl TreeHeads {
-    pub fn open(database: &Path) -> Result<Self, TreeHeadError> {
+    pub fn open(
+        database: &Path,
+        syslog: Option<std::path::PathBuf>,
+    ) -> Result<Self, TreeHeadError> {
         let store = Store::open(database)?;
         let signer = TreeSigner::load_or_create(database)?;
         let last_size = store.last_tree_head_size()?.unwrap_or(0);
@@ -44,6 +49,7 @@ impl TreeHeads {
             inner: Mutex::new(Inner {
                 store,
                 signer,
+                syslog,
                 last_size,
                 last_ms: now_ms(),
             }),
@@ -78,8 +84,13 @@ impl TreeHeads {
         inner.store.add_tree_head(&TreeHead {
             size,
             time_ms,
-            note,
+            note: note.clone(),
         })?;
+        if let Some(socket) = &inner.syslog
+            && let Err(e) = super::syslog::send(socket, &note)
+        {
+            tracing::warn!(error = %e, socket = %socket.display(), "cannot send a checkpoint to syslog");
+        }
         inner.last_size = size;
         inner.last_ms = time_ms;
         Ok(Some(size))

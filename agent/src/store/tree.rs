@@ -234,6 +234,7 @@ pub struct TreeReport {
 /// the root the rows hash to at its size (recomputed here, not read from `tree_hashes`).
 pub fn verify_tree_heads(
     store: &Store,
+    heads: &[TreeHead],
     verifier_key: &str,
     key_source: &str,
 ) -> Result<TreeReport, StoreError> {
@@ -244,11 +245,10 @@ pub fn verify_tree_heads(
         public_key: format!("{} ({key_source})", verifier_key.trim()),
         problem: None,
     };
-    let heads = store.tree_heads()?;
     let mut frontier = Frontier::default();
     let mut after = 0i64;
     let mut rows_done = false;
-    for head in &heads {
+    for head in heads {
         let checkpoint = match signing::open(&head.note, verifier_key) {
             Ok(c) => c,
             Err(why) => {
@@ -293,10 +293,14 @@ pub fn verify_tree_heads(
             return Ok(report);
         }
         if frontier.root() != *checkpoint.hash() {
+            let when = if head.time_ms == 0 {
+                "a retained copy".to_string()
+            } else {
+                format!("signed {}", crate::store::format_ms(head.time_ms))
+            };
             report.problem = Some(format!(
-                "the rows no longer hash to the root signed at row {} (signed {}): the log was rewritten at or before that row",
-                head.size,
-                crate::store::format_ms(head.time_ms)
+                "the rows no longer hash to the root signed at row {} ({when}): the log was rewritten at or before that row",
+                head.size
             ));
             return Ok(report);
         }

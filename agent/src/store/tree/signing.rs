@@ -252,6 +252,21 @@ fn public_half(skey: &str) -> Result<(String, String), String> {
     ))
 }
 
+/// Whether a note carries a signature line of `verifier_key` (valid or not): another log's
+/// checkpoints in the same syslog file are not this log's business.
+pub fn names_key(note: &str, verifier_key: &str) -> bool {
+    let (Ok(verifier), Ok(note)) = (
+        StandardVerifier::new(verifier_key.trim()),
+        Note::from_bytes(note.as_bytes()),
+    ) else {
+        return false;
+    };
+    !matches!(
+        note.verify(&VerifierList::new(vec![Box::new(verifier)])),
+        Err(signed_note::NoteError::UnverifiedNote)
+    )
+}
+
 /// Check a signed checkpoint against `verifier_key`; returns the checkpoint it signs.
 pub fn open(note: &str, verifier_key: &str) -> Result<Checkpoint, String> {
     let verifier = StandardVerifier::new(verifier_key.trim())
