@@ -1001,3 +1001,34 @@ fn a_script_written_then_run_is_decided_by_its_content() {
     assert_eq!(run("bash check.sh"), ["deny", "allow"]);
     assert_eq!(run("bash wipe.sh"), ["deny"]);
 }
+
+/// The daemon extends the Merkle tree from its stored hashes: changed ones are not signed over
+/// (no false checkpoint that would make the genuine log fail later); the rows still verify.
+#[test]
+fn a_changed_stored_tree_is_not_signed_over() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(1);
+    assert_eq!(airlock.hook(&bash_payload("ls", "s", "t1")).code, 0);
+    airlock.stop_daemon();
+    assert_eq!(
+        airlock.sqlite3("SELECT count(*) FROM tree_heads").trim(),
+        "1"
+    );
+    airlock.sqlite3("UPDATE tree_hashes SET hash = zeroblob(32)");
+    airlock.start_daemon(1);
+    let status = airlock.run_ok(&["status"]);
+    assert!(
+        status.contains("checkpoints: no checkpoint signed by this daemon yet"),
+        "{status}"
+    );
+    assert_eq!(airlock.hook(&bash_payload("ls -l", "s", "t2")).code, 0);
+    airlock.stop_daemon();
+    assert_eq!(
+        airlock.sqlite3("SELECT count(*) FROM tree_heads").trim(),
+        "1",
+        "a checkpoint was signed over the changed tree"
+    );
+    let ok = airlock.run_ok(&["verify"]);
+    assert!(ok.contains("1 signed checkpoints verified"), "{ok}");
+    assert!(ok.contains("rows after it are not signed yet"), "{ok}");
+}

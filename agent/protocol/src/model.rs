@@ -403,6 +403,9 @@ pub struct StatusInfo {
     /// What this mode guarantees about the records, in a sentence.
     #[serde(default)]
     pub mode: String,
+    /// The last signed checkpoint and whether it reached syslog (or why none was signed).
+    #[serde(default)]
+    pub checkpoints: String,
 }
 
 /// The receipt database's write-ahead log, as the daemon's checkpointer last saw it.

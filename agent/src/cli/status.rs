@@ -70,6 +70,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !status.mode.is_empty() {
             println!("mode: {}", status.mode);
         }
+        if !status.checkpoints.is_empty() {
+            println!("checkpoints: {}", status.checkpoints);
+        }
         if !status.checkpoint_key.is_empty() {
             println!("checkpoint key: {}", status.checkpoint_key);
         }

@@ -467,6 +467,7 @@ fn status(daemon: &Daemon) -> StatusInfo {
         stopped: daemon.controls.stop_info(),
         receipt_log: daemon.writer.wal_report(),
         checkpoint_key: daemon.tree_heads.key_location(),
+        checkpoints: daemon.tree_heads.state(),
         mode: super::USER_MODE.to_string(),
     }
 }

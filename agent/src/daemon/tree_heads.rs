@@ -27,6 +27,8 @@ struct Inner {
     syslog: Option<std::path::PathBuf>,
     last_size: u64,
     last_ms: i64,
+    /// What the last attempt came to, for `airlock status`.
+    state: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,10 @@ pub enum TreeHeadError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Signing(#[from] SigningError),
+    #[error(
+        "the stored Merkle tree no longer gives the root signed at row {0}: `tree_hashes` was changed; no checkpoint is signed over it (run `airlock verify`)"
+    )]
+    Tampered(u64),
 }
 
 impl TreeHeads {
@@ -52,8 +58,14 @@ impl TreeHeads {
                 syslog,
                 last_size,
                 last_ms: now_ms(),
+                state: "no checkpoint signed by this daemon yet".into(),
             }),
         })
+    }
+
+    /// The last checkpoint attempt: signed (and sent to syslog, or why not), or why not signed.
+    pub fn state(&self) -> String {
+        self.lock().state.clone()
     }
 
     /// Where the signing key is kept, and why there.
@@ -74,6 +86,23 @@ impl TreeHeads {
     /// Returns the size signed.
     pub fn sign_now(&self) -> Result<Option<u64>, TreeHeadError> {
         let mut inner = self.lock();
+        let result = Self::sign_locked(&mut inner);
+        if let Err(e) = &result {
+            inner.state = format!("NOT SIGNING: {e}");
+        }
+        result
+    }
+
+    fn sign_locked(inner: &mut Inner) -> Result<Option<u64>, TreeHeadError> {
+        // The tree is extended from its stored hashes: they must still give the root the last
+        // checkpoint signed, or a changed `tree_hashes` would be signed (and sent) as the log.
+        if let Some(last) = inner.store.tree_heads()?.last() {
+            let signed = crate::store::tree::signing::open(&last.note, &inner.signer.verifier_key)
+                .map_err(|_| TreeHeadError::Tampered(last.size))?;
+            if inner.store.stored_root(last.size)? != *signed.hash() {
+                return Err(TreeHeadError::Tampered(last.size));
+            }
+        }
         let (size, root) = inner.store.extend_tree()?;
         if size == inner.last_size {
             return Ok(None);
@@ -86,11 +115,20 @@ impl TreeHeads {
             time_ms,
             note: note.clone(),
         })?;
-        if let Some(socket) = &inner.syslog
-            && let Err(e) = super::syslog::send(socket, &note)
-        {
-            tracing::warn!(error = %e, socket = %socket.display(), "cannot send a checkpoint to syslog");
-        }
+        let sent = match &inner.syslog {
+            None => "not sent to syslog (retention off in settings)".to_string(),
+            Some(socket) => match super::syslog::send(socket, &note) {
+                Ok(()) => format!("sent to syslog `{}`", socket.display()),
+                Err(e) => {
+                    tracing::warn!(error = %e, socket = %socket.display(), "cannot send a checkpoint to syslog");
+                    format!("NOT SENT to syslog `{}`: {e}", socket.display())
+                }
+            },
+        };
+        inner.state = format!(
+            "last signed at row {size} ({}), {sent}",
+            crate::store::format_ms(time_ms)
+        );
         inner.last_size = size;
         inner.last_ms = time_ms;
         Ok(Some(size))

@@ -135,6 +135,15 @@ impl Store {
         Ok((n, root))
     }
 
+    /// The root the stored tree gives at `size` (what the next checkpoint builds on).
+    pub fn stored_root(&self, size: u64) -> Result<Hash, StoreError> {
+        let stored = StoredHashes {
+            conn: self.conn(),
+            fresh: HashMap::new(),
+        };
+        tlog_tiles::tree_hash(size, &stored).map_err(|e| StoreError::Write(e.to_string()))
+    }
+
     /// Store a signed checkpoint.
     pub fn add_tree_head(&self, head: &TreeHead) -> Result<(), StoreError> {
         self.conn().execute(

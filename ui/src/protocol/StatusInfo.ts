@@ -22,4 +22,8 @@ checkpoint_key: string,
 /**
  * What this mode guarantees about the records, in a sentence.
  */
-mode: string, };
+mode: string, 
+/**
+ * The last signed checkpoint and whether it reached syslog (or why none was signed).
+ */
+checkpoints: string, };
