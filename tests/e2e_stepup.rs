@@ -60,15 +60,20 @@ fn client(airlock: &Airlock) -> Client {
     Client::connect(&airlock.socket()).unwrap()
 }
 
-/// Open a ceremony for `target` over the protocol and have the soft token sign it.
-fn sign(airlock: &Airlock, token: &Path, target: StepUpTarget) -> Value {
-    let challenge = match client(airlock)
+/// Open a ceremony for `target` over the protocol.
+fn challenge(airlock: &Airlock, target: StepUpTarget) -> Box<airlock_protocol::StepUpChallenge> {
+    match client(airlock)
         .call(Request::StepUpBegin { target })
         .unwrap()
     {
         Response::StepUpChallenge(c) => c,
         other => panic!("expected a challenge, got {other:?}"),
-    };
+    }
+}
+
+/// Open a ceremony for `target` and have the soft token sign it.
+fn sign(airlock: &Airlock, token: &Path, target: StepUpTarget) -> Value {
+    let challenge = challenge(airlock, target);
     sign_options(token, &challenge.origin, &challenge.options)
 }
 
@@ -491,15 +496,7 @@ fn a_forged_key_with_a_chained_registration_is_refused_at_step_up_and_by_verify(
         id: second.clone(),
         scope: ApprovalScope::Once,
     };
-    let challenge = match client(&airlock)
-        .call(Request::StepUpBegin {
-            target: target.clone(),
-        })
-        .unwrap()
-    {
-        Response::StepUpChallenge(c) => c,
-        other => panic!("expected a challenge, got {other:?}"),
-    };
+    let challenge = challenge(&airlock, target.clone());
     let offered = challenge.options["publicKey"]["allowCredentials"].to_string();
     assert!(
         !offered.contains(&forged),
