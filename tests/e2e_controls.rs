@@ -1076,7 +1076,11 @@ fn the_daemon_records_its_start_policy_loads_settings_changes_interruptions_and_
         outcomes(&airlock.receipt(&id)),
         ["approval_required", "interrupted"]
     );
-    newest(&airlock, "airlock daemon start", 1);
+    let restart = newest(&airlock, "airlock daemon start", 1);
+    assert_eq!(
+        restart["input"]["previous_run"], "ended without a stop record (killed or crashed)",
+        "{restart}"
+    );
     airlock.stop_daemon();
     let stopped: Vec<Value> = airlock
         .receipts()
@@ -1085,7 +1089,11 @@ fn the_daemon_records_its_start_policy_loads_settings_changes_interruptions_and_
         .collect();
     assert_eq!(stopped.len(), 1, "only the clean stop is recorded");
     assert_eq!(stopped[0]["input"]["signal"], "SIGTERM");
-    airlock.run_ok(&["verify"]);
+    let verified = airlock.run_ok(&["verify"]);
+    assert!(
+        verified.contains("note: 1 daemon run(s) ended without a stop record"),
+        "{verified}"
+    );
 }
 
 /// A connection handed on inside the agent: a child connects and exits, its parent (the agent's

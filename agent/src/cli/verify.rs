@@ -129,6 +129,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 p.seq, p.receipt_id, p.message
             ),
         }
+        let unclean = store.unclean_stops().unwrap_or_default();
+        if !unclean.is_empty() {
+            println!(
+                "note: {} daemon run(s) ended without a stop record (killed or crashed; rows they wrote after their last checkpoint cannot be vouched for): the starts at rows {}",
+                unclean.len(),
+                unclean
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         match &tree.problem {
             None if tree.verified == 0 => println!(
                 "no signed checkpoints yet (the daemon signs one every {} rows, each minute with new rows, and when it stops)",

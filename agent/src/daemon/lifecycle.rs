@@ -22,6 +22,12 @@ impl Daemon {
     /// previous run left without an outcome are finalised first.
     pub async fn record_start(&self) {
         let behind = self.behind_witness();
+        // Whether the run before this one ended with a stop record: a start after a start
+        // means it was killed or crashed (its last rows after the last checkpoint may be gone).
+        let previous_unclean = self
+            .lock_reader()
+            .unclean_stops_if_started_now()
+            .unwrap_or(false);
         self.finalise_interrupted().await;
         let restored = self.restore_counters();
         let policy = self.current_policy();
@@ -39,6 +45,7 @@ impl Daemon {
             "refused_keys": self.refused_keys(),
             "checkpoint_key": self.tree_heads.key_location(),
             "counters_restored_from": restored,
+            "previous_run": if previous_unclean { "ended without a stop record (killed or crashed)" } else { "ended with a stop record, or none ran" },
         });
         let mut reason = format!("Airlock daemon started in {}", super::USER_MODE);
         let refused = input["refused_keys"].as_array().map_or(0, Vec::len);

@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use airlock_protocol::{ActionClass, Decision, Outcome, ReceiptSummary};
+use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
 use serde::Serialize;
 
@@ -185,6 +186,43 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Daemon starts with no `airlock daemon stop` between them and the start before: runs
+    /// that ended killed or crashed (their last rows may be missing without a trace), as the
+    /// sequence of the start that followed each.
+    pub fn unclean_stops(&self) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT seq, tool FROM receipts WHERE tool IN ('airlock daemon start', 'airlock daemon stop') ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut running = false;
+        let mut unclean = Vec::new();
+        for row in rows {
+            let (seq, tool) = row?;
+            if tool == "airlock daemon start" {
+                if running {
+                    unclean.push(seq);
+                }
+                running = true;
+            } else {
+                running = false;
+            }
+        }
+        Ok(unclean)
+    }
+
+    /// Whether a start recorded now would follow a start with no stop in between.
+    pub fn unclean_stops_if_started_now(&self) -> Result<bool, StoreError> {
+        let last: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT tool FROM receipts WHERE tool IN ('airlock daemon start', 'airlock daemon stop') ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(last.as_deref() == Some("airlock daemon start"))
     }
 
     /// Receipts held for a person (`approval_required`) that never got an outcome after it:
