@@ -705,21 +705,9 @@ fn rewrite_chain(database: &std::path::Path, edit: &str) {
         rows.push((r.seq, "receipts", r.canonical()));
     }
     let mut stmt = conn
-        .prepare("SELECT seq, receipt_id, time_ms, outcome, actor, detail FROM events")
+        .prepare(&format!("SELECT {} FROM events", EventRow::COLUMNS))
         .unwrap();
-    for e in stmt
-        .query_map([], |r| {
-            Ok(EventRow {
-                seq: r.get(0)?,
-                receipt_id: r.get(1)?,
-                time_ms: r.get(2)?,
-                outcome: r.get(3)?,
-                actor: r.get(4)?,
-                detail: r.get(5)?,
-            })
-        })
-        .unwrap()
-    {
+    for e in stmt.query_map([], EventRow::from_sql).unwrap() {
         let e = e.unwrap();
         rows.push((e.seq, "events", e.canonical()));
     }

@@ -93,6 +93,20 @@ impl ReceiptRow {
 }
 
 impl EventRow {
+    pub const COLUMNS: &'static str = "seq, receipt_id, time_ms, outcome, actor, detail";
+
+    /// The row from a query whose first columns are [`Self::COLUMNS`].
+    pub fn from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: r.get(0)?,
+            receipt_id: r.get(1)?,
+            time_ms: r.get(2)?,
+            outcome: r.get(3)?,
+            actor: r.get(4)?,
+            detail: r.get(5)?,
+        })
+    }
+
     pub fn fields_json(&self) -> String {
         serde_json::to_string(&(
             &self.receipt_id,

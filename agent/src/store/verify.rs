@@ -263,23 +263,13 @@ impl Store {
                 ))
             })?
             .collect::<Result<_, _>>()?;
-        let mut events = conn.prepare_cached(
-            "SELECT seq, receipt_id, time_ms, outcome, actor, detail, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
+        let mut events = conn.prepare_cached(&format!(
+            "SELECT {}, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            EventRow::COLUMNS
+        ))?;
         let events: Vec<Row> = events
             .query_map(rusqlite::params![after, WINDOW as i64], |r| {
-                Ok(Row::Event(
-                    EventRow {
-                        seq: r.get(0)?,
-                        receipt_id: r.get(1)?,
-                        time_ms: r.get(2)?,
-                        outcome: r.get(3)?,
-                        actor: r.get(4)?,
-                        detail: r.get(5)?,
-                    },
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
+                Ok(Row::Event(EventRow::from_sql(r)?, r.get(6)?, r.get(7)?))
             })?
             .collect::<Result<_, _>>()?;
         // A table that filled its window may have more rows after its last one: rows of the
