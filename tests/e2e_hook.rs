@@ -690,52 +690,6 @@ fn truncation_and_a_deleted_database_fail_verification() {
     );
 }
 
-/// What a same-user attacker does to rewrite history consistently: edit a row, then recompute
-/// every hash after it (with Airlock's own chain code), the stored head and the whole witness.
-fn rewrite_chain(database: &std::path::Path, edit: &str) {
-    use airlock::store::chain::{EventRow, GENESIS, ReceiptRow, link};
-    let conn = rusqlite::Connection::open(database).unwrap();
-    conn.execute_batch(edit).unwrap();
-    let mut rows: Vec<(i64, &str, String)> = Vec::new();
-    let mut stmt = conn
-        .prepare(&format!("SELECT {} FROM receipts", ReceiptRow::COLUMNS))
-        .unwrap();
-    for r in stmt.query_map([], ReceiptRow::from_sql).unwrap() {
-        let r = r.unwrap();
-        rows.push((r.seq, "receipts", r.canonical()));
-    }
-    let mut stmt = conn
-        .prepare(&format!("SELECT {} FROM events", EventRow::COLUMNS))
-        .unwrap();
-    for e in stmt.query_map([], EventRow::from_sql).unwrap() {
-        let e = e.unwrap();
-        rows.push((e.seq, "events", e.canonical()));
-    }
-    rows.sort_by_key(|r| r.0);
-    let mut prev = GENESIS.to_string();
-    for (seq, table, canonical) in &rows {
-        let hash = link(&prev, canonical);
-        conn.execute(
-            &format!("UPDATE {table} SET prev_hash = ?1, hash = ?2 WHERE seq = ?3"),
-            rusqlite::params![prev, hash, seq],
-        )
-        .unwrap();
-        prev = hash;
-    }
-    let last = rows.last().unwrap().0;
-    conn.execute(
-        "UPDATE chain_head SET seq = ?1, hash = ?2",
-        rusqlite::params![last, prev],
-    )
-    .unwrap();
-    // The witness rewritten whole, as a thorough attacker would (each line it holds is checked).
-    std::fs::write(
-        airlock::store::witness::path_for(database),
-        format!("{last} {prev}\n"),
-    )
-    .unwrap();
-}
-
 /// A rewrite of the chain with every hash recomputed passes the chain and the witness, but not
 /// the signed checkpoints; a pinned copy of the public key also catches a log re-signed with a
 /// new key and checkpoints that were removed. The untouched log verifies (positive control).
@@ -760,7 +714,7 @@ fn a_consistent_rewrite_is_caught_by_the_signed_checkpoints() {
     let pristine_witness = std::fs::read(&witness).unwrap();
 
     // The denial rewritten as an allow, every hash after it recomputed.
-    rewrite_chain(
+    support::rewrite_chain(
         &airlock.database(),
         "UPDATE receipts SET decision = 'allow' WHERE decision = 'deny'",
     );

@@ -24,6 +24,7 @@ pub mod preview;
 pub mod printable;
 pub mod redact;
 pub mod request;
+pub mod retention;
 pub mod settings;
 pub mod stepup;
 pub mod store;

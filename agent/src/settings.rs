@@ -41,6 +41,14 @@ pub struct RetentionSettings {
     pub syslog: bool,
     /// The syslog socket (a Unix datagram socket).
     pub syslog_socket: std::path::PathBuf,
+    /// Ship every row and checkpoint to this PostgreSQL database (a libpq connection string:
+    /// `host=/run/postgresql user=airlock_writer dbname=airlock`, or `postgres://…`), whose
+    /// tables `airlock retention postgres-schema` makes; empty: off. Connect as a role that may
+    /// only INSERT and SELECT. No TLS yet: use a Unix socket, or a local tunnel to a remote
+    /// server.
+    pub postgres: String,
+    /// Rows per PostgreSQL transaction while catching up.
+    pub batch_rows: u32,
 }
 
 impl Default for RetentionSettings {
@@ -48,6 +56,8 @@ impl Default for RetentionSettings {
         Self {
             syslog: true,
             syslog_socket: std::path::PathBuf::from("/dev/log"),
+            postgres: String::new(),
+            batch_rows: 500,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod postgres;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -169,6 +171,35 @@ impl Airlock {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// `kill -9` the daemon: no stop record, no last checkpoint, no last shipping pass.
+    pub fn kill_daemon(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The local chain: `(seq, hash)` of every row in order.
+    pub fn chain(&self) -> Vec<(i64, String)> {
+        self.sqlite3(
+            "SELECT seq || ' ' || hash FROM (SELECT seq, hash FROM receipts UNION ALL SELECT seq, hash FROM events) ORDER BY seq",
+        )
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (seq, hash) = l.split_once(' ').unwrap();
+            (seq.parse().unwrap(), hash.to_string())
+        })
+        .collect()
+    }
+
+    /// Write `settings.toml`.
+    pub fn write_settings(&self, text: &str) {
+        let config = self.home().join("config");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(config.join("settings.toml"), text).unwrap();
     }
 
     /// The hook as an agent runs it: through `/bin/sh -c` (dash here), below a process that
@@ -370,4 +401,50 @@ pub fn outcomes(receipt: &Value) -> Vec<String> {
         .iter()
         .map(|o| o.as_str().unwrap().to_string())
         .collect()
+}
+
+/// What a same-user attacker does to rewrite history consistently: edit a row, then recompute
+/// every hash after it (with Airlock's own chain code), the stored head and the whole witness.
+pub fn rewrite_chain(database: &std::path::Path, edit: &str) {
+    use airlock::store::chain::{EventRow, GENESIS, ReceiptRow, link};
+    let conn = rusqlite::Connection::open(database).unwrap();
+    conn.execute_batch(edit).unwrap();
+    let mut rows: Vec<(i64, &str, String)> = Vec::new();
+    let mut stmt = conn
+        .prepare(&format!("SELECT {} FROM receipts", ReceiptRow::COLUMNS))
+        .unwrap();
+    for r in stmt.query_map([], ReceiptRow::from_sql).unwrap() {
+        let r = r.unwrap();
+        rows.push((r.seq, "receipts", r.canonical()));
+    }
+    let mut stmt = conn
+        .prepare(&format!("SELECT {} FROM events", EventRow::COLUMNS))
+        .unwrap();
+    for e in stmt.query_map([], EventRow::from_sql).unwrap() {
+        let e = e.unwrap();
+        rows.push((e.seq, "events", e.canonical()));
+    }
+    rows.sort_by_key(|r| r.0);
+    let mut prev = GENESIS.to_string();
+    for (seq, table, canonical) in &rows {
+        let hash = link(&prev, canonical);
+        conn.execute(
+            &format!("UPDATE {table} SET prev_hash = ?1, hash = ?2 WHERE seq = ?3"),
+            rusqlite::params![prev, hash, seq],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    let last = rows.last().unwrap().0;
+    conn.execute(
+        "UPDATE chain_head SET seq = ?1, hash = ?2",
+        rusqlite::params![last, prev],
+    )
+    .unwrap();
+    // The witness rewritten whole, as a thorough attacker would (each line it holds is checked).
+    std::fs::write(
+        airlock::store::witness::path_for(database),
+        format!("{last} {prev}\n"),
+    )
+    .unwrap();
 }

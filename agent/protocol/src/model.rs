@@ -406,6 +406,10 @@ pub struct StatusInfo {
     /// The last signed checkpoint and whether it reached syslog (or why none was signed).
     #[serde(default)]
     pub checkpoints: String,
+    /// Each retention target (PostgreSQL, syslog): how far the log was shipped there, or why
+    /// it waits.
+    #[serde(default)]
+    pub retention: Vec<String>,
 }
 
 /// The receipt database's write-ahead log, as the daemon's checkpointer last saw it.

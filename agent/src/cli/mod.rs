@@ -15,6 +15,7 @@ mod log;
 mod output;
 mod pending;
 mod policy;
+mod retention;
 mod run;
 mod status;
 mod verify;
@@ -84,6 +85,9 @@ enum Command {
     /// Security keys for step-up approvals: add, list, remove.
     #[command(subcommand)]
     Key(key::Command),
+    /// Copies of the receipt log kept where its writer cannot rewrite them.
+    #[command(subcommand)]
+    Retention(retention::Command),
 }
 
 pub fn main() -> ExitCode {
@@ -117,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Rollback(a) => controls::rollback(a),
         Command::Key(c) => key::run(c),
         Command::Run(a) => run::run(a),
+        Command::Retention(c) => retention::run(c),
     };
     match result {
         Ok(code) => code,

@@ -73,6 +73,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !status.checkpoints.is_empty() {
             println!("checkpoints: {}", status.checkpoints);
         }
+        for line in &status.retention {
+            println!("retention: {line}");
+        }
         if !status.checkpoint_key.is_empty() {
             println!("checkpoint key: {}", status.checkpoint_key);
         }

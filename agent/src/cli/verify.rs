@@ -21,6 +21,14 @@ pub struct Args {
     /// daemon sent them to, or a copy of it): rows cut back below a retained checkpoint fail.
     #[arg(long, value_name = "FILE")]
     retained: Option<std::path::PathBuf>,
+    /// Compare the log with the copy the daemon shipped to this PostgreSQL database (a
+    /// connection string, e.g. `postgres://auditor@/airlock?host=/run/postgresql`): names the
+    /// first row rewritten, deleted or cut off locally; its checkpoints are checked too.
+    #[arg(long, value_name = "CONNECTION")]
+    against: Option<String>,
+    /// The log to compare with in that database (default: this machine's, for this database).
+    #[arg(long, value_name = "ID", requires = "against")]
+    log_id: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -75,23 +83,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings_file = super::home()?.settings_file();
     let settings = Settings::load(&settings_file)?;
     let (keys, proofs) = crate::stepup::audit::audit(&store, &settings.step_up)?;
+    let mut retained_notes = Vec::new();
+    let against = match &args.against {
+        None => None,
+        Some(conninfo) => {
+            let log_id = args
+                .log_id
+                .clone()
+                .unwrap_or_else(|| crate::retention::postgres::log_id(&path));
+            let mut copy = crate::retention::postgres::Retained::connect(conninfo, log_id)
+                .map_err(|e| anyhow::anyhow!("--against: {e}"))?;
+            let comparison = crate::retention::compare::compare(&store, &mut copy)?;
+            retained_notes.extend(copy.checkpoints()?);
+            Some(comparison)
+        }
+    };
     let tree = check_tree(
         &store,
         &path,
         args.public_key.as_deref(),
         args.retained.as_deref(),
+        retained_notes,
         report.rows,
     )?;
     let ok = report.ok()
         && proofs.problem.is_none()
         && keys.problems.is_empty()
-        && tree.problem.is_none();
+        && tree.problem.is_none()
+        && against.as_ref().is_none_or(|c| c.problem.is_none());
     if args.json {
         super::output::print_json(&serde_json::json!({
             "chain": report,
             "keys": keys,
             "step_up": proofs,
             "checkpoints": tree,
+            "retained_copy": against,
             "ok": ok,
         }))?;
     } else {
@@ -143,7 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         match &tree.problem {
             None if tree.verified == 0 => println!(
-                "no signed checkpoints yet (the daemon signs one every {} rows, each minute with new rows, and when it stops)",
+                "no signed checkpoints yet (the daemon signs one every {} rows, every 10 s with new rows, and when it stops)",
                 crate::daemon::CHECKPOINT_EVERY_ROWS
             ),
             None => println!(
@@ -159,6 +185,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ),
             Some(problem) => println!("FAILED: signed checkpoints: {problem}"),
         }
+        if let Some(c) = &against {
+            match &c.problem {
+                None => println!(
+                    "ok: {} rows match the copy retained at {} (log `{}`){}",
+                    c.matching,
+                    c.target,
+                    c.log_id,
+                    if c.not_yet_retained > 0 {
+                        format!("; {} newer rows are not retained yet", c.not_yet_retained)
+                    } else {
+                        String::new()
+                    }
+                ),
+                Some(problem) => println!(
+                    "FAILED: the copy retained at {} (log `{}`): {problem}",
+                    c.target, c.log_id
+                ),
+            }
+            if c.keys.len() > 1 {
+                println!(
+                    "note: the retained copy knows {} checkpoint keys for this log (it was given a new key): {}",
+                    c.keys.len(),
+                    c.keys.join(", ")
+                );
+            }
+        }
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -173,6 +225,7 @@ fn check_tree(
     database: &std::path::Path,
     pinned: Option<&std::path::Path>,
     retained: Option<&std::path::Path>,
+    mut notes: Vec<String>,
     rows: i64,
 ) -> anyhow::Result<crate::store::tree::TreeReport> {
     use crate::store::tree::signing::public_key_path;
@@ -200,16 +253,19 @@ fn check_tree(
                 retained.display()
             )
         })?;
-        let notes: Vec<String> = crate::daemon::retained_checkpoints(&text)
+        let from_file: Vec<String> = crate::daemon::retained_checkpoints(&text)
             .into_iter()
             .filter(|note| crate::store::tree::signing::names_key(note, &key))
             .collect();
-        if notes.is_empty() {
+        if from_file.is_empty() {
             anyhow::bail!(
                 "`{}` holds no checkpoint of this log (lines with `airlock-checkpoint` signed by its key); give the syslog file the daemon sends them to",
                 retained.display()
             );
         }
+        notes.extend(from_file);
+    }
+    if !notes.is_empty() {
         for note in notes {
             let size = crate::store::tree::signing::open(&note, &key)
                 .map(|c| c.size())

@@ -316,11 +316,21 @@ fn changes(before: &Policy, after: &Policy) -> Value {
 /// Each setting (dotted name) whose value differs, with `from` and `to`.
 fn changed_settings(before: &Settings, after: &Settings) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
-    let (Ok(old), Ok(new)) = (serde_json::to_value(before), serde_json::to_value(after)) else {
+    let (Ok(old), Ok(new)) = (
+        serde_json::to_value(without_secrets(before)),
+        serde_json::to_value(without_secrets(after)),
+    ) else {
         return out;
     };
     diff("", &old, &new, &mut out);
     out
+}
+
+/// Settings as they may be recorded: a connection string's password never enters the chain.
+fn without_secrets(settings: &Settings) -> Settings {
+    let mut shown = settings.clone();
+    shown.retention.postgres = crate::retention::postgres::redacted(&settings.retention.postgres);
+    shown
 }
 
 fn diff(prefix: &str, old: &Value, new: &Value, out: &mut BTreeMap<String, Value>) {
@@ -358,6 +368,17 @@ fn file_sha256(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_changed_connection_string_is_recorded_without_its_password() {
+        let before = Settings::default();
+        let mut after = Settings::default();
+        after.retention.postgres = "postgres://writer:s3cret@db.example/audit".into();
+        let changed = changed_settings(&before, &after);
+        let text = serde_json::to_string(&changed).unwrap_or_default();
+        assert!(text.contains("writer@db.example"), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+    }
 
     #[test]
     fn changed_settings_name_each_dotted_key_with_both_values() {

@@ -8,9 +8,9 @@ mod nofollow;
 mod rollback;
 mod server;
 mod settings_watch;
+pub mod shipper;
 mod state;
 mod stepup;
-mod syslog;
 mod tree_heads;
 pub mod who;
 
@@ -19,7 +19,7 @@ pub use decide::{Peer, action_key};
 /// What user mode guarantees about the records (said at every start and in `airlock status`).
 pub const USER_MODE: &str = "user mode: the records are tamper-evident, not tamper-proof (the agent's user owns them; system mode keeps them under the daemon's own account)";
 
-pub use syslog::notes_in as retained_checkpoints;
+pub use crate::retention::syslog::notes_in as retained_checkpoints;
 
 /// Rows between signed checkpoints (see `tree_heads`).
 pub const CHECKPOINT_EVERY_ROWS: u64 = tree_heads::EVERY_ROWS;
@@ -67,15 +67,11 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
     let writer = Writer::spawn(store, Some(checkpointer))
         .context("cannot start the receipt writer thread")?;
     let tree_heads = Arc::new(
-        tree_heads::TreeHeads::open(
-            &database,
-            settings
-                .retention
-                .syslog
-                .then(|| settings.retention.syslog_socket.clone()),
-        )
-        .context("refusing to start: the receipt log cannot be checkpointed")?,
+        tree_heads::TreeHeads::open(&database)
+            .context("refusing to start: the receipt log cannot be checkpointed")?,
     );
+    let shipper = shipper::Shipper::open(&database, &settings.retention, tree_heads.verifier_key())
+        .context("refusing to start: the retention settings are not usable")?;
     let (events, _) = broadcast::channel(1024);
     let controls = controls::Controls::load(&config.home.data_dir.join("controls.json"))?;
     let stepup = crate::stepup::RelyingParty::new(&settings.step_up)
@@ -87,6 +83,7 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         classifier,
         writer,
         tree_heads,
+        shipper,
         reader: Mutex::new(reader),
         pending: Mutex::new(HashMap::new()),
         grants: Mutex::new(HashSet::new()),
@@ -146,6 +143,8 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         daemon.record_start().await;
         tree_heads::spawn(daemon.tree_heads.clone())
             .context("cannot start the checkpoint thread")?;
+        shipper::spawn(daemon.clone(), tokio::runtime::Handle::current())
+            .context("cannot start the retention thread")?;
         tokio::spawn(settings_watch::follow(daemon.clone(), settings.clone()));
         server::serve(daemon).await
     });

@@ -78,6 +78,7 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot sign the last checkpoint"),
     }
+    daemon.flush_retention().await;
     let _ = std::fs::remove_file(&socket);
     eprintln!("airlock daemon: stopped");
     Ok(())
@@ -468,6 +469,7 @@ fn status(daemon: &Daemon) -> StatusInfo {
         receipt_log: daemon.writer.wal_report(),
         checkpoint_key: daemon.tree_heads.key_location(),
         checkpoints: daemon.tree_heads.state(),
+        retention: daemon.shipper.status(),
         mode: super::USER_MODE.to_string(),
     }
 }

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 /// Sign after this many new rows…
 pub const EVERY_ROWS: u64 = 1000;
-/// …or this long after the last checkpoint when any row came.
-pub const EVERY: Duration = Duration::from_secs(60);
+/// …or this long after the last checkpoint when any row came. Short, because rows written
+/// after the last checkpoint that left the machine are what a `kill -9` and a cut-back can
+/// still remove unseen where only checkpoints are retained (syslog); PostgreSQL gets every row.
+pub const EVERY: Duration = Duration::from_secs(10);
 /// How often the thread looks.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -23,8 +25,6 @@ pub struct TreeHeads {
 struct Inner {
     store: Store,
     signer: TreeSigner,
-    /// Where each checkpoint is also sent (`daemon/syslog.rs`), if anywhere.
-    syslog: Option<std::path::PathBuf>,
     last_size: u64,
     last_ms: i64,
     /// What the last attempt came to, for `airlock status`.
@@ -44,10 +44,7 @@ pub enum TreeHeadError {
 }
 
 impl TreeHeads {
-    pub fn open(
-        database: &Path,
-        syslog: Option<std::path::PathBuf>,
-    ) -> Result<Self, TreeHeadError> {
+    pub fn open(database: &Path) -> Result<Self, TreeHeadError> {
         let store = Store::open(database)?;
         let signer = TreeSigner::load_or_create(database)?;
         let last_size = store.last_tree_head_size()?.unwrap_or(0);
@@ -55,7 +52,6 @@ impl TreeHeads {
             inner: Mutex::new(Inner {
                 store,
                 signer,
-                syslog,
                 last_size,
                 last_ms: now_ms(),
                 state: "no checkpoint signed by this daemon yet".into(),
@@ -63,7 +59,7 @@ impl TreeHeads {
         })
     }
 
-    /// The last checkpoint attempt: signed (and sent to syslog, or why not), or why not signed.
+    /// The last checkpoint attempt: signed, or why not.
     pub fn state(&self) -> String {
         self.lock().state.clone()
     }
@@ -115,18 +111,9 @@ impl TreeHeads {
             time_ms,
             note: note.clone(),
         })?;
-        let sent = match &inner.syslog {
-            None => "not sent to syslog (retention off in settings)".to_string(),
-            Some(socket) => match super::syslog::send(socket, &note) {
-                Ok(()) => format!("sent to syslog `{}`", socket.display()),
-                Err(e) => {
-                    tracing::warn!(error = %e, socket = %socket.display(), "cannot send a checkpoint to syslog");
-                    format!("NOT SENT to syslog `{}`: {e}", socket.display())
-                }
-            },
-        };
+        // Copies leave from the outbox (`daemon/shipper.rs`), not from here.
         inner.state = format!(
-            "last signed at row {size} ({}), {sent}",
+            "last signed at row {size} ({})",
             crate::store::format_ms(time_ms)
         );
         inner.last_size = size;

@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod checkpoint;
 pub mod keys;
+pub mod outbox;
 mod query;
 mod schema;
 mod snapshots;
@@ -16,7 +17,7 @@ use rusqlite::{Connection, OpenFlags, params};
 use std::path::{Path, PathBuf};
 
 pub use query::{LogFilter, ReceiptDetail, TimelineEntry};
-pub use verify::{VerifyProblem, VerifyReport};
+pub use verify::{ChainRow, VerifyProblem, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -101,6 +101,16 @@ const MIGRATIONS: &[&str] = &[
         note    TEXT NOT NULL
     ) STRICT;
     "#,
+    // 6: how far each retention target (PostgreSQL rows and checkpoints, syslog) has been
+    // shipped. The outbox is the chain itself — rows after a target's position wait there, in
+    // order, across restarts — so nothing is written twice on a decision's path.
+    r#"
+    CREATE TABLE retention_cursor (
+        target   TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        time_ms  INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

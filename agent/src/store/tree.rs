@@ -155,10 +155,15 @@ impl Store {
 
     /// Every signed checkpoint, smallest first.
     pub fn tree_heads(&self) -> Result<Vec<TreeHead>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT size, time_ms, note FROM tree_heads ORDER BY size")?;
-        let rows = stmt.query_map([], |r| {
+        self.tree_heads_after(0)
+    }
+
+    /// The signed checkpoints of more than `size` rows, smallest first.
+    pub fn tree_heads_after(&self, size: u64) -> Result<Vec<TreeHead>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT size, time_ms, note FROM tree_heads WHERE size > ?1 ORDER BY size",
+        )?;
+        let rows = stmt.query_map([size as i64], |r| {
             Ok(TreeHead {
                 size: r.get::<_, i64>(0)? as u64,
                 time_ms: r.get(1)?,

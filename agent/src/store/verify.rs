@@ -45,6 +45,48 @@ impl Row {
             Row::Event(e, ..) => e.seq,
         }
     }
+
+    fn into_chain_row(self) -> ChainRow {
+        match self {
+            Row::Receipt(r, prev_hash, hash) => ChainRow {
+                seq: r.seq,
+                kind: "receipt",
+                time_ms: r.time_ms,
+                canonical: r.canonical(),
+                prev_hash,
+                hash,
+            },
+            Row::Event(e, prev_hash, hash) => ChainRow {
+                seq: e.seq,
+                kind: "event",
+                time_ms: e.time_ms,
+                canonical: e.canonical(),
+                prev_hash,
+                hash,
+            },
+        }
+    }
+}
+
+/// One row of the chain as stored, in the form copies are kept elsewhere: its canonical
+/// serialisation holds every field, and `hash = link(prev_hash, canonical)` can be checked
+/// without the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainRow {
+    pub seq: i64,
+    /// `receipt` or `event`.
+    pub kind: &'static str,
+    pub time_ms: i64,
+    pub canonical: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl ChainRow {
+    /// Whether the row's stored hash is its contents' hash after `prev_hash`.
+    pub fn hash_holds(&self) -> bool {
+        chain::link(&self.prev_hash, &self.canonical) == self.hash
+    }
 }
 
 /// Rows read per transaction (of each table). Each window is a short read transaction, so a verification of a
@@ -159,7 +201,7 @@ impl Store {
             // Rows and head come from one snapshot, so rows appended meanwhile never look like
             // a head out of step. The transaction only reads; hashing happens after it ends.
             let tx = self.conn().unchecked_transaction()?;
-            let window = self.window_after(walk.expected_seq - 1)?;
+            let window = self.window_after(walk.expected_seq - 1, WINDOW)?;
             let head = if window.last {
                 Some(super::read_head(self.conn())?)
             } else {
@@ -246,16 +288,25 @@ impl Store {
         }))
     }
 
-    /// Up to [`WINDOW`] rows of each table after `after`, merged; only rows up to the point
+    /// Rows after `after` in chain order, as stored (at most `limit` of each table, fewer when
+    /// one table runs ahead): what is shipped to retention. One short read transaction.
+    pub fn chain_rows_after(&self, after: i64, limit: usize) -> Result<Vec<ChainRow>, StoreError> {
+        let tx = self.conn().unchecked_transaction()?;
+        let window = self.window_after(after, limit)?;
+        tx.commit()?;
+        Ok(window.rows.into_iter().map(Row::into_chain_row).collect())
+    }
+
+    /// Up to `window` rows of each table after `after`, merged; only rows up to the point
     /// both tables are known to be complete are returned.
-    fn window_after(&self, after: i64) -> Result<Window, StoreError> {
+    fn window_after(&self, after: i64, window: usize) -> Result<Window, StoreError> {
         let conn = self.conn();
         let mut receipts = conn.prepare_cached(&format!(
             "SELECT {}, prev_hash, hash FROM receipts WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             ReceiptRow::COLUMNS
         ))?;
         let receipts: Vec<Row> = receipts
-            .query_map(rusqlite::params![after, WINDOW as i64], |r| {
+            .query_map(rusqlite::params![after, window as i64], |r| {
                 Ok(Row::Receipt(
                     ReceiptRow::from_sql(r)?,
                     r.get(15)?,
@@ -268,7 +319,7 @@ impl Store {
             EventRow::COLUMNS
         ))?;
         let events: Vec<Row> = events
-            .query_map(rusqlite::params![after, WINDOW as i64], |r| {
+            .query_map(rusqlite::params![after, window as i64], |r| {
                 Ok(Row::Event(EventRow::from_sql(r)?, r.get(6)?, r.get(7)?))
             })?
             .collect::<Result<_, _>>()?;
@@ -276,7 +327,7 @@ impl Store {
         // other table past that point wait for the next window.
         let bound = [&receipts, &events]
             .iter()
-            .filter(|rows| rows.len() == WINDOW)
+            .filter(|rows| rows.len() == window)
             .filter_map(|rows| rows.last().map(Row::seq))
             .min();
         let mut rows: Vec<Row> = receipts

@@ -26,4 +26,9 @@ mode: string,
 /**
  * The last signed checkpoint and whether it reached syslog (or why none was signed).
  */
-checkpoints: string, };
+checkpoints: string, 
+/**
+ * Each retention target (PostgreSQL, syslog): how far the log was shipped there, or why
+ * it waits.
+ */
+retention: Array<string>, };

@@ -8,9 +8,8 @@
 //! logs of that facility are readable by root only on most systems). Written by hand: one
 //! `send` of one formatted line, nothing a logging crate would add.
 //!
-//! What this is not yet: the durable outbox the retention issue asks for. A checkpoint made
-//! while syslog is down is not sent later (it stays in the database, and the next one covers
-//! everything before it).
+//! Sent by the daemon's shipper (`daemon/shipper.rs`) from the durable outbox: a checkpoint
+//! made while syslog is down is sent when it answers again, in order.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -1,0 +1,371 @@
+//! Independent retention through a real PostgreSQL server (Debian's, started by the test in a
+//! temporary directory): every row and checkpoint reaches a copy the daemon's role may only add
+//! to; a consistent rewrite and a truncation of the local log are named by `verify --against`;
+//! an outage loses nothing and keeps order (decision latency during it is reported); a
+//! `kill -9` in the middle of a backlog resumes without loss or duplicates.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use airlock::client::Client;
+use airlock_protocol::{Decision, Request, Response};
+use std::time::{Duration, Instant};
+use support::postgres::Postgres;
+use support::{Airlock, bash_payload};
+
+/// Settings that ship to `pg` (and not to syslog, which another test covers).
+fn settings(pg: &Postgres, batch_rows: u32) -> String {
+    format!(
+        "[retention]\nsyslog = false\npostgres = {:?}\nbatch_rows = {batch_rows}\n",
+        pg.conninfo("airlock_writer")
+    )
+}
+
+/// Wait until the copy holds exactly the local chain.
+fn wait_retained(airlock: &Airlock, pg: &Postgres) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let local = airlock.chain();
+        let retained = pg.rows();
+        if !local.is_empty() && local == retained {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the copy never caught up: {} local rows, {} retained; status: {}",
+            local.len(),
+            retained.len(),
+            airlock.run_ok(&["status"])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One allowed request straight over the socket; returns its round-trip time.
+fn request(connection: &mut Client, i: u64) -> Duration {
+    let payload = serde_json::json!({
+        "session_id": format!("ret-{}", i % 7),
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": "/home/user/project",
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "cargo test --workspace", "description": "run tests"},
+        "tool_use_id": format!("toolu_ret_{i}"),
+    });
+    let started = Instant::now();
+    let response = connection
+        .call(Request::Hook {
+            agent: "claude-code".into(),
+            payload,
+            agent_pid: None,
+        })
+        .unwrap();
+    let took = started.elapsed();
+    match response {
+        Response::Verdict(v) => assert_eq!(v.decision, Decision::Allow, "request {i}"),
+        other => panic!("request {i}: {other:?}"),
+    }
+    took
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The copy holds every row and checkpoint; the daemon's role cannot change it; a consistent
+/// rewrite and a truncation of the local log are named by `verify --against`, and the daemon
+/// stops shipping a log that no longer continues its copy (a chained record says so).
+#[test]
+fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
+    let pg = Postgres::start();
+    let mut airlock = Airlock::new();
+    airlock.write_settings(&settings(&pg, 500));
+    airlock.start_daemon_from_settings();
+    for (i, cmd) in ["ls", "cargo build", "rm -rf /", "git status"]
+        .iter()
+        .enumerate()
+    {
+        airlock.hook(&bash_payload(cmd, &format!("s{i}"), &format!("t{i}")));
+    }
+    wait_retained(&airlock, &pg);
+    let status = airlock.run_ok(&["status"]);
+    assert!(
+        status.contains("retention: PostgreSQL `airlock_writer@") && status.contains("(0 waiting)"),
+        "{status}"
+    );
+    airlock.stop_daemon();
+    // The stop record and the last checkpoint left with the last pass.
+    wait_retained(&airlock, &pg);
+    let checkpoints: i64 = pg
+        .psql_ok(
+            "auditor",
+            "airlock",
+            "SELECT max(size) FROM airlock_checkpoints",
+        )
+        .parse()
+        .unwrap();
+    assert_eq!(
+        checkpoints,
+        airlock.chain().len() as i64,
+        "the last checkpoint covers the stop"
+    );
+
+    // The daemon's role may read and add, never change or remove; nor add a row that forks
+    // the retained chain.
+    assert!(
+        pg.psql_ok(
+            "airlock_writer",
+            "airlock",
+            "SELECT count(*) FROM airlock_rows"
+        )
+        .parse::<i64>()
+        .unwrap()
+            > 0
+    );
+    for sql in [
+        "UPDATE airlock_rows SET canonical = 'x' WHERE seq = 3",
+        "DELETE FROM airlock_rows WHERE seq = 3",
+        "TRUNCATE airlock_rows",
+        "DELETE FROM airlock_checkpoints",
+        "ALTER TABLE airlock_rows DISABLE TRIGGER airlock_rows_append_only",
+        "INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) SELECT log_id, seq + 1, kind, time_ms, canonical, prev_hash, hash FROM airlock_rows ORDER BY seq DESC LIMIT 1",
+        "INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) SELECT log_id, 2, kind, time_ms, canonical, prev_hash, hash FROM airlock_rows WHERE seq = 2",
+    ] {
+        let out = pg.psql("airlock_writer", "airlock", sql);
+        assert!(!out.status.success(), "the writer could run: {sql}");
+    }
+    // Positive control: the owner can change the table (so the refusals above are the role's).
+    pg.psql_ok(
+        "db_owner",
+        "airlock",
+        "SELECT seq FROM airlock_rows ORDER BY seq LIMIT 1 FOR UPDATE",
+    );
+
+    let against = pg.conninfo("auditor");
+    let out = airlock.run(&["verify", "--against", &against]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "ok: {} rows match the copy retained at",
+            airlock.chain().len()
+        )),
+        "{text}"
+    );
+
+    airlock.sqlite3("PRAGMA wal_checkpoint(TRUNCATE);");
+    let pristine = std::fs::read(airlock.database()).unwrap();
+    let witness = format!("{}-head", airlock.database().display());
+    let pristine_witness = std::fs::read(&witness).unwrap();
+
+    // A consistent rewrite (every hash recomputed, witness rewritten): the chain holds, the
+    // copy names the row.
+    let denied_seq: i64 = airlock
+        .sqlite3("SELECT min(seq) FROM receipts WHERE decision = 'deny'")
+        .trim()
+        .parse()
+        .unwrap();
+    support::rewrite_chain(
+        &airlock.database(),
+        "UPDATE receipts SET decision = 'allow' WHERE decision = 'deny'",
+    );
+    let out = airlock.run(&["verify", "--against", &against]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("rows verified"),
+        "the chain itself holds: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "row {denied_seq} was rewritten locally after it was retained"
+        )),
+        "{text}"
+    );
+
+    // Restarted on the rewritten log, the daemon will not ship rows that do not continue the
+    // copy: it stops, says so in status, and chains the reason.
+    airlock.start_daemon_from_settings();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = airlock.run_ok(&["status"]);
+        if status.contains("STOPPED") {
+            assert!(
+                status.contains("does not continue retained row"),
+                "{status}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "shipping did not stop: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = airlock.run_ok(&["log", "--agent", "airlock"]);
+    assert!(log.contains("airlock retention stopped"), "{log}");
+    airlock.stop_daemon();
+
+    // Truncation: the newest rows cut off, head and witness moved back consistently.
+    std::fs::write(airlock.database(), &pristine).unwrap();
+    std::fs::write(&witness, &pristine_witness).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
+    }
+    let keep = 5;
+    support::rewrite_chain(
+        &airlock.database(),
+        &format!(
+            "DELETE FROM receipts WHERE seq > {keep}; DELETE FROM events WHERE seq > {keep}; DELETE FROM tree_heads; DELETE FROM tree_hashes;"
+        ),
+    );
+    let out = airlock.run(&["verify", "--against", &against]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains(&format!(
+            "row {} is retained but missing from the local log (which ends at row {keep})",
+            keep + 1
+        )),
+        "{text}"
+    );
+
+    // The untouched log still matches (positive control for the two failures above).
+    std::fs::write(airlock.database(), &pristine).unwrap();
+    std::fs::write(&witness, &pristine_witness).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
+    }
+    let out = airlock.run(&["verify", "--against", &against]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// PostgreSQL stopped for a while and started again: decisions go on (their latency is
+/// reported), the outage and the recovery are chained, and the copy ends up holding every row
+/// in order, none twice.
+#[test]
+fn an_outage_loses_nothing_keeps_order_and_never_delays_a_decision() {
+    let pg = Postgres::start();
+    let mut airlock = Airlock::new();
+    airlock.write_settings(&settings(&pg, 100));
+    airlock.start_daemon_from_settings();
+    let mut connection = Client::connect(&airlock.socket()).unwrap();
+    const EACH: u64 = 400;
+    let mut up: Vec<Duration> = (0..EACH).map(|i| request(&mut connection, i)).collect();
+    wait_retained(&airlock, &pg);
+
+    pg.halt();
+    let mut down: Vec<Duration> = (EACH..2 * EACH)
+        .map(|i| request(&mut connection, i))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let status = airlock.run_ok(&["status"]);
+        if status.contains("UNREACHABLE") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the outage is not reported: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.contains("rows waiting in the outbox"), "{status}");
+    let waiting_local = airlock.chain().len();
+    let retained_during = pg_rows_when_down(&pg);
+    assert!(retained_during.is_none(), "the server is down");
+
+    pg.resume();
+    wait_retained(&airlock, &pg);
+    let retained = pg.rows();
+    assert!(retained.len() >= waiting_local);
+    let seqs: Vec<i64> = retained.iter().map(|r| r.0).collect();
+    assert_eq!(
+        seqs,
+        (1..=retained.len() as i64).collect::<Vec<_>>(),
+        "in order, none twice, none missing"
+    );
+    let log = airlock.run_ok(&["log", "--agent", "airlock"]);
+    assert!(log.contains("airlock retention outage"), "{log}");
+    assert!(log.contains("airlock retention resumed"), "{log}");
+
+    up.sort();
+    down.sort();
+    println!(
+        "decision round trip with PostgreSQL up: median {:?}, p99 {:?}; during the outage: median {:?}, p99 {:?} ({EACH} requests each)",
+        percentile(&up, 0.5),
+        percentile(&up, 0.99),
+        percentile(&down, 0.5),
+        percentile(&down, 0.99),
+    );
+    let out = airlock.run(&["verify", "--against", &pg.conninfo("auditor")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Whether the server answers (None while it is down).
+fn pg_rows_when_down(pg: &Postgres) -> Option<i64> {
+    let out = pg.psql("auditor", "airlock", "SELECT count(*) FROM airlock_rows");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().parse().unwrap())
+}
+
+/// `kill -9` of the daemon while it works through a backlog (small batches, so it is caught
+/// between them): the next daemon resumes from what the copy holds, without loss or
+/// duplicates.
+#[test]
+fn a_daemon_killed_in_the_middle_of_a_backlog_resumes_without_loss_or_duplicates() {
+    let pg = Postgres::start();
+    let mut airlock = Airlock::new();
+    airlock.write_settings(&settings(&pg, 10));
+    pg.halt();
+    airlock.start_daemon_from_settings();
+    let mut connection = Client::connect(&airlock.socket()).unwrap();
+    for i in 0..3000 {
+        request(&mut connection, i);
+    }
+    drop(connection);
+    let backlog = airlock.chain().len() as i64;
+    pg.resume();
+    // Kill as soon as the copy has some rows, far from all of them.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let at_kill = loop {
+        let n = pg.count();
+        if n > 0 {
+            airlock.kill_daemon();
+            break pg.count();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing was shipped after the server came back"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(
+        at_kill < backlog,
+        "the daemon was killed with {at_kill} of {backlog} rows retained (the backlog must not be done)"
+    );
+    airlock.start_daemon_from_settings();
+    wait_retained(&airlock, &pg);
+    let retained = pg.rows();
+    let seqs: Vec<i64> = retained.iter().map(|r| r.0).collect();
+    assert_eq!(
+        seqs,
+        (1..=retained.len() as i64).collect::<Vec<_>>(),
+        "in order, none twice, none missing"
+    );
+    assert_eq!(retained, airlock.chain());
+    println!(
+        "killed with {at_kill} of {backlog} rows retained; after restart all {} rows are",
+        retained.len()
+    );
+}
