@@ -229,7 +229,25 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
         "{text}"
     );
 
-    // The untouched log still matches (positive control for the two failures above).
+    // A row deleted in the middle (the rest re-linked around it).
+    std::fs::write(airlock.database(), &pristine).unwrap();
+    std::fs::write(&witness, &pristine_witness).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
+    }
+    support::rewrite_chain(
+        &airlock.database(),
+        "DELETE FROM receipts WHERE seq = 3; DELETE FROM events WHERE seq = 3;",
+    );
+    let out = airlock.run(&["verify", "--against", &against]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("row 3 is retained but missing from the local log"),
+        "{text}"
+    );
+
+    // The untouched log still matches (positive control for the failures above).
     std::fs::write(airlock.database(), &pristine).unwrap();
     std::fs::write(&witness, &pristine_witness).unwrap();
     for suffix in ["-wal", "-shm"] {
@@ -308,6 +326,26 @@ fn an_outage_loses_nothing_keeps_order_and_never_delays_a_decision() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Someone with more rights than the daemon's role removes the newest retained rows: the
+    // next connection sees the copy behind what was shipped, chains that, and ships them again.
+    airlock.stop_daemon();
+    wait_retained(&airlock, &pg);
+    let shipped = pg.count();
+    pg.psql_ok(
+        "db_owner",
+        "airlock",
+        &format!("DELETE FROM airlock_rows WHERE seq > {}", shipped - 50),
+    );
+    airlock.start_daemon_from_settings();
+    wait_retained(&airlock, &pg);
+    let log = airlock.run_ok(&["log", "--agent", "airlock"]);
+    assert!(log.contains("airlock retention behind"), "{log}");
+    let behind = airlock.run_ok(&["log", "--agent", "airlock", "--json"]);
+    assert!(
+        behind.contains(&format!("rows up to {shipped} were shipped to it")),
+        "{behind}"
     );
 }
 

@@ -77,7 +77,11 @@ impl Postgres {
             "postgres",
             "CREATE ROLE airlock_writer LOGIN; CREATE ROLE auditor LOGIN;",
         );
-        pg.psql_ok("db_owner", "postgres", "CREATE DATABASE airlock OWNER db_owner;");
+        pg.psql_ok(
+            "db_owner",
+            "postgres",
+            "CREATE DATABASE airlock OWNER db_owner;",
+        );
         let schema = Command::new(super::BIN)
             .args(["retention", "postgres-schema", "--role", "airlock_writer"])
             .output()

@@ -62,8 +62,8 @@ pub fn compare(store: &Store, retained: &mut Retained) -> Result<Comparison, Com
             match local.get(row.seq)? {
                 None => {
                     report.problem = Some(format!(
-                        "row {} is retained but missing from the local log (which ends at row {local_newest}): local rows from {} on were deleted or cut off",
-                        row.seq, row.seq
+                        "row {} is retained but missing from the local log (which ends at row {local_newest}): it was deleted or cut off there",
+                        row.seq
                     ));
                     return Ok(report);
                 }

@@ -60,13 +60,34 @@ pub fn all(database: &Path) -> Result<Vec<(i64, String)>, String> {
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    Ok(text
-        .lines()
-        .filter_map(|line| {
-            let (seq, hash) = line.split_once(' ')?;
-            Some((seq.trim().parse().ok()?, hash.trim().to_string()))
-        })
-        .collect())
+    let lines: Vec<&str> = text.lines().collect();
+    let mut heads = Vec::with_capacity(lines.len());
+    for (index, line) in lines.iter().enumerate() {
+        match parse_line(line) {
+            Some(head) => heads.push(head),
+            // A crash can cut the last append short (no newline after it): that line alone
+            // may be unreadable. Any other line that does not read was written by something
+            // else, and is not skipped in silence.
+            None if index + 1 == lines.len() && !text.ends_with('\n') => {}
+            None => {
+                return Err(format!(
+                    "`{}` line {} does not read as `ROW HASH` ({:?}): it was written by something other than Airlock",
+                    path.display(),
+                    index + 1,
+                    line.chars().take(80).collect::<String>()
+                ));
+            }
+        }
+    }
+    Ok(heads)
+}
+
+/// `seq hash`: a row number and a SHA-256 in hex.
+fn parse_line(line: &str) -> Option<(i64, String)> {
+    let (seq, hash) = line.split_once(' ')?;
+    let seq: i64 = seq.parse().ok().filter(|s| *s >= 0)?;
+    let valid = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    valid.then(|| (seq, hash.to_string()))
 }
 
 #[cfg(test)]
@@ -78,16 +99,41 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("receipts.db");
         assert_eq!(last(&db), None);
-        record(&db, 1, "aa").unwrap();
-        record(&db, 7, "bb").unwrap();
-        assert_eq!(last(&db), Some((7, "bb".into())));
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        record(&db, 1, &a).unwrap();
+        record(&db, 7, &b).unwrap();
+        assert_eq!(last(&db), Some((7, b)));
+    }
+
+    #[test]
+    fn an_unreadable_line_is_named_unless_it_is_a_cut_short_last_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("receipts.db");
+        let hash = "c".repeat(64);
+        let good = format!("3 {hash}\n");
+        for bad in [
+            "99999999999999999999 x\n".to_string(),
+            format!("4 {}\n", "z".repeat(64)),
+            format!("{}\n", "9".repeat(3_000_000)),
+            "-1 abc\n".to_string(),
+        ] {
+            std::fs::write(path_for(&db), format!("{bad}{good}")).unwrap();
+            let err = all(&db).unwrap_err();
+            assert!(err.contains("line 1 does not read"), "{err}");
+        }
+        // A crash in the middle of the last append.
+        std::fs::write(path_for(&db), format!("{good}5 cccc")).unwrap();
+        assert_eq!(all(&db).unwrap(), vec![(3, hash.clone())]);
+        // Positive control: the same lines, whole.
+        std::fs::write(path_for(&db), good.clone()).unwrap();
+        assert_eq!(all(&db).unwrap(), vec![(3, hash)]);
     }
 
     #[test]
     fn a_long_file_is_cut_back_to_its_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("receipts.db");
-        let hash = "h".repeat(64);
+        let hash = "a".repeat(64);
         for seq in 0..20_000 {
             record(&db, seq, &hash).unwrap();
         }

@@ -272,9 +272,20 @@ pub fn open(note: &str, verifier_key: &str) -> Result<Checkpoint, String> {
     let verifier = StandardVerifier::new(verifier_key.trim())
         .map_err(|e| format!("the public key is not a signed-note verifier key ({e})"))?;
     let note = Note::from_bytes(note.as_bytes()).map_err(|e| format!("malformed note ({e})"))?;
+    let name = signed_note::Verifier::name(&verifier).to_string();
     note.verify(&VerifierList::new(vec![Box::new(verifier)]))
         .map_err(|e| format!("its signature does not verify with the public key ({e})"))?;
-    Checkpoint::from_bytes(note.text()).map_err(|e| format!("malformed checkpoint ({e})"))
+    let checkpoint =
+        Checkpoint::from_bytes(note.text()).map_err(|e| format!("malformed checkpoint ({e})"))?;
+    // The origin line names the log; the key is named after it. A note of another log signed
+    // with this key (or an origin edited before signing) is not this log's checkpoint.
+    if checkpoint.origin() != name {
+        return Err(format!(
+            "its origin `{}` is not the key's name `{name}`: it is another log's checkpoint",
+            checkpoint.origin()
+        ));
+    }
+    Ok(checkpoint)
 }
 
 #[cfg(test)]
@@ -311,5 +322,13 @@ mod tests {
         assert!(open(&note, &other.verifier_key).is_err());
         let forged = note.replace("\n7\n", "\n8\n");
         assert!(open(&forged, &signer.verifier_key).is_err());
+
+        // Signed with this key, but naming another log.
+        let text =
+            super::super::checkpoint_text("airlock.local/elsewhere", 7, tlog_tiles::EMPTY_HASH)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let note = signer.sign(&text).unwrap_or_else(|e| panic!("{e}"));
+        let err = open(&note, &signer.verifier_key).err().unwrap_or_default();
+        assert!(err.contains("is not the key's name"), "{err}");
     }
 }
