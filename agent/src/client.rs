@@ -25,6 +25,17 @@ pub enum ClientError {
         "the Airlock daemon speaks protocol {0}, this client {PROTOCOL_VERSION}; use matching Airlock versions"
     )]
     Version(u32),
+    #[error(
+        "the process answering on `{socket}` runs as uid {found}, not as Airlock's account `{account}` (uid {expected}): an impostor, or the daemon was started by hand; start it with `sudo systemctl start airlock` (or as its unit does)"
+    )]
+    NotTheSystemDaemon {
+        socket: PathBuf,
+        account: String,
+        expected: u32,
+        found: String,
+    },
+    #[error(transparent)]
+    System(#[from] crate::system::SystemError),
 }
 
 pub struct Client {
@@ -34,6 +45,31 @@ pub struct Client {
 }
 
 impl Client {
+    /// Connect to the daemon of `home`. In system mode the peer must run as Airlock's account:
+    /// no user of the machine can bind the socket's directory, and no other answer is believed.
+    pub fn connect_to(home: &crate::home::AirlockHome) -> Result<Self, ClientError> {
+        let socket = home.socket();
+        let client = Self::connect(&socket)?;
+        if let Some(system) = &home.system {
+            let account = system.account_user()?;
+            let found = client
+                .reader
+                .get_ref()
+                .peer_creds()
+                .ok()
+                .and_then(|c| c.euid());
+            if found != Some(account.uid) {
+                return Err(ClientError::NotTheSystemDaemon {
+                    socket,
+                    account: account.name,
+                    expected: account.uid,
+                    found: found.map_or("unknown".into(), |u| u.to_string()),
+                });
+            }
+        }
+        Ok(client)
+    }
+
     pub fn connect(socket: &Path) -> Result<Self, ClientError> {
         let unreachable = |source| ClientError::Unreachable {
             socket: socket.to_path_buf(),

@@ -2,7 +2,9 @@
 //!
 //! Defaults follow the XDG base directories. When `AIRLOCK_HOME` is set, everything (database,
 //! socket, user policies, keys) lives under it instead, so tests and side-by-side installs never
-//! touch the user's real state.
+//! touch the user's real state. When system mode is installed (`crate::system`), the system's
+//! places are used and the environment is not asked at all: an agent that sets `AIRLOCK_HOME`
+//! cannot point the hook at a daemon of its own.
 
 use std::path::{Path, PathBuf};
 
@@ -19,11 +21,17 @@ pub struct AirlockHome {
     pub config_dir: PathBuf,
     /// The socket (and the daemon's lock file).
     pub runtime_dir: PathBuf,
+    /// Set in system mode: the daemon's account and the admin group.
+    pub system: Option<crate::system::SystemConfig>,
 }
 
 impl AirlockHome {
-    /// Resolve from the environment: `AIRLOCK_HOME` first, then XDG.
+    /// System mode when it is installed; otherwise from the environment: `AIRLOCK_HOME` first,
+    /// then XDG.
     pub fn from_env() -> Result<Self, HomeError> {
+        if let Some(config) = crate::system::detect()? {
+            return Ok(Self::system(config));
+        }
         if let Some(root) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
             return Ok(Self::under(PathBuf::from(root)));
         }
@@ -37,6 +45,7 @@ impl AirlockHome {
             data_dir: data,
             config_dir: config,
             runtime_dir: runtime,
+            system: None,
         })
     }
 
@@ -46,6 +55,18 @@ impl AirlockHome {
             data_dir: root.join("data"),
             config_dir: root.join("config"),
             runtime_dir: root.join("run"),
+            system: None,
+        }
+    }
+
+    /// The system's places (see `crate::system`).
+    pub fn system(config: crate::system::SystemConfig) -> Self {
+        use crate::system::{CONFIG_DIR, DATA_DIR, RUNTIME_DIR};
+        Self {
+            data_dir: PathBuf::from(DATA_DIR),
+            config_dir: PathBuf::from(CONFIG_DIR),
+            runtime_dir: PathBuf::from(RUNTIME_DIR),
+            system: Some(config),
         }
     }
 
@@ -120,4 +141,6 @@ pub fn default_policy_dir() -> PathBuf {
 pub enum HomeError {
     #[error("cannot find a home directory: set `AIRLOCK_HOME` to the directory Airlock should use")]
     NoHome,
+    #[error(transparent)]
+    System(#[from] crate::system::SystemError),
 }

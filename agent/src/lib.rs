@@ -28,3 +28,4 @@ pub mod retention;
 pub mod settings;
 pub mod stepup;
 pub mod store;
+pub mod system;

@@ -11,7 +11,7 @@ pub fn home() -> Result<AirlockHome, String> {
 
 pub fn connect() -> Result<Client, String> {
     let home = home()?;
-    Client::connect(&home.socket())
+    Client::connect_to(&home)
         .map(|client| client.with_surface(airlock_protocol::Surface::Window))
         .map_err(|e| {
             format!(

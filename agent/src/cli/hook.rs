@@ -60,14 +60,16 @@ fn run(agent: &str) -> adapters::HookOutput {
         Ok(h) => h,
         Err(e) => return claude_code::fail_closed(event, &e.to_string()),
     };
-    let mut client = match Client::connect(&home.socket()) {
+    // In system mode the peer must run as Airlock's account (checked while connecting); in
+    // user mode only the daemon holding Airlock's lock may answer: anything else on the socket
+    // is an impostor (see `identity`).
+    let mut client = match Client::connect_to(&home) {
         Ok(c) => c,
         Err(e) => return claude_code::fail_closed(event, &e.to_string()),
     };
-    // Only the daemon holding Airlock's lock may answer: anything else on the socket is an
-    // impostor (see `identity`).
     let holders = crate::identity::lock_holders(&home.lock_file());
     match client.peer_pid() {
+        _ if home.system.is_some() => {}
         Some(peer) if holders.contains(&peer) && crate::identity::runs_this_program(peer) => {}
         Some(peer) if holders.contains(&peer) => {
             return claude_code::fail_closed(

@@ -152,8 +152,7 @@ pub(crate) fn policy_dirs(home: &AirlockHome) -> Vec<PathBuf> {
 
 /// A client for the person at this terminal (the surface is recorded as the CLI's claim).
 pub(crate) fn connect(home: &AirlockHome) -> anyhow::Result<crate::client::Client> {
-    Ok(crate::client::Client::connect(&home.socket())?
-        .with_surface(airlock_protocol::Surface::Terminal))
+    Ok(crate::client::Client::connect_to(home)?.with_surface(airlock_protocol::Surface::Terminal))
 }
 
 /// Print the message of a `Done` answer.

@@ -96,6 +96,14 @@ pub enum PolicyError {
     PrefixAmendment { path: PathBuf, rule: String },
     #[error("policy directory `{0}` has no policy files (*.toml)")]
     Empty(PathBuf),
+    #[error(
+        "policy file `{path}`, `{item}`: {why}. In system mode a user's own policy may only tighten what the machine's policy decides; ask an administrator to put it in /etc/airlock/policies"
+    )]
+    Loosening {
+        path: PathBuf,
+        item: String,
+        why: String,
+    },
     #[error(transparent)]
     Classifier(#[from] crate::classify::ClassifierError),
 }
@@ -142,6 +150,19 @@ impl Policy {
     /// user's) may be missing. Every rule's examples are checked; any error refuses the whole
     /// policy.
     pub fn load(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
+        let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"));
+        Self::load_for(dirs, &home, None)
+    }
+
+    /// Load for the user whose home is `home`. Directories from index `tighten_from` on may
+    /// only tighten what the ones before decide (a user's own policy in system mode): a rule
+    /// looser than the baseline of a class it can match, a baseline looser than the one it
+    /// replaces, and `always` entries are refused, naming the file and the rule.
+    pub fn load_for(
+        dirs: &[PathBuf],
+        home: &Path,
+        tighten_from: Option<usize>,
+    ) -> Result<Self, PolicyError> {
         let example_classifier = Classifier::new(Env::example())?;
         let mut policy = Policy {
             rules: Vec::new(),
@@ -155,7 +176,18 @@ impl Policy {
             bundle_sha256: String::new(),
         };
         let mut ids: HashMap<String, PathBuf> = HashMap::new();
+        // What the machine's directories decide, for judging the ones that may only tighten.
+        let mut machine_baselines: Option<BTreeMap<ActionClass, Decision>> = None;
         for (index, dir) in dirs.iter().enumerate() {
+            if tighten_from.is_some_and(|from| index >= from) && machine_baselines.is_none() {
+                machine_baselines = Some(
+                    policy
+                        .baselines
+                        .iter()
+                        .map(|(class, (spec, _))| (*class, spec.decision))
+                        .collect(),
+                );
+            }
             let files = match policy_files(dir) {
                 Ok(files) => files,
                 Err(PolicyError::ReadDir { source, .. })
@@ -186,6 +218,9 @@ impl Policy {
                         path: path.clone(),
                         message: format!("unsupported version {v}; this build reads version 1"),
                     });
+                }
+                if let Some(machine) = &machine_baselines {
+                    only_tightens(&parsed, machine, &path)?;
                 }
                 for baseline in parsed.baselines {
                     if baselines_here
@@ -265,7 +300,7 @@ impl Policy {
         policy.check_examples(&example_classifier)?;
         // Rules were compiled against the example home for their examples; recompile path
         // globs against the real home for live decisions.
-        let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"));
+        let home = home.to_path_buf();
         if home != example_classifier.env().home {
             policy.rules = policy
                 .rules
@@ -502,6 +537,63 @@ impl Policy {
             .map(|a| (a.id.as_str(), Decision::Allow, a.source.as_path()));
         rules.chain(always)
     }
+}
+
+/// A file of a directory that may only tighten: every rule at least as strict as the
+/// machine's baseline of each class it can match (strictest wins among matching rules, so such
+/// a rule can only make a decision stricter), every baseline at least as strict as the one it
+/// replaces, and no `always` entries (approvals are kept by the daemon in system mode).
+fn only_tightens(
+    parsed: &PolicyFile,
+    machine: &BTreeMap<ActionClass, Decision>,
+    path: &Path,
+) -> Result<(), PolicyError> {
+    let baseline = |class: &ActionClass| machine.get(class).copied().unwrap_or(Decision::Ask);
+    let refuse = |item: &str, why: String| PolicyError::Loosening {
+        path: path.to_path_buf(),
+        item: item.to_string(),
+        why,
+    };
+    if let Some(entry) = parsed.always.first() {
+        return Err(refuse(
+            &entry.id,
+            "an `always` entry allows an action without asking".into(),
+        ));
+    }
+    for spec in &parsed.baselines {
+        if spec.decision < baseline(&spec.class) {
+            return Err(refuse(
+                spec.class.as_str(),
+                format!(
+                    "the baseline `{}` is looser than the machine's `{}`",
+                    spec.decision,
+                    baseline(&spec.class)
+                ),
+            ));
+        }
+    }
+    for rule in &parsed.rules {
+        let classes: Vec<ActionClass> = if rule.classes.is_empty() {
+            ActionClass::ALL.to_vec()
+        } else {
+            rule.classes
+                .iter()
+                .flat_map(|p| expand_class_pattern(p))
+                .collect()
+        };
+        if let Some(class) = classes.iter().find(|c| rule.decision < baseline(c)) {
+            return Err(refuse(
+                &rule.id,
+                format!(
+                    "the rule says `{}` for class `{}`, whose machine baseline is `{}`",
+                    rule.decision,
+                    class.as_str(),
+                    baseline(class)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_id(ids: &mut HashMap<String, PathBuf>, id: &str, path: &Path) -> Result<(), PolicyError> {

@@ -822,3 +822,98 @@ fn always_is_never_a_word_prefix() {
     }
     assert!(count >= 25, "only {count} widened forms");
 }
+
+/// A user's policy in system mode may only tighten: each loosening form is refused at load,
+/// naming the file and the rule, while the same file loads where loosening is allowed (a
+/// machine directory), and a tightening file loads in the user's place.
+#[test]
+fn a_users_policy_that_would_loosen_is_refused_in_system_mode() {
+    let machine = crate::home::default_policy_dir();
+    let home = Path::new("/home/user");
+    let loosening = [
+        (
+            "allow.export",
+            r#"
+[[rule]]
+id = "allow.export"
+decision = "allow"
+justification = "x"
+classes = ["data.export"]
+"#,
+        ),
+        (
+            "ask.anything",
+            r#"
+[[rule]]
+id = "ask.anything"
+decision = "ask"
+justification = "x"
+"#,
+        ),
+        (
+            "data.export",
+            r#"
+[[baseline]]
+class = "data.export"
+decision = "ask"
+justification = "x"
+"#,
+        ),
+        (
+            "always.pip",
+            r#"
+[[always]]
+id = "always.pip"
+justification = "x"
+tool = "Bash"
+classes = ["network.fetch"]
+argv = ["pip", "install", "requests"]
+workspace = "/home/user/project"
+"#,
+        ),
+    ];
+    for (item, text) in loosening {
+        let user = tempfile::tempdir().unwrap();
+        let file = user.path().join("mine.toml");
+        std::fs::write(&file, text).unwrap();
+        let dirs = [machine.clone(), user.path().to_path_buf()];
+        match Policy::load_for(&dirs, home, Some(1)) {
+            Err(PolicyError::Loosening {
+                path, item: named, ..
+            }) => {
+                assert_eq!(path, file);
+                assert_eq!(named, item);
+            }
+            Err(other) => panic!("{item}: refused for another reason: {other}"),
+            Ok(_) => panic!("{item}: a loosening user policy loaded"),
+        }
+        // The same directory where loosening is the owner's right: not refused as loosening.
+        assert!(
+            !matches!(
+                Policy::load_for(&dirs, home, None),
+                Err(PolicyError::Loosening { .. })
+            ),
+            "{item}"
+        );
+    }
+    let user = tempfile::tempdir().unwrap();
+    std::fs::write(
+        user.path().join("mine.toml"),
+        r#"
+[[rule]]
+id = "deny.my-prod"
+decision = "deny"
+justification = "never touch prod from here"
+classes = ["prod.write"]
+
+[[baseline]]
+class = "shell.exec"
+decision = "ask"
+justification = "I want to see every command"
+"#,
+    )
+    .unwrap();
+    let dirs = [machine, user.path().to_path_buf()];
+    let policy = Policy::load_for(&dirs, home, Some(1)).unwrap();
+    assert!(policy.rule_count() > 0);
+}
