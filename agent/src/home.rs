@@ -101,8 +101,14 @@ impl AirlockHome {
         ]
     }
 
-    /// Create the directories with private permissions.
+    /// Create the directories with private permissions. In system mode the configuration is
+    /// root's (never touched here), and the socket's directory is open for every user to reach
+    /// the socket but writable by the daemon's account alone.
     pub fn ensure_dirs(&self) -> std::io::Result<()> {
+        if self.system.is_some() {
+            create_dir_with_mode(&self.data_dir, 0o700)?;
+            return create_dir_with_mode(&self.runtime_dir, 0o755);
+        }
         for dir in [&self.data_dir, &self.config_dir, &self.runtime_dir] {
             create_private_dir(dir)?;
         }
@@ -111,13 +117,13 @@ impl AirlockHome {
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    create_dir_with_mode(dir, 0o700)
+}
+
+fn create_dir_with_mode(dir: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
 }
 
 /// The shipped default policy directory: `AIRLOCK_POLICY_DIR`, else `policies/` next to the

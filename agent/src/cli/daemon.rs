@@ -17,6 +17,22 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let home = super::home()?;
+    if let Some(system) = &home.system {
+        // Its state is the account's own, out of every user's reach: started as anyone else
+        // (root included) it would make files the account cannot use, or be reachable by them.
+        let account = system.account_user()?;
+        let me = rustix::process::geteuid().as_raw();
+        if me != account.uid {
+            anyhow::bail!(
+                "system mode is installed (`{}`): the daemon runs as the account `{}` (uid {}), not uid {me}; start it with `sudo systemctl start airlock`, or as its unit does: `setpriv --reuid={} --regid={} --init-groups --inh-caps=+dac_read_search --ambient-caps=+dac_read_search airlock daemon`",
+                crate::system::MARKER,
+                account.name,
+                account.uid,
+                account.name,
+                account.name,
+            );
+        }
+    }
     let mut policy_dirs = super::policy_dirs(&home);
     if let Some(dir) = args.policy {
         policy_dirs[0] = dir;

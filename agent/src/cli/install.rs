@@ -20,9 +20,23 @@ const MARKER: &str = "hook claude-code";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The coding agent.
-    #[arg(value_parser = ["claude-code"])]
+    /// The coding agent, or `system`: system mode on this machine (with sudo; see
+    /// `--uninstall`, `--purge`).
+    #[arg(value_parser = ["claude-code", "system"])]
     agent: String,
+    /// `system` only: remove system mode (the receipts stay unless `--purge`).
+    #[arg(long)]
+    uninstall: bool,
+    /// `system` only, with `--uninstall`: also remove the receipts, the machine's settings and
+    /// policy, the account and the group.
+    #[arg(long)]
+    purge: bool,
+    /// `system` only: install without starting the daemon.
+    #[arg(long)]
+    no_start: bool,
+    /// `system` only: print the systemd unit for this binary and change nothing.
+    #[arg(long)]
+    print_unit: bool,
     /// The user's settings (~/.claude/settings.json). The default.
     #[arg(long, group = "scope")]
     user: bool,
@@ -103,7 +117,32 @@ fn hook_command() -> anyhow::Result<String> {
     Ok(format!("{} {MARKER}", launcher()?))
 }
 
+/// `airlock install system` / `airlock uninstall system`.
+fn system(args: &Args, uninstall: bool) -> anyhow::Result<ExitCode> {
+    if args.print_unit {
+        print!(
+            "{}",
+            super::install_system::unit_for(&std::env::current_exe()?)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::install_system::run(super::install_system::Options {
+        uninstall,
+        purge: args.purge,
+        no_start: args.no_start,
+    })
+}
+
 pub fn install(args: Args) -> anyhow::Result<ExitCode> {
+    if args.agent == "system" {
+        return system(&args, args.uninstall);
+    }
+    if args.uninstall || args.purge || args.no_start || args.print_unit {
+        anyhow::bail!(
+            "`--uninstall`, `--purge`, `--no-start` and `--print-unit` are for `airlock install system`; remove hooks with `airlock uninstall {}`",
+            args.agent
+        );
+    }
     let path = settings_path(&args)?;
     let mut settings = read_settings(&path)?;
     let command = hook_command()?;
@@ -133,6 +172,9 @@ pub fn install(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 pub fn uninstall(args: Args) -> anyhow::Result<ExitCode> {
+    if args.agent == "system" {
+        return system(&args, true);
+    }
     if args.alias {
         uninstall_alias(&args)?;
     }

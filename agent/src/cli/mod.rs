@@ -9,6 +9,7 @@ mod daemon;
 mod explain;
 mod hook;
 mod install;
+mod install_system;
 mod key;
 mod launcher_alias;
 mod log;

@@ -38,7 +38,7 @@ impl Daemon {
         peer: Peer,
         closed: impl Future<Output = ()>,
     ) -> Response {
-        let request = match adapters::parse(agent, &payload) {
+        let mut request = match adapters::parse(agent, &payload) {
             Ok(r) => r,
             Err(err) => {
                 return self
@@ -46,6 +46,27 @@ impl Daemon {
                     .await;
             }
         };
+        // System mode: the request is its user's, judged in their view, kept in their
+        // sessions.
+        if let Some(users) = &self.users {
+            let view = peer
+                .uid
+                .ok_or_else(|| "the kernel did not say who sent it".to_string())
+                .and_then(|uid| users.view(uid));
+            match view {
+                Ok(view) => {
+                    request.session = Some(super::users::session_of(
+                        &view.user.name,
+                        request.session.as_deref(),
+                    ));
+                }
+                Err(why) => {
+                    return self
+                        .record_bad_payload(agent, &payload, &format!("no user to judge it for: {why}"))
+                        .await;
+                }
+            }
+        }
         let result = if request.event.is_decision() {
             self.decide(request, agent_pid, peer, closed).await
         } else {
@@ -86,8 +107,12 @@ impl Daemon {
             agent_process,
             now,
         );
-        let mut classification = self.classifier.classify(&request);
-        let policy = self.current_policy();
+        let judge = match self.judge_of(request.session.as_deref()).await {
+            Ok(judge) => judge,
+            Err(why) => return self.record_unjudged(&request, &why).await,
+        };
+        let mut classification = judge.classifier(self).classify(&request);
+        let policy = judge.policy.clone();
         policy.enrich(&request, &mut classification);
         let evaluation = policy.evaluate(&request, &classification);
         let action = action_key(&request);
@@ -166,6 +191,7 @@ impl Daemon {
                 "permission_mode": request.permission_mode,
                 "agent_pid": agent_pid,
                 "hook_pid": peer.pid,
+                "os_user": os_user(peer.uid, judge.user()),
             }),
         };
         let classes: Vec<ActionClass> = classification.classes().into_iter().collect();
@@ -222,6 +248,7 @@ impl Daemon {
                 };
                 let _ = self.events.send(Event::StepUpUnavailable {
                     approval: self.pending_approval(
+                        &policy,
                         &id,
                         &held,
                         hits.clone(),
@@ -462,7 +489,12 @@ impl Daemon {
             classification: &classification,
             evaluation: &evaluation,
         };
+        let policy = match self.judge_of(request.session.as_deref()).await {
+            Ok(judge) => judge.policy,
+            Err(_) => self.current_policy(),
+        };
         let approval = self.pending_approval(
+            &policy,
             id,
             &held,
             hits,
@@ -624,7 +656,11 @@ impl Daemon {
                 classification,
                 evaluation,
             };
-            match scopes::always(&held, &self.current_policy(), self.always_settings()) {
+            let policy = match self.judge_of(request.session.as_deref()).await {
+                Ok(judge) => judge.policy,
+                Err(why) => return forbidden(&why),
+            };
+            match scopes::always(&held, &policy, self.always_settings()) {
                 Ok(key) => needs_key |= key,
                 Err(refused) => return self.refuse_always(id, &refused, actor).await,
             }
@@ -755,6 +791,7 @@ impl Daemon {
     /// `expires` (ms), with the scopes they may approve it with.
     fn pending_approval(
         &self,
+        policy: &crate::policy::Policy,
         id: &str,
         held: &Held<'_>,
         rules: Vec<RuleHit>,
@@ -766,7 +803,7 @@ impl Daemon {
             classification,
             evaluation,
         } = held;
-        let offered = scopes::offered(held, &self.current_policy(), self.always_settings());
+        let offered = scopes::offered(held, policy, self.always_settings());
         PendingApproval {
             id: id.to_string(),
             agent: request.agent.clone(),
@@ -816,7 +853,7 @@ impl Daemon {
     }
 
     /// What `approve --scope always` would add for a pending request, without adding it.
-    pub fn preview_always(&self, id: &str) -> Response {
+    pub async fn preview_always(&self, id: &str) -> Response {
         let found = self.lock_pending().get(id).map(|p| {
             (
                 p.request.clone(),
@@ -832,7 +869,11 @@ impl Daemon {
             classification: &classification,
             evaluation: &evaluation,
         };
-        let rules = scopes::always(&held, &self.current_policy(), self.always_settings())
+        let policy = match self.judge_of(request.session.as_deref()).await {
+            Ok(judge) => judge.policy,
+            Err(why) => return forbidden(&why),
+        };
+        let rules = scopes::always(&held, &policy, self.always_settings())
             .map_err(|e| e.to_string())
             .and_then(|_| {
                 amend::entries_for(&request, &classification, &evaluation, &always_note(id))
@@ -842,17 +883,27 @@ impl Daemon {
         match rules {
             Ok(toml) => Response::RulePreview {
                 toml,
-                file: self
-                    .home
-                    .user_policy_dir()
-                    .join(amend::ALWAYS_FILE)
-                    .display()
-                    .to_string(),
+                file: match self.always_dir(request.session.as_deref()) {
+                    Ok(dir) => dir.join(amend::ALWAYS_FILE).display().to_string(),
+                    Err(why) => return forbidden(&why),
+                },
             },
             Err(message) => Response::Error {
                 code: ErrorCode::Forbidden,
                 message: format!("`{id}` cannot be always allowed: {message}"),
             },
+        }
+    }
+
+    /// Where "always" approvals of a session's user are kept: the user's policy directory in
+    /// user mode; the daemon's own state in system mode (never a file the user can edit).
+    fn always_dir(&self, session: Option<&str>) -> Result<std::path::PathBuf, String> {
+        match &self.users {
+            None => Ok(self.home.user_policy_dir()),
+            Some(users) => {
+                let view = users.view_of_session(session.unwrap_or_default())?;
+                Ok(users.always_dir(view.user.uid))
+            }
         }
     }
 
@@ -867,10 +918,33 @@ impl Daemon {
         let note = always_note(id);
         let rules = amend::entries_for(request, classification, evaluation, &note)
             .map_err(|e| e.to_string())?;
-        let (path, added, previous) =
-            amend::append(&self.home.user_policy_dir(), rules).map_err(|e| e.to_string())?;
+        let dir = self.always_dir(request.session.as_deref())?;
+        let (path, added, previous) = amend::append(&dir, rules).map_err(|e| e.to_string())?;
         if added.is_empty() {
             return Ok(format!("the rule was already in `{}`", path.display()));
+        }
+        if let Some(users) = &self.users {
+            // The user's view takes it in now; the machine's policy is not theirs to change.
+            let view = users.view_of_session(request.session.as_deref().unwrap_or_default())?;
+            users.invalidate(&view);
+            let judge = self.judge_of(request.session.as_deref()).await?;
+            if !judge
+                .policy
+                .files()
+                .iter()
+                .any(|f| f.starts_with(&dir))
+            {
+                let _ = amend::restore(&path, previous);
+                return Err(
+                    "the new rule did not load, so it was not added (see the `policy load` record)"
+                        .into(),
+                );
+            }
+            return Ok(format!(
+                "added rule `{}` to `{}`",
+                added.join("`, `"),
+                path.display()
+            ));
         }
         if let Err(err) = self
             .reload_policy(&format!("`always` approval of {id}"))
@@ -932,8 +1006,12 @@ impl Daemon {
             ),
             None => {
                 // The tool ran without a decision from Airlock: record that loudly.
-                let mut classification = self.classifier.classify(&request);
-                self.current_policy().enrich(&request, &mut classification);
+                let judge = match self.judge_of(request.session.as_deref()).await {
+                    Ok(judge) => judge,
+                    Err(why) => return self.record_unjudged(&request, &why).await,
+                };
+                let mut classification = judge.classifier(self).classify(&request);
+                judge.policy.enrich(&request, &mut classification);
                 let id = uuid::Uuid::now_v7().to_string();
                 let reason = "executed without a pre-execution decision from Airlock (is the PreToolUse hook installed?)".to_string();
                 let receipt = NewReceipt {
@@ -952,7 +1030,7 @@ impl Daemon {
                     reason,
                     detail: json!({
                         "unmediated": true,
-                        "policy_sha256": self.current_policy().bundle_sha256(),
+                        "policy_sha256": judge.policy.bundle_sha256(),
                     }),
                 };
                 let event = NewEvent {
@@ -978,6 +1056,43 @@ impl Daemon {
     }
 
     /// A payload no adapter understands is still recorded, and denied.
+    /// A request no view could be found for (its user vanished from the machine between
+    /// accept and decision): denied, and recorded as such.
+    async fn record_unjudged(
+        &self,
+        request: &ActionRequest,
+        why: &str,
+    ) -> Result<Verdict, crate::store::StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let reason = format!("denied: Airlock has no policy to judge this request by ({why})");
+        let receipt = NewReceipt {
+            id: id.clone(),
+            time_ms: now_ms(),
+            agent: request.agent.clone(),
+            session: request.session.clone(),
+            cwd: request.cwd.display().to_string(),
+            tool: request.tool.clone(),
+            event: request.event.as_str().to_string(),
+            tool_use_id: request.tool_use_id.clone(),
+            input: redact_value(&request.input),
+            classes: json!([ActionClass::Unknown]),
+            rules: json!([]),
+            decision: Decision::Deny.as_str().to_string(),
+            reason: reason.clone(),
+            detail: json!({"unjudged": why}),
+        };
+        self.write_first(receipt, Outcome::Denied, "daemon", json!({"unjudged": why}))
+            .await?;
+        Ok(Verdict {
+            receipt_id: id,
+            decision: Decision::Deny,
+            outcome: Outcome::Denied,
+            classes: vec![ActionClass::Unknown],
+            rules: Vec::new(),
+            reason,
+        })
+    }
+
     async fn record_bad_payload(&self, agent: &str, payload: &Value, message: &str) -> Response {
         let id = uuid::Uuid::now_v7().to_string();
         let reason = format!("the hook input could not be understood ({message})");
@@ -1176,6 +1291,28 @@ fn deny_for_model(reason: &str) -> String {
     format!(
         "{reason}. Do not try to reach the same result another way; if it is needed, ask the user."
     )
+}
+
+fn forbidden(why: &str) -> Response {
+    Response::Error {
+        code: ErrorCode::Forbidden,
+        message: why.to_string(),
+    }
+}
+
+/// Who the request is by, as the kernel says (the daemon's own user in user mode; its name
+/// looked up once, not on every request's path).
+fn os_user(uid: Option<u32>, judged_for: Option<&crate::system::OsUser>) -> Value {
+    static OWN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let name = match judged_for {
+        Some(user) => Some(user.name.clone()),
+        None => OWN
+            .get_or_init(|| {
+                crate::system::OsUser::by_uid(rustix::process::geteuid().as_raw()).map(|u| u.name)
+            })
+            .clone(),
+    };
+    json!({"uid": uid, "name": name})
 }
 
 fn not_found(id: &str) -> Response {

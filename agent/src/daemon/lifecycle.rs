@@ -37,7 +37,7 @@ impl Daemon {
             "pid": std::process::id(),
             "uid": self.uid,
             "version": env!("CARGO_PKG_VERSION"),
-            "mode": "user",
+            "mode": if self.users.is_some() { "system" } else { "user" },
             "policy_sha256": policy.bundle_sha256(),
             "policy_files": files_json(&policy),
             "settings_file": settings_file.display().to_string(),
@@ -47,7 +47,7 @@ impl Daemon {
             "counters_restored_from": restored,
             "previous_run": if previous_unclean { "ended without a stop record (killed or crashed)" } else { "ended with a stop record, or none ran" },
         });
-        let mut reason = format!("Airlock daemon started in {}", super::USER_MODE);
+        let mut reason = format!("Airlock daemon started in {}", self.mode());
         let refused = input["refused_keys"].as_array().map_or(0, Vec::len);
         if refused > 0 {
             // A registered key that no longer verifies: trust roots changed under it, or its

@@ -1,5 +1,6 @@
 //! The enforcement daemon: a local-socket server that every hook request passes through.
 
+mod access;
 mod control_requests;
 pub(crate) mod controls;
 mod decide;
@@ -9,6 +10,7 @@ mod rollback;
 mod server;
 mod settings_watch;
 pub mod shipper;
+pub mod users;
 mod state;
 mod stepup;
 mod tree_heads;
@@ -18,6 +20,9 @@ pub use decide::{Peer, action_key};
 
 /// What user mode guarantees about the records (said at every start and in `airlock status`).
 pub const USER_MODE: &str = "user mode: the records are tamper-evident, not tamper-proof (the agent's user owns them; system mode keeps them under the daemon's own account)";
+
+/// What system mode guarantees (said at every start and in `airlock status`).
+pub const SYSTEM_MODE: &str = "system mode: the daemon runs under its own account; its state, policy and socket are out of its users' reach";
 
 pub use crate::retention::syslog::notes_in as retained_checkpoints;
 
@@ -83,6 +88,15 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         classifier,
         writer,
         tree_heads,
+        users: config.home.system.as_ref().map(|_| {
+            let mut protected = config.home.protected_dirs();
+            protected.extend(config.policy_dirs.iter().cloned());
+            users::Users::new(
+                config.policy_dirs.clone(),
+                config.home.data_dir.clone(),
+                protected,
+            )
+        }),
         shipper,
         reader: Mutex::new(reader),
         pending: Mutex::new(HashMap::new()),
@@ -137,7 +151,9 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         // Desktop notifications run beside the server, fed by the event bus; they never hold up
         // a decision, and without a session bus they just log that they are off.
-        if settings.notifications.enabled {
+        // In system mode the daemon has no session bus of any user: each user's own
+        // `airlock notify` (or desktop app) raises their notifications.
+        if settings.notifications.enabled && config.home.system.is_none() {
             crate::notify::spawn_notifier(daemon.clone());
         }
         daemon.record_start().await;

@@ -27,9 +27,12 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         .as_path()
         .to_fs_name::<GenericFilePath>()
         .with_context(|| format!("invalid socket path `{}`", socket.display()))?;
+    // System mode: every user connects (each is judged in their own view, `access.rs`), in a
+    // directory only the daemon's account can write; user mode: its one user only.
+    let mode = if daemon.users.is_some() { 0o666 } else { 0o600 };
     let listener = ListenerOptions::new()
         .name(name)
-        .mode(0o600)
+        .mode(mode)
         .try_overwrite(true)
         .create_tokio()
         .with_context(|| format!("cannot listen on `{}`", socket.display()))?;
@@ -45,7 +48,7 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         socket.display(),
         policy.rule_count(),
         policy.files().len(),
-        super::USER_MODE,
+        daemon.mode(),
         daemon.tree_heads.key_location()
     );
     tokio::spawn(watch_policy(daemon.clone()));
@@ -193,7 +196,7 @@ async fn watch_socket(daemon: Arc<Daemon>) {
 async fn connection(daemon: Arc<Daemon>, stream: Stream) {
     let peer = match stream.peer_creds() {
         Ok(creds) => {
-            if creds.euid() != Some(daemon.uid) {
+            if daemon.users.is_none() && creds.euid() != Some(daemon.uid) {
                 tracing::warn!(euid = ?creds.euid(), "refused a connection from another user");
                 return;
             }
@@ -279,6 +282,12 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
         // Read from /proc only for requests a person makes, not on the hook's path.
         let surface = envelope.surface;
         let who = || Who::client(peer, surface);
+        if let Some(refused) = super::access::refuse(&daemon, &peer, &envelope.body) {
+            if reply(&mut send, id, &refused).await.is_err() {
+                return;
+            }
+            continue;
+        }
         let response = match envelope.body {
             Request::Hook {
                 agent,
@@ -291,7 +300,11 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     .await
             }
             Request::Pending {} => Response::Pending {
-                items: daemon.pending_list(),
+                items: daemon
+                    .pending_list()
+                    .into_iter()
+                    .filter(|item| daemon.may_act_on(&peer, item.session.as_deref()))
+                    .collect(),
             },
             Request::Approve {
                 id: target,
@@ -325,7 +338,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 }
             }
             Request::KeyList {} => daemon.key_list(),
-            Request::PreviewAlways { id: target } => daemon.preview_always(&target),
+            Request::PreviewAlways { id: target } => daemon.preview_always(&target).await,
             Request::KeyRegisterBegin { name, assertion } => {
                 match daemon.refuse_if_from_agent(peer, "key add", &name).await {
                     Some(refused) => refused,
@@ -363,7 +376,12 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 }
             }
             Request::Sessions {} => Response::Sessions {
-                items: daemon.controls.sessions(),
+                items: daemon
+                    .controls
+                    .sessions()
+                    .into_iter()
+                    .filter(|s| daemon.may_act_on(&peer, Some(&s.id)))
+                    .collect(),
             },
             Request::SessionCancel { id: target, reason } => {
                 daemon
@@ -406,7 +424,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 }
             }
             Request::Subscribe {} => {
-                subscribe(&daemon, id, &mut send).await;
+                subscribe(&daemon, &peer, id, &mut send).await;
                 return;
             }
         };
@@ -425,7 +443,7 @@ async fn peer_closed(reader: &mut BufReader<&Stream>) {
     }
 }
 
-async fn subscribe(daemon: &Daemon, id: u64, send: &mut &Stream) {
+async fn subscribe(daemon: &Daemon, peer: &Peer, id: u64, send: &mut &Stream) {
     let mut events = daemon.events.subscribe();
     let ready = Response::Done {
         message: "subscribed".into(),
@@ -436,6 +454,9 @@ async fn subscribe(daemon: &Daemon, id: u64, send: &mut &Stream) {
     loop {
         match events.recv().await {
             Ok(event) => {
+                if !super::access::may_see(daemon, peer, &event) {
+                    continue;
+                }
                 if reply(send, id, &Response::Event(event)).await.is_err() {
                     return;
                 }
@@ -470,7 +491,7 @@ fn status(daemon: &Daemon) -> StatusInfo {
         checkpoint_key: daemon.tree_heads.key_location(),
         checkpoints: daemon.tree_heads.state(),
         retention: daemon.shipper.status(),
-        mode: super::USER_MODE.to_string(),
+        mode: daemon.mode().to_string(),
     }
 }
 

@@ -97,6 +97,8 @@ pub struct Daemon {
     pub writer: Writer,
     /// Signed checkpoints of the receipt log (its own thread and connection).
     pub tree_heads: Arc<super::tree_heads::TreeHeads>,
+    /// System mode: each user's view (classifier, policy); `None` in user mode.
+    pub users: Option<super::users::Users>,
     /// Copies of the log kept elsewhere (PostgreSQL, syslog), shipped from its own thread.
     pub shipper: super::shipper::Shipper,
     /// A read connection for lookups the in-memory index has forgotten.
