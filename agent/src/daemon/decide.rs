@@ -62,7 +62,11 @@ impl Daemon {
                 }
                 Err(why) => {
                     return self
-                        .record_bad_payload(agent, &payload, &format!("no user to judge it for: {why}"))
+                        .record_bad_payload(
+                            agent,
+                            &payload,
+                            &format!("no user to judge it for: {why}"),
+                        )
                         .await;
                 }
             }
@@ -928,12 +932,7 @@ impl Daemon {
             let view = users.view_of_session(request.session.as_deref().unwrap_or_default())?;
             users.invalidate(&view);
             let judge = self.judge_of(request.session.as_deref()).await?;
-            if !judge
-                .policy
-                .files()
-                .iter()
-                .any(|f| f.starts_with(&dir))
-            {
+            if !judge.policy.files().iter().any(|f| f.starts_with(&dir)) {
                 let _ = amend::restore(&path, previous);
                 return Err(
                     "the new rule did not load, so it was not added (see the `policy load` record)"

@@ -10,10 +10,10 @@ mod rollback;
 mod server;
 mod settings_watch;
 pub mod shipper;
-pub mod users;
 mod state;
 mod stepup;
 mod tree_heads;
+pub mod users;
 pub mod who;
 
 pub use decide::{Peer, action_key};

@@ -36,6 +36,12 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         .try_overwrite(true)
         .create_tokio()
         .with_context(|| format!("cannot listen on `{}`", socket.display()))?;
+    // The mode above is filtered by the process's umask; say it once more, exactly.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of `{}`", socket.display()))?;
+    }
     let policy = daemon.current_policy();
     tracing::info!(
         socket = %socket.display(),

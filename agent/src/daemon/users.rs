@@ -113,8 +113,7 @@ impl Users {
 
     /// The view of the user a session belongs to.
     pub fn view_of_session(&self, session: &str) -> Result<Arc<UserView>, String> {
-        let name = owner_of(session)
-            .ok_or_else(|| format!("session `{session}` names no user"))?;
+        let name = owner_of(session).ok_or_else(|| format!("session `{session}` names no user"))?;
         let uid = self.lock_names().get(name).copied();
         let uid = match uid {
             Some(uid) => uid,
@@ -147,11 +146,10 @@ impl Users {
         dirs.push(always);
         dirs.push(own);
         let tighten_from = dirs.len() - 1;
-        let (policy, refused) =
-            match Policy::load_for(&dirs, &view.user.home, Some(tighten_from)) {
-                Ok(policy) => (Arc::new(policy), None),
-                Err(e) => (machine.clone(), Some(describe(&e))),
-            };
+        let (policy, refused) = match Policy::load_for(&dirs, &view.user.home, Some(tighten_from)) {
+            Ok(policy) => (Arc::new(policy), None),
+            Err(e) => (machine.clone(), Some(describe(&e))),
+        };
         let news = refused
             .as_ref()
             .filter(|now| state.refused.as_ref() != Some(*now))
@@ -213,19 +211,6 @@ fn files_of(dir: &Path) -> Fingerprint {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_session_is_named_after_its_user_and_read_back() {
-        let name = session_of("alice", Some("0b9c-uuid"));
-        assert_eq!(name, "alice/0b9c-uuid");
-        assert_eq!(owner_of(&name), Some("alice"));
-        assert_eq!(owner_of(&session_of("bob", None)), Some("bob"));
-        assert_eq!(owner_of("no-owner"), None);
-    }
-}
 
 /// What a request is judged by: its user's view in system mode, the daemon's own otherwise.
 pub struct Judge {
@@ -328,5 +313,19 @@ impl super::state::Daemon {
         peer.pid
             .is_some_and(|pid| crate::system::process_groups(pid).contains(&admin))
             || peer.gid == Some(admin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_named_after_its_user_and_read_back() {
+        let name = session_of("alice", Some("0b9c-uuid"));
+        assert_eq!(name, "alice/0b9c-uuid");
+        assert_eq!(owner_of(&name), Some("alice"));
+        assert_eq!(owner_of(&session_of("bob", None)), Some("bob"));
+        assert_eq!(owner_of("no-owner"), None);
     }
 }

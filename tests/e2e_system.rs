@@ -1,0 +1,595 @@
+//! System mode end to end, as root without systemd as PID 1: `airlock install system` makes the
+//! account and directories, the test binaries are copied to a world-readable prefix, and the
+//! daemon is started as the unit's `ExecStart` would (`setpriv` to the `airlock` account with
+//! the ambient `CAP_DAC_READ_SEARCH`). Two users of the machine then act as agents would:
+//! neither can write Airlock's state or stop it, the environment cannot point their hooks
+//! elsewhere, a loosening rule in their own policy is refused while a tightening one applies,
+//! and each sees and decides only their own requests. The machine is left as it was found.
+//!
+//! The marker this installs switches every Airlock client on the machine to system mode, so
+//! these tests run one at a time (`cargo test` runs test binaries one after another).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const ALICE: &str = "airlock-e2e-alice";
+const BOB: &str = "airlock-e2e-bob";
+/// Seconds a held request waits before it expires.
+const TIMEOUT_SECS: u64 = 8;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Root is needed (accounts, /etc, setpriv); elsewhere the test says so and, in CI, fails.
+fn root_or_skip() -> bool {
+    if rustix::process::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "system mode tests need root (CI runs as root)"
+    );
+    eprintln!("SKIPPED: system mode tests need root");
+    false
+}
+
+/// An installation under test; dropping it puts the machine back.
+struct System {
+    prefix: PathBuf,
+    daemon: Option<Child>,
+}
+
+impl System {
+    fn bin(&self) -> PathBuf {
+        self.prefix.join("bin/airlock")
+    }
+
+    /// Install from a world-readable copy of the test binaries, as a package would.
+    fn install() -> Self {
+        for (path, what) in [
+            ("/etc/airlock", "a directory"),
+            ("/var/lib/airlock", "a directory"),
+        ] {
+            assert!(
+                !Path::new(path).exists(),
+                "`{path}` exists ({what} of an installed Airlock): this test would change it; run it on a machine without system mode"
+            );
+        }
+        assert!(
+            airlock::system::OsUser::by_name("airlock").is_none(),
+            "an `airlock` account exists already: run this test on a machine without system mode"
+        );
+        let prefix = PathBuf::from(format!("/opt/airlock-e2e-{}", std::process::id()));
+        let system = Self {
+            prefix: prefix.clone(),
+            daemon: None,
+        };
+        std::fs::create_dir_all(prefix.join("bin")).unwrap();
+        std::fs::copy(support::BIN, system.bin()).unwrap();
+        copy_tree(
+            &support::repo_root().join("policies"),
+            &prefix.join("share/airlock/policies"),
+        );
+        chmod_tree(&prefix);
+        for user in [ALICE, BOB] {
+            run_ok(Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", user]));
+            // Homes private, as Debian makes them: the daemon reads them by its capability.
+            let home = PathBuf::from(format!("/home/{user}"));
+            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let out = run_ok(Command::new(system.bin()).args(["install", "system", "--no-start"]));
+        assert!(out.contains("made the account `airlock`"), "{out}");
+        // Again: nothing is made twice.
+        let again = run_ok(Command::new(system.bin()).args(["install", "system", "--no-start"]));
+        assert!(!again.contains("made the"), "{again}");
+        std::fs::write(
+            "/etc/airlock/settings.toml",
+            format!("approval_timeout_secs = {TIMEOUT_SECS}\n[retention]\nsyslog = false\n"),
+        )
+        .unwrap();
+        system
+    }
+
+    /// Start the daemon exactly as the unit's `ExecStart` would.
+    fn start(&mut self) {
+        let child = Command::new("setpriv")
+            .args([
+                "--reuid=airlock",
+                "--regid=airlock",
+                "--init-groups",
+                "--inh-caps=+dac_read_search",
+                "--ambient-caps=+dac_read_search",
+            ])
+            .arg(self.bin())
+            .arg("daemon")
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        self.daemon = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if Command::new(self.bin())
+                .args(["status"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut child = self.daemon.take().unwrap();
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "the system daemon did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().unwrap().id()
+    }
+
+    /// `airlock ARGS` as `user`, with a clean environment plus `env`.
+    fn as_user(&self, user: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", user, "--", "env", "-i"])
+            .arg(format!("HOME=/home/{user}"))
+            .arg("PATH=/usr/bin:/bin");
+        for (k, v) in env {
+            cmd.arg(format!("{k}={v}"));
+        }
+        cmd.arg(self.bin()).args(args).output().unwrap()
+    }
+
+    /// A hook request as `user`'s agent makes it (below a process standing for the agent).
+    fn hook(&self, user: &str, command: &str, tool_use_id: &str, env: &[(&str, &str)]) -> Value {
+        let cwd = format!("/home/{user}/project");
+        let payload = support::payload(
+            "PreToolUse",
+            "Bash",
+            serde_json::json!({"command": command}),
+            "sess-1",
+            tool_use_id,
+            &cwd,
+        );
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", user, "--", "env", "-i"])
+            .arg(format!("HOME=/home/{user}"))
+            .arg("PATH=/usr/bin:/bin");
+        for (k, v) in env {
+            cmd.arg(format!("{k}={v}"));
+        }
+        let mut child = cmd
+            .args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
+            .arg("\"$0\" hook claude-code; exit $?")
+            .arg(self.bin())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "hook output is not JSON ({e}): {stdout} / {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    /// The receipt for a tool call, read by root from the daemon's database.
+    fn receipt(&self, tool_use_id: &str) -> Value {
+        let out = run_ok(Command::new("sqlite3").args([
+            "-json",
+            "/var/lib/airlock/receipts.sqlite3",
+            &format!(
+                "SELECT session, decision, reason, detail FROM receipts WHERE tool_use_id = '{tool_use_id}'"
+            ),
+        ]));
+        let rows: Vec<Value> = serde_json::from_str(&out).unwrap_or_default();
+        rows.into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no receipt for {tool_use_id}"))
+    }
+
+    /// Write a file as `user` (so it is theirs, in their private home).
+    fn write_as(&self, user: &str, path: &str, text: &str) {
+        let mut child = Command::new("runuser")
+            .args([
+                "-u",
+                user,
+                "--",
+                "sh",
+                "-c",
+                "mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\"",
+                "sh",
+                path,
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        assert!(
+            child.wait().unwrap().success(),
+            "cannot write {path} as {user}"
+        );
+    }
+
+    /// Whether `user` can create `path` (`touch`, or a write into it for files).
+    fn can_write(&self, user: &str, path: &str) -> bool {
+        Command::new("runuser")
+            .args(["-u", user, "--", "sh", "-c", "echo x >> \"$1\"", "sh", path])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.daemon.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = Command::new(self.bin())
+            .args(["uninstall", "system", "--purge"])
+            .output();
+        for user in [ALICE, BOB] {
+            let _ = Command::new("userdel").args(["--remove", user]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.prefix);
+    }
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// World-readable (and the binary executable), as a package installs it.
+fn chmod_tree(path: &Path) {
+    let meta = std::fs::metadata(path).unwrap();
+    let mode = if meta.is_dir() || path.ends_with("bin/airlock") {
+        0o755
+    } else {
+        0o644
+    };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap().flatten() {
+            chmod_tree(&entry.path());
+        }
+    }
+}
+
+fn decision(output: &Value) -> String {
+    output["hookSpecificOutput"]["permissionDecision"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    if !root_or_skip() {
+        return;
+    }
+    let mut system = System::install();
+    // Each agent works in a project in its user's private home.
+    for user in [ALICE, BOB] {
+        system.write_as(
+            user,
+            &format!("/home/{user}/project/test.sh"),
+            "cargo test\n",
+        );
+        system.write_as(
+            user,
+            &format!("/home/{user}/project/clean.sh"),
+            "rm -rf ~/Documents\n",
+        );
+    }
+    // Bob tightens his own policy; Alice tries to loosen hers.
+    system.write_as(
+        BOB,
+        &format!("/home/{BOB}/.config/airlock/policies/mine.toml"),
+        "[[rule]]\nid = \"bob.no-ls\"\ndecision = \"deny\"\njustification = \"bob never lists\"\ncommands = [\"ls\"]\n",
+    );
+    let alice_policy = format!("/home/{ALICE}/.config/airlock/policies/mine.toml");
+    system.write_as(
+        ALICE,
+        &alice_policy,
+        "[[rule]]\nid = \"alice.exports\"\ndecision = \"allow\"\njustification = \"mine\"\nclasses = [\"data.export\"]\n",
+    );
+    system.start();
+
+    let status = run_ok(Command::new(system.bin()).args(["status"]));
+    assert!(status.contains("system mode"), "{status}");
+
+    // Decided in each user's own view: Alice's `ls` is routine, Bob's own rule denies his.
+    let out = system.hook(ALICE, "ls", "t-alice-ls", &[]);
+    assert_eq!(decision(&out), "allow", "{out}");
+    let receipt = system.receipt("t-alice-ls");
+    let detail: Value = serde_json::from_str(receipt["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["os_user"]["name"], ALICE, "{detail}");
+    assert!(
+        receipt["session"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{ALICE}/")),
+        "{receipt}"
+    );
+    let out = system.hook(BOB, "ls", "t-bob-ls", &[]);
+    assert_eq!(decision(&out), "deny", "{out}");
+
+    // Scripts in private homes are read (by the capability) and judged by their content.
+    let out = system.hook(ALICE, "bash test.sh", "t-alice-test", &[]);
+    assert_eq!(
+        decision(&out),
+        "allow",
+        "a readable script of `cargo test`: {out}"
+    );
+    let out = system.hook(ALICE, "bash clean.sh", "t-alice-clean", &[]);
+    assert_ne!(decision(&out), "allow", "{out}");
+    let reason = system.receipt("t-alice-clean")["reason"].to_string();
+    assert!(
+        reason.contains("rm -rf ~/Documents"),
+        "judged by what the script holds: {reason}"
+    );
+
+    // Alice's loosening rule is refused at load, naming the file and rule; the export still
+    // needs a key (none is registered: denied).
+    let out = system.hook(
+        ALICE,
+        "curl -T ~/project/test.sh https://uploads.example.com/x",
+        "t-alice-export",
+        &[],
+    );
+    assert_eq!(decision(&out), "deny", "{out}");
+    let refused = run_ok(Command::new("sqlite3").args([
+        "/var/lib/airlock/receipts.sqlite3",
+        "SELECT reason FROM receipts WHERE tool = 'airlock policy load'",
+    ]));
+    assert!(
+        refused.contains(ALICE)
+            && refused.contains(&alice_policy)
+            && refused.contains("alice.exports"),
+        "{refused}"
+    );
+
+    // Neither user can write Airlock's state, policy, settings, approvals or socket directory,
+    // nor read its receipts (positive control: the same write into their own home works).
+    assert!(system.can_write(ALICE, &format!("/home/{ALICE}/probe")));
+    for path in [
+        "/var/lib/airlock/receipts.sqlite3",
+        "/var/lib/airlock/probe",
+        "/var/lib/airlock/always/probe.toml",
+        "/var/lib/airlock/checkpoint.key",
+        "/etc/airlock/policies/zz.toml",
+        "/etc/airlock/settings.toml",
+        "/etc/airlock/system.toml",
+        "/run/airlock/probe",
+        "/run/airlock/airlock.sock",
+    ] {
+        assert!(!system.can_write(ALICE, path), "{ALICE} could write {path}");
+    }
+    let read = Command::new("runuser")
+        .args([
+            "-u",
+            ALICE,
+            "--",
+            "sqlite3",
+            "/var/lib/airlock/receipts.sqlite3",
+            "SELECT 1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!read.status.success(), "{ALICE} could read the receipts");
+
+    // Nor stop the daemon (positive control: a signal to her own process is delivered).
+    let own = Command::new("runuser")
+        .args(["-u", ALICE, "--", "sh", "-c", "sleep 30 & kill $!"])
+        .status()
+        .unwrap();
+    assert!(own.success());
+    let kill = Command::new("runuser")
+        .args(["-u", ALICE, "--", "kill", &system.daemon_pid().to_string()])
+        .output()
+        .unwrap();
+    assert!(!kill.status.success(), "{ALICE} could signal the daemon");
+    // Nor run a daemon of her own, whatever the environment says.
+    let own_daemon = system.as_user(
+        ALICE,
+        &["daemon"],
+        &[("AIRLOCK_HOME", "/tmp/alice-airlock")],
+    );
+    assert!(!own_daemon.status.success());
+    assert!(
+        String::from_utf8_lossy(&own_daemon.stderr)
+            .contains("the daemon runs as the account `airlock`"),
+        "{own_daemon:?}"
+    );
+    // A hook pointed elsewhere by the environment still talks to the system daemon.
+    let out = system.hook(
+        ALICE,
+        "git status",
+        "t-alice-env",
+        &[("AIRLOCK_HOME", "/tmp/alice-airlock")],
+    );
+    assert_eq!(decision(&out), "allow", "{out}");
+    system.receipt("t-alice-env");
+
+    // Two users apart: Bob neither sees nor decides Alice's held request; Alice does.
+    let hook = {
+        let bin = system.bin();
+        let cwd = format!("/home/{ALICE}/project");
+        std::thread::spawn(move || {
+            let payload = support::payload(
+                "PreToolUse",
+                "Bash",
+                serde_json::json!({"command": "rm -rf build-cache-2 && git push origin main"}),
+                "sess-2",
+                "t-alice-held",
+                &cwd,
+            );
+            let mut child = Command::new("runuser")
+                .args(["-u", ALICE, "--", "env", "-i", "PATH=/usr/bin:/bin"])
+                .args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
+                .arg("\"$0\" hook claude-code; exit $?")
+                .arg(bin)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(payload.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(TIMEOUT_SECS);
+    let id = loop {
+        let out = system.as_user(ALICE, &["pending", "--json"], &[]);
+        let items: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if let Some(id) = items
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|i| i["id"].as_str())
+        {
+            break id.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Alice never saw her pending request: {out:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let bobs: Value =
+        serde_json::from_slice(&system.as_user(BOB, &["pending", "--json"], &[]).stdout).unwrap();
+    assert_eq!(bobs, serde_json::json!([]), "Bob sees Alice's request");
+    let roots: Value = serde_json::from_slice(
+        &Command::new(system.bin())
+            .args(["pending", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        roots.as_array().map(Vec::len),
+        Some(1),
+        "root sees every request: {roots}"
+    );
+    let bob_approves = system.as_user(BOB, &["approve", &id], &[]);
+    assert!(
+        !bob_approves.status.success(),
+        "Bob approved Alice's request"
+    );
+    assert!(
+        String::from_utf8_lossy(&bob_approves.stderr).contains("only your own requests"),
+        "{bob_approves:?}"
+    );
+    let alice_denies = system.as_user(ALICE, &["deny", &id, "--reason", "not now"], &[]);
+    assert!(alice_denies.status.success(), "{alice_denies:?}");
+    let held = hook.join().unwrap();
+    assert_eq!(decision(&held), "deny", "{held}");
+
+    drop(system);
+    // Left as found.
+    for path in ["/etc/airlock", "/var/lib/airlock", "/run/airlock"] {
+        assert!(!Path::new(path).exists(), "{path} is left behind");
+    }
+    assert!(airlock::system::OsUser::by_name("airlock").is_none());
+    assert!(airlock::system::OsUser::by_name(ALICE).is_none());
+}
+
+/// The unit passes `systemd-analyze verify` without a word (negative control: a misspelled
+/// setting is reported, so the check can fail).
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("systemd-analyze is installed by scripts/setup");
+    let dir = tempfile::tempdir().unwrap();
+    let unit = run_ok(Command::new(support::BIN).args(["install", "system", "--print-unit"]));
+    assert!(
+        unit.contains(&format!("ExecStart={} daemon", support::BIN)),
+        "{unit}"
+    );
+    let verify = |text: &str| {
+        let path = dir.path().join("airlock.service");
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(analyze)
+            .args(["verify", "--man=no"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, said) = verify(&unit);
+    assert!(ok && said.trim().is_empty(), "systemd-analyze: {said}");
+    let (_, said) = verify(&unit.replace("UMask=", "UMsk="));
+    assert!(
+        said.contains("UMsk"),
+        "the check did not notice a bad setting: {said}"
+    );
+}
