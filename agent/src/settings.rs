@@ -47,6 +47,9 @@ pub struct RetentionSettings {
     /// only INSERT and SELECT. No TLS yet: use a Unix socket, or a local tunnel to a remote
     /// server.
     pub postgres: String,
+    /// A file holding the PostgreSQL password (its first line), so settings.toml need not: in
+    /// system mode `/etc/airlock/postgres.pass`, mode 0640, root:airlock.
+    pub postgres_password_file: Option<std::path::PathBuf>,
     /// Rows per PostgreSQL transaction while catching up.
     pub batch_rows: u32,
 }
@@ -57,6 +60,7 @@ impl Default for RetentionSettings {
             syslog: true,
             syslog_socket: std::path::PathBuf::from("/dev/log"),
             postgres: String::new(),
+            postgres_password_file: None,
             batch_rows: 500,
         }
     }
@@ -144,7 +148,7 @@ impl Settings {
         match std::fs::read_to_string(path) {
             Ok(text) => toml::from_str(&text).map_err(|e| SettingsError::Parse {
                 path: path.display().to_string(),
-                message: e.to_string(),
+                message: parse_message(&text, &e),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(source) => Err(SettingsError::Read {
@@ -157,6 +161,19 @@ impl Settings {
     pub fn approval_timeout(&self) -> Duration {
         Duration::from_secs(self.approval_timeout_secs)
     }
+}
+
+/// Where and why the settings do not parse — never the offending line itself: it may hold a
+/// password (`[retention] postgres`), and this text is recorded in the chain and shipped.
+fn parse_message(text: &str, error: &toml::de::Error) -> String {
+    let at = error.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    let message = crate::redact::redact_str(error.message());
+    format!("{}{message}", at.unwrap_or_default())
 }
 
 impl Settings {
@@ -220,5 +237,26 @@ mod tests {
         let err = toml::from_str::<Settings>("[notifications]\nenable = false\n").unwrap_err();
         assert!(err.to_string().contains("unknown field `enable`"), "{err}");
         assert!(toml::from_str::<Settings>("notifications = false\n").is_err());
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn a_settings_error_names_the_place_but_never_quotes_the_line() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("settings.toml");
+        for text in [
+            "[retention]\npostgress = \"host=/x user=w password=S3CRETPW\"\n",
+            "[retention]\npostgres = \"host=/x user=w password=S3CRETPW\n",
+            "[retention]\nbatch_rows = \"password=S3CRETPW\"\n",
+        ] {
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            let error = Settings::load(&path).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("line 2"), "{error}");
+            assert!(!error.contains("S3CRETPW"), "{error}");
+        }
     }
 }
