@@ -92,7 +92,8 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
     wait_retained(&airlock, &pg);
     let status = airlock.run_ok(&["status"]);
     assert!(
-        status.contains("retention: PostgreSQL `airlock_writer@") && status.contains("(0 waiting)"),
+        status.contains("retention: PostgreSQL `airlock_writer@")
+            && status.contains(", 0 waiting in the outbox"),
         "{status}"
     );
     airlock.stop_daemon();
@@ -132,10 +133,34 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
         "ALTER TABLE airlock_rows DISABLE TRIGGER airlock_rows_append_only",
         "INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) SELECT log_id, seq + 1, kind, time_ms, canonical, prev_hash, hash FROM airlock_rows ORDER BY seq DESC LIMIT 1",
         "INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) SELECT log_id, 2, kind, time_ms, canonical, prev_hash, hash FROM airlock_rows WHERE seq = 2",
+        // A checkpoint of rows the copy does not hold (it would stop checkpoint shipping).
+        "INSERT INTO airlock_checkpoints (log_id, size, note) SELECT log_id, 1000000000000, 'junk' FROM airlock_rows LIMIT 1",
+        "ALTER TABLE airlock_rows DISABLE ROW LEVEL SECURITY",
     ] {
         let out = pg.psql("airlock_writer", "airlock", sql);
         assert!(!out.status.success(), "the writer could run: {sql}");
     }
+    // Another machine's role neither reads this log nor adds to it.
+    assert_eq!(
+        pg.psql_ok(
+            "other_writer",
+            "airlock",
+            "SELECT count(*) FROM airlock_rows"
+        ),
+        "0"
+    );
+    let log_id = pg.psql_ok(
+        "auditor",
+        "airlock",
+        "SELECT DISTINCT log_id FROM airlock_rows",
+    );
+    assert!(log_id.starts_with("airlock_writer/"), "{log_id}");
+    let foreign = pg.psql(
+        "other_writer",
+        "airlock",
+        &format!("INSERT INTO airlock_heads (log_id, seq, hash) VALUES ('{log_id}', 999, 'x')"),
+    );
+    assert!(!foreign.status.success(), "another role wrote to this log");
     // Positive control: the owner can change the table (so the refusals above are the role's).
     pg.psql_ok(
         "db_owner",
@@ -180,7 +205,7 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
     );
     assert!(
         text.contains(&format!(
-            "row {denied_seq} was rewritten locally after it was retained"
+            "row {denied_seq} differs from the row the copy received"
         )),
         "{text}"
     );
@@ -193,7 +218,7 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
         let status = airlock.run_ok(&["status"]);
         if status.contains("STOPPED") {
             assert!(
-                status.contains("does not continue retained row"),
+                status.contains("is not the row") && status.contains("the copy holds"),
                 "{status}"
             );
             break;
@@ -292,7 +317,7 @@ fn an_outage_loses_nothing_keeps_order_and_never_delays_a_decision() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(status.contains("rows waiting in the outbox"), "{status}");
+    assert!(status.contains("waiting in the outbox"), "{status}");
     let waiting_local = airlock.chain().len();
     let retained_during = pg_rows_when_down(&pg);
     assert!(retained_during.is_none(), "the server is down");
@@ -401,9 +426,135 @@ fn a_daemon_killed_in_the_middle_of_a_backlog_resumes_without_loss_or_duplicates
         (1..=retained.len() as i64).collect::<Vec<_>>(),
         "in order, none twice, none missing"
     );
-    assert_eq!(retained, airlock.chain());
+    // Rows may still be added (a `retention resumed` record): the copy is a prefix of the log.
+    let local = airlock.chain();
+    assert_eq!(retained[..], local[..retained.len()]);
     println!(
         "killed with {at_kill} of {backlog} rows retained; after restart all {} rows are",
         retained.len()
     );
+}
+
+/// The attack of review round 11: the writer role (whose password the agent's user can read)
+/// holds the log's next row in an open transaction, so the daemon's rows cannot land; the agent
+/// then kills the daemon, rewrites the rows that never left, and lets a new daemon ship the
+/// rewritten tail. The wait is found in seconds and chained, and the head the copy was told
+/// before the rows contradicts the rewritten tail, so `verify --against` fails.
+#[test]
+fn a_held_back_tail_rewritten_after_a_kill_is_caught_by_the_head_told_first() {
+    let pg = Postgres::start();
+    let mut airlock = Airlock::new();
+    airlock.write_settings(&settings(&pg, 500));
+    airlock.start_daemon_from_settings();
+    airlock.hook(&bash_payload("ls", "s0", "t0"));
+    wait_retained(&airlock, &pg);
+    let tip = pg.count();
+    // Hold the next row: a valid continuation, in a transaction left open.
+    let hold = format!(
+        "BEGIN; INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) \
+         SELECT log_id, seq + 1, 'event', 0, '[\"event\",' || (seq + 1) || ',\"x\"]', hash, \
+         encode(sha256(convert_to(hash || E'\\n' || '[\"event\",' || (seq + 1) || ',\"x\"]', 'UTF8')), 'hex') \
+         FROM airlock_rows ORDER BY seq DESC LIMIT 1; SELECT pg_sleep(12);"
+    );
+    let mut holder = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec {} -X -q -h {} -U airlock_writer -d airlock -c \"$0\"",
+            pg.psql_path().display(),
+            pg.socket_dir().display()
+        ))
+        .arg(&hold)
+        .stderr(std::fs::File::create(airlock.home().join("holder.err")).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    airlock.hook(&bash_payload("cargo build --release", "s1", "t1"));
+    // The held row makes the daemon's insert wait; a lock timeout turns that into an outage.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = airlock.run_ok(&["status"]);
+        if status.contains("UNREACHABLE") {
+            assert!(status.contains("lock timeout"), "{status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the held row went unnoticed: {status}; the holder said: {}",
+            std::fs::read_to_string(airlock.home().join("holder.err")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let told: i64 = pg
+        .psql_ok("auditor", "airlock", "SELECT max(seq) FROM airlock_heads")
+        .parse()
+        .unwrap();
+    assert!(
+        told > tip,
+        "the head was told before the rows ({told} ≤ {tip})"
+    );
+
+    // The agent kills the daemon, lets go of the row, and rewrites what never left.
+    airlock.kill_daemon();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    support::rewrite_chain(
+        &airlock.database(),
+        &format!(
+            "DELETE FROM receipts WHERE seq > {tip}; DELETE FROM events WHERE seq > {tip}; DELETE FROM tree_heads WHERE size > {tip};"
+        ),
+    );
+    airlock.start_daemon_from_settings();
+    airlock.hook(&bash_payload("git status", "s2", "t2"));
+    wait_retained(&airlock, &pg);
+    let out = airlock.run(&["verify", "--against", &pg.conninfo("auditor")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains(&format!(
+            "row {told} was the log's head when the copy was told"
+        )),
+        "{text}"
+    );
+}
+
+/// Another spelling of the database's path (here a doubled slash) is the same log: its name in
+/// the copy is fixed in the log the first time, so no second copy starts.
+#[test]
+fn another_spelling_of_the_home_ships_into_the_same_log() {
+    let pg = Postgres::start();
+    let mut airlock = Airlock::new();
+    airlock.write_settings(&settings(&pg, 500));
+    airlock.start_daemon_from_settings();
+    airlock.hook(&bash_payload("ls", "s0", "t0"));
+    wait_retained(&airlock, &pg);
+    airlock.stop_daemon();
+    let doubled = format!("{}//", airlock.home().display());
+    let mut daemon = airlock
+        .cmd(&["daemon"])
+        .env("AIRLOCK_HOME", &doubled)
+        .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !airlock.run(&["status"]).status.success() {
+        assert!(Instant::now() < deadline, "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    airlock.hook(&bash_payload("git status", "s1", "t1"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pg.count() < airlock.chain().len() as i64 {
+        assert!(Instant::now() < deadline, "not shipped");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let logs = pg.psql_ok(
+        "auditor",
+        "airlock",
+        "SELECT count(DISTINCT log_id) FROM airlock_rows",
+    );
+    assert_eq!(logs, "1");
 }

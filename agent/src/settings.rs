@@ -254,7 +254,10 @@ mod parse_tests {
             "[retention]\nbatch_rows = \"password=S3CRETPW\"\n",
         ] {
             std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-            let error = Settings::load(&path).err().map(|e| e.to_string()).unwrap_or_default();
+            let error = Settings::load(&path)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(error.contains("line 2"), "{error}");
             assert!(!error.contains("S3CRETPW"), "{error}");
         }

@@ -1,8 +1,9 @@
 //! A real PostgreSQL server for a test: Debian's `initdb`/`pg_ctl` in a temporary directory, run
 //! as an unprivileged account (`postgres` when the test runs as root), listening only on a Unix
 //! socket there. Airlock's tables come from `airlock retention postgres-schema`, as an owner
-//! would make them; the daemon connects as `airlock_writer` (INSERT and SELECT only) and
-//! auditors as `auditor` (SELECT only).
+//! would make them; the daemon connects as `airlock_writer` (INSERT and SELECT, its own logs
+//! only), another machine's daemon would as `other_writer`, and auditors as `auditor` (SELECT,
+//! every log).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -75,7 +76,7 @@ impl Postgres {
         pg.psql_ok(
             "db_owner",
             "postgres",
-            "CREATE ROLE airlock_writer LOGIN; CREATE ROLE auditor LOGIN;",
+            "CREATE ROLE airlock_writer LOGIN; CREATE ROLE other_writer LOGIN; CREATE ROLE auditor LOGIN;",
         );
         pg.psql_ok(
             "db_owner",
@@ -83,7 +84,16 @@ impl Postgres {
             "CREATE DATABASE airlock OWNER db_owner;",
         );
         let schema = Command::new(super::BIN)
-            .args(["retention", "postgres-schema", "--role", "airlock_writer"])
+            .args([
+                "retention",
+                "postgres-schema",
+                "--role",
+                "airlock_writer",
+                "--role",
+                "other_writer",
+                "--auditor",
+                "auditor",
+            ])
             .output()
             .unwrap();
         assert!(schema.status.success(), "{schema:?}");
@@ -91,11 +101,6 @@ impl Postgres {
             "db_owner",
             "airlock",
             &String::from_utf8(schema.stdout).unwrap(),
-        );
-        pg.psql_ok(
-            "db_owner",
-            "airlock",
-            "GRANT SELECT ON airlock_rows, airlock_checkpoints, airlock_log_keys TO auditor;",
         );
         pg
     }
@@ -170,6 +175,11 @@ impl Postgres {
                 "stop",
             ],
         );
+    }
+
+    /// The `psql` program.
+    pub fn psql_path(&self) -> PathBuf {
+        self.bin.join("psql")
     }
 
     /// `psql` as `role`; the output, whatever the exit status.

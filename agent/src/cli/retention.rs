@@ -8,17 +8,21 @@ pub enum Command {
     /// database's owner to run (`psql -f`). The role it names may then only add rows and read
     /// them; point `[retention] postgres` in settings.toml at the database as that role.
     PostgresSchema {
-        /// The role the daemons connect as (INSERT and SELECT only).
-        #[arg(long, default_value = "airlock_writer")]
-        role: String,
+        /// A role a daemon connects as (INSERT and SELECT only, its own logs only); one per
+        /// machine, repeat for several.
+        #[arg(long = "role", default_value = "airlock_writer")]
+        roles: Vec<String>,
+        /// A role that may read every log (`airlock verify --against` as an auditor); repeatable.
+        #[arg(long = "auditor")]
+        auditors: Vec<String>,
     },
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::PostgresSchema { role } => {
-            let sql = crate::retention::postgres::schema_sql(&role)
-                .map_err(|why| anyhow::anyhow!("--role: {why}"))?;
+        Command::PostgresSchema { roles, auditors } => {
+            let sql = crate::retention::postgres::schema_sql(&roles, &auditors)
+                .map_err(|why| anyhow::anyhow!("airlock retention postgres-schema: {why}"))?;
             print!("{sql}");
             Ok(ExitCode::SUCCESS)
         }

@@ -22,8 +22,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     retained: Option<std::path::PathBuf>,
     /// Compare the log with the copy the daemon shipped to this PostgreSQL database (a
-    /// connection string, e.g. `postgres://auditor@/airlock?host=/run/postgresql`): names the
-    /// first row rewritten, deleted or cut off locally; its checkpoints are checked too.
+    /// connection string, e.g. `postgres://auditor@/airlock?host=/run/postgresql`; a password
+    /// from `PGPASSWORD`): names the first row rewritten, deleted or cut off locally, or never
+    /// shipped; its checkpoints are checked too.
     #[arg(long, value_name = "CONNECTION")]
     against: Option<String>,
     /// The log to compare with in that database (default: this machine's, for this database).
@@ -87,14 +88,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let against = match &args.against {
         None => None,
         Some(conninfo) => {
-            let log_id = args
-                .log_id
-                .clone()
-                .unwrap_or_else(|| crate::retention::postgres::log_id(&path));
-            let mut copy = crate::retention::postgres::Retained::connect(conninfo, log_id)
-                .map_err(|e| anyhow::anyhow!("--against: {e}"))?;
-            let comparison = crate::retention::compare::compare(&store, &mut copy)?;
-            retained_notes.extend(copy.checkpoints()?);
+            // Never on the command line (`ps` shows it): `PGPASSWORD`, as libpq reads it.
+            let password = std::env::var("PGPASSWORD").ok();
+            let mut copy = crate::retention::postgres::Retained::connect(
+                conninfo,
+                password.as_deref(),
+                String::new(),
+            )
+            .map_err(|e| anyhow::anyhow!("--against: {e}"))?;
+            let comparison =
+                crate::retention::compare::compare(&store, &mut copy, args.log_id.as_deref())?;
+            for log in &comparison.logs {
+                copy.set_log(log.clone());
+                retained_notes.extend(copy.checkpoints()?);
+            }
             Some(comparison)
         }
     };
@@ -191,7 +198,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "ok: {} rows match the copy retained at {} (log `{}`){}",
                     c.matching,
                     c.target,
-                    c.log_id,
+                    c.logs.join("`, `"),
                     if c.not_yet_retained > 0 {
                         format!("; {} newer rows are not retained yet", c.not_yet_retained)
                     } else {
@@ -200,8 +207,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ),
                 Some(problem) => println!(
                     "FAILED: the copy retained at {} (log `{}`): {problem}",
-                    c.target, c.log_id
+                    c.target,
+                    c.logs.join("`, `")
                 ),
+            }
+            for note in &c.notes {
+                println!("note: {note}");
             }
             if c.keys.len() > 1 {
                 println!(

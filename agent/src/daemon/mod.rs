@@ -164,6 +164,8 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         tokio::spawn(settings_watch::follow(daemon.clone(), settings.clone()));
         server::serve(daemon).await
     });
+    // A target that hangs holds a blocking task: the runtime is not waited for past this.
+    runtime.shutdown_timeout(Duration::from_secs(2));
     drop(lock);
     result
 }

@@ -496,7 +496,9 @@ fn status(daemon: &Daemon) -> StatusInfo {
         receipt_log: daemon.writer.wal_report(),
         checkpoint_key: daemon.tree_heads.key_location(),
         checkpoints: daemon.tree_heads.state(),
-        retention: daemon.shipper.status(),
+        retention: daemon
+            .shipper
+            .status(daemon.lock_reader().newest_seq().unwrap_or(0)),
         mode: daemon.mode().to_string(),
     }
 }

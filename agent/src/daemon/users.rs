@@ -211,7 +211,6 @@ fn files_of(dir: &Path) -> Fingerprint {
         .collect()
 }
 
-
 /// What a request is judged by: its user's view in system mode, the daemon's own otherwise.
 pub struct Judge {
     view: Option<Arc<UserView>>,

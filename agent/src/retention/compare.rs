@@ -1,15 +1,23 @@
 //! `airlock verify --against postgres://…`: the local log against its retained copy, row by
 //! row, naming the first place they part — a row rewritten after it was retained, rows deleted
-//! or cut off locally, or a retained copy that itself does not hold together.
+//! or cut off locally, a head the copy was told that the local log no longer holds, rows that
+//! never reached the copy, or a retained copy that itself does not hold together.
+//!
+//! The log is found in the copy by its first row, not by its name: a log shipped under another
+//! name (another spelling of its path, another host name) is the same log, and every name it was
+//! shipped under is compared.
 
 use super::postgres::{PostgresError, Retained, RetainedRow};
 use crate::store::chain::{self, GENESIS};
-use crate::store::{ChainRow, Store, StoreError};
+use crate::store::{ChainRow, Store, StoreError, now_ms};
 use serde::Serialize;
 use std::collections::VecDeque;
 
 /// Rows read per query from each side.
 const WINDOW: usize = 1000;
+/// Rows older than this that never reached the copy fail the comparison; rows that reached it
+/// later than this after they were written are named.
+const LATE_MS: i64 = 60_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
@@ -23,69 +31,50 @@ pub enum CompareError {
 pub struct Comparison {
     /// Where the copy is (no password).
     pub target: String,
-    pub log_id: String,
-    /// Retained rows that match the local log.
+    /// Every name this log is kept under in the copy.
+    pub logs: Vec<String>,
+    /// Retained rows that match the local log (over every name).
     pub matching: i64,
-    /// Local rows after the newest retained one (not shipped yet, or shipping stopped).
+    /// Local rows after the newest retained one.
     pub not_yet_retained: i64,
     /// The keys the copy says this log's checkpoints were signed with.
     pub keys: Vec<String>,
+    /// What an auditor should know that is not a failure.
+    pub notes: Vec<String>,
     /// The first divergence.
     pub problem: Option<String>,
 }
 
-/// Walk both in order and stop at the first difference.
-pub fn compare(store: &Store, retained: &mut Retained) -> Result<Comparison, CompareError> {
-    let log_id = retained.log_id().to_string();
+/// Compare the local log with every log in the copy that begins with its first row (and with
+/// `log_id`, when given).
+pub fn compare(
+    store: &Store,
+    retained: &mut Retained,
+    log_id: Option<&str>,
+) -> Result<Comparison, CompareError> {
     let mut report = Comparison {
         target: retained.target().to_string(),
-        log_id: log_id.clone(),
+        logs: Vec::new(),
         matching: 0,
         not_yet_retained: 0,
-        keys: retained.keys()?,
+        keys: Vec::new(),
+        notes: Vec::new(),
         problem: None,
     };
     let local_newest = store.newest_seq()?;
-    let mut local = LocalRows::new(store);
-    let mut after = 0i64;
-    let mut prev = GENESIS.to_string();
-    loop {
-        let window = retained.rows_after(after, WINDOW as i64)?;
-        if window.is_empty() {
-            break;
-        }
-        for row in window {
-            if let Some(problem) = check_retained(&row, after, &prev) {
-                report.problem = Some(problem);
-                return Ok(report);
-            }
-            match local.get(row.seq)? {
-                None => {
-                    report.problem = Some(format!(
-                        "row {} is retained but missing from the local log (which ends at row {local_newest}): it was deleted or cut off there",
-                        row.seq
-                    ));
-                    return Ok(report);
-                }
-                Some(mine) if mine.hash != row.hash || mine.canonical != row.canonical => {
-                    report.problem = Some(format!(
-                        "row {} was rewritten locally after it was retained (retained hash {}…, local {}…)",
-                        row.seq,
-                        &row.hash[..row.hash.len().min(16)],
-                        &mine.hash[..mine.hash.len().min(16)],
-                    ));
-                    return Ok(report);
-                }
-                Some(_) => report.matching += 1,
-            }
-            after = row.seq;
-            prev = row.hash;
-        }
+    let Some(first) = store.chain_row(1)? else {
+        return Ok(report);
+    };
+    let mut logs = retained.logs_beginning_with(&first.hash)?;
+    if let Some(id) = log_id
+        && !logs.iter().any(|l| l == id)
+    {
+        logs.push(id.to_string());
     }
-    if after == 0 && local_newest > 0 {
+    if logs.is_empty() {
         let others = retained.log_ids()?;
         report.problem = Some(format!(
-            "the retained copy holds no row of log `{log_id}` (the local log has {local_newest}); logs it holds: {}",
+            "the copy holds no log beginning with this log's first row (the local log has {local_newest} rows); logs it holds: {}",
             if others.is_empty() {
                 "none".to_string()
             } else {
@@ -94,8 +83,130 @@ pub fn compare(store: &Store, retained: &mut Retained) -> Result<Comparison, Com
         ));
         return Ok(report);
     }
-    report.not_yet_retained = (local_newest - after).max(0);
+    if logs.len() > 1 {
+        report.notes.push(format!(
+            "this log was shipped under {} names ({}): each is compared",
+            logs.len(),
+            logs.join(", ")
+        ));
+    }
+    let mut retained_newest = 0;
+    for log in &logs {
+        retained.set_log(log.clone());
+        for key in retained.keys()? {
+            if !report.keys.contains(&key) {
+                report.keys.push(key);
+            }
+        }
+        let walked = walk(store, retained, local_newest, &mut report)?;
+        retained_newest = retained_newest.max(walked);
+        if report.problem.is_some() {
+            report.logs = logs;
+            return Ok(report);
+        }
+        if let Some(problem) = check_heads(store, retained, log)? {
+            report.problem = Some(problem);
+            report.logs = logs;
+            return Ok(report);
+        }
+    }
+    report.logs = logs;
+    report.not_yet_retained = (local_newest - retained_newest).max(0);
+    if let Some(oldest) = store.chain_row(retained_newest + 1)?
+        && now_ms() - oldest.time_ms > LATE_MS
+    {
+        report.problem = Some(format!(
+            "local rows {}–{local_newest} never reached the copy, the first of them written at {}: shipping stopped or was held back, and what they say is not retained",
+            oldest.seq,
+            crate::store::format_ms(oldest.time_ms)
+        ));
+    }
     Ok(report)
+}
+
+/// Walk one log of the copy against the local log; returns its newest retained row.
+fn walk(
+    store: &Store,
+    retained: &mut Retained,
+    local_newest: i64,
+    report: &mut Comparison,
+) -> Result<i64, CompareError> {
+    let mut local = LocalRows::new(store);
+    let mut after = 0i64;
+    let mut prev = GENESIS.to_string();
+    let mut late: Vec<i64> = Vec::new();
+    loop {
+        let window = retained.rows_after(after, WINDOW as i64)?;
+        if window.is_empty() {
+            break;
+        }
+        for row in window {
+            if let Some(problem) = check_retained(&row, after, &prev) {
+                report.problem = Some(problem);
+                return Ok(after);
+            }
+            match local.get(row.seq)? {
+                None => {
+                    report.problem = Some(format!(
+                        "row {} is retained but missing from the local log (which ends at row {local_newest}): it was deleted or cut off there",
+                        row.seq
+                    ));
+                    return Ok(after);
+                }
+                Some(mine) if mine.hash != row.hash || mine.canonical != row.canonical => {
+                    report.problem = Some(format!(
+                        "row {} differs from the row the copy received at {} (retained hash {}…, local {}…): the local log was rewritten after it was retained",
+                        row.seq,
+                        crate::store::format_ms(row.received_ms),
+                        &row.hash[..row.hash.len().min(16)],
+                        &mine.hash[..mine.hash.len().min(16)],
+                    ));
+                    return Ok(after);
+                }
+                Some(_) => report.matching += 1,
+            }
+            if row.received_ms - row.time_ms > LATE_MS {
+                late.push(row.seq);
+            }
+            after = row.seq;
+            prev = row.hash;
+        }
+    }
+    if let (Some(first), Some(last)) = (late.first(), late.last()) {
+        report.notes.push(format!(
+            "{} rows (between rows {first} and {last}) reached the copy more than {} s after the time they give: they were held back before they left (an outage, or on purpose), so the copy vouches for them only from when it received them",
+            late.len(),
+            LATE_MS / 1000
+        ));
+    }
+    Ok(after)
+}
+
+/// Every head the copy was told must still be in the local log with that hash.
+fn check_heads(
+    store: &Store,
+    retained: &mut Retained,
+    log: &str,
+) -> Result<Option<String>, CompareError> {
+    for head in retained.heads()? {
+        let mine = store.chain_row(head.seq)?;
+        let problem = match mine {
+            Some(row) if row.hash == head.hash => continue,
+            Some(_) => format!(
+                "row {} was the log's head when the copy was told at {} (log `{log}`), but the local row {} is another row: the log was rewritten after that",
+                head.seq,
+                crate::store::format_ms(head.received_ms),
+                head.seq
+            ),
+            None => format!(
+                "the copy was told at {} that the log had {} rows (log `{log}`); the local log ends before: rows were deleted",
+                crate::store::format_ms(head.received_ms),
+                head.seq
+            ),
+        };
+        return Ok(Some(problem));
+    }
+    Ok(None)
 }
 
 /// The retained row must continue the retained chain (the table's trigger makes sure, unless

@@ -22,8 +22,10 @@ use std::time::Duration;
 
 /// How long connecting may take before the target counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// A statement that takes longer than this (a stopped server) fails instead of hanging.
-const STATEMENT_TIMEOUT_MS: u32 = 15_000;
+/// A statement that takes longer than this fails instead of hanging.
+const STATEMENT_TIMEOUT_MS: u32 = 10_000;
+/// Waiting this long for a lock another session holds fails the statement.
+const LOCK_TIMEOUT_MS: u32 = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PostgresError {
@@ -42,41 +44,61 @@ pub enum PostgresError {
     #[error("PostgreSQL at {target} refused the rows: {message}")]
     Refused { target: String, message: String },
     #[error(
-        "the retained copy at {target} does not hold Airlock's tables (`airlock_rows`): have its owner run the SQL from `airlock retention postgres-schema --role ROLE`"
+        "the retained copy at {target} does not hold Airlock's tables (`airlock_heads`): have its owner run the SQL from `airlock retention postgres-schema --role ROLE` (again, after an upgrade)"
     )]
     NoSchema { target: String },
 }
 
-/// The name a log is kept under: this machine and the database's path.
-pub fn log_id(database: &Path) -> String {
+/// The name a log is first kept under: the role it is shipped as, this machine and the
+/// database's path (`ROLE/HOST:PATH`). Row-level security lets a role touch only logs named
+/// after it. The name is fixed in the log (`log_meta`) the first time it is used.
+pub fn new_log_id(role: &str, database: &Path) -> String {
     let host =
         std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
-    format!("{}:{}", host.trim(), database.display())
+    let path = std::fs::canonicalize(database).unwrap_or_else(|_| database.to_path_buf());
+    format!("{role}/{}:{}", host.trim(), path.display())
 }
 
-/// The SQL that makes the retained copy's tables, the trigger that keeps each log an unbroken
-/// chain, and the grants for `role` (the role the daemons connect as). Run by the database's
-/// owner; running it again changes nothing.
-pub fn schema_sql(role: &str) -> Result<String, String> {
-    let valid = !role.is_empty()
-        && role.len() <= 63
-        && role
+/// Whether `name` is a plain PostgreSQL role name (what the schema's SQL may name).
+fn plain_role(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && role
+        && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !valid {
-        return Err(format!(
-            "`{role}` is not a plain PostgreSQL role name (lower-case letters, digits and `_`, starting with a letter)"
-        ));
-    }
-    Ok(SCHEMA.replace("{role}", role))
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-const SCHEMA: &str = r#"-- Airlock's retained copy of receipt logs. Run as the database's owner, never as the role
--- the daemons connect as ({role}): that role may only add rows and read them.
+/// The SQL that makes the retained copy's tables, the triggers that keep each log an unbroken
+/// chain stamped with the server's time, row-level security that lets each writer role touch
+/// only its own logs, and the grants: `writers` may add and read their own logs, `auditors`
+/// read every log. Run by the database's owner; running it again changes nothing.
+pub fn schema_sql(writers: &[String], auditors: &[String]) -> Result<String, String> {
+    if writers.is_empty() {
+        return Err("name at least one writer role".into());
+    }
+    for role in writers.iter().chain(auditors) {
+        if !plain_role(role) {
+            return Err(format!(
+                "`{role}` is not a plain PostgreSQL role name (lower-case letters, digits and `_`, starting with a letter)"
+            ));
+        }
+    }
+    let mut sql = SCHEMA.to_string();
+    for role in writers {
+        sql.push_str(&WRITER.replace("{role}", role));
+    }
+    for role in auditors {
+        sql.push_str(&AUDITOR.replace("{role}", role));
+    }
+    Ok(sql)
+}
+
+const SCHEMA: &str = r#"-- Airlock's retained copy of receipt logs. Run as the database's owner, never as a role the
+-- daemons connect as: those may only add rows to their own logs and read them.
 CREATE TABLE IF NOT EXISTS public.airlock_rows (
     log_id      text        NOT NULL,
     seq         bigint      NOT NULL CHECK (seq > 0),
@@ -98,13 +120,23 @@ CREATE TABLE IF NOT EXISTS public.airlock_checkpoints (
 CREATE TABLE IF NOT EXISTS public.airlock_log_keys (
     log_id       text        NOT NULL,
     verifier_key text        NOT NULL,
-    first_seen   timestamptz NOT NULL DEFAULT now(),
+    received_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (log_id, verifier_key)
+);
+-- The log's head as the daemon saw it, told before the rows behind it are shipped: rows held
+-- back and rewritten before they leave still contradict a head told earlier.
+CREATE TABLE IF NOT EXISTS public.airlock_heads (
+    log_id      text        NOT NULL,
+    seq         bigint      NOT NULL CHECK (seq >= 0),
+    hash        text        NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (log_id, seq, hash)
 );
 
 -- Each row must continue its log's retained chain: the next position, linked to the row before
--- it, hashing to its stored hash. search_path is pinned (pg_temp last) so a temporary table of
--- the same name cannot stand in for the real one.
+-- it, hashing to its stored hash, its kind and position those its canonical form names. The
+-- server's clock stamps it. search_path is pinned (pg_temp last) so a temporary table of the
+-- same name cannot stand in for the real one.
 CREATE OR REPLACE FUNCTION public.airlock_rows_continue_the_chain() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -121,10 +153,16 @@ BEGIN
         RAISE EXCEPTION 'airlock: row % of log % does not continue the retained chain, which ends at row % with hash %',
             NEW.seq, NEW.log_id, last_seq, last_hash USING ERRCODE = 'AL001';
     END IF;
-    IF encode(sha256(convert_to(NEW.prev_hash || E'\n' || NEW.canonical, 'UTF8')), 'hex') <> NEW.hash THEN
+    IF encode(sha256(convert_to(NEW.prev_hash || E'
+' || NEW.canonical, 'UTF8')), 'hex') <> NEW.hash THEN
         RAISE EXCEPTION 'airlock: row % of log % does not hash to its stored hash', NEW.seq, NEW.log_id
             USING ERRCODE = 'AL002';
     END IF;
+    IF left(NEW.canonical, length('["' || NEW.kind || '",' || NEW.seq || ',')) <> '["' || NEW.kind || '",' || NEW.seq || ',' THEN
+        RAISE EXCEPTION 'airlock: row % of log % is not the % its canonical form names', NEW.seq, NEW.log_id, NEW.kind
+            USING ERRCODE = 'AL002';
+    END IF;
+    NEW.received_at := now();
     RETURN NEW;
 END
 $$;
@@ -132,18 +170,87 @@ DROP TRIGGER IF EXISTS airlock_rows_append_only ON public.airlock_rows;
 CREATE TRIGGER airlock_rows_append_only BEFORE INSERT ON public.airlock_rows
     FOR EACH ROW EXECUTE FUNCTION public.airlock_rows_continue_the_chain();
 
-REVOKE ALL ON public.airlock_rows, public.airlock_checkpoints, public.airlock_log_keys FROM PUBLIC;
-REVOKE ALL ON public.airlock_rows, public.airlock_checkpoints, public.airlock_log_keys FROM {role};
-GRANT SELECT, INSERT ON public.airlock_rows, public.airlock_checkpoints, public.airlock_log_keys TO {role};
+-- Every arrival is stamped by the server; a checkpoint signs rows the copy holds already.
+CREATE OR REPLACE FUNCTION public.airlock_stamp() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    NEW.received_at := now();
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION public.airlock_checkpoint_signs_retained_rows() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NEW.size > coalesce(
+        (SELECT max(r.seq) FROM public.airlock_rows r WHERE r.log_id = NEW.log_id), 0) THEN
+        RAISE EXCEPTION 'airlock: a checkpoint of % rows of log %, which holds fewer', NEW.size, NEW.log_id
+            USING ERRCODE = 'AL003';
+    END IF;
+    NEW.received_at := now();
+    RETURN NEW;
+END
+$$;
+DROP TRIGGER IF EXISTS airlock_stamp ON public.airlock_checkpoints;
+CREATE TRIGGER airlock_stamp BEFORE INSERT ON public.airlock_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION public.airlock_checkpoint_signs_retained_rows();
+DROP TRIGGER IF EXISTS airlock_stamp ON public.airlock_log_keys;
+CREATE TRIGGER airlock_stamp BEFORE INSERT ON public.airlock_log_keys
+    FOR EACH ROW EXECUTE FUNCTION public.airlock_stamp();
+DROP TRIGGER IF EXISTS airlock_stamp ON public.airlock_heads;
+CREATE TRIGGER airlock_stamp BEFORE INSERT ON public.airlock_heads
+    FOR EACH ROW EXECUTE FUNCTION public.airlock_stamp();
+
+-- Each writer role reads and adds only logs named after it (`ROLE/…`).
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['airlock_rows', 'airlock_checkpoints', 'airlock_log_keys', 'airlock_heads'] LOOP
+        EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('REVOKE ALL ON public.%I FROM PUBLIC', t);
+        EXECUTE format('DROP POLICY IF EXISTS airlock_own_logs ON public.%I', t);
+        EXECUTE format('CREATE POLICY airlock_own_logs ON public.%I USING (starts_with(log_id, current_user || ''/'')) WITH CHECK (starts_with(log_id, current_user || ''/''))', t);
+    END LOOP;
+END
+$$;
+"#;
+
+/// Grants for one writer role (after `SCHEMA`).
+const WRITER: &str = r#"
+REVOKE ALL ON public.airlock_rows, public.airlock_checkpoints, public.airlock_log_keys, public.airlock_heads FROM {role};
+GRANT SELECT, INSERT ON public.airlock_rows, public.airlock_checkpoints, public.airlock_log_keys, public.airlock_heads TO {role};
+"#;
+
+/// Grants for one auditor role: every log, read only.
+const AUDITOR: &str = r#"
+GRANT SELECT ON public.airlock_rows, public.airlock_checkpoints, public.airlock_log_keys, public.airlock_heads TO {role};
+DROP POLICY IF EXISTS airlock_audit_{role} ON public.airlock_rows;
+CREATE POLICY airlock_audit_{role} ON public.airlock_rows FOR SELECT TO {role} USING (true);
+DROP POLICY IF EXISTS airlock_audit_{role} ON public.airlock_checkpoints;
+CREATE POLICY airlock_audit_{role} ON public.airlock_checkpoints FOR SELECT TO {role} USING (true);
+DROP POLICY IF EXISTS airlock_audit_{role} ON public.airlock_log_keys;
+CREATE POLICY airlock_audit_{role} ON public.airlock_log_keys FOR SELECT TO {role} USING (true);
+DROP POLICY IF EXISTS airlock_audit_{role} ON public.airlock_heads;
+CREATE POLICY airlock_audit_{role} ON public.airlock_heads FOR SELECT TO {role} USING (true);
 "#;
 
 /// A row as retained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetainedRow {
     pub seq: i64,
+    pub time_ms: i64,
     pub canonical: String,
     pub prev_hash: String,
     pub hash: String,
+    /// When the copy received it (the server's clock), ms since the epoch.
+    pub received_ms: i64,
+}
+
+/// A head the daemon told the copy, and when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetainedHead {
+    pub seq: i64,
+    pub hash: String,
+    pub received_ms: i64,
 }
 
 /// A connection to the retained copy, for one log.
@@ -151,18 +258,36 @@ pub struct Retained {
     client: Client,
     log_id: String,
     target: String,
+    role: String,
 }
 
 impl Retained {
-    /// Connect with a libpq-style connection string (key/value or URL).
-    pub fn connect(conninfo: &str, log_id: String) -> Result<Self, PostgresError> {
+    /// Connect with a libpq-style connection string (key/value or URL), the password from
+    /// `password` when given (a file's, or `PGPASSWORD`'s). Every wait has a bound: connecting,
+    /// each statement, a lock another session holds (a writer that holds the log's next row to
+    /// stall shipping is found out in seconds), and a peer that stops answering over TCP.
+    pub fn connect(
+        conninfo: &str,
+        password: Option<&str>,
+        log_id: String,
+    ) -> Result<Self, PostgresError> {
         let mut config = Config::from_str(conninfo)
             .map_err(|e| PostgresError::BadConnectionString(e.to_string()))?;
+        if let Some(password) = password {
+            config.password(password.trim_end_matches(['\n', '\r']));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        config.options(&format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(5))
+            .tcp_user_timeout(Duration::from_secs(10));
+        config.options(&format!(
+            "-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout={STATEMENT_TIMEOUT_MS}"
+        ));
         let target = describe(&config);
+        let role = config.get_user().unwrap_or_default().to_string();
         let client = config
             .connect(NoTls)
             .map_err(|source| PostgresError::Connect {
@@ -173,10 +298,14 @@ impl Retained {
             client,
             log_id,
             target,
+            role,
         };
         let has_schema = retained
             .client
-            .query_one("SELECT to_regclass('public.airlock_rows') IS NOT NULL", &[])
+            .query_one(
+                "SELECT to_regclass('public.airlock_heads') IS NOT NULL",
+                &[],
+            )
             .map_err(|e| retained.query_error(e))?
             .get::<_, bool>(0);
         if !has_schema {
@@ -185,6 +314,16 @@ impl Retained {
             });
         }
         Ok(retained)
+    }
+
+    /// The role this connection writes as.
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    /// Read and write the log `log_id` from now on.
+    pub fn set_log(&mut self, log_id: String) {
+        self.log_id = log_id;
     }
 
     /// Where this copy is, for messages (never the password).
@@ -257,16 +396,61 @@ impl Retained {
         result.map_err(|e| self.query_error(e))
     }
 
-    /// The largest checkpoint size retained for this log (0: none).
-    pub fn newest_checkpoint(&mut self) -> Result<i64, PostgresError> {
-        let row = self
+    /// The checkpoint sizes of this log the copy holds, among `sizes`.
+    pub fn checkpoints_among(&mut self, sizes: &[i64]) -> Result<Vec<i64>, PostgresError> {
+        let rows = self
             .client
-            .query_one(
-                "SELECT coalesce(max(size), 0) FROM public.airlock_checkpoints WHERE log_id = $1",
+            .query(
+                "SELECT size FROM public.airlock_checkpoints WHERE log_id = $1 AND size = ANY($2)",
+                &[&self.log_id, &sizes],
+            )
+            .map_err(|e| self.query_error(e))?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Tell the copy the log's head as it stands now (before the rows behind it are shipped).
+    pub fn tell_head(&mut self, seq: i64, hash: &str) -> Result<(), PostgresError> {
+        self.client
+            .execute(
+                "INSERT INTO public.airlock_heads (log_id, seq, hash) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&self.log_id, &seq, &hash],
+            )
+            .map_err(|e| self.query_error(e))?;
+        Ok(())
+    }
+
+    /// Every head told for this log.
+    pub fn heads(&mut self) -> Result<Vec<RetainedHead>, PostgresError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, hash, (extract(epoch FROM received_at) * 1000)::bigint
+                 FROM public.airlock_heads WHERE log_id = $1 ORDER BY received_at, seq",
                 &[&self.log_id],
             )
             .map_err(|e| self.query_error(e))?;
-        Ok(row.get(0))
+        Ok(rows
+            .into_iter()
+            .map(|r| RetainedHead {
+                seq: r.get(0),
+                hash: r.get(1),
+                received_ms: r.get(2),
+            })
+            .collect())
+    }
+
+    /// The logs whose first row is the row with `hash`: the same log, under every name it was
+    /// shipped as.
+    pub fn logs_beginning_with(&mut self, hash: &str) -> Result<Vec<String>, PostgresError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT log_id FROM public.airlock_rows WHERE seq = 1 AND hash = $1 ORDER BY log_id",
+                &[&hash],
+            )
+            .map_err(|e| self.query_error(e))?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
     /// Add a signed checkpoint.
@@ -302,7 +486,9 @@ impl Retained {
         let rows = self
             .client
             .query(
-                "SELECT seq, canonical, prev_hash, hash FROM public.airlock_rows
+                "SELECT seq, time_ms, canonical, prev_hash, hash,
+                        (extract(epoch FROM received_at) * 1000)::bigint
+                 FROM public.airlock_rows
                  WHERE log_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                 &[&self.log_id, &after, &limit],
             )
@@ -311,9 +497,11 @@ impl Retained {
             .into_iter()
             .map(|r| RetainedRow {
                 seq: r.get(0),
-                canonical: r.get(1),
-                prev_hash: r.get(2),
-                hash: r.get(3),
+                time_ms: r.get(1),
+                canonical: r.get(2),
+                prev_hash: r.get(3),
+                hash: r.get(4),
+                received_ms: r.get(5),
             })
             .collect())
     }
@@ -335,7 +523,7 @@ impl Retained {
         let rows = self
             .client
             .query(
-                "SELECT verifier_key FROM public.airlock_log_keys WHERE log_id = $1 ORDER BY first_seen",
+                "SELECT verifier_key FROM public.airlock_log_keys WHERE log_id = $1 ORDER BY received_at",
                 &[&self.log_id],
             )
             .map_err(|e| self.query_error(e))?;

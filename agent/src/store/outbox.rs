@@ -34,6 +34,40 @@ impl Store {
         Ok(())
     }
 
+    /// The value of `key` in the log's fixed facts, set to `value` the first time.
+    pub fn log_fact_or_set(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        self.conn().execute(
+            "INSERT INTO log_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            rusqlite::params![key, value],
+        )?;
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM log_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// The value of `key` in the log's fixed facts, if set.
+    pub fn log_fact(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM log_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// The row at `seq` as stored, if the chain has it.
+    pub fn chain_row(&self, seq: i64) -> Result<Option<super::ChainRow>, StoreError> {
+        if seq <= 0 {
+            return Ok(None);
+        }
+        Ok(self
+            .chain_rows_after(seq - 1, 1)?
+            .into_iter()
+            .find(|r| r.seq == seq))
+    }
+
     /// The chain's newest row.
     pub fn newest_seq(&self) -> Result<i64, StoreError> {
         Ok(super::read_head(self.conn())?.0)

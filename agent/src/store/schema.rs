@@ -111,6 +111,14 @@ const MIGRATIONS: &[&str] = &[
         time_ms  INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 7: facts about the log fixed when first needed — the name its retained copies keep it
+    // under (so another spelling of the database's path cannot start a second copy).
+    r#"
+    CREATE TABLE log_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -89,7 +89,13 @@ impl Store {
     /// Add every row past the stored tree to it, in one transaction; returns the new size and
     /// its root.
     pub fn extend_tree(&self) -> Result<(u64, Hash), StoreError> {
-        let tx = self.conn().unchecked_transaction()?;
+        // Immediate: a transaction that reads first and writes later cannot take the write
+        // lock once another connection committed in between (SQLite answers "locked" at once,
+        // without waiting); taking it first waits like any writer.
+        let tx = rusqlite::Transaction::new_unchecked(
+            self.conn(),
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
         let size = self.tree_size()?;
         let mut stored = StoredHashes {
             conn: self.conn(),
