@@ -575,9 +575,11 @@ mod tests {
 
     #[test]
     fn the_schema_is_only_made_for_a_plain_role_name() {
-        let sql = schema_sql("airlock_writer").unwrap_or_else(|e| panic!("{e}"));
+        let sql = schema_sql(&["airlock_writer".into()], &["auditor".into()])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(sql.contains("GRANT SELECT, INSERT ON"));
         assert!(sql.contains("TO airlock_writer;"));
+        assert!(sql.contains("airlock_audit_auditor"));
         assert!(!sql.contains("{role}"));
         for bad in [
             "",
@@ -587,8 +589,10 @@ mod tests {
             "w\"x",
             &"w".repeat(64),
         ] {
-            assert!(schema_sql(bad).is_err(), "{bad}");
+            assert!(schema_sql(&[bad.to_string()], &[]).is_err(), "{bad}");
+            assert!(schema_sql(&["w".into()], &[bad.to_string()]).is_err(), "{bad}");
         }
+        assert!(schema_sql(&[], &[]).is_err());
     }
 
     #[test]
