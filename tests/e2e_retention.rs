@@ -450,12 +450,10 @@ fn a_held_back_tail_rewritten_after_a_kill_is_caught_by_the_head_told_first() {
     wait_retained(&airlock, &pg);
     let tip = pg.count();
     // Hold the next row: a valid continuation, in a transaction left open.
-    let hold = format!(
-        "BEGIN; INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) \
+    let hold = "BEGIN; INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) \
          SELECT log_id, seq + 1, 'event', 0, '[\"event\",' || (seq + 1) || ',\"x\"]', hash, \
          encode(sha256(convert_to(hash || E'\\n' || '[\"event\",' || (seq + 1) || ',\"x\"]', 'UTF8')), 'hex') \
-         FROM airlock_rows ORDER BY seq DESC LIMIT 1; SELECT pg_sleep(12);"
-    );
+         FROM airlock_rows ORDER BY seq DESC LIMIT 1; SELECT pg_sleep(12);";
     let mut holder = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -463,7 +461,7 @@ fn a_held_back_tail_rewritten_after_a_kill_is_caught_by_the_head_told_first() {
             pg.psql_path().display(),
             pg.socket_dir().display()
         ))
-        .arg(&hold)
+        .arg(hold)
         .stderr(std::fs::File::create(airlock.home().join("holder.err")).unwrap())
         .spawn()
         .unwrap();

@@ -590,7 +590,10 @@ mod tests {
             &"w".repeat(64),
         ] {
             assert!(schema_sql(&[bad.to_string()], &[]).is_err(), "{bad}");
-            assert!(schema_sql(&["w".into()], &[bad.to_string()]).is_err(), "{bad}");
+            assert!(
+                schema_sql(&["w".into()], &[bad.to_string()]).is_err(),
+                "{bad}"
+            );
         }
         assert!(schema_sql(&[], &[]).is_err());
     }
