@@ -77,7 +77,9 @@ fn emergency_stop_denies_everything_cancels_pending_and_survives_a_restart() {
         .iter()
         .filter(|r| r["agent"] == "airlock")
         .map(|r| r["tool"].as_str().unwrap().to_string())
-        .filter(|tool| !tool.starts_with("airlock daemon "))
+        .filter(|tool| {
+            !tool.starts_with("airlock daemon ") && !tool.starts_with("airlock retention ")
+        })
         .collect();
     assert_eq!(controls, ["airlock resume", "airlock stop"]);
 }

@@ -544,6 +544,45 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     let held = hook.join().unwrap();
     assert_eq!(decision(&held), "deny", "{held}");
 
+    // History through the daemon: each user reads their own receipts only; root reads all.
+    let log_of = |user: &str| -> Vec<Value> {
+        let out = system.as_user(user, &["log", "--json", "--limit", "500"], &[]);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let alices = log_of(ALICE);
+    let bobs = log_of(BOB);
+    assert!(!alices.is_empty() && !bobs.is_empty());
+    assert!(alices.iter().all(|r| {
+        r["session"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("{ALICE}/"))
+    }));
+    assert!(bobs.iter().all(|r| {
+        r["session"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("{BOB}/"))
+    }));
+    let alice_receipt = alices[0]["id"].as_str().unwrap().to_string();
+    let shown = system.as_user(ALICE, &["show", &alice_receipt, "--json"], &[]);
+    assert!(shown.status.success(), "{shown:?}");
+    let hidden = system.as_user(BOB, &["show", &alice_receipt], &[]);
+    assert!(!hidden.status.success(), "Bob read Alice's receipt");
+    let everyone: Vec<Value> = serde_json::from_slice(
+        &Command::new(system.bin())
+            .args(["log", "--json", "--limit", "500"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        everyone.len() > alices.len() + bobs.len() - 1,
+        "root reads every receipt"
+    );
+
     drop(system);
     // Left as found.
     for path in ["/etc/airlock", "/var/lib/airlock", "/run/airlock"] {

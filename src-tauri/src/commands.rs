@@ -2,7 +2,7 @@
 //! protocol request to the daemon; none decides anything itself.
 
 use crate::link;
-use airlock::store::{LogFilter, ReceiptDetail, Store};
+use airlock::store::{ReceiptDetail, Store};
 use airlock_protocol::{
     ActionClass, ApprovalScope, Outcome, PendingApproval, ReceiptSummary, Request, Response,
     StatusInfo, StepUpTarget,
@@ -150,10 +150,11 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
 }
 
-/// Receipts are read straight from the database, read-only, as `airlock log` does.
+/// Receipts come from the daemon (in system mode the database is the daemon's, and each user
+/// reads only their own).
 #[tauri::command]
 pub fn history(query: HistoryQuery) -> Result<Vec<ReceiptSummary>, String> {
-    let filter = LogFilter {
+    let filter = airlock_protocol::HistoryFilter {
         session: non_empty(query.session),
         agent: non_empty(query.agent),
         tool: None,
@@ -163,14 +164,22 @@ pub fn history(query: HistoryQuery) -> Result<Vec<ReceiptSummary>, String> {
         until_ms: query.until_ms,
         text: non_empty(query.text),
         before_seq: query.before_seq,
-        limit: Some(query.limit.unwrap_or(50).min(5000)),
+        limit: Some(query.limit.unwrap_or(50).min(5000) as u32),
     };
-    open_store()?.list(&filter).map_err(|e| e.to_string())
+    match link::call(airlock_protocol::Request::History { filter })? {
+        airlock_protocol::Response::History { items } => Ok(items),
+        other => Err(format!("unexpected answer from the daemon: {other:?}")),
+    }
 }
 
 #[tauri::command]
 pub fn receipt(id: String) -> Result<ReceiptDetail, String> {
-    open_store()?.get(&id).map_err(|e| e.to_string())
+    match link::call(airlock_protocol::Request::Receipt { id })? {
+        airlock_protocol::Response::Receipt { detail } => {
+            serde_json::from_value(detail).map_err(|e| e.to_string())
+        }
+        other => Err(format!("unexpected answer from the daemon: {other:?}")),
+    }
 }
 
 #[derive(Serialize)]

@@ -123,6 +123,10 @@ pub enum Request {
     },
     /// List the sessions the daemon has seen.
     Sessions {},
+    /// Receipts, newest first (in system mode a user's own; everyone's for admins).
+    History { filter: HistoryFilter },
+    /// One receipt with its whole outcome timeline.
+    Receipt { id: String },
     /// Deny every further request of a session.
     SessionCancel {
         id: String,
@@ -201,6 +205,38 @@ pub enum StepUpTarget {
     KeyRemove { id: String },
 }
 
+/// Which receipts [`Request::History`] lists. Every field narrows; none given lists the newest.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<ActionClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub since_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub until_ms: Option<i64>,
+    /// Substring of the input, reason or working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Only receipts older than this row (paging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub before_seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
 /// What the daemon answers.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,6 +248,13 @@ pub enum Response {
     },
     Sessions {
         items: Vec<SessionSummary>,
+    },
+    History {
+        items: Vec<ReceiptSummary>,
+    },
+    /// One receipt: its summary, rules, detail, hash and timeline (as `airlock show --json`).
+    Receipt {
+        detail: serde_json::Value,
     },
     /// A control request succeeded.
     Done {

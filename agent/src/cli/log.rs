@@ -50,7 +50,6 @@ pub struct ShowArgs {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = open()?;
     let filter = LogFilter {
         session: args.session,
         agent: args.agent,
@@ -62,8 +61,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         text: args.search,
         before_seq: args.before,
         limit: Some(args.limit),
+        session_prefix: None,
     };
-    let receipts = store.list(&filter)?;
+    let receipts = list(&filter)?;
     if args.json {
         output::print_json(&receipts)?;
         return Ok(ExitCode::SUCCESS);
@@ -94,8 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    let store = open()?;
-    let detail = store.get(&args.id)?;
+    let detail = get(&args.id)?;
     if args.json {
         output::print_json(&detail)?;
         return Ok(ExitCode::SUCCESS);
@@ -130,6 +129,45 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Receipts from the database, or in system mode (the database is the daemon's) through the
+/// daemon, which answers with this user's own.
+fn list(filter: &LogFilter) -> anyhow::Result<Vec<airlock_protocol::ReceiptSummary>> {
+    let home = super::home()?;
+    if home.system.is_none() {
+        return Ok(open()?.list(filter)?);
+    }
+    let wire = airlock_protocol::HistoryFilter {
+        session: filter.session.clone(),
+        agent: filter.agent.clone(),
+        tool: filter.tool.clone(),
+        outcome: filter.outcome,
+        class: filter.class,
+        since_ms: filter.since_ms,
+        until_ms: filter.until_ms,
+        text: filter.text.clone(),
+        before_seq: filter.before_seq,
+        limit: filter.limit.map(|l| l.min(5000) as u32),
+    };
+    let mut client = super::connect(&home)?;
+    match super::expect_ok(client.call(airlock_protocol::Request::History { filter: wire })?)? {
+        airlock_protocol::Response::History { items } => Ok(items),
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    }
+}
+
+/// One receipt, from the database or (system mode) through the daemon.
+fn get(id: &str) -> anyhow::Result<crate::store::ReceiptDetail> {
+    let home = super::home()?;
+    if home.system.is_none() {
+        return Ok(open()?.get(id)?);
+    }
+    let mut client = super::connect(&home)?;
+    match super::expect_ok(client.call(airlock_protocol::Request::Receipt { id: id.into() })?)? {
+        airlock_protocol::Response::Receipt { detail } => Ok(serde_json::from_value(detail)?),
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    }
 }
 
 fn open() -> anyhow::Result<Store> {

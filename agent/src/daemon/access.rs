@@ -32,6 +32,8 @@ pub fn refuse(daemon: &Daemon, peer: &Peer, request: &Request) -> Option<Respons
         | Request::LaunchEnded {}
         | Request::Pending {}
         | Request::Sessions {}
+        | Request::History { .. }
+        | Request::Receipt { .. }
         | Request::Subscribe {}
         | Request::KeyList {} => true,
         Request::Approve { id, .. } | Request::Deny { id, .. } | Request::PreviewAlways { id } => {

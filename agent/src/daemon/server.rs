@@ -429,6 +429,8 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                     }
                 }
             }
+            Request::History { filter } => daemon.history(&peer, filter),
+            Request::Receipt { id: target } => daemon.receipt_detail(&peer, &target),
             Request::Subscribe {} => {
                 subscribe(&daemon, &peer, id, &mut send).await;
                 return;

@@ -21,6 +21,27 @@ pub struct LogFilter {
     /// Only receipts older than this chain position (for paging).
     pub before_seq: Option<i64>,
     pub limit: Option<usize>,
+    /// Only sessions whose name begins with this (a user's, `USER/`, in system mode).
+    pub session_prefix: Option<String>,
+}
+
+impl LogFilter {
+    /// The filter a client asked for over the protocol (at most 5,000 receipts).
+    pub fn from_wire(filter: airlock_protocol::HistoryFilter) -> Self {
+        Self {
+            session: filter.session,
+            agent: filter.agent,
+            tool: filter.tool,
+            outcome: filter.outcome,
+            class: filter.class,
+            since_ms: filter.since_ms,
+            until_ms: filter.until_ms,
+            text: filter.text,
+            before_seq: filter.before_seq,
+            limit: Some(filter.limit.unwrap_or(50).min(5000) as usize),
+            session_prefix: None,
+        }
+    }
 }
 
 /// A request as the runtime controls count it.
@@ -36,7 +57,7 @@ pub struct RecentDecision {
 }
 
 /// One receipt with its whole outcome timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ReceiptDetail {
     pub receipt: ReceiptSummary,
     pub tool_use_id: Option<String>,
@@ -46,7 +67,7 @@ pub struct ReceiptDetail {
     pub timeline: Vec<TimelineEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
     pub seq: i64,
     pub time_ms: i64,
@@ -102,6 +123,11 @@ impl Store {
         if let Some(before) = filter.before_seq {
             clauses.push("r.seq < ?");
             args.push(Value::Integer(before));
+        }
+        if let Some(prefix) = &filter.session_prefix {
+            clauses.push("substr(r.session, 1, length(?)) = ?");
+            args.push(Value::Text(prefix.clone()));
+            args.push(Value::Text(prefix.clone()));
         }
         let where_sql = if clauses.is_empty() {
             String::new()
