@@ -205,6 +205,14 @@ impl Lane {
             ),
             None => health.position.clone(),
         };
+        // Said here too, not only by the watchdog: a watchdog that is stopped says nothing.
+        if health.busy_since != 0 && now_ms() - health.busy_since >= STALL_MS {
+            return format!(
+                "{}: STALLED (a pass has had no answer for {:.0} s); {position}",
+                self.shown,
+                (now_ms() - health.busy_since) as f64 / 1000.0
+            );
+        }
         match (&health.stopped, &health.failing) {
             (Some(why), _) => format!("{}: STOPPED ({why}); {position}", self.shown),
             (None, Some((since, error))) => format!(
@@ -457,10 +465,19 @@ impl PostgresTarget {
             .filter(|s| *s <= seq)
             .collect();
         let held = retained.checkpoints_among(&sizes)?;
-        let mut newest_checkpoint = held.iter().copied().max().unwrap_or(0);
+        let mut newest_checkpoint = 0;
         for head in heads {
             let size = head.size as i64;
-            if size > seq || held.contains(&size) {
+            if size > seq {
+                continue;
+            }
+            if let Some((_, note)) = held.iter().find(|(s, _)| *s == size) {
+                if *note != head.note {
+                    return Err(ShipError::Diverged(format!(
+                        "the copy holds another checkpoint at row {size} than this log signed: someone holding the role's password wrote it there"
+                    )));
+                }
+                newest_checkpoint = newest_checkpoint.max(size);
                 continue;
             }
             retained.add_checkpoint(size, &head.note)?;

@@ -9,7 +9,7 @@
 
 use super::postgres::{PostgresError, Retained, RetainedRow};
 use crate::store::chain::{self, GENESIS};
-use crate::store::{ChainRow, Store, StoreError, now_ms};
+use crate::store::{ChainRow, Store, StoreError};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -110,15 +110,42 @@ pub fn compare(
             return Ok(report);
         }
     }
+    // Other logs made at this log's place that this log does not continue: it replaced them
+    // (a database made again, or a rewrite shipped under a new name).
+    let places: Vec<&str> = logs.iter().map(|l| super::postgres::place_of(l)).collect();
+    let others: Vec<String> = retained
+        .log_ids()?
+        .into_iter()
+        .filter(|id| !logs.contains(id) && places.contains(&super::postgres::place_of(id)))
+        .collect();
+    if !others.is_empty() {
+        report.problem = Some(format!(
+            "the copy also holds {} for this machine and place, which this log does not continue: this log replaced it (a database made again, or a rewrite shipped under a new name); compare with `--log-id` to see what it held",
+            others
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        report.logs = logs;
+        return Ok(report);
+    }
+    // Judged by the copy's clock, not by the times the rows give (which whoever writes the
+    // log chooses): local rows past what the copy holds, while the copy has not heard from
+    // the log for a while, never reached it.
+    let mut last_contact = 0;
+    for log in &logs {
+        retained.set_log(log.clone());
+        last_contact = last_contact.max(retained.last_contact()?);
+    }
+    let server_now = retained.server_now()?;
     report.logs = logs;
     report.not_yet_retained = (local_newest - retained_newest).max(0);
-    if let Some(oldest) = store.chain_row(retained_newest + 1)?
-        && now_ms() - oldest.time_ms > LATE_MS
-    {
+    if report.not_yet_retained > 0 && server_now - last_contact > LATE_MS {
         report.problem = Some(format!(
-            "local rows {}–{local_newest} never reached the copy, the first of them written at {}: shipping stopped or was held back, and what they say is not retained",
-            oldest.seq,
-            crate::store::format_ms(oldest.time_ms)
+            "local rows {}–{local_newest} never reached the copy, which last heard from this log at {} (its clock): shipping stopped or was held back, and what they say is not retained",
+            retained_newest + 1,
+            crate::store::format_ms(last_contact)
         ));
     }
     Ok(report)
@@ -193,7 +220,7 @@ fn check_heads(
         let problem = match mine {
             Some(row) if row.hash == head.hash => continue,
             Some(_) => format!(
-                "row {} was the log's head when the copy was told at {} (log `{log}`), but the local row {} is another row: the log was rewritten after that",
+                "row {} was the log's head when the copy was told at {} (log `{log}`), but the local row {} is another row: the log was rewritten after that (or someone holding the role's password told the copy a false head)",
                 head.seq,
                 crate::store::format_ms(head.received_ms),
                 head.seq

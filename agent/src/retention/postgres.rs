@@ -56,7 +56,19 @@ pub fn new_log_id(role: &str, database: &Path) -> String {
     let host =
         std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".into());
     let path = std::fs::canonicalize(database).unwrap_or_else(|_| database.to_path_buf());
-    format!("{role}/{}:{}", host.trim(), path.display())
+    // A log made again at the same place (a re-created database) is another log: its own name.
+    let unique = uuid::Uuid::now_v7().simple().to_string();
+    format!(
+        "{role}/{}:{}#{}",
+        host.trim(),
+        path.display(),
+        &unique[..16]
+    )
+}
+
+/// The place part of a log's name (`ROLE/HOST:PATH`), shared by every log made there.
+pub fn place_of(log_id: &str) -> &str {
+    log_id.rsplit_once('#').map_or(log_id, |(place, _)| place)
 }
 
 /// Whether `name` is a plain PostgreSQL role name (what the schema's SQL may name).
@@ -283,8 +295,11 @@ impl Retained {
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(5))
             .tcp_user_timeout(Duration::from_secs(10));
+        // Given with the connection, these win over what the role set for itself
+        // (`ALTER ROLE … SET`): a role that made its sessions read-only, or turned row-level
+        // security off, does not get that here.
         config.options(&format!(
-            "-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout={STATEMENT_TIMEOUT_MS}"
+            "-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} -c idle_in_transaction_session_timeout={STATEMENT_TIMEOUT_MS} -c idle_session_timeout=0 -c default_transaction_read_only=off -c row_security=on"
         ));
         let target = describe(&config);
         let role = config.get_user().unwrap_or_default().to_string();
@@ -396,16 +411,43 @@ impl Retained {
         result.map_err(|e| self.query_error(e))
     }
 
-    /// The checkpoint sizes of this log the copy holds, among `sizes`.
-    pub fn checkpoints_among(&mut self, sizes: &[i64]) -> Result<Vec<i64>, PostgresError> {
+    /// The checkpoints of this log the copy holds, among `sizes`: size and note.
+    pub fn checkpoints_among(
+        &mut self,
+        sizes: &[i64],
+    ) -> Result<Vec<(i64, String)>, PostgresError> {
         let rows = self
             .client
             .query(
-                "SELECT size FROM public.airlock_checkpoints WHERE log_id = $1 AND size = ANY($2)",
+                "SELECT size, note FROM public.airlock_checkpoints WHERE log_id = $1 AND size = ANY($2)",
                 &[&self.log_id, &sizes],
             )
             .map_err(|e| self.query_error(e))?;
-        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// When the copy last heard from this log (its clock, ms since the epoch; 0: never).
+    pub fn last_contact(&mut self) -> Result<i64, PostgresError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT coalesce((extract(epoch FROM greatest(
+                     (SELECT max(received_at) FROM public.airlock_heads WHERE log_id = $1),
+                     (SELECT max(received_at) FROM public.airlock_rows WHERE log_id = $1))) * 1000)::bigint, 0),
+                        (extract(epoch FROM now()) * 1000)::bigint",
+                &[&self.log_id],
+            )
+            .map_err(|e| self.query_error(e))?;
+        Ok(row.get(0))
+    }
+
+    /// The copy's clock now (ms since the epoch).
+    pub fn server_now(&mut self) -> Result<i64, PostgresError> {
+        let row = self
+            .client
+            .query_one("SELECT (extract(epoch FROM now()) * 1000)::bigint", &[])
+            .map_err(|e| self.query_error(e))?;
+        Ok(row.get(0))
     }
 
     /// Tell the copy the log's head as it stands now (before the rows behind it are shipped).
