@@ -184,6 +184,21 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
     let pristine = std::fs::read(airlock.database()).unwrap();
     let witness = format!("{}-head", airlock.database().display());
     let pristine_witness = std::fs::read(&witness).unwrap();
+    // Put the log back as it was before an attack.
+    let restore = |airlock: &Airlock| {
+        std::fs::write(airlock.database(), &pristine).unwrap();
+        std::fs::write(&witness, &pristine_witness).unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
+        }
+    };
+    // `verify --against` after an attack: it fails (exit 4); its output.
+    let fails_against = |airlock: &Airlock| {
+        let out = airlock.run(&["verify", "--against", &against]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(4), "{text}");
+        text
+    };
 
     // A consistent rewrite (every hash recomputed, witness rewritten): the chain holds, the
     // copy names the row.
@@ -196,9 +211,7 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
         &airlock.database(),
         "UPDATE receipts SET decision = 'allow' WHERE decision = 'deny'",
     );
-    let out = airlock.run(&["verify", "--against", &against]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(4), "{text}");
+    let text = fails_against(&airlock);
     assert!(
         text.contains("rows verified"),
         "the chain itself holds: {text}"
@@ -231,11 +244,7 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
     airlock.stop_daemon();
 
     // Truncation: the newest rows cut off, head and witness moved back consistently.
-    std::fs::write(airlock.database(), &pristine).unwrap();
-    std::fs::write(&witness, &pristine_witness).unwrap();
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
-    }
+    restore(&airlock);
     let keep = 5;
     support::rewrite_chain(
         &airlock.database(),
@@ -243,9 +252,7 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
             "DELETE FROM receipts WHERE seq > {keep}; DELETE FROM events WHERE seq > {keep}; DELETE FROM tree_heads; DELETE FROM tree_hashes;"
         ),
     );
-    let out = airlock.run(&["verify", "--against", &against]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(4), "{text}");
+    let text = fails_against(&airlock);
     assert!(
         text.contains(&format!(
             "row {} is retained but missing from the local log (which ends at row {keep})",
@@ -255,35 +262,57 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
     );
 
     // A row deleted in the middle (the rest re-linked around it).
-    std::fs::write(airlock.database(), &pristine).unwrap();
-    std::fs::write(&witness, &pristine_witness).unwrap();
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
-    }
+    restore(&airlock);
     support::rewrite_chain(
         &airlock.database(),
         "DELETE FROM receipts WHERE seq = 3; DELETE FROM events WHERE seq = 3;",
     );
-    let out = airlock.run(&["verify", "--against", &against]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(4), "{text}");
+    let text = fails_against(&airlock);
     assert!(
         text.contains("row 3 is retained but missing from the local log"),
         "{text}"
     );
 
+    // The whole local log wiped (witness and all): an empty log is no pass.
+    restore(&airlock);
+    support::rewrite_chain(
+        &airlock.database(),
+        "DELETE FROM receipts WHERE seq > 1; DELETE FROM events WHERE seq > 1;",
+    );
+    airlock.sqlite3("DELETE FROM receipts; DELETE FROM events; DELETE FROM chain_head;");
+    let _ = std::fs::remove_file(&witness);
+    let text = fails_against(&airlock);
+    assert!(
+        text.contains("the copy holds no log beginning with this log's first row"),
+        "{text}"
+    );
+
     // The untouched log still matches (positive control for the failures above).
-    std::fs::write(airlock.database(), &pristine).unwrap();
-    std::fs::write(&witness, &pristine_witness).unwrap();
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", airlock.database().display()));
-    }
+    restore(&airlock);
     let out = airlock.run(&["verify", "--against", &against]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Another log of the same writer role, which this log does not continue (what a rewrite
+    // shipped under a new name leaves beside the genuine one): named, and verify fails.
+    let genesis = "0".repeat(64);
+    pg.psql_ok(
+        "airlock_writer",
+        "airlock",
+        &format!(
+            "INSERT INTO airlock_rows (log_id, seq, kind, time_ms, canonical, prev_hash, hash) \
+             VALUES ('airlock_writer/elsewhere:/x#1', 1, 'event', 0, '[\"event\",1,\"x\"]', '{genesis}', \
+             encode(sha256(convert_to('{genesis}' || E'\\n' || '[\"event\",1,\"x\"]', 'UTF8')), 'hex'))"
+        ),
+    );
+    let text = fails_against(&airlock);
+    assert!(
+        text.contains("of the same writer role, which this log does not continue"),
+        "{text}"
     );
 }
 

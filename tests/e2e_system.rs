@@ -155,46 +155,7 @@ impl System {
 
     /// A hook request as `user`'s agent makes it (below a process standing for the agent).
     fn hook(&self, user: &str, command: &str, tool_use_id: &str, env: &[(&str, &str)]) -> Value {
-        let cwd = format!("/home/{user}/project");
-        let payload = support::payload(
-            "PreToolUse",
-            "Bash",
-            serde_json::json!({"command": command}),
-            "sess-1",
-            tool_use_id,
-            &cwd,
-        );
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", user, "--", "env", "-i"])
-            .arg(format!("HOME=/home/{user}"))
-            .arg("PATH=/usr/bin:/bin");
-        for (k, v) in env {
-            cmd.arg(format!("{k}={v}"));
-        }
-        let mut child = cmd
-            .args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
-            .arg("\"$0\" hook claude-code; exit $?")
-            .arg(self.bin())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "hook output is not JSON ({e}): {stdout} / {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        run_hook(&self.bin(), user, command, ("sess-1", tool_use_id), env)
     }
 
     /// The receipt for a tool call, read by root from the daemon's database.
@@ -266,6 +227,56 @@ impl Drop for System {
         }
         let _ = std::fs::remove_dir_all(&self.prefix);
     }
+}
+
+/// A hook request as `user`'s agent makes it: below a process standing for the agent, with a
+/// clean environment plus `env`, in the user's project.
+fn run_hook(
+    bin: &Path,
+    user: &str,
+    command: &str,
+    (session, tool_use_id): (&str, &str),
+    env: &[(&str, &str)],
+) -> Value {
+    let payload = support::payload(
+        "PreToolUse",
+        "Bash",
+        serde_json::json!({"command": command}),
+        session,
+        tool_use_id,
+        &format!("/home/{user}/project"),
+    );
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", user, "--", "env", "-i"])
+        .arg(format!("HOME=/home/{user}"))
+        .arg("PATH=/usr/bin:/bin");
+    for (k, v) in env {
+        cmd.arg(format!("{k}={v}"));
+    }
+    let mut child = cmd
+        .args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
+        .arg("\"$0\" hook claude-code; exit $?")
+        .arg(bin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "hook output is not JSON ({e}): {stdout} / {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 fn run_ok(cmd: &mut Command) -> String {
@@ -467,34 +478,14 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     // Two users apart: Bob neither sees nor decides Alice's held request; Alice does.
     let hook = {
         let bin = system.bin();
-        let cwd = format!("/home/{ALICE}/project");
         std::thread::spawn(move || {
-            let payload = support::payload(
-                "PreToolUse",
-                "Bash",
-                serde_json::json!({"command": "rm -rf build-cache-2 && git push origin main"}),
-                "sess-2",
-                "t-alice-held",
-                &cwd,
-            );
-            let mut child = Command::new("runuser")
-                .args(["-u", ALICE, "--", "env", "-i", "PATH=/usr/bin:/bin"])
-                .args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
-                .arg("\"$0\" hook claude-code; exit $?")
-                .arg(bin)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(payload.as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
-            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+            run_hook(
+                &bin,
+                ALICE,
+                "rm -rf build-cache-2 && git push origin main",
+                ("sess-2", "t-alice-held"),
+                &[],
+            )
         })
     };
     let deadline = Instant::now() + Duration::from_secs(TIMEOUT_SECS);

@@ -27,7 +27,8 @@ pub struct Args {
     /// shipped; its checkpoints are checked too.
     #[arg(long, value_name = "CONNECTION")]
     against: Option<String>,
-    /// The log to compare with in that database (default: this machine's, for this database).
+    /// Also compare with this log of that database (by default the log is found by its first
+    /// row, under every name it was shipped as).
     #[arg(long, value_name = "ID", requires = "against")]
     log_id: Option<String>,
 }

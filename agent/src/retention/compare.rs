@@ -62,10 +62,10 @@ pub fn compare(
         problem: None,
     };
     let local_newest = store.newest_seq()?;
-    let Some(first) = store.chain_row(1)? else {
-        return Ok(report);
+    let mut logs = match store.chain_row(1)? {
+        Some(first) => retained.logs_beginning_with(&first.hash)?,
+        None => Vec::new(),
     };
-    let mut logs = retained.logs_beginning_with(&first.hash)?;
     if let Some(id) = log_id
         && !logs.iter().any(|l| l == id)
     {
@@ -74,7 +74,7 @@ pub fn compare(
     if logs.is_empty() {
         let others = retained.log_ids()?;
         report.problem = Some(format!(
-            "the copy holds no log beginning with this log's first row (the local log has {local_newest} rows); logs it holds: {}",
+            "the copy holds no log beginning with this log's first row (the local log has {local_newest} rows); logs it holds: {} (compare with `--log-id`)",
             if others.is_empty() {
                 "none".to_string()
             } else {
@@ -91,6 +91,7 @@ pub fn compare(
         ));
     }
     let mut retained_newest = 0;
+    let mut main_log: Option<String> = None;
     for log in &logs {
         retained.set_log(log.clone());
         for key in retained.keys()? {
@@ -99,6 +100,9 @@ pub fn compare(
             }
         }
         let walked = walk(store, retained, local_newest, &mut report)?;
+        if main_log.is_none() || walked > retained_newest {
+            main_log = Some(log.clone());
+        }
         retained_newest = retained_newest.max(walked);
         if report.problem.is_some() {
             report.logs = logs;
@@ -110,17 +114,19 @@ pub fn compare(
             return Ok(report);
         }
     }
-    // Other logs made at this log's place that this log does not continue: it replaced them
-    // (a database made again, or a rewrite shipped under a new name).
-    let places: Vec<&str> = logs.iter().map(|l| super::postgres::place_of(l)).collect();
+    // Other logs of the same writer role (one role per machine) that this log does not
+    // continue: it replaced them (a database made again, or a rewrite shipped under a new
+    // name). Names are whoever wrote them's to choose, so only the role, which the copy's
+    // row-level security binds, counts.
+    let roles: Vec<&str> = logs.iter().map(|l| role_of(l)).collect();
     let others: Vec<String> = retained
         .log_ids()?
         .into_iter()
-        .filter(|id| !logs.contains(id) && places.contains(&super::postgres::place_of(id)))
+        .filter(|id| !logs.contains(id) && roles.contains(&role_of(id)))
         .collect();
     if !others.is_empty() {
         report.problem = Some(format!(
-            "the copy also holds {} for this machine and place, which this log does not continue: this log replaced it (a database made again, or a rewrite shipped under a new name); compare with `--log-id` to see what it held",
+            "the copy also holds {} of the same writer role, which this log does not continue: this log replaced it (a database made again, or a rewrite shipped under a new name); compare with `--log-id` to see what it held",
             others
                 .iter()
                 .map(|o| format!("`{o}`"))
@@ -132,12 +138,10 @@ pub fn compare(
     }
     // Judged by the copy's clock, not by the times the rows give (which whoever writes the
     // log chooses): local rows past what the copy holds, while the copy has not heard from
-    // the log for a while, never reached it.
-    let mut last_contact = 0;
-    for log in &logs {
-        retained.set_log(log.clone());
-        last_contact = last_contact.max(retained.last_contact()?);
-    }
+    // the log for a while, never reached it. Contact counts for the name that holds the most
+    // rows only: another name beginning with the same row is no news of this log.
+    retained.set_log(main_log.unwrap_or_default());
+    let last_contact = retained.last_contact()?;
     let server_now = retained.server_now()?;
     report.logs = logs;
     report.not_yet_retained = (local_newest - retained_newest).max(0);
@@ -185,8 +189,8 @@ fn walk(
                         "row {} differs from the row the copy received at {} (retained hash {}…, local {}…): the local log was rewritten after it was retained",
                         row.seq,
                         crate::store::format_ms(row.received_ms),
-                        &row.hash[..row.hash.len().min(16)],
-                        &mine.hash[..mine.hash.len().min(16)],
+                        row.hash.chars().take(16).collect::<String>(),
+                        mine.hash.chars().take(16).collect::<String>(),
                     ));
                     return Ok(after);
                 }
@@ -207,6 +211,11 @@ fn walk(
         ));
     }
     Ok(after)
+}
+
+/// The writer role a log's name begins with (`ROLE/…`).
+fn role_of(log_id: &str) -> &str {
+    log_id.split_once('/').map_or(log_id, |(role, _)| role)
 }
 
 /// Every head the copy was told must still be in the local log with that hash.

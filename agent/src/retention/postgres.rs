@@ -66,11 +66,6 @@ pub fn new_log_id(role: &str, database: &Path) -> String {
     )
 }
 
-/// The place part of a log's name (`ROLE/HOST:PATH`), shared by every log made there.
-pub fn place_of(log_id: &str) -> &str {
-    log_id.rsplit_once('#').map_or(log_id, |(place, _)| place)
-}
-
 /// Whether `name` is a plain PostgreSQL role name (what the schema's SQL may name).
 fn plain_role(name: &str) -> bool {
     !name.is_empty()
