@@ -1012,26 +1012,17 @@ impl Daemon {
                 let mut classification = judge.classifier(self).classify(&request);
                 judge.policy.enrich(&request, &mut classification);
                 let id = uuid::Uuid::now_v7().to_string();
-                let reason = "executed without a pre-execution decision from Airlock (is the PreToolUse hook installed?)".to_string();
-                let receipt = NewReceipt {
-                    id: id.clone(),
-                    time_ms: now_ms(),
-                    agent: request.agent.clone(),
-                    session: request.session.clone(),
-                    cwd: request.cwd.display().to_string(),
-                    tool: request.tool.clone(),
-                    event: request.event.as_str().to_string(),
-                    tool_use_id: request.tool_use_id.clone(),
-                    input: redact_value(&request.input),
-                    classes: json!(classification.classes()),
-                    rules: json!([]),
-                    decision: Decision::Allow.as_str().to_string(),
-                    reason,
-                    detail: json!({
+                let receipt = receipt_of(
+                    &request,
+                    &id,
+                    json!(classification.classes()),
+                    Decision::Allow,
+                    "executed without a pre-execution decision from Airlock (is the PreToolUse hook installed?)",
+                    json!({
                         "unmediated": true,
                         "policy_sha256": judge.policy.bundle_sha256(),
                     }),
-                };
+                );
                 let event = NewEvent {
                     receipt_id: id.clone(),
                     time_ms: now_ms(),
@@ -1064,22 +1055,14 @@ impl Daemon {
     ) -> Result<Verdict, crate::store::StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         let reason = format!("denied: Airlock has no policy to judge this request by ({why})");
-        let receipt = NewReceipt {
-            id: id.clone(),
-            time_ms: now_ms(),
-            agent: request.agent.clone(),
-            session: request.session.clone(),
-            cwd: request.cwd.display().to_string(),
-            tool: request.tool.clone(),
-            event: request.event.as_str().to_string(),
-            tool_use_id: request.tool_use_id.clone(),
-            input: redact_value(&request.input),
-            classes: json!([ActionClass::Unknown]),
-            rules: json!([]),
-            decision: Decision::Deny.as_str().to_string(),
-            reason: reason.clone(),
-            detail: json!({"unjudged": why}),
-        };
+        let receipt = receipt_of(
+            request,
+            &id,
+            json!([ActionClass::Unknown]),
+            Decision::Deny,
+            &reason,
+            json!({"unjudged": why}),
+        );
         self.write_first(receipt, Outcome::Denied, "daemon", json!({"unjudged": why}))
             .await?;
         Ok(Verdict {
@@ -1290,6 +1273,33 @@ fn deny_for_model(reason: &str) -> String {
     format!(
         "{reason}. Do not try to reach the same result another way; if it is needed, ask the user."
     )
+}
+
+/// A receipt for `request` that no rule decided (no rule hits): recorded as it came.
+fn receipt_of(
+    request: &ActionRequest,
+    id: &str,
+    classes: Value,
+    decision: Decision,
+    reason: &str,
+    detail: Value,
+) -> NewReceipt {
+    NewReceipt {
+        id: id.to_string(),
+        time_ms: now_ms(),
+        agent: request.agent.clone(),
+        session: request.session.clone(),
+        cwd: request.cwd.display().to_string(),
+        tool: request.tool.clone(),
+        event: request.event.as_str().to_string(),
+        tool_use_id: request.tool_use_id.clone(),
+        input: redact_value(&request.input),
+        classes,
+        rules: json!([]),
+        decision: decision.as_str().to_string(),
+        reason: reason.to_string(),
+        detail,
+    }
 }
 
 fn forbidden(why: &str) -> Response {
