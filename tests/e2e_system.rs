@@ -505,6 +505,32 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    // Bob names a process of root's — this test, an ancestor of every command it runs — as
+    // "his agent" (the hook's word, sent raw). Believed, it would make Alice's approval below
+    // look like it came from inside an agent and refuse it (review round 14, S2); it is not.
+    let claimed = std::process::id();
+    let request = serde_json::json!({
+        "v": airlock_protocol::PROTOCOL_VERSION,
+        "id": 1,
+        "body": {
+            "type": "hook",
+            "agent": "claude-code",
+            "payload": serde_json::from_str::<Value>(&support::payload(
+                "PreToolUse", "Bash", serde_json::json!({"command": "ls"}), "sess-9", "t-bob-claims", &format!("/home/{BOB}/project"),
+            )).unwrap(),
+            "agent_pid": claimed,
+        }
+    });
+    run_ok(Command::new("runuser").args([
+        "-u",
+        BOB,
+        "--",
+        "perl",
+        "-MIO::Socket::UNIX",
+        "-e",
+        "my $s = IO::Socket::UNIX->new(Peer => '/run/airlock/airlock.sock') or die $!; print $s $ARGV[0], qq(\n); print scalar <$s>;",
+        &request.to_string(),
+    ]));
     let bobs: Value =
         serde_json::from_slice(&system.as_user(BOB, &["pending", "--json"], &[]).stdout).unwrap();
     assert_eq!(bobs, serde_json::json!([]), "Bob sees Alice's request");
@@ -530,10 +556,10 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
         String::from_utf8_lossy(&bob_approves.stderr).contains("only your own requests"),
         "{bob_approves:?}"
     );
-    let alice_denies = system.as_user(ALICE, &["deny", &id, "--reason", "not now"], &[]);
-    assert!(alice_denies.status.success(), "{alice_denies:?}");
+    let alice_approves = system.as_user(ALICE, &["approve", &id], &[]);
+    assert!(alice_approves.status.success(), "{alice_approves:?}");
     let held = hook.join().unwrap();
-    assert_eq!(decision(&held), "deny", "{held}");
+    assert_eq!(decision(&held), "allow", "{held}");
 
     // History through the daemon: each user reads their own receipts only; root reads all.
     let log_of = |user: &str| -> Vec<Value> {

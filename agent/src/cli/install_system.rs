@@ -69,6 +69,7 @@ fn install(no_start: bool) -> anyhow::Result<ExitCode> {
         "# Airlock's machine settings (system mode); see `airlock` README \"State\".\n",
     )?;
     let bin = std::env::current_exe()?;
+    only_roots(&bin)?;
     let systemd = systemd_runs();
     if systemd || Path::new("/etc/systemd/system").is_dir() {
         std::fs::write(UNIT_PATH, unit_for(&bin))?;
@@ -126,6 +127,27 @@ fn uninstall(purge: bool) -> anyhow::Result<ExitCode> {
         config.account, config.admin_group
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon runs the binary this was started from, as its account and with its capability:
+/// that file and every directory above it must be root's and writable by root alone, or whoever
+/// could replace it would run as the daemon (`~/.cargo/bin/airlock` is refused).
+fn only_roots(bin: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut place = Some(bin);
+    while let Some(path) = place {
+        let meta = std::fs::metadata(path)?;
+        if meta.uid() != 0 || meta.mode() & 0o022 != 0 {
+            anyhow::bail!(
+                "`{}` is not root's alone (owner uid {}, mode {:o}): the daemon would run whatever is put there; install Airlock where only root can write (the .deb uses /usr/bin) and run `install system` from there",
+                path.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
+            );
+        }
+        place = path.parent();
+    }
+    Ok(())
 }
 
 /// Whether systemd is PID 1 (`sd_booted`'s test).

@@ -25,9 +25,10 @@ pub fn refuse(daemon: &Daemon, peer: &Peer, request: &Request) -> Option<Respons
         session.is_none() || daemon.may_act_on(peer, session.as_deref())
     };
     let allowed = match request {
+        // Anyone may stop everything (it fails closed); signalling agents is for admins.
+        Request::Stop { kill, .. } => !kill || daemon.is_admin(peer),
         Request::Hook { .. }
         | Request::Status {}
-        | Request::Stop { .. }
         | Request::Launch {}
         | Request::LaunchEnded {}
         | Request::Pending {}

@@ -101,9 +101,15 @@ impl Daemon {
         let now = now_ms();
         let session = session_name(&request);
         // Init is never an agent: a hook whose parents all exited names it.
-        let agent_process = agent_pid.filter(|pid| *pid > 1).and_then(|pid| {
-            controls::process_start_time(pid).map(|start_time| AgentProcess { pid, start_time })
-        });
+        // The agent's pid is the hook's word: believed only for a process of the hook's own
+        // user (in system mode another user's process, or the daemon's, is never an "agent"
+        // whose descendants lose the right to approve, or whom `stop --kill` signals).
+        let agent_process = agent_pid
+            .filter(|pid| *pid > 1 && *pid != std::process::id())
+            .filter(|pid| self.users.is_none() || process_owner(*pid) == peer.uid)
+            .and_then(|pid| {
+                controls::process_start_time(pid).map(|start_time| AgentProcess { pid, start_time })
+            });
         self.controls.touch(
             &session,
             &request.agent,
@@ -1273,6 +1279,14 @@ fn deny_for_model(reason: &str) -> String {
     format!(
         "{reason}. Do not try to reach the same result another way; if it is needed, ask the user."
     )
+}
+
+/// The uid a process runs as (the owner of its `/proc` entry).
+fn process_owner(pid: u32) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}"))
+        .ok()
+        .map(|m| m.uid())
 }
 
 /// A receipt for `request` that no rule decided (no rule hits): recorded as it came.

@@ -802,12 +802,33 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
         })?;
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            // A policy is a few kilobytes; a huge (or sparse) file is refused before it is
+            // read, so nobody's policy directory can exhaust the daemon's memory.
+            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if len > MAX_POLICY_FILE {
+                return Err(PolicyError::Parse {
+                    path,
+                    message: format!(
+                        "the file is {len} bytes; a policy file may hold at most {MAX_POLICY_FILE}"
+                    ),
+                });
+            }
             files.push(path);
+            if files.len() > MAX_POLICY_FILES {
+                return Err(PolicyError::Parse {
+                    path: dir.to_path_buf(),
+                    message: format!("more than {MAX_POLICY_FILES} policy files"),
+                });
+            }
         }
     }
     files.sort();
     Ok(files)
 }
+
+/// The largest policy file read, and the most files one directory may hold.
+const MAX_POLICY_FILE: u64 = 4 * 1024 * 1024;
+const MAX_POLICY_FILES: usize = 1000;
 
 /// The request a policy example stands for.
 pub fn example_request(example: &Example) -> ActionRequest {
