@@ -22,6 +22,15 @@ fn settings(pg: &Postgres, batch_rows: u32) -> String {
     )
 }
 
+/// A fresh PostgreSQL and a daemon shipping to it in batches of `batch_rows`.
+fn shipping(batch_rows: u32) -> (Postgres, Airlock) {
+    let pg = Postgres::start();
+    let mut airlock = Airlock::new();
+    airlock.write_settings(&settings(&pg, batch_rows));
+    airlock.start_daemon_from_settings();
+    (pg, airlock)
+}
+
 /// Wait until the copy holds exactly the local chain.
 fn wait_retained(airlock: &Airlock, pg: &Postgres) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -79,10 +88,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// stops shipping a log that no longer continues its copy (a chained record says so).
 #[test]
 fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
-    let pg = Postgres::start();
-    let mut airlock = Airlock::new();
-    airlock.write_settings(&settings(&pg, 500));
-    airlock.start_daemon_from_settings();
+    let (pg, mut airlock) = shipping(500);
     for (i, cmd) in ["ls", "cargo build", "rm -rf /", "git status"]
         .iter()
         .enumerate()
@@ -321,10 +327,7 @@ fn the_retained_copy_catches_a_consistent_rewrite_and_a_truncation() {
 /// in order, none twice.
 #[test]
 fn an_outage_loses_nothing_keeps_order_and_never_delays_a_decision() {
-    let pg = Postgres::start();
-    let mut airlock = Airlock::new();
-    airlock.write_settings(&settings(&pg, 100));
-    airlock.start_daemon_from_settings();
+    let (pg, mut airlock) = shipping(100);
     let mut connection = Client::connect(&airlock.socket()).unwrap();
     const EACH: u64 = 400;
     let mut up: Vec<Duration> = (0..EACH).map(|i| request(&mut connection, i)).collect();
@@ -471,10 +474,7 @@ fn a_daemon_killed_in_the_middle_of_a_backlog_resumes_without_loss_or_duplicates
 /// before the rows contradicts the rewritten tail, so `verify --against` fails.
 #[test]
 fn a_held_back_tail_rewritten_after_a_kill_is_caught_by_the_head_told_first() {
-    let pg = Postgres::start();
-    let mut airlock = Airlock::new();
-    airlock.write_settings(&settings(&pg, 500));
-    airlock.start_daemon_from_settings();
+    let (pg, mut airlock) = shipping(500);
     airlock.hook(&bash_payload("ls", "s0", "t0"));
     wait_retained(&airlock, &pg);
     let tip = pg.count();
@@ -548,10 +548,7 @@ fn a_held_back_tail_rewritten_after_a_kill_is_caught_by_the_head_told_first() {
 /// the copy is fixed in the log the first time, so no second copy starts.
 #[test]
 fn another_spelling_of_the_home_ships_into_the_same_log() {
-    let pg = Postgres::start();
-    let mut airlock = Airlock::new();
-    airlock.write_settings(&settings(&pg, 500));
-    airlock.start_daemon_from_settings();
+    let (pg, mut airlock) = shipping(500);
     airlock.hook(&bash_payload("ls", "s0", "t0"));
     wait_retained(&airlock, &pg);
     airlock.stop_daemon();
