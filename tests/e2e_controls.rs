@@ -651,8 +651,8 @@ fn through_the_launcher_escaped_descendants_cannot_approve() {
         "sh -c '\"$AIRLOCK\" hook claude-code < {payload} > /dev/null 2>&1' & \
          sleep 0.5; \
          id=$(\"$AIRLOCK\" pending --json | sed -n 's/.*\"id\": \"\\([^\"]*\\)\".*/\\1/p' | head -n 1); \
-         ( setsid sh -c 'sleep 0.3; grep PPid /proc/$$/status > {r}/setsid.ppid; \"$AIRLOCK\" approve \"$0\" 2> {r}/setsid.err; echo $? > {r}/setsid' \"$id\" & ); \
-         nohup sh -c '\"$AIRLOCK\" approve \"$0\" 2> {r}/nohup.err; echo $? > {r}/nohup' \"$id\" > /dev/null 2>&1 & \
+         ( setsid sh -c 'sleep 0.3; grep PPid /proc/$$/status > {r}/setsid.ppid; \"$AIRLOCK\" approve \"$0\" 2> {r}/setsid.err; echo $? > {r}/setsid.part; mv {r}/setsid.part {r}/setsid' \"$id\" & ); \
+         nohup sh -c '\"$AIRLOCK\" approve \"$0\" 2> {r}/nohup.err; echo $? > {r}/nohup.part; mv {r}/nohup.part {r}/nohup' \"$id\" > /dev/null 2>&1 & \
          wait",
         payload = payload_file.display(),
         r = results.display(),
@@ -734,7 +734,7 @@ fn a_killed_launcher_turns_the_stop_on_and_the_agent_stays_known_across_restarts
          sleep 0.5; \
          id=$(\"$AIRLOCK\" pending --json | sed -n 's/.*\"id\": \"\\([^\"]*\\)\".*/\\1/p' | head -n 1); \
          kill -9 $LAUNCHER; \
-         ( setsid sh -c '\"$AIRLOCK\" approve \"$0\" 2> {r}/err; echo $? > {r}/code' \"$id\" & ); \
+         ( setsid sh -c '\"$AIRLOCK\" approve \"$0\" 2> {r}/err; echo $? > {r}/code.part; mv {r}/code.part {r}/code' \"$id\" & ); \
          sleep 3",
         payload = payload_file.display(),
         r = results.display(),

@@ -117,7 +117,9 @@ async fn watch_policy(daemon: Arc<Daemon>) {
         if now != last {
             let _guard = daemon.policy_lock.lock().await;
             reload(&daemon, "policy files changed").await;
-            last = fingerprint(&daemon);
+            // What was seen before the load, not after: an edit made while it ran is then
+            // still a change on the next look instead of being taken as already loaded.
+            last = now;
         }
     }
 }
