@@ -173,6 +173,16 @@ impl System {
             .unwrap_or_else(|| panic!("no receipt for {tool_use_id}"))
     }
 
+    /// The id of the receipt for a tool call.
+    fn receipt_id(&self, tool_use_id: &str) -> String {
+        run_ok(Command::new("sqlite3").args([
+            "/var/lib/airlock/receipts.sqlite3",
+            &format!("SELECT id FROM receipts WHERE tool_use_id = '{tool_use_id}'"),
+        ]))
+        .trim()
+        .to_string()
+    }
+
     /// Write a file as `user` (so it is theirs, in their private home).
     fn write_as(&self, user: &str, path: &str, text: &str) {
         let mut child = Command::new("runuser")
@@ -393,6 +403,70 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
         "judged by what the script holds: {reason}"
     );
 
+    // Only what a user may read is read for them (review round 14, S1): Bob's private script,
+    // the shadow file and the daemon's own state — named directly, through a link in Alice's
+    // project, or through `..` — are never read, so no line of them reaches a receipt she can
+    // read, and nothing unread is allowed.
+    system.write_as(
+        BOB,
+        &format!("/home/{BOB}/project/secret.sh"),
+        "echo BOB-SECRET-2231\n",
+    );
+    system.write_as(
+        BOB,
+        &format!("/home/{BOB}/project/secret.toml"),
+        "BOB-POLICY-SECRET-7 = [\n",
+    );
+    let links = format!(
+        "cd /home/{ALICE}/project && ln -s /home/{BOB}/project/secret.sh bobs.sh && \
+         ln -s /etc/shadow shadow.sh && ln -s /var/lib/airlock state && \
+         ln -s /home/{BOB}/project/secret.toml /home/{ALICE}/.config/airlock/policies/aa.toml"
+    );
+    run_ok(Command::new("runuser").args(["-u", ALICE, "--", "sh", "-c", &links]));
+    let shadow_line = std::fs::read_to_string("/etc/shadow")
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut secrets = vec!["BOB-SECRET-2231".to_string(), shadow_line];
+    for key in [
+        "/var/lib/airlock/checkpoint.key",
+        "/var/lib/airlock/step-up.key",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(key) {
+            secrets.push(text.lines().next().unwrap_or_default().to_string());
+        }
+    }
+    for (n, command) in [
+        format!("bash /home/{BOB}/project/secret.sh"),
+        "bash bobs.sh".to_string(),
+        format!("sh ../../{BOB}/project/secret.sh"),
+        format!("python3 /home/{BOB}/project/secret.sh"),
+        "bash /etc/shadow".to_string(),
+        "bash shadow.sh".to_string(),
+        "bash /var/lib/airlock/checkpoint.key".to_string(),
+        "bash state/checkpoint.key".to_string(),
+        "source /etc/shadow".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("t-alice-unreadable-{n}");
+        let out = system.hook(ALICE, command, &id, &[]);
+        assert_ne!(decision(&out), "allow", "{command}: {out}");
+        let receipt_id = system.receipt_id(&id);
+        let shown = system.as_user(ALICE, &["show", &receipt_id, "--json"], &[]);
+        assert!(shown.status.success(), "{shown:?}");
+        let shown = String::from_utf8_lossy(&shown.stdout);
+        for secret in &secrets {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "`{command}` showed Alice `{secret}`: {shown}"
+            );
+        }
+    }
+
     // Alice's loosening rule is refused at load, naming the file and rule; the export still
     // needs a key (none is registered: denied).
     let out = system.hook(
@@ -412,6 +486,8 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
             && refused.contains("alice.exports"),
         "{refused}"
     );
+    // Her link to Bob's file in her policy directory was not read (nor quoted in an error).
+    assert!(!refused.contains("BOB-POLICY-SECRET"), "{refused}");
 
     // Neither user can write Airlock's state, policy, settings, approvals or socket directory,
     // nor read its receipts (positive control: the same write into their own home works).

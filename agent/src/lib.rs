@@ -29,3 +29,4 @@ pub mod settings;
 pub mod stepup;
 pub mod store;
 pub mod system;
+pub mod user_fs;

@@ -1,5 +1,8 @@
 //! What a pending file change would do, as a unified diff, for the approvals window.
 
+// Everything here reads for the requesting user (`user_fs`); see clippy.toml.
+#![deny(clippy::disallowed_methods)]
+
 use serde_json::Value;
 use similar::TextDiff;
 use std::path::Path;
@@ -50,9 +53,9 @@ pub fn change_diff(tool: &str, input: &Value) -> Option<String> {
 }
 
 fn read_capped(path: &Path) -> String {
-    match std::fs::metadata(path) {
+    match crate::user_fs::metadata(path) {
         Ok(m) if m.len() as usize > MAX_BYTES => "x".repeat(MAX_BYTES + 1),
-        Ok(_) => std::fs::read_to_string(path).unwrap_or_default(),
+        Ok(_) => crate::user_fs::read_to_string(path).unwrap_or_default(),
         Err(_) => String::new(),
     }
 }

@@ -147,6 +147,18 @@ impl OsUser {
         }
     }
 
+    /// The groups the user logs in with (the group database): what their files' group bits
+    /// are judged by when the daemon reads for them. Only the primary group when the database
+    /// cannot say (fewer rights, never more).
+    pub fn login_groups(&self) -> Vec<u32> {
+        let Ok(name) = std::ffi::CString::new(self.name.clone()) else {
+            return vec![self.gid];
+        };
+        nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(self.gid))
+            .map(|groups| groups.into_iter().map(|g| g.as_raw()).collect())
+            .unwrap_or_else(|_| vec![self.gid])
+    }
+
     /// The user's own Airlock policy directory (XDG default; system mode reads it, and only
     /// takes what tightens).
     pub fn policy_dir(&self) -> PathBuf {

@@ -16,6 +16,7 @@ use super::resolve::Planned;
 use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit};
+use crate::user_fs::ForUser;
 use airlock_protocol::ActionClass;
 
 mod interpreted;
@@ -659,7 +660,7 @@ impl Walker<'_, '_> {
                 if physical {
                     // A directory that does not resolve makes `cd` fail: where later commands
                     // run is then not known here.
-                    std::fs::canonicalize(&path).ok()
+                    crate::user_fs::canonicalize(&path).ok()
                 } else {
                     Some(super::lexical_normalize(&path))
                 }
@@ -1959,7 +1960,8 @@ impl Walker<'_, '_> {
             .collect();
         let mut seen = HashSet::new();
         while let Some(source) = pending.pop() {
-            if seen.len() >= MAX_FILES || !seen.insert(source.clone()) || !source.is_file() {
+            if seen.len() >= MAX_FILES || !seen.insert(source.clone()) || !source.is_file_for_user()
+            {
                 continue;
             }
             let FileContent::Text(text) = self.ctx.files().read(&source) else {
@@ -1972,7 +1974,7 @@ impl Walker<'_, '_> {
                 } else {
                     super::lexical_normalize(&dir.join(&name))
                 };
-                if path.exists() {
+                if path.exists_for_user() {
                     self.ctx.touch(unit, path.clone(), Access::Read);
                     pending.push(path);
                 }
@@ -2100,7 +2102,7 @@ impl Walker<'_, '_> {
             );
         }
         let config = git_dir.join("config");
-        if !config.exists() {
+        if !config.exists_for_user() {
             return;
         }
         let text = match self.ctx.files().read(&config) {
@@ -2370,7 +2372,7 @@ impl Walker<'_, '_> {
             if from == CommitsFrom::First {
                 if !repo.has(&rev) {
                     // `git checkout FILE…`: the path form replaces the files with git's copy.
-                    if dir.join(&rev).exists() {
+                    if dir.join(&rev).exists_for_user() {
                         for word in &positional_words {
                             self.discarded_changes(unit, word, cwd);
                         }
@@ -2412,7 +2414,7 @@ impl Walker<'_, '_> {
         let Some((dir, git_dir, work_tree)) = repository_of(unit, cwd) else {
             return;
         };
-        if git_dir.join("rebase-apply").exists() {
+        if git_dir.join("rebase-apply").exists_for_user() {
             unit.classes.insert(ActionClass::Unknown);
             unit.source =
                 "resumes applying the patches in `.git/rebase-apply`, which Airlock does not read"
@@ -2421,7 +2423,7 @@ impl Walker<'_, '_> {
         let mut repo = None;
         for todo in ["rebase-merge/git-rebase-todo", "sequencer/todo"] {
             let path = git_dir.join(todo);
-            if !path.exists() {
+            if !path.exists_for_user() {
                 continue;
             }
             let Some(text) = self.read_text(unit, &path, |why| {
@@ -2592,7 +2594,7 @@ impl Walker<'_, '_> {
         {
             let defined = recipes::package_scripts(&json, std::slice::from_ref(&default.name))
                 .map_or(true, |found| !found.is_empty());
-            if !defined && dir.join(&default.when).exists() {
+            if !defined && dir.join(&default.when).exists_for_user() {
                 unit.source.push_str(&format!(
                     " (no `{}` script: runs `{}`)",
                     default.name, default.runs
@@ -2751,7 +2753,7 @@ impl Walker<'_, '_> {
                     break;
                 }
                 let path = dir.join(name);
-                if !path.is_file() {
+                if !path.is_file_for_user() {
                     followed = false;
                     break;
                 }
@@ -3066,7 +3068,7 @@ impl Walker<'_, '_> {
         // An existing directory (or a link to one) receives the links inside it.
         let name_is_dir = name
             .as_ref()
-            .is_some_and(|n| targets.len() > 1 || n.is_dir());
+            .is_some_and(|n| targets.len() > 1 || n.is_dir_for_user());
         for &(word, role) in targets {
             let text = self.exact_text(word, cwd).filter(|t| !t.is_empty());
             let base = text
@@ -3210,7 +3212,7 @@ impl Walker<'_, '_> {
             let mut all = Vec::new();
             for start in &starts {
                 let dir = self.word_path(start, cwd)?;
-                if !dir.exists() {
+                if !dir.exists_for_user() {
                     // find stops with an error there; the pattern stands for what it names.
                     return Some(None);
                 }
@@ -3560,9 +3562,9 @@ impl Walker<'_, '_> {
         }
         let plain = !name.contains('/') && name != "." && name != "..";
         (plain
-            && (git_dir.join("remotes").join(name).exists()
-                || git_dir.join("branches").join(name).exists()))
-            || cwd.is_some_and(|dir| dir.join(name).exists())
+            && (git_dir.join("remotes").join(name).exists_for_user()
+                || git_dir.join("branches").join(name).exists_for_user()))
+            || cwd.is_some_and(|dir| dir.join(name).exists_for_user())
     }
 
     /// `git restore F`: F is rewritten with git's copy, which loses its uncommitted changes.
@@ -3593,7 +3595,8 @@ impl Walker<'_, '_> {
     /// with it; one that would run something later makes the command unknown here.
     fn written_from_index(&mut self, unit: &mut Unit, path: &Path, pattern: bool) {
         let Some(dir) = path.parent() else { return };
-        let Some(GitDir::Normal(git_dir)) = find_git_dir(if path.is_dir() { path } else { dir })
+        let Some(GitDir::Normal(git_dir)) =
+            find_git_dir(if path.is_dir_for_user() { path } else { dir })
         else {
             return;
         };
@@ -4230,7 +4233,7 @@ fn repository_of<'a>(
 
 /// A hook a repository would run: any file in its `hooks` directory but git's `.sample`s.
 fn active_hook(git_dir: &Path) -> Option<String> {
-    let entries = std::fs::read_dir(git_dir.join("hooks")).ok()?;
+    let entries = crate::user_fs::read_dir(&git_dir.join("hooks")).ok()?;
     entries
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -4542,22 +4545,25 @@ enum GitDir {
 fn find_git_dir(dir: &Path) -> Option<GitDir> {
     for d in dir.ancestors() {
         let dot_git = d.join(".git");
-        if dot_git.is_dir() {
+        if dot_git.is_dir_for_user() {
             // `commondir` (a linked worktree's pointer) moves config and hooks elsewhere.
-            if dot_git.join("commondir").exists() {
+            if dot_git.join("commondir").exists_for_user() {
                 return Some(GitDir::Elsewhere(dot_git));
             }
             return Some(GitDir::Normal(dot_git));
         }
-        if dot_git.is_file() {
-            let target = std::fs::read_to_string(&dot_git)
+        if dot_git.is_file_for_user() {
+            let target = crate::user_fs::read_to_string(&dot_git)
                 .ok()
                 .and_then(|t| t.strip_prefix("gitdir:").map(|p| d.join(p.trim())))
                 .unwrap_or(dot_git);
             return Some(GitDir::Elsewhere(target));
         }
         // A bare repository: git uses it when run inside it.
-        if d.join("HEAD").is_file() && d.join("objects").is_dir() && d.join("refs").is_dir() {
+        if d.join("HEAD").is_file_for_user()
+            && d.join("objects").is_dir_for_user()
+            && d.join("refs").is_dir_for_user()
+        {
             return Some(GitDir::Elsewhere(d.to_path_buf()));
         }
     }
@@ -4751,7 +4757,10 @@ fn script_arguments(runs: &Runs, rest: &[ShellWord]) -> Vec<String> {
 
 /// The first of `names` in `dir`.
 fn find_in(dir: &Path, names: &[&str]) -> Option<PathBuf> {
-    names.iter().map(|n| dir.join(n)).find(|p| p.exists())
+    names
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.exists_for_user())
 }
 
 /// The first of `names` in `dir` or the nearest directory above it that has one.
@@ -4894,6 +4903,8 @@ fn loopback_path(arg: &str) -> Option<String> {
     }
     let (authority, path) = arg.split_once(':')?;
     let host = authority.rsplit('@').next()?.trim_matches(['[', ']']);
+    // The machine's own name, not a user's file.
+    #[allow(clippy::disallowed_methods)]
     let own = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host

@@ -39,6 +39,12 @@ pub struct Repository {
 
 impl Repository {
     pub fn open(git_dir: &Path) -> Result<Self, String> {
+        // gix opens what it needs by itself: the user's right to read the repository is checked
+        // first (in system mode it would otherwise read with the daemon's).
+        if !crate::user_fs::may_read_repository(git_dir) {
+            return Err("cannot be read by its user".into());
+        }
+        #[allow(clippy::disallowed_methods)]
         gix::open_opts(git_dir, gix::open::Options::isolated())
             .map(|repo| Self { repo })
             .map_err(|e| format!("cannot be read ({e})"))
@@ -253,7 +259,7 @@ fn within(path: &str, under: &str) -> bool {
 
 /// Whether `path` is already a link to `target`.
 fn same_link(path: &Path, target: Option<&str>) -> bool {
-    match (std::fs::read_link(path), target) {
+    match (crate::user_fs::read_link(path), target) {
         (Ok(now), Some(target)) => now == Path::new(target),
         _ => false,
     }
@@ -262,13 +268,13 @@ fn same_link(path: &Path, target: Option<&str>) -> bool {
 /// Whether the file at `path` holds the blob `id` (hashed, never judged by time stamps; a
 /// file over 16 MiB is taken as different).
 pub(crate) fn same_content(repo: &gix::Repository, path: &Path, id: ObjectId) -> bool {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
+    let Ok(meta) = crate::user_fs::symlink_metadata(path) else {
         return false;
     };
     if !meta.is_file() || meta.len() > 16 * 1024 * 1024 {
         return false;
     }
-    std::fs::read(path).is_ok_and(|bytes| {
+    crate::user_fs::read(path).is_ok_and(|bytes| {
         gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &bytes)
             .is_ok_and(|h| h == id)
     })

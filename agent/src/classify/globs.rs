@@ -6,6 +6,7 @@
 //! with a literal `.` itself; a pattern that matches nothing stays as written. Listing stops at
 //! a budget, and the word is then unknown.
 
+use crate::user_fs::ForUser;
 use globset::GlobBuilder;
 use std::path::{Component, Path, PathBuf};
 
@@ -46,7 +47,7 @@ pub fn expand(pattern: &Path) -> Expansion {
         if !has_glob(&part) {
             bases = bases.into_iter().map(|b| b.join(&part)).collect();
             if after_glob {
-                bases.retain(|b| b.symlink_metadata().is_ok());
+                bases.retain(|b| b.symlink_metadata_for_user().is_ok());
             }
             continue;
         }
@@ -66,7 +67,7 @@ pub fn expand(pattern: &Path) -> Expansion {
         let mut next = Vec::new();
         for base in &bases {
             // Following links, as bash does when it lists a directory.
-            let Ok(dir) = std::fs::read_dir(base) else {
+            let Ok(dir) = crate::user_fs::read_dir(base) else {
                 continue;
             };
             for entry in dir.flatten() {
@@ -99,6 +100,8 @@ pub fn expand(pattern: &Path) -> Expansion {
 
 #[cfg(test)]
 mod tests {
+    // Fixtures are made with the test's own rights.
+    #![allow(clippy::disallowed_methods)]
     use super::*;
 
     #[test]
@@ -160,12 +163,12 @@ pub fn find_named(
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
         // A directory reached twice (a link loop) is walked once.
-        if let Ok(real) = std::fs::canonicalize(&current)
+        if let Ok(real) = crate::user_fs::canonicalize(&current)
             && !seen_dirs.insert(real)
         {
             continue;
         }
-        let Ok(list) = std::fs::read_dir(&current) else {
+        let Ok(list) = crate::user_fs::read_dir(&current) else {
             continue;
         };
         for entry in list.flatten() {
@@ -181,7 +184,7 @@ pub fn find_named(
                 }
             }
             let is_dir = match entry.file_type() {
-                Ok(t) if t.is_symlink() => follow && path.is_dir(),
+                Ok(t) if t.is_symlink() => follow && path.is_dir_for_user(),
                 Ok(t) => t.is_dir(),
                 Err(_) => false,
             };
@@ -195,6 +198,8 @@ pub fn find_named(
 
 #[cfg(test)]
 mod find_tests {
+    // Fixtures are made with the test's own rights.
+    #![allow(clippy::disallowed_methods)]
     use super::*;
 
     #[test]

@@ -5,6 +5,9 @@
 //! units' classes; the policy decides per unit and class, and the strictest decision wins — so
 //! wrapping a command in `bash -c`, `$(…)`, `sudo`, `xargs` and the like can never lower it.
 
+// Everything here reads for the requesting user (`user_fs`); see clippy.toml.
+#![deny(clippy::disallowed_methods)]
+
 pub mod code;
 mod command;
 mod commits;
@@ -23,6 +26,7 @@ mod tools;
 mod worktree;
 
 use crate::request::ActionRequest;
+use crate::user_fs::ForUser;
 use airlock_protocol::{ActionClass, UnitSummary};
 use kb::KnowledgeBase;
 use paths::PathKnowledge;
@@ -216,6 +220,8 @@ pub struct Classifier {
     /// Files that commands run, read and cached by version.
     files: files::FileReader,
     later: later::LaterKnowledge,
+    /// In system mode, the user every file is read for (`user_fs`); `None` in user mode.
+    reader: Option<std::sync::Arc<crate::user_fs::Reader>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -251,7 +257,19 @@ impl Classifier {
             env,
             files: files::FileReader::default(),
             later,
+            reader: None,
         })
+    }
+
+    /// A classifier that reads every file as `reader` may (system mode: one per user).
+    pub fn reading_for(mut self, reader: crate::user_fs::Reader) -> Self {
+        self.reader = Some(std::sync::Arc::new(reader));
+        self
+    }
+
+    /// The user this classifier reads for, to read for them outside it (previews, pre-images).
+    pub fn reader(&self) -> Option<std::sync::Arc<crate::user_fs::Reader>> {
+        self.reader.clone()
     }
 
     pub fn env(&self) -> &Env {
@@ -265,6 +283,10 @@ impl Classifier {
 
     /// Classify a request. Never fails: what cannot be understood is `unknown`.
     pub fn classify(&self, request: &ActionRequest) -> Classification {
+        crate::user_fs::as_user(self.reader.clone(), || self.classify_as_user(request))
+    }
+
+    fn classify_as_user(&self, request: &ActionRequest) -> Classification {
         let workspace = self.workspace(&request.cwd);
         let mut planned = PlannedLinks::default();
         let mut passes = 0;
@@ -413,7 +435,7 @@ impl Ctx<'_> {
             Access::Delete | Access::Chmod => unit.tags.contains("recursive"),
             Access::Write | Access::Link => false,
         };
-        if !whole_tree || !unit.tags.contains(TAG_FOLLOWS_LINKS) || !root.is_dir() {
+        if !whole_tree || !unit.tags.contains(TAG_FOLLOWS_LINKS) || !root.is_dir_for_user() {
             return;
         }
         if !self.scanned.borrow_mut().insert(root.to_path_buf()) {
@@ -444,7 +466,7 @@ impl Ctx<'_> {
         };
         resolve::resolve(path, true, &lookup)
             .iter()
-            .any(|r| r.path.is_dir())
+            .any(|r| r.path.is_dir_for_user())
     }
 
     /// Record that the request creates a link at `location` (resolved here, the name itself
@@ -537,7 +559,7 @@ mod tests;
 /// unknown. Shared, world-readable files (a pnpm store, cargo's `target/`) stay readable.
 fn hard_link_check(unit: &mut Unit, path: &Path, access: Access) {
     use std::os::unix::fs::MetadataExt;
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
+    let Ok(meta) = crate::user_fs::symlink_metadata(path) else {
         return;
     };
     if !meta.is_file() || meta.nlink() < 2 {

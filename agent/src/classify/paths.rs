@@ -8,6 +8,7 @@
 use super::kb::PathSpec;
 use super::resolve::{self, Lookup, PlannedLinks};
 use super::{Access, ClassifierError, Env, PathRef, Unit};
+use crate::user_fs::ForUser;
 use airlock_protocol::ActionClass;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Component, Path, PathBuf};
@@ -134,7 +135,7 @@ impl PathKnowledge {
         let cwd = real_path(cwd);
         let mut dir = cwd.as_path();
         let root = loop {
-            if dir.join(".git").exists() {
+            if dir.join(".git").exists_for_user() {
                 break dir.to_path_buf();
             }
             match dir.parent() {
@@ -391,6 +392,8 @@ pub fn lexical_normalize(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    // Fixtures are made with the test's own rights.
+    #![allow(clippy::disallowed_methods)]
     use super::*;
 
     #[test]

@@ -163,11 +163,11 @@ fn written_content(req: &ActionRequest, path: &Path) -> Option<String> {
     match req.tool.as_str() {
         "Write" => str_field(input, "content").map(str::to_string),
         "Edit" => {
-            let current = std::fs::read_to_string(path).ok()?;
+            let current = crate::user_fs::read_to_string(path).ok()?;
             apply_edit(current, input)
         }
         "MultiEdit" => {
-            let mut text = std::fs::read_to_string(path).ok()?;
+            let mut text = crate::user_fs::read_to_string(path).ok()?;
             for edit in input.get("edits")?.as_array()? {
                 text = apply_edit(text, edit)?;
             }

@@ -6,6 +6,7 @@
 //! ignore rules are read (with gix, opened isolated: nothing is run) and each file the deletion
 //! reaches is compared with what git holds, by content hash — never by modification time.
 
+use crate::user_fs::ForUser;
 use gix::bstr::{BStr, BString, ByteSlice};
 use gix::worktree::stack::state::ignore::Source;
 use std::path::{Component, Path, PathBuf};
@@ -44,7 +45,7 @@ pub(crate) fn loses(path: &Path, change: Change) -> Option<String> {
     let pattern = path
         .file_name()
         .and_then(|n| n.to_str())
-        .filter(|n| n.contains(['*', '?', '[']) && !path.exists())
+        .filter(|n| n.contains(['*', '?', '[']) && !path.exists_for_user())
         .and_then(|n| globset::Glob::new(n).ok())
         .map(|g| g.compile_matcher());
     match (&pattern, path.parent()) {
@@ -54,8 +55,12 @@ pub(crate) fn loses(path: &Path, change: Change) -> Option<String> {
 }
 
 fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if change == Change::Delete && filter.is_none() && meta.is_dir() && path.join(".git").exists() {
+    let meta = crate::user_fs::symlink_metadata(path).ok()?;
+    if change == Change::Delete
+        && filter.is_none()
+        && meta.is_dir()
+        && path.join(".git").exists_for_user()
+    {
         return Some(format!(
             "`{}` is a git repository: its history goes with it",
             path.display()
@@ -72,6 +77,15 @@ fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> 
         return None;
     }
     // A `.git` that is no repository: no version control to consult.
+    // gix opens what it needs by itself: the user's right to read it is checked first.
+    // One it may not read is not judged harmless to change.
+    if !crate::user_fs::may_read_repository(&git_dir) {
+        return Some(format!(
+            "the repository at `{}` cannot be read by its user, so what the change loses is unknown",
+            work_tree.display()
+        ));
+    }
+    #[allow(clippy::disallowed_methods)]
     let repo = gix::open_opts(&git_dir, gix::open::Options::isolated()).ok()?;
     let mut checker = match Checker::new(&repo, &work_tree, change) {
         Ok(checker) => checker,
@@ -87,10 +101,10 @@ fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> 
 /// The work tree and git directory of the repository `path` is in (a directory may be the
 /// work tree itself).
 fn enclosing_repository(path: &Path) -> Option<(PathBuf, PathBuf)> {
-    let skip = usize::from(!path.is_dir());
+    let skip = usize::from(!path.is_dir_for_user());
     path.ancestors().skip(skip).find_map(|dir| {
         let git = dir.join(".git");
-        git.is_dir().then(|| (dir.to_path_buf(), git))
+        git.is_dir_for_user().then(|| (dir.to_path_buf(), git))
     })
 }
 
@@ -177,7 +191,7 @@ impl<'r> Checker<'r> {
             if self.checked >= MAX_FILES {
                 return Some(too_many(relative));
             }
-            if let Ok(meta) = std::fs::symlink_metadata(self.work_tree.join(&file))
+            if let Ok(meta) = crate::user_fs::symlink_metadata(&self.work_tree.join(&file))
                 && let Some(why) = self.file(&file, &meta)
             {
                 return Some(why);
@@ -189,7 +203,7 @@ impl<'r> Checker<'r> {
         // Files git does not have, outside ignored directories.
         let mut pending = vec![relative.to_path_buf()];
         while let Some(dir) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(self.work_tree.join(&dir)) else {
+            let Ok(entries) = crate::user_fs::read_dir(&self.work_tree.join(&dir)) else {
                 continue;
             };
             for entry in entries.flatten() {
@@ -197,7 +211,7 @@ impl<'r> Checker<'r> {
                     return Some(too_many(relative));
                 }
                 let child = dir.join(entry.file_name());
-                let Ok(meta) = entry.path().symlink_metadata() else {
+                let Ok(meta) = entry.path().symlink_metadata_for_user() else {
                     continue;
                 };
                 if meta.is_dir() {
@@ -211,7 +225,7 @@ impl<'r> Checker<'r> {
                         }
                         continue;
                     }
-                    if entry.path().join(".git").exists() {
+                    if entry.path().join(".git").exists_for_user() {
                         // Another repository: deleted whole, its history goes; a name pattern
                         // deletes only what it matches there.
                         let hit = match filter {
@@ -251,7 +265,7 @@ fn any_named(dir: &Path, filter: &globset::GlobMatcher) -> bool {
     let mut visited = 0;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
+        let Ok(entries) = crate::user_fs::read_dir(&d) else {
             continue;
         };
         for entry in entries.flatten() {

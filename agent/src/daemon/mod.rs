@@ -66,6 +66,11 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
     let policy =
         Policy::load(&config.policy_dirs).context("refusing to start: the policy does not load")?;
     let classifier = Classifier::new(Env::current(config.home.protected_dirs()))?;
+    if config.home.system.is_some() {
+        // Every file read for a request is read for its user from now on; a read made for
+        // nobody is refused rather than made with the daemon's capability.
+        crate::user_fs::require_a_reader();
+    }
     let database = config.home.database();
     let store = Store::open(&database)?;
     let reader = Store::open(&database)?;

@@ -55,15 +55,23 @@ impl Daemon {
         if targets.is_empty() {
             return (Vec::new(), None);
         }
-        let mut files = Vec::new();
-        for target in targets {
-            collect_files(&target, &mut files);
-        }
+        // Read for the request's user (system mode): a pre-image of a file they may not read
+        // is never taken, so neither its content nor its hash is kept for them.
+        let reader = self.reader_for_session(request.session.as_deref());
+        let files = crate::user_fs::as_user(reader.clone(), || {
+            let mut files = Vec::new();
+            for target in targets {
+                collect_files(&target, &mut files);
+            }
+            files
+        });
         let mut ops = Vec::new();
         let mut total = 0u64;
         let mut skipped = Vec::new();
         for path in files.into_iter().take(MAX_FILES) {
-            match self.snapshot_file(&path, &mut total) {
+            let taken =
+                crate::user_fs::as_user(reader.clone(), || self.snapshot_file(&path, &mut total));
+            match taken {
                 Ok(Some(PreImage {
                     existed,
                     hash: pre_hash,
@@ -106,7 +114,7 @@ impl Daemon {
 
     /// Returns (existed, hash, mode, size), or `None` when over the size limits.
     fn snapshot_file(&self, path: &Path, total: &mut u64) -> std::io::Result<Option<PreImage>> {
-        let meta = match std::fs::symlink_metadata(path) {
+        let meta = match crate::user_fs::symlink_metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Some(PreImage {
@@ -121,7 +129,7 @@ impl Daemon {
         if !meta.is_file() || meta.len() > MAX_FILE_BYTES || *total + meta.len() > MAX_TOTAL_BYTES {
             return Ok(None);
         }
-        let bytes = std::fs::read(path)?;
+        let bytes = crate::user_fs::read(path)?;
         *total += bytes.len() as u64;
         let hash = hex::encode(Sha256::digest(&bytes));
         let blob = self.blob_path(&hash);
@@ -160,10 +168,13 @@ impl Daemon {
         };
         let ops: Vec<Op> = snapshots
             .iter()
-            .map(|s| Op::SnapshotAfter {
-                receipt_id: receipt_id.to_string(),
-                path: s.path.clone(),
-                post_hash: file_hash(Path::new(&s.path)),
+            .map(|s| {
+                let reader = self.reader_for_session(s.session.as_deref());
+                Op::SnapshotAfter {
+                    receipt_id: receipt_id.to_string(),
+                    path: s.path.clone(),
+                    post_hash: crate::user_fs::as_user(reader, || file_hash(Path::new(&s.path))),
+                }
             })
             .collect();
         if !ops.is_empty()
@@ -262,7 +273,8 @@ impl Daemon {
         }
         let mut conflicts = Vec::new();
         for s in &snapshots {
-            let now = file_hash(Path::new(&s.path));
+            let reader = self.reader_for_session(s.session.as_deref());
+            let now = crate::user_fs::as_user(reader, || file_hash(Path::new(&s.path)));
             if now == s.pre_hash {
                 continue;
             }
@@ -341,20 +353,20 @@ struct PreImage {
 
 /// SHA-256 of a regular file's content; `None` if it does not exist or is not a file.
 fn file_hash(path: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
+    let meta = crate::user_fs::symlink_metadata(path).ok()?;
     if !meta.is_file() {
         return None;
     }
-    std::fs::read(path)
+    crate::user_fs::read(path)
         .ok()
         .map(|b| hex::encode(Sha256::digest(&b)))
 }
 
 /// The files under `target` (itself if a file or missing), without following symlinks.
 fn collect_files(target: &Path, out: &mut Vec<PathBuf>) {
-    match std::fs::symlink_metadata(target) {
+    match crate::user_fs::symlink_metadata(target) {
         Ok(meta) if meta.is_dir() => {
-            if let Ok(entries) = std::fs::read_dir(target) {
+            if let Ok(entries) = crate::user_fs::read_dir(target) {
                 for entry in entries.flatten() {
                     if out.len() >= MAX_FILES {
                         return;

@@ -90,11 +90,14 @@ impl Users {
         let mut protected = self.protected.clone();
         protected.push(user.home.join(".config/airlock"));
         protected.push(user.home.join(".local/share/airlock"));
+        let reader =
+            crate::user_fs::Reader::new(user.uid, user.gid, user.login_groups(), &self.protected);
         let classifier = Classifier::new(Env {
             home: user.home.clone(),
             protected,
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .reading_for(reader);
         let machine = Policy::load(&self.machine_dirs).map_err(|e| e.to_string())?;
         let view = Arc::new(UserView {
             user: user.clone(),
@@ -138,7 +141,15 @@ impl Users {
         state.checked = Instant::now();
         let always = self.always_dir(view.user.uid);
         let own = view.user.policy_dir();
-        let fingerprint = fingerprint(&[always.clone(), own.clone()]);
+        let reader = view.classifier.reader();
+        // The user's own directory is read as they may read it: a link in it to a file they
+        // cannot read is not read (nor quoted in a parse error) for them.
+        let fingerprint = crate::user_fs::as_user(reader.clone(), || {
+            let mut files = files_of(&always, Read::AsDaemon);
+            files.extend(files_of(&own, Read::ForUser));
+            files.sort();
+            files
+        });
         if state.built_from.0 == machine_generation && state.built_from.1 == fingerprint {
             return (state.policy.clone(), None);
         }
@@ -146,7 +157,10 @@ impl Users {
         dirs.push(always);
         dirs.push(own);
         let tighten_from = dirs.len() - 1;
-        let (policy, refused) = match Policy::load_for(&dirs, &view.user.home, Some(tighten_from)) {
+        let loaded = crate::user_fs::as_user(reader, || {
+            Policy::load_for(&dirs, &view.user.home, Some(tighten_from))
+        });
+        let (policy, refused) = match loaded {
             Ok(policy) => (Arc::new(policy), None),
             Err(e) => (machine.clone(), Some(describe(&e))),
         };
@@ -183,27 +197,37 @@ fn describe(error: &PolicyError) -> String {
     format!("{error}; the machine's policy applies alone until it is fixed")
 }
 
-/// Every policy file in `dirs` with its time and size (a missing directory is no files).
-fn fingerprint(dirs: &[PathBuf]) -> Fingerprint {
-    let mut out = Vec::new();
-    for dir in dirs {
-        out.extend(files_of(dir));
-    }
-    out.sort();
-    out
+/// Whose rights a directory is read with.
+#[derive(Clone, Copy)]
+enum Read {
+    /// The daemon's own state.
+    AsDaemon,
+    /// A user's directory (`user_fs`).
+    ForUser,
 }
 
-fn files_of(dir: &Path) -> Fingerprint {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// Every policy file in `dir` with its time and size (a missing directory is no files).
+fn files_of(dir: &Path, read: Read) -> Fingerprint {
+    let names: Vec<PathBuf> = match read {
+        Read::AsDaemon => match std::fs::read_dir(dir) {
+            Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+            Err(_) => return Vec::new(),
+        },
+        Read::ForUser => match crate::user_fs::read_dir(dir) {
+            Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+            Err(_) => return Vec::new(),
+        },
     };
-    entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
-        .map(|e| {
-            let meta = e.metadata().ok();
+    names
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|path| {
+            let meta = match read {
+                Read::AsDaemon => std::fs::metadata(&path).ok(),
+                Read::ForUser => crate::user_fs::metadata(&path).ok(),
+            };
             (
-                e.path(),
+                path,
                 meta.as_ref().and_then(|m| m.modified().ok()),
                 meta.map_or(0, |m| m.len()),
             )
@@ -232,6 +256,16 @@ impl Judge {
 }
 
 impl super::state::Daemon {
+    /// Whom the files of a request of `session` are read for: its user in system mode (nobody
+    /// when the session names no user, so every read is refused); `None` in user mode.
+    pub fn reader_for_session(&self, session: Option<&str>) -> Option<Arc<crate::user_fs::Reader>> {
+        let users = self.users.as_ref()?;
+        users
+            .view_of_session(session?)
+            .ok()
+            .and_then(|view| view.classifier.reader())
+    }
+
     /// The mode's one-line guarantee.
     pub fn mode(&self) -> &'static str {
         if self.users.is_some() {

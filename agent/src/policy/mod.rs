@@ -151,7 +151,8 @@ impl Policy {
     /// policy.
     pub fn load(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
         let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"));
-        Self::load_for(dirs, &home, None)
+        // The machine's directories, and their examples, are the daemon's own to read.
+        crate::user_fs::as_daemon(|| Self::load_for(dirs, &home, None))
     }
 
     /// Load for the user whose home is `home`. Directories from index `tighten_from` on may
@@ -188,7 +189,10 @@ impl Policy {
                         .collect(),
                 );
             }
-            let files = match policy_files(dir) {
+            // A directory that may only tighten is a user's own: read as that user may (in
+            // system mode the daemon would otherwise follow a link in it anywhere it can read).
+            let users_own = tighten_from.is_some_and(|from| index >= from);
+            let files = match policy_files(dir, users_own) {
                 Ok(files) => files,
                 Err(PolicyError::ReadDir { source, .. })
                     if index > 0 && source.kind() == std::io::ErrorKind::NotFound =>
@@ -202,11 +206,15 @@ impl Policy {
             }
             let mut baselines_here: BTreeMap<ActionClass, PathBuf> = BTreeMap::new();
             for path in files {
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| PolicyError::ReadFile {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let text = if users_own {
+                    crate::user_fs::read_to_string(&path)
+                } else {
+                    std::fs::read_to_string(&path)
+                }
+                .map_err(|source| PolicyError::ReadFile {
+                    path: path.clone(),
+                    source,
+                })?;
                 let parsed: PolicyFile = toml::from_str(&text).map_err(|e| PolicyError::Parse {
                     path: path.clone(),
                     message: e.to_string(),
@@ -789,22 +797,36 @@ fn clip(text: &str) -> String {
     }
 }
 
-fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, PolicyError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| PolicyError::ReadDir {
+fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError> {
+    let read_error = |source| PolicyError::ReadDir {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    let names: Vec<PathBuf> = if users_own {
+        crate::user_fs::read_dir(dir)
+            .map_err(read_error)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(read_error)?
+    } else {
+        std::fs::read_dir(dir)
+            .map_err(read_error)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(read_error)?
+    };
     let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| PolicyError::ReadDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+    for path in names {
+        let meta = if users_own {
+            crate::user_fs::metadata(&path)
+        } else {
+            std::fs::metadata(&path)
+        };
+        if path.extension().is_some_and(|e| e == "toml") && meta.as_ref().is_ok_and(|m| m.is_file())
+        {
             // A policy is a few kilobytes; a huge (or sparse) file is refused before it is
             // read, so nobody's policy directory can exhaust the daemon's memory.
-            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let len = meta.map(|m| m.len()).unwrap_or(0);
             if len > MAX_POLICY_FILE {
                 return Err(PolicyError::Parse {
                     path,
@@ -874,7 +896,7 @@ mod tests;
 pub fn check_each(dirs: &[PathBuf]) -> Vec<(PathBuf, Result<String, String>)> {
     let files: Vec<PathBuf> = dirs
         .iter()
-        .filter_map(|d| policy_files(d).ok())
+        .filter_map(|d| policy_files(d, false).ok())
         .flatten()
         .collect();
     match Policy::load(dirs) {

@@ -9,6 +9,7 @@ use super::CodeAnalyzer;
 use super::analysis::{Exports, Import, Loaded, Loader, Report};
 use super::knowledge::{Family, Language};
 use crate::classify::files::{FileContent, FileReader};
+use crate::user_fs::ForUser;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -137,7 +138,7 @@ impl<'a> FileLoader<'a> {
         if parts.is_empty() {
             // `from . import x`: the package itself.
             let init = dir.join("__init__.py");
-            return if init.is_file() {
+            return if init.is_file_for_user() {
                 self.load_python_file(&init)
             } else {
                 Loaded::Local(Arc::new(Exports::new()))
@@ -164,7 +165,7 @@ impl<'a> FileLoader<'a> {
                 }
                 PyEntry::Package(pkg) => {
                     let init = pkg.join("__init__.py");
-                    last = if init.is_file() {
+                    last = if init.is_file_for_user() {
                         self.load_python_file(&init)
                     } else {
                         Loaded::Local(Arc::new(Exports::new()))
@@ -216,12 +217,12 @@ impl<'a> FileLoader<'a> {
             candidates.push(PathBuf::from(with));
         }
         for candidate in candidates {
-            if candidate.is_file() {
+            if candidate.is_file_for_user() {
                 return self.javascript_file(&candidate);
             }
         }
-        if path.is_dir() {
-            if path.join("package.json").exists() {
+        if path.is_dir_for_user() {
+            if path.join("package.json").exists_for_user() {
                 return Loaded::Unreadable(format!(
                     "is a package whose entry point Airlock does not follow ({})",
                     path.display()
@@ -229,7 +230,7 @@ impl<'a> FileLoader<'a> {
             }
             for ext in JS_EXTENSIONS {
                 let index = path.join(format!("index.{ext}"));
-                if index.is_file() {
+                if index.is_file_for_user() {
                     return self.javascript_file(&index);
                 }
             }
@@ -266,7 +267,7 @@ pub(crate) fn shadowed_standard_module(
     dir: &Path,
     standard: &std::collections::HashSet<String>,
 ) -> Option<String> {
-    let entries = std::fs::read_dir(dir).ok()?;
+    let entries = crate::user_fs::read_dir(dir).ok()?;
     for entry in entries.flatten() {
         let file = entry.file_name();
         let file = file.to_string_lossy();
@@ -275,7 +276,7 @@ pub(crate) fn shadowed_standard_module(
             continue;
         }
         let shadows = match entry.file_type() {
-            Ok(t) if t.is_dir() => entry.path().join("__init__.py").exists(),
+            Ok(t) if t.is_dir() => entry.path().join("__init__.py").exists_for_user(),
             _ => file.ends_with(".py") || file.ends_with(".pyc") || file.ends_with(".so"),
         };
         if shadows {
@@ -297,10 +298,10 @@ enum PyEntry {
 /// modules, then source, then sourceless bytecode.
 fn python_entry(dir: &Path, name: &str) -> PyEntry {
     let pkg = dir.join(name);
-    if pkg.is_dir() {
+    if pkg.is_dir_for_user() {
         return PyEntry::Package(pkg);
     }
-    if let Ok(entries) = std::fs::read_dir(dir) {
+    if let Ok(entries) = crate::user_fs::read_dir(dir) {
         for entry in entries.flatten() {
             let file = entry.file_name();
             let file = file.to_string_lossy();
@@ -313,11 +314,11 @@ fn python_entry(dir: &Path, name: &str) -> PyEntry {
         }
     }
     let source = dir.join(format!("{name}.py"));
-    if source.is_file() {
+    if source.is_file_for_user() {
         return PyEntry::Source(source);
     }
     let compiled = dir.join(format!("{name}.pyc"));
-    if compiled.exists() {
+    if compiled.exists_for_user() {
         return PyEntry::Compiled(compiled);
     }
     PyEntry::Missing
@@ -329,7 +330,7 @@ fn python_entry(dir: &Path, name: &str) -> PyEntry {
 fn compiled_cache(source: &Path) -> Option<PathBuf> {
     let stem = source.file_stem()?.to_str()?;
     let cache = source.parent()?.join("__pycache__");
-    let entries = std::fs::read_dir(&cache).ok()?;
+    let entries = crate::user_fs::read_dir(&cache).ok()?;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();

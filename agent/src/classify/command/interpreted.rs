@@ -13,6 +13,7 @@ use crate::classify::code::{knowledge::Family, local};
 use crate::classify::kb::{InterpreterSpec, ProgramSpec, ScriptSpec};
 use crate::classify::shell::ShellWord;
 use crate::classify::{Access, TAG_PATHS_UNKNOWN, Unit};
+use crate::user_fs::ForUser;
 use airlock_protocol::ActionClass;
 use std::path::{Path, PathBuf};
 
@@ -427,7 +428,7 @@ impl Walker<'_, '_> {
             .filter(|l| l.family().is_some() && l.family() == language.family())
             .unwrap_or(language);
         // Python looks imports up next to the script, links resolved.
-        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let real = crate::user_fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let root = real.parent().map(Path::to_path_buf);
         self.standard_shadowed(&mut unit, language, root.as_deref());
         let mut loader = FileLoader::new(analyzer, ctx.files(), root);
@@ -1004,7 +1005,7 @@ fn looks_like_file(arg: &str, cwd: Option<&Path>) -> bool {
                 "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "tsx" | "jsx"
             )
         });
-    has_code_extension || cwd.is_some_and(|c| c.join(arg).is_file())
+    has_code_extension || cwd.is_some_and(|c| c.join(arg).is_file_for_user())
 }
 
 /// A string as a JavaScript string literal.
