@@ -307,33 +307,101 @@ pub fn exists(path: &Path) -> bool {
     metadata(path).is_ok()
 }
 
-/// Whether the user may read the repository whose git directory is `git_dir`: the directory and
-/// the places a repository reader opens (objects, refs, HEAD, index, config). A reader such as
-/// gix opens files under it by itself, with the daemon's rights, so the user's are checked
-/// first; a repository whose inside is closed to its user is not read for them.
+/// Entries of a git directory looked at, at most, before it is taken as unreadable.
+const MAX_REPOSITORY_ENTRIES: usize = 50_000;
+
+/// Whether the user may read the repository whose git directory is `git_dir`, all of it.
+///
+/// A reader such as gix opens files under it by itself, with the daemon's rights, and some of
+/// its errors quote what it read. So in system mode the whole git directory is vetted first:
+/// every entry readable by the user, no symbolic link anywhere in it (a ref linked to another
+/// user's key would otherwise be read and quoted), no alternates (objects read from elsewhere)
+/// and no configuration includes; a linked work tree's common directory is vetted the same way.
+/// A repository that fails is not read for its user.
 pub fn may_read_repository(git_dir: &Path) -> bool {
     let reader = match current() {
         Ok(None) => return true,
         Ok(Some(reader)) => reader,
         Err(_) => return false,
     };
-    let readable_dir = |p: &Path| {
-        reader
-            .walk(p, true)
-            .and_then(|(real, meta)| reader.may(&real, &meta, READ | SEARCH))
-            .is_ok()
-    };
-    let readable_file = |p: &Path| match reader.walk(p, true) {
-        Ok((real, meta)) => reader.may(&real, &meta, READ).is_ok(),
-        Err(e) => e.kind() == io::ErrorKind::NotFound,
-    };
-    readable_dir(git_dir)
-        && ["objects", "refs"]
-            .iter()
-            .all(|d| readable_dir(&git_dir.join(d)))
-        && ["HEAD", "index", "config", "packed-refs"]
-            .iter()
-            .all(|f| readable_file(&git_dir.join(f)))
+    as_user(Some(reader.clone()), || {
+        let Ok(real) = canonicalize(git_dir) else {
+            return false;
+        };
+        if !reader.vetted_git_dir(&real) {
+            return false;
+        }
+        match read_to_string(&real.join("commondir")) {
+            Ok(common) => canonicalize(&real.join(common.trim()))
+                .is_ok_and(|common| reader.vetted_git_dir(&common)),
+            Err(e) => e.kind() == io::ErrorKind::NotFound,
+        }
+    })
+}
+
+impl Reader {
+    fn vetted_git_dir(&self, real: &Path) -> bool {
+        if real.join("objects/info/alternates").exists() {
+            return false;
+        }
+        let config = match self.open(&real.join("config"), false) {
+            Ok(mut file) => {
+                let mut text = String::new();
+                if file.read_to_string(&mut text).is_err() {
+                    return false;
+                }
+                text
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    return false;
+                }
+                String::new()
+            }
+        };
+        if config.to_ascii_lowercase().contains("[include") {
+            return false;
+        }
+        let mut seen = 0;
+        self.vetted_tree(real, &mut seen)
+    }
+
+    /// Every entry below `dir` (itself already walked) readable, and none a link.
+    fn vetted_tree(&self, dir: &Path, seen: &mut usize) -> bool {
+        let Ok(meta) = std::fs::symlink_metadata(dir) else {
+            return false;
+        };
+        if self.may(dir, &meta, READ | SEARCH).is_err() {
+            return false;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        for entry in entries {
+            *seen += 1;
+            if *seen > MAX_REPOSITORY_ENTRIES {
+                return false;
+            }
+            let Ok(entry) = entry else {
+                return false;
+            };
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                return false;
+            };
+            let ok = if meta.file_type().is_symlink() {
+                false
+            } else if meta.is_dir() {
+                self.vetted_tree(&path, seen)
+            } else {
+                self.may(&path, &meta, READ).is_ok()
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// Open a file for reading, as the user may.
@@ -517,6 +585,40 @@ mod tests {
         });
         // Without a reader (user mode), the process's own rights.
         assert_eq!(read_to_string(&mine.join("rel")).unwrap(), "KEY");
+    }
+
+    #[test]
+    fn a_repository_is_read_for_its_user_only_whole_and_without_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path().join("repo/.git");
+        for d in ["objects/pack", "refs/heads"] {
+            std::fs::create_dir_all(git.join(d)).unwrap();
+        }
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(git.join("config"), "[core]\n\tbare = false\n").unwrap();
+        std::fs::write(git.join("refs/heads/main"), "0".repeat(40)).unwrap();
+        let owner = std::fs::metadata(&git).unwrap().uid();
+        let outside = dir.path().join("secret");
+        std::fs::write(&outside, "KEY").unwrap();
+        let vetted = || as_user(reader_for(owner, &[]), || may_read_repository(&git));
+        assert!(vetted(), "a plain repository of its user");
+        std::os::unix::fs::symlink(&outside, git.join("refs/heads/leak")).unwrap();
+        assert!(!vetted(), "a ref linked elsewhere");
+        std::fs::remove_file(git.join("refs/heads/leak")).unwrap();
+        std::fs::write(git.join("config"), "[include]\n\tpath = ../../secret\n").unwrap();
+        assert!(!vetted(), "a configuration include");
+        std::fs::write(git.join("config"), "[core]\n").unwrap();
+        std::fs::create_dir_all(git.join("objects/info")).unwrap();
+        std::fs::write(git.join("objects/info/alternates"), "/elsewhere/objects\n").unwrap();
+        assert!(!vetted(), "alternates");
+        std::fs::remove_file(git.join("objects/info/alternates")).unwrap();
+        assert!(vetted());
+        // Another user: one private entry is enough.
+        mode(&git.join("refs/heads/main"), 0o600);
+        assert!(!as_user(
+            reader_for(4_000_000, &[]),
+            || may_read_repository(&git)
+        ));
     }
 
     #[test]
