@@ -328,6 +328,176 @@ fn chmod_tree(path: &Path) {
     }
 }
 
+/// A user's own desktop session: an X server, a session bus and dunst, all running as that
+/// user in a directory of theirs; what it started dies with it.
+struct UserSession {
+    user: &'static str,
+    dir: PathBuf,
+    display: String,
+    bus: String,
+    children: Vec<Child>,
+    /// Kept open: Xvfb and dbus-daemon wrote their addresses there.
+    pipes: Vec<std::process::ChildStdout>,
+}
+
+impl UserSession {
+    fn start(user: &'static str) -> Self {
+        let dir = PathBuf::from(format!("/tmp/airlock-e2e-session-{user}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        run_ok(Command::new("chown").args([user, dir.to_str().unwrap()]));
+        let mut session = Self {
+            user,
+            dir: dir.clone(),
+            display: String::new(),
+            bus: String::new(),
+            children: Vec::new(),
+            pipes: Vec::new(),
+        };
+        let number = session.spawn_and_read_line(&[
+            "Xvfb",
+            "-displayfd",
+            "1",
+            "-nolisten",
+            "tcp",
+            "-screen",
+            "0",
+            "800x600x24",
+        ]);
+        session.display = format!(":{number}");
+        let config = dir.join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                dir.display()
+            ),
+        )
+        .unwrap();
+        session.bus = session.spawn_and_read_line(&[
+            "dbus-daemon",
+            &format!("--config-file={}", config.display()),
+            "--print-address=1",
+            "--nofork",
+        ]);
+        // dunst's context menu picks the line of the `approve` action.
+        let menu = dir.join("dmenu.sh");
+        std::fs::write(&menu, "#!/bin/sh\ngrep -m1 ',approve]$'\n").unwrap();
+        std::fs::set_permissions(&menu, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(
+            dir.join("dunstrc"),
+            format!("[global]\n    dmenu = {}\n", menu.display()),
+        )
+        .unwrap();
+        run_ok(Command::new("chown").args(["-R", user, dir.to_str().unwrap()]));
+        let dunstrc = dir.join("dunstrc");
+        let dunst = session
+            .command(&["dunst", "-config", dunstrc.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst is installed by scripts/setup");
+        session.children.push(dunst);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while session.displayed().is_none() {
+            assert!(Instant::now() < deadline, "dunst did not start for {user}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        session
+    }
+
+    /// `program ARGS` as the user, in this session (a clean environment plus its bus, display
+    /// and runtime directory).
+    fn command(&self, program_and_args: &[&str]) -> Command {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", self.user, "--", "env", "-i"])
+            .arg(format!("HOME=/home/{}", self.user))
+            .arg("PATH=/usr/bin:/bin")
+            .arg(format!("XDG_RUNTIME_DIR={}", self.dir.display()))
+            .arg(format!("DISPLAY={}", self.display))
+            .arg(format!("DBUS_SESSION_BUS_ADDRESS={}", self.bus))
+            .arg("AIRLOCK_LOG=info")
+            .args(program_and_args);
+        cmd
+    }
+
+    fn spawn_and_read_line(&mut self, program_and_args: &[&str]) -> String {
+        use std::io::BufRead;
+        let mut child = self
+            .command(program_and_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program_and_args:?} (run scripts/setup): {e}")
+            });
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        self.children.push(child);
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        self.pipes.push(stdout.into_inner());
+        assert!(
+            !line.trim().is_empty(),
+            "{program_and_args:?} printed nothing"
+        );
+        line.trim().to_string()
+    }
+
+    /// Notifications dunst has on screen (`None` while dunst does not answer).
+    fn displayed(&self) -> Option<usize> {
+        let out = self
+            .command(&["dunstctl", "count", "displayed"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    /// The user's own `airlock notify`, started in this session.
+    fn notify(&mut self, bin: &Path) -> PathBuf {
+        let log = self.dir.join("notify.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = self
+            .command(&[bin.to_str().unwrap(), "notify"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        self.children.push(child);
+        log
+    }
+}
+
+impl Drop for UserSession {
+    fn drop(&mut self) {
+        // What runs under `runuser` is the user's, not `runuser`'s child: end every process of
+        // the (test-only) user.
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-u", self.user])
+            .status();
+        for child in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn decision(output: &Value) -> String {
     output["hookSpecificOutput"]["permissionDecision"]
         .as_str()
@@ -636,6 +806,70 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     assert!(alice_approves.status.success(), "{alice_approves:?}");
     let held = hook.join().unwrap();
     assert_eq!(decision(&held), "allow", "{held}");
+
+    // Notifications reach each user's own session through their own `airlock notify` (the
+    // daemon has no user's session bus): Alice's request shows in Alice's dunst only, and her
+    // Approve there is her own approval over the socket.
+    let mut alices_session = UserSession::start(ALICE);
+    let mut bobs_session = UserSession::start(BOB);
+    let alice_log = alices_session.notify(&system.bin());
+    let bob_log = bobs_session.notify(&system.bin());
+    let wait_for_text = |log: &Path, text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .contains(text)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "`{text}` never in {}: {}",
+                log.display(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for_text(&alice_log, "following the Airlock daemon");
+    wait_for_text(&bob_log, "following the Airlock daemon");
+    let hook = {
+        let bin = system.bin();
+        std::thread::spawn(move || {
+            run_hook(
+                &bin,
+                ALICE,
+                "git push origin main",
+                ("sess-3", "t-alice-notified"),
+                &[],
+            )
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(TIMEOUT_SECS);
+    while alices_session.displayed() != Some(1) {
+        assert!(
+            Instant::now() < deadline,
+            "no notification in Alice's session: {}",
+            std::fs::read_to_string(&alice_log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(bobs_session.displayed(), Some(0), "Bob saw Alice's request");
+    // dunst's context menu picks Approve; dunst sends ActionInvoked to Alice's notifier.
+    run_ok(&mut alices_session.command(&["dunstctl", "context"]));
+    let notified = hook.join().unwrap();
+    assert_eq!(decision(&notified), "allow", "{notified}");
+    let approved = run_ok(Command::new("sqlite3").args([
+        "/var/lib/airlock/receipts.sqlite3",
+        "SELECT e.actor, e.detail FROM events e JOIN receipts r ON r.id = e.receipt_id \
+         WHERE r.tool_use_id = 't-alice-notified' AND e.outcome = 'approved'",
+    ]));
+    let alice_uid = airlock::system::OsUser::by_name(ALICE).unwrap().uid;
+    assert!(
+        approved.starts_with("notification: pid ")
+            && approved.contains(&format!(" uid {alice_uid}")),
+        "approved by Alice's own process, claiming her notification: {approved}"
+    );
+    drop(alices_session);
+    drop(bobs_session);
 
     // History through the daemon: each user reads their own receipts only; root reads all.
     let log_of = |user: &str| -> Vec<Value> {

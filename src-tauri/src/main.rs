@@ -6,6 +6,7 @@
 mod commands;
 mod events;
 mod link;
+mod notifications;
 mod pin;
 mod tray;
 
@@ -38,6 +39,7 @@ fn main() {
                 let _ = window.hide();
             }
             events::spawn(app.handle().clone());
+            notifications::spawn(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {

@@ -247,7 +247,8 @@ pub enum Surface {
     Terminal,
     /// The desktop app's window or tray.
     Window,
-    /// A desktop notification's button (answered inside the daemon).
+    /// A desktop notification's button (answered inside the daemon in user mode, or by the
+    /// user's own `airlock notify` in system mode).
     Notification,
 }
 

@@ -13,6 +13,7 @@ mod install_system;
 mod key;
 mod launcher_alias;
 mod log;
+mod notify;
 mod output;
 mod pending;
 mod policy;
@@ -89,6 +90,8 @@ enum Command {
     /// Copies of the receipt log kept where its writer cannot rewrite them.
     #[command(subcommand)]
     Retention(retention::Command),
+    /// Show this user's requests as desktop notifications (system mode: run it in your session).
+    Notify(notify::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -123,6 +126,7 @@ pub fn main() -> ExitCode {
         Command::Key(c) => key::run(c),
         Command::Run(a) => run::run(a),
         Command::Retention(c) => retention::run(c),
+        Command::Notify(a) => notify::run(a),
     };
     match result {
         Ok(code) => code,

@@ -49,7 +49,8 @@ fn apply(daemon: &Arc<Daemon>, settings: &Settings) {
     daemon
         .notifications_enabled
         .store(enabled, Ordering::Relaxed);
-    if enabled && !daemon.notifier_running.load(Ordering::Relaxed) {
+    // In system mode each user's own `airlock notify` raises their notifications.
+    if enabled && daemon.users.is_none() && !daemon.notifier_running.load(Ordering::Relaxed) {
         crate::notify::spawn_notifier(daemon.clone());
     }
 }

@@ -2,38 +2,30 @@
 //! amendment writes files, and the notifier must keep reading events meanwhile.
 
 use super::shown::Entry;
+use super::source::{Answer, Source};
 use super::text::{APPROVE, DEFAULT, DENY};
-use crate::daemon::Daemon;
-use crate::daemon::who::Who;
-use airlock_protocol::{ApprovalScope, Decision, Response};
-use std::sync::Arc;
+use airlock_protocol::{Decision, Response};
 
-pub fn invoke(daemon: &Arc<Daemon>, entry: &Entry, action: &str) {
+pub fn invoke(source: &Source, entry: &Entry, action: &str) {
     let id = entry.approval.clone();
     match (entry.decision, action) {
         (Decision::Ask, APPROVE) => {
-            let daemon = daemon.clone();
+            let source = source.clone();
             tokio::spawn(async move {
-                let answer = daemon
-                    .approve(&id, ApprovalScope::Once, None, &Who::notification())
-                    .await;
+                let answer = source.approve(id.clone()).await;
                 report(&id, "approve", answer);
             });
         }
         (Decision::Ask, DENY) => {
-            let answer = daemon.deny(
-                &id,
-                Some("denied from the desktop notification".into()),
-                &Who::notification(),
-            );
-            report(&id, "deny", answer);
+            let source = source.clone();
+            tokio::spawn(async move {
+                let answer = source.deny(id.clone()).await;
+                report(&id, "deny", answer);
+            });
         }
         (_, DEFAULT) => {
-            // The desktop app, subscribed to events, opens its window on this request.
             tracing::info!(approval = %id, "notification clicked: showing the approvals window");
-            let _ = daemon
-                .events
-                .send(airlock_protocol::Event::ShowApprovals { id: id.to_string() });
+            source.show_approvals(&id);
         }
         (decision, other) => tracing::warn!(
             approval = %id,
@@ -44,19 +36,22 @@ pub fn invoke(daemon: &Arc<Daemon>, entry: &Entry, action: &str) {
     }
 }
 
-fn report(id: &str, action: &str, answer: Response) {
+fn report(id: &str, action: &str, answer: Answer) {
     match answer {
-        Response::Done { message } => {
+        Ok(Response::Done { message }) => {
             tracing::info!(approval = %id, action, %message, "decided from a desktop notification");
         }
         // Most often: already decided elsewhere (window, CLI, expiry) a moment earlier.
-        Response::Error { code, message } => tracing::info!(
+        Ok(Response::Error { code, message }) => tracing::info!(
             approval = %id,
             action,
             code = code.as_str(),
             %message,
             "a desktop notification's button did nothing"
         ),
-        other => tracing::warn!(approval = %id, action, answer = ?other, "unexpected answer"),
+        Ok(other) => tracing::warn!(approval = %id, action, answer = ?other, "unexpected answer"),
+        Err(error) => {
+            tracing::warn!(approval = %id, action, %error, "cannot reach the Airlock daemon")
+        }
     }
 }

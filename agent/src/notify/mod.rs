@@ -1,4 +1,5 @@
-//! Desktop notifications for requests that wait for a human, raised by the daemon.
+//! Desktop notifications for requests that wait for a human: raised by the daemon in user mode,
+//! by each user's own `airlock notify` in system mode (`source`).
 //!
 //! A notification names the agent and the action in a few words. For `ask` it has Approve and
 //! Deny buttons; for `step-up` only a click that opens the approvals window (a security key is
@@ -15,14 +16,19 @@
 //! - `bus`: the session-bus connection: `Notify`, `CloseNotification`, the server's signals.
 //! - `trust`: which signals may act.
 //! - `shown`: the notifications on screen, by id and by approval.
+//! - `source`: where requests come from and answers go (the daemon itself, or its socket).
 //! - `actions`: what a button does to the daemon.
 //! - `notifier`: the task that ties them to the daemon's event bus.
+//! - `per_user`: system mode's notifier in the user's own process, one per session.
 
 mod actions;
 mod bus;
 mod notifier;
+pub mod per_user;
 mod shown;
+mod source;
 mod text;
 mod trust;
 
-pub use notifier::spawn_notifier;
+pub use notifier::{run_for, spawn_notifier};
+pub use source::{OnClick, Source};

@@ -5,25 +5,34 @@
 
 use super::bus::{Bus, Signals};
 use super::shown::Shown;
+use super::source::{Incoming, Source};
 use super::{actions, text, trust};
 use crate::daemon::Daemon;
 use airlock_protocol::{Event, PendingApproval};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use zbus::Message;
 use zbus::names::OwnedUniqueName;
 
-/// Start the notifier on the current tokio runtime. It subscribes to the daemon's events before
-/// returning, so no approval raised after this call is missed.
+/// Start the daemon's own notifier (user mode) on the current tokio runtime. It subscribes to
+/// the daemon's events before returning, so no approval raised after this call is missed.
 pub fn spawn_notifier(daemon: Arc<Daemon>) -> tokio::task::JoinHandle<()> {
     daemon
         .notifier_running
         .store(true, std::sync::atomic::Ordering::Relaxed);
-    let events = daemon.events.subscribe();
-    tokio::spawn(run(daemon, events))
+    let source = Source::Daemon(daemon);
+    let events = source.follow();
+    tokio::spawn(run(source, events))
+}
+
+/// Raise the notifications of the daemon behind `source` until its events end (or the
+/// session bus goes away).
+pub async fn run_for(source: Source) {
+    let events = source.follow();
+    run(source, events).await
 }
 
 /// The notification server we talk to, and its signals (filtered by the bus on its name).
@@ -33,7 +42,7 @@ struct Server {
 }
 
 struct Notifier {
-    daemon: Arc<Daemon>,
+    source: Source,
     bus: Bus,
     server: Option<Server>,
     shown: Shown,
@@ -49,12 +58,12 @@ const ACTIVATION_INTERVAL: Duration = Duration::from_secs(60);
 
 /// What woke the notifier (events are boxed: a pending approval is large).
 enum Wake {
-    Event(Box<Result<Event, RecvError>>),
+    Event(Option<Incoming>),
     OwnerChanged(Option<zbus::Result<Message>>),
     Signal(Option<zbus::Result<Message>>),
 }
 
-async fn run(daemon: Arc<Daemon>, mut events: broadcast::Receiver<Event>) {
+async fn run(source: Source, mut events: mpsc::Receiver<Incoming>) {
     let bus = match Bus::connect().await {
         Ok(bus) => bus,
         Err(error) => {
@@ -74,7 +83,7 @@ async fn run(daemon: Arc<Daemon>, mut events: broadcast::Receiver<Event>) {
         }
     };
     let mut notifier = Notifier {
-        daemon,
+        source,
         bus,
         server: None,
         shown: Shown::default(),
@@ -86,26 +95,23 @@ async fn run(daemon: Arc<Daemon>, mut events: broadcast::Receiver<Event>) {
         let wake = {
             let signal = next_signal(&mut notifier.server);
             tokio::select! {
-                event = events.recv() => Wake::Event(Box::new(event)),
+                event = events.recv() => Wake::Event(event),
                 changed = owner_changes.next() => Wake::OwnerChanged(changed),
                 signal = signal => Wake::Signal(signal),
             }
         };
         match wake {
-            Wake::Event(event) => match *event {
-                Ok(Event::ApprovalPending { approval }) => notifier.show(&approval).await,
-                Ok(Event::ApprovalResolved { id, .. }) => notifier.close(&id).await,
-                Ok(Event::StepUpUnavailable { approval }) => notifier.tell_no_key(&approval).await,
-                Ok(Event::EmergencyStop { stop: Some(stop) })
-                    if stop.by == crate::daemon::WATCHDOG =>
-                {
+            Wake::Event(Some(Incoming::Event(event))) => match *event {
+                Event::ApprovalPending { approval } => notifier.show(&approval).await,
+                Event::ApprovalResolved { id, .. } => notifier.close(&id).await,
+                Event::StepUpUnavailable { approval } => notifier.tell_no_key(&approval).await,
+                Event::EmergencyStop { stop: Some(stop) } if stop.by == crate::daemon::WATCHDOG => {
                     notifier.tell(&text::impostor_content()).await
                 }
-                Ok(_) => {}
-                // Missed events: the pending list is the truth.
-                Err(RecvError::Lagged(_)) => notifier.resync().await,
-                Err(RecvError::Closed) => return,
+                _ => {}
             },
+            Wake::Event(Some(Incoming::Missed)) => notifier.resync().await,
+            Wake::Event(None) => return,
             Wake::OwnerChanged(Some(Ok(message))) => {
                 if trust::from_bus(&message.header()) {
                     notifier.server_changed().await;
@@ -203,11 +209,7 @@ impl Notifier {
 
     async fn show(&mut self, approval: &PendingApproval) {
         // Turned off in settings since the notifier started: stay quiet.
-        if !self
-            .daemon
-            .notifications_enabled
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        if !self.source.enabled() {
             return;
         }
         if self.shown.has_approval(&approval.id) {
@@ -234,11 +236,7 @@ impl Notifier {
 
     /// Show a notification with nothing to decide (if notifications are on).
     async fn tell(&mut self, content: &text::Content) {
-        if !self
-            .daemon
-            .notifications_enabled
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        if !self.source.enabled() {
             return;
         }
         if self.server.is_none() {
@@ -263,7 +261,7 @@ impl Notifier {
 
     /// Make the screen match the pending list: close what was decided, show what is waiting.
     async fn resync(&mut self) {
-        let pending = self.daemon.pending_list();
+        let pending = self.source.pending().await;
         for approval in self.shown.approvals() {
             if !pending.iter().any(|p| p.id == approval) {
                 self.close(&approval).await;
@@ -284,7 +282,7 @@ impl Notifier {
                 return;
             };
             match self.shown.get(id) {
-                Some(entry) => actions::invoke(&self.daemon, entry, &action),
+                Some(entry) => actions::invoke(&self.source, entry, &action),
                 None => {
                     tracing::debug!(id, "ActionInvoked for a notification Airlock did not show")
                 }

@@ -1,0 +1,60 @@
+//! The notifier of system mode, in a process of the user's own (`airlock notify`, or the
+//! desktop app): one per session, held by a lock in the user's runtime directory, so the app
+//! and an autostarted `airlock notify` never show a request twice.
+
+use super::source::{Link, OnClick, Source};
+use crate::home::AirlockHome;
+use std::sync::Arc;
+
+/// How a run ended.
+pub enum Ran {
+    /// The session bus went away.
+    BusGone,
+    /// Another process of this session shows the notifications already.
+    AlreadyRunning,
+}
+
+/// Show this user's requests until the session bus goes away (blocking: it runs its own async
+/// runtime). `on_click` opens the approvals window, where there is one.
+pub fn run(home: AirlockHome, on_click: Option<OnClick>) -> anyhow::Result<Ran> {
+    let _held = match one_per_session()? {
+        Lock::Held(file) => Some(file),
+        Lock::NoSessionDirectory => None,
+        Lock::Taken => return Ok(Ran::AlreadyRunning),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("airlock-notify")
+        .enable_all()
+        .build()?;
+    runtime.block_on(super::run_for(Source::Socket(Arc::new(Link {
+        home,
+        on_click,
+    }))));
+    Ok(Ran::BusGone)
+}
+
+enum Lock {
+    Held(std::fs::File),
+    Taken,
+    /// No `XDG_RUNTIME_DIR`: no session to share, so nothing to hold.
+    NoSessionDirectory,
+}
+
+fn one_per_session() -> anyhow::Result<Lock> {
+    let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") else {
+        return Ok(Lock::NoSessionDirectory);
+    };
+    let path = std::path::Path::new(&dir).join("airlock-notify.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Lock::Held(file)),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(Lock::Taken),
+        Err(e) => Err(anyhow::anyhow!("cannot lock `{}`: {e}", path.display())),
+    }
+}
