@@ -951,11 +951,170 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
             ),
         )
     };
+    let socket = run_ok(Command::new(support::BIN).args(["install", "system", "--print-socket"]));
+    assert!(
+        socket.contains("ListenStream=/run/airlock/airlock.sock"),
+        "{socket}"
+    );
+    std::fs::write(dir.path().join("airlock.socket"), &socket).unwrap();
     let (ok, said) = verify(&unit);
     assert!(ok && said.trim().is_empty(), "systemd-analyze: {said}");
     let (_, said) = verify(&unit.replace("UMask=", "UMsk="));
     assert!(
         said.contains("UMsk"),
         "the check did not notice a bad setting: {said}"
+    );
+}
+
+/// The .deb, built from the very binary under test: `apt-get install ./airlock_*.deb` makes
+/// system mode (man pages and completions in place), the daemon started as the unit starts it
+/// reports system mode, removal keeps the receipts and leaves user mode, purge removes
+/// everything, and the machine is left as it was found.
+#[test]
+fn the_deb_installs_system_mode_keeps_receipts_on_removal_and_purges() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    if !root_or_skip() {
+        return;
+    }
+    for path in ["/usr/bin/airlock", "/etc/airlock", "/var/lib/airlock"] {
+        assert!(
+            !Path::new(path).exists(),
+            "`{path}` exists: Airlock is installed on this machine; run this test without it"
+        );
+    }
+    let out_dir = tempfile::tempdir().unwrap();
+    let built = run_ok(
+        Command::new("bash")
+            .arg(support::repo_root().join("agent/packaging/deb/build-deb"))
+            .arg(support::BIN)
+            .arg(out_dir.path())
+            .args(["0.0.0~e2e", "none"]),
+    );
+    let deb = PathBuf::from(built.trim());
+    assert!(deb.is_file(), "{built}");
+    let apt = |args: &[&str]| {
+        run_ok(
+            Command::new("apt-get")
+                .args(["-y", "-q", "-o", "Dpkg::Use-Pty=0"])
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    };
+    struct Purge;
+    impl Drop for Purge {
+        fn drop(&mut self) {
+            let _ = Command::new("pkill")
+                .args(["-KILL", "-u", "airlock"])
+                .status();
+            let _ = Command::new("apt-get")
+                .args(["-y", "-q", "purge", "airlock"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .output();
+        }
+    }
+    let _purge = Purge;
+    let installed = apt(&["install", deb.to_str().unwrap()]);
+    assert!(
+        installed.contains("made the account `airlock`"),
+        "{installed}"
+    );
+    for path in [
+        "/usr/bin/airlock",
+        "/usr/share/airlock/policies/00-baselines.toml",
+        "/usr/lib/systemd/system/airlock.service",
+        "/usr/share/man/man1/airlock.1.gz",
+        "/usr/share/man/man1/airlock-approve.1.gz",
+        "/usr/share/bash-completion/completions/airlock",
+        "/usr/share/zsh/vendor-completions/_airlock",
+        "/usr/share/fish/vendor_completions.d/airlock.fish",
+        "/etc/airlock/system.toml",
+    ] {
+        assert!(Path::new(path).exists(), "{path} is missing after install");
+    }
+    assert!(!Path::new("/etc/systemd/system/airlock.service").exists());
+    let unit = std::fs::read_to_string("/usr/lib/systemd/system/airlock.service").unwrap();
+    assert!(unit.contains("ExecStart=/usr/bin/airlock daemon"), "{unit}");
+    let page = run_ok(Command::new("zcat").arg("/usr/share/man/man1/airlock-approve.1.gz"));
+    assert!(page.contains("Approve a pending request"), "{page}");
+
+    // Started as the units start it: the socket opened first and handed over (systemd's own
+    // `systemd-socket-activate` standing in for airlock.socket; the daemon sets its mode),
+    // the daemon as the account with its ambient capability, nothing else.
+    std::fs::write(
+        "/etc/airlock/settings.toml",
+        "[retention]\nsyslog = false\n",
+    )
+    .unwrap();
+    let daemon_log = out_dir.path().join("daemon.log");
+    let mut daemon = Command::new("setpriv")
+        .args([
+            "--reuid=airlock",
+            "--regid=airlock",
+            "--init-groups",
+            "--inh-caps=+dac_read_search",
+            "--ambient-caps=+dac_read_search",
+            "sh",
+            "-c",
+            "exec systemd-socket-activate -l /run/airlock/airlock.sock /usr/bin/airlock daemon",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&daemon_log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let out = Command::new("/usr/bin/airlock")
+            .arg("status")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break String::from_utf8_lossy(&out.stdout).to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the packaged daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.contains("system mode"), "{status}");
+    let said = std::fs::read_to_string(&daemon_log).unwrap();
+    assert!(said.contains("(opened by systemd)"), "{said}");
+    let socket_mode = std::fs::metadata("/run/airlock/airlock.sock")
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(socket_mode, 0o666, "every user reaches the socket");
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert!(Path::new("/var/lib/airlock/receipts.sqlite3").exists());
+
+    // Removed: back to user mode, the receipts kept.
+    apt(&["remove", "airlock"]);
+    assert!(!Path::new("/usr/bin/airlock").exists());
+    assert!(
+        !Path::new("/etc/airlock/system.toml").exists(),
+        "still in system mode"
+    );
+    assert!(
+        Path::new("/var/lib/airlock/receipts.sqlite3").exists(),
+        "removal lost the receipts"
+    );
+    // Purged: nothing left.
+    apt(&["purge", "airlock"]);
+    for path in ["/var/lib/airlock", "/etc/airlock", "/run/airlock"] {
+        assert!(!Path::new(path).exists(), "{path} is left after purge");
+    }
+    assert!(airlock::system::OsUser::by_name("airlock").is_none());
+    let group = Command::new("getent")
+        .args(["group", "airlock-admin"])
+        .output()
+        .unwrap();
+    assert!(
+        !group.status.success(),
+        "the admin group is left after purge"
     );
 }

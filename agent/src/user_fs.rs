@@ -8,10 +8,13 @@
 //! Every read the classifier, previews, pre-images and a user's own policy directory make goes
 //! through here. Under [`as_user`] a path is walked one component at a time the way the kernel
 //! walks it for that user: search permission on each directory, symbolic links followed by hand
-//! (at most 40), then the permission the operation needs on the object itself. A file or
-//! directory is then opened with `O_NOFOLLOW` and its device and inode compared with what was
-//! checked, so a component swapped between the check and the open is caught rather than
-//! followed. Airlock's own directories are never read on anyone's behalf. Anything that carries
+//! (at most 40), then the permission the operation needs on the object itself. The walk holds a
+//! descriptor (`O_PATH|O_NOFOLLOW`) for each directory it passes and looks the next name up
+//! relative to it, and what is read is reopened from the final descriptor: no path string is
+//! ever resolved again with the daemon's rights, so swapping a checked directory for a link
+//! afterwards changes nothing (review round 15, R15-1). Reads are of regular files only and
+//! capped, so a device or a FIFO cannot hang or exhaust the daemon (R15-3), in user mode too.
+//! Airlock's own directories are never read on anyone's behalf. Anything that carries
 //! an access ACL counts as unreadable for everyone but its owner: Airlock does not evaluate ACLs,
 //! and "unreadable" only means classification knows less and decides more strictly.
 //!
@@ -20,9 +23,10 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, FileType, Metadata};
 use std::io::{self, Read};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Component, Path, PathBuf};
@@ -32,14 +36,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Links followed in one walk, as Linux's own limit.
 const MAX_LINKS: usize = 40;
 
+/// How long a user's groups are believed before the group database is asked again: a person
+/// removed from a group loses what it gave within this time, not at the daemon's restart.
+const GROUPS_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Whom reads are made for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Reader {
     uid: u32,
     gid: u32,
-    groups: Vec<u32>,
-    /// Airlock's own places: never read for anyone (canonical paths).
-    forbidden: Vec<PathBuf>,
+    /// The login groups, and when they were read; refreshed from `user` when older than
+    /// [`GROUPS_FOR`] (fixed when there is no user to ask).
+    groups: std::sync::Mutex<(std::time::Instant, Vec<u32>)>,
+    user: Option<crate::system::OsUser>,
+    /// Airlock's own places: never read for anyone (canonical paths, and their device and
+    /// inode when they exist).
+    forbidden: Vec<(PathBuf, Option<(u64, u64)>)>,
 }
 
 impl Reader {
@@ -47,12 +59,37 @@ impl Reader {
         Self {
             uid,
             gid,
-            groups,
+            groups: std::sync::Mutex::new((std::time::Instant::now(), groups)),
+            user: None,
             forbidden: forbidden
                 .iter()
-                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+                .map(|p| {
+                    let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+                    let id = std::fs::metadata(&real).ok().map(|m| (m.dev(), m.ino()));
+                    (real, id)
+                })
                 .collect(),
         }
+    }
+
+    /// Reads for `user`, with their login groups kept current.
+    pub fn for_user(user: &crate::system::OsUser, forbidden: &[PathBuf]) -> Self {
+        let mut reader = Self::new(user.uid, user.gid, user.login_groups(), forbidden);
+        reader.user = Some(user.clone());
+        reader
+    }
+
+    fn in_group(&self, gid: u32) -> bool {
+        if gid == self.gid {
+            return true;
+        }
+        let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(user) = &self.user
+            && groups.0.elapsed() > GROUPS_FOR
+        {
+            *groups = (std::time::Instant::now(), user.login_groups());
+        }
+        groups.1.contains(&gid)
     }
 }
 
@@ -128,9 +165,40 @@ fn denied(why: &str) -> io::Error {
 const READ: u32 = 4;
 const SEARCH: u32 = 1;
 
+/// The most any read here returns; larger files are refused (no caller needs more: pre-images
+/// stop at 16 MiB, scripts at 256 KiB, policy files at 4 MiB).
+pub const MAX_READ: u64 = 16 * 1024 * 1024;
+
+/// One object reached by a walk: held open (`O_PATH`), as it was when checked.
+struct Step {
+    held: File,
+    meta: Metadata,
+    /// The path it was reached by, links resolved: for messages and Airlock's own places.
+    path: PathBuf,
+}
+
+impl Step {
+    fn at(dir: Option<&Step>, name: &OsStr, path: PathBuf) -> io::Result<Self> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = match dir {
+            Some(dir) => rustix::fs::openat(&dir.held, name, flags, Mode::empty())?,
+            None => rustix::fs::openat(rustix::fs::CWD, name, flags, Mode::empty())?,
+        };
+        let held = File::from(fd);
+        let meta = held.metadata()?;
+        Ok(Self { held, meta, path })
+    }
+
+    /// The object itself, through its descriptor (not its name).
+    fn proc_path(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/self/fd/{}", self.held.as_raw_fd()))
+    }
+}
+
 impl Reader {
-    /// Walk `path` for this user; the real path reached and its `lstat`.
-    fn walk(&self, path: &Path, follow_last: bool) -> io::Result<(PathBuf, Metadata)> {
+    /// Walk `path` for this user, holding each directory passed.
+    fn walk(&self, path: &Path, follow_last: bool) -> io::Result<Step> {
         if !path.is_absolute() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -138,37 +206,37 @@ impl Reader {
             ));
         }
         let mut pending: VecDeque<OsString> = components(path);
-        let mut real = PathBuf::from("/");
-        let mut real_meta = std::fs::symlink_metadata(&real)?;
+        let root = || Step::at(None, OsStr::new("/"), PathBuf::from("/"));
+        let mut stack: Vec<Step> = vec![root()?];
         let mut links = 0;
         while let Some(name) = pending.pop_front() {
             if name == "." {
                 continue;
             }
-            if !real_meta.is_dir() {
+            let current = stack.last().ok_or_else(|| denied("no directory"))?;
+            if !current.meta.is_dir() {
                 return Err(io::Error::from_raw_os_error(
                     rustix::io::Errno::NOTDIR.raw_os_error(),
                 ));
             }
-            self.may(&real, &real_meta, SEARCH)?;
+            self.may(current, SEARCH)?;
             if name == ".." {
-                real.pop();
-                real_meta = std::fs::symlink_metadata(&real)?;
+                if stack.len() > 1 {
+                    stack.pop();
+                }
                 continue;
             }
-            let next = real.join(&name);
-            let meta = std::fs::symlink_metadata(&next)?;
-            if meta.file_type().is_symlink() && (follow_last || !pending.is_empty()) {
+            let next = Step::at(Some(current), &name, current.path.join(&name))?;
+            if next.meta.file_type().is_symlink() && (follow_last || !pending.is_empty()) {
                 links += 1;
                 if links > MAX_LINKS {
                     return Err(io::Error::from_raw_os_error(
                         rustix::io::Errno::LOOP.raw_os_error(),
                     ));
                 }
-                let target = std::fs::read_link(&next)?;
+                let target = link_target(&next.held)?;
                 if target.is_absolute() {
-                    real = PathBuf::from("/");
-                    real_meta = std::fs::symlink_metadata(&real)?;
+                    stack.truncate(1);
                 }
                 for part in components(&target).into_iter().rev() {
                     pending.push_front(part);
@@ -176,33 +244,39 @@ impl Reader {
                 continue;
             }
             self.not_airlocks(&next)?;
-            real = next;
-            real_meta = meta;
+            stack.push(next);
         }
-        self.not_airlocks(&real)?;
-        Ok((real, real_meta))
+        let last = stack.pop().ok_or_else(|| denied("no directory"))?;
+        self.not_airlocks(&last)?;
+        Ok(last)
     }
 
-    fn not_airlocks(&self, real: &Path) -> io::Result<()> {
-        if self.forbidden.iter().any(|f| real.starts_with(f)) {
+    fn not_airlocks(&self, step: &Step) -> io::Result<()> {
+        let identity = (step.meta.dev(), step.meta.ino());
+        if self
+            .forbidden
+            .iter()
+            .any(|(path, id)| step.path.starts_with(path) || *id == Some(identity))
+        {
             return Err(denied("it is Airlock's own; it is never read for a user"));
         }
         Ok(())
     }
 
-    /// Whether this user has `want` (bits of `rwx`) on the object at `path` with `meta`.
-    fn may(&self, path: &Path, meta: &Metadata, want: u32) -> io::Result<()> {
+    /// Whether this user has `want` (bits of `rwx`) on `step`.
+    fn may(&self, step: &Step, want: u32) -> io::Result<()> {
         if self.uid == 0 {
             return Ok(());
         }
+        let meta = &step.meta;
         let mode = meta.mode();
         let bits = if meta.uid() == self.uid {
             (mode >> 6) & 7
-        } else if has_access_acl(path) {
+        } else if has_access_acl(&step.proc_path()) {
             return Err(denied(
                 "it has an access control list, which Airlock does not evaluate",
             ));
-        } else if meta.gid() == self.gid || self.groups.contains(&meta.gid()) {
+        } else if self.in_group(meta.gid()) {
             (mode >> 3) & 7
         } else {
             mode & 7
@@ -214,24 +288,55 @@ impl Reader {
         }
     }
 
-    /// Open `path` (links followed) for reading, as this user may.
-    fn open(&self, path: &Path, directory: bool) -> io::Result<File> {
-        let (real, meta) = self.walk(path, true)?;
-        let want = if directory { READ | SEARCH } else { READ };
-        self.may(&real, &meta, want)?;
-        use rustix::fs::{Mode, OFlags};
-        let mut flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    /// Open `path` (links followed) for reading as this user may: a regular file, or with
+    /// `directory` a directory, reopened from the descriptor that was checked.
+    fn open(&self, path: &Path, directory: bool) -> io::Result<(File, Step)> {
+        let step = self.walk(path, true)?;
         if directory {
-            flags |= OFlags::DIRECTORY;
+            if !step.meta.is_dir() {
+                return Err(io::Error::from_raw_os_error(
+                    rustix::io::Errno::NOTDIR.raw_os_error(),
+                ));
+            }
+            self.may(&step, READ | SEARCH)?;
+        } else {
+            regular(&step.meta)?;
+            self.may(&step, READ)?;
         }
-        let file = File::from(rustix::fs::open(&real, flags, Mode::empty())?);
+        let file = reopen(&step.proc_path(), directory)?;
         let opened = file.metadata()?;
-        if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+        if (opened.dev(), opened.ino()) != (step.meta.dev(), step.meta.ino()) {
             return Err(denied("it changed while it was being opened"));
         }
-        // The mode of what is open now, not of what was looked at before.
-        self.may(&real, &opened, want)?;
-        Ok(file)
+        Ok((file, step))
+    }
+}
+
+/// Where the link held open (`O_PATH|O_NOFOLLOW`) points.
+fn link_target(held: &File) -> io::Result<PathBuf> {
+    let target = rustix::fs::readlinkat(held, "", Vec::new())?;
+    Ok(PathBuf::from(OsString::from_vec(target.into_bytes())))
+}
+
+/// Open for reading without following a final link (the `/proc/self/fd` magic link is the
+/// exception: it names the held object itself) and without blocking on a FIFO.
+fn reopen(path: &Path, directory: bool) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if directory {
+        flags |= OFlags::DIRECTORY;
+    }
+    Ok(File::from(rustix::fs::open(path, flags, Mode::empty())?))
+}
+
+fn regular(meta: &Metadata) -> io::Result<()> {
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file (a device, FIFO or socket is never read)",
+        ))
     }
 }
 
@@ -261,7 +366,7 @@ fn has_access_acl(path: &Path) -> bool {
 pub fn metadata(path: &Path) -> io::Result<Metadata> {
     match current()? {
         None => std::fs::metadata(path),
-        Some(reader) => reader.walk(path, true).map(|(_, meta)| meta),
+        Some(reader) => reader.walk(path, true).map(|step| step.meta),
     }
 }
 
@@ -269,7 +374,7 @@ pub fn metadata(path: &Path) -> io::Result<Metadata> {
 pub fn symlink_metadata(path: &Path) -> io::Result<Metadata> {
     match current()? {
         None => std::fs::symlink_metadata(path),
-        Some(reader) => reader.walk(path, false).map(|(_, meta)| meta),
+        Some(reader) => reader.walk(path, false).map(|step| step.meta),
     }
 }
 
@@ -278,8 +383,8 @@ pub fn read_link(path: &Path) -> io::Result<PathBuf> {
     match current()? {
         None => std::fs::read_link(path),
         Some(reader) => {
-            let (real, _) = reader.walk(path, false)?;
-            std::fs::read_link(real)
+            let step = reader.walk(path, false)?;
+            link_target(&step.held)
         }
     }
 }
@@ -288,7 +393,7 @@ pub fn read_link(path: &Path) -> io::Result<PathBuf> {
 pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
     match current()? {
         None => std::fs::canonicalize(path),
-        Some(reader) => reader.walk(path, true).map(|(real, _)| real),
+        Some(reader) => reader.walk(path, true).map(|step| step.path),
     }
 }
 
@@ -307,123 +412,47 @@ pub fn exists(path: &Path) -> bool {
     metadata(path).is_ok()
 }
 
-/// Entries of a git directory looked at, at most, before it is taken as unreadable.
-const MAX_REPOSITORY_ENTRIES: usize = 50_000;
-
-/// Whether the user may read the repository whose git directory is `git_dir`, all of it.
+/// Whether a repository reader (gix) may open the repository whose git directory is `git_dir`.
 ///
-/// A reader such as gix opens files under it by itself, with the daemon's rights, and some of
-/// its errors quote what it read. So in system mode the whole git directory is vetted first:
-/// every entry readable by the user, no symbolic link anywhere in it (a ref linked to another
-/// user's key would otherwise be read and quoted), no alternates (objects read from elsewhere)
-/// and no configuration includes; a linked work tree's common directory is vetted the same way.
-/// A repository that fails is not read for its user.
-pub fn may_read_repository(git_dir: &Path) -> bool {
-    let reader = match current() {
-        Ok(None) => return true,
-        Ok(Some(reader)) => reader,
-        Err(_) => return false,
-    };
-    as_user(Some(reader.clone()), || {
-        let Ok(real) = canonicalize(git_dir) else {
-            return false;
-        };
-        if !reader.vetted_git_dir(&real) {
-            return false;
-        }
-        match read_to_string(&real.join("commondir")) {
-            Ok(common) => canonicalize(&real.join(common.trim()))
-                .is_ok_and(|common| reader.vetted_git_dir(&common)),
-            Err(e) => e.kind() == io::ErrorKind::NotFound,
-        }
-    })
+/// gix opens the files of a repository by their names, by itself: with the daemon's rights in
+/// system mode, where a user who swaps a component of their own repository for a link between
+/// any check and gix's opens has it read someone else's (review round 15, R15-2). No check made
+/// beforehand can close that, so in system mode repositories are not read for users at all:
+/// what depends on them (whether a deletion loses work, what a checkout would plant) is
+/// "unknown" there, and decided more strictly. In user mode the daemon is the user.
+pub fn may_read_repository(_git_dir: &Path) -> bool {
+    matches!(current(), Ok(None))
 }
 
-impl Reader {
-    fn vetted_git_dir(&self, real: &Path) -> bool {
-        if real.join("objects/info/alternates").exists() {
-            return false;
-        }
-        let config = match self.open(&real.join("config"), false) {
-            Ok(mut file) => {
-                let mut text = String::new();
-                if file.read_to_string(&mut text).is_err() {
-                    return false;
-                }
-                text
-            }
-            Err(e) => {
-                if e.kind() != io::ErrorKind::NotFound {
-                    return false;
-                }
-                String::new()
-            }
-        };
-        if config.to_ascii_lowercase().contains("[include") {
-            return false;
-        }
-        let mut seen = 0;
-        self.vetted_tree(real, &mut seen)
-    }
-
-    /// Every entry below `dir` (itself already walked) readable, and none a link.
-    fn vetted_tree(&self, dir: &Path, seen: &mut usize) -> bool {
-        let Ok(meta) = std::fs::symlink_metadata(dir) else {
-            return false;
-        };
-        if self.may(dir, &meta, READ | SEARCH).is_err() {
-            return false;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return false;
-        };
-        for entry in entries {
-            *seen += 1;
-            if *seen > MAX_REPOSITORY_ENTRIES {
-                return false;
-            }
-            let Ok(entry) = entry else {
-                return false;
-            };
-            let path = entry.path();
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                return false;
-            };
-            let ok = if meta.file_type().is_symlink() {
-                false
-            } else if meta.is_dir() {
-                self.vetted_tree(&path, seen)
-            } else {
-                self.may(&path, &meta, READ).is_ok()
-            };
-            if !ok {
-                return false;
-            }
-        }
-        true
-    }
-}
-
-/// Open a file for reading, as the user may.
+/// Open a regular file for reading, as the user may (never a device or FIFO, never blocking).
 pub fn open(path: &Path) -> io::Result<File> {
     match current()? {
-        None => File::open(path),
-        Some(reader) => reader.open(path, false),
+        None => {
+            let file = reopen(path, false)?;
+            regular(&file.metadata()?)?;
+            Ok(file)
+        }
+        Some(reader) => reader.open(path, false).map(|(file, _)| file),
     }
 }
 
-/// The whole file, as the user may read it.
+/// The whole file, as the user may read it, if it holds at most [`MAX_READ`] bytes.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    open(path)?.read_to_end(&mut bytes)?;
+    open(path)?.take(MAX_READ + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_READ {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", MAX_READ / (1024 * 1024)),
+        ));
+    }
     Ok(bytes)
 }
 
-/// The whole file as UTF-8, as the user may read it.
+/// The whole file as UTF-8, as the user may read it (at most [`MAX_READ`] bytes).
 pub fn read_to_string(path: &Path) -> io::Result<String> {
-    let mut text = String::new();
-    open(path)?.read_to_string(&mut text)?;
-    Ok(text)
+    String::from_utf8(read(path)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
 /// One name in a directory, with its path spelled under the directory as it was asked for.
@@ -450,14 +479,12 @@ impl Entry {
 
 /// The names in a directory, as the user may list them (shaped as `std::fs::read_dir`'s).
 pub fn read_dir(path: &Path) -> io::Result<std::vec::IntoIter<io::Result<Entry>>> {
-    let reader = current()?;
     // The directory that was checked, held open, is the one listed (through its descriptor).
-    let (listed, _held) = match reader {
+    let (listed, _held) = match current()? {
         None => (path.to_path_buf(), None),
         Some(reader) => {
-            let dir = reader.open(path, true)?;
-            let via = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
-            (via, Some(dir))
+            let (dir, step) = reader.open(path, true)?;
+            (step.proc_path(), Some((dir, step)))
         }
     };
     let mut out = Vec::new();
@@ -588,37 +615,99 @@ mod tests {
     }
 
     #[test]
-    fn a_repository_is_read_for_its_user_only_whole_and_without_links() {
+    fn repositories_are_read_for_nobody_in_system_mode() {
         let dir = tempfile::tempdir().unwrap();
-        let git = dir.path().join("repo/.git");
-        for d in ["objects/pack", "refs/heads"] {
-            std::fs::create_dir_all(git.join(d)).unwrap();
+        assert!(
+            may_read_repository(dir.path()),
+            "user mode: the daemon is the user"
+        );
+        let owner = std::fs::metadata(dir.path()).unwrap().uid();
+        assert!(!as_user(reader_for(owner, &[]), || may_read_repository(
+            dir.path()
+        )));
+    }
+
+    /// A directory the user owns swapped for a link into a place they may not search, over and
+    /// over while they are read (review round 15, R15-1): never read, never listed.
+    #[test]
+    fn a_directory_swapped_for_a_link_mid_walk_is_never_followed() {
+        let base = tempfile::tempdir().unwrap();
+        let r = base.path().join("r");
+        let secret = base.path().join("secret");
+        std::fs::create_dir_all(r.join("d")).unwrap();
+        std::fs::create_dir(&secret).unwrap();
+        std::fs::write(r.join("d/run.sh"), "DECOY").unwrap();
+        std::fs::write(secret.join("run.sh"), "SECRET").unwrap();
+        std::fs::write(secret.join("private-plan.md"), "x").unwrap();
+        mode(&secret, 0o700);
+        mode(&secret.join("run.sh"), 0o644);
+        for p in [base.path(), &r, &r.join("d")] {
+            mode(p, 0o755);
         }
-        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
-        std::fs::write(git.join("config"), "[core]\n\tbare = false\n").unwrap();
-        std::fs::write(git.join("refs/heads/main"), "0".repeat(40)).unwrap();
-        let owner = std::fs::metadata(&git).unwrap().uid();
-        let outside = dir.path().join("secret");
-        std::fs::write(&outside, "KEY").unwrap();
-        let vetted = || as_user(reader_for(owner, &[]), || may_read_repository(&git));
-        assert!(vetted(), "a plain repository of its user");
-        std::os::unix::fs::symlink(&outside, git.join("refs/heads/leak")).unwrap();
-        assert!(!vetted(), "a ref linked elsewhere");
-        std::fs::remove_file(git.join("refs/heads/leak")).unwrap();
-        std::fs::write(git.join("config"), "[include]\n\tpath = ../../secret\n").unwrap();
-        assert!(!vetted(), "a configuration include");
-        std::fs::write(git.join("config"), "[core]\n").unwrap();
-        std::fs::create_dir_all(git.join("objects/info")).unwrap();
-        std::fs::write(git.join("objects/info/alternates"), "/elsewhere/objects\n").unwrap();
-        assert!(!vetted(), "alternates");
-        std::fs::remove_file(git.join("objects/info/alternates")).unwrap();
-        assert!(vetted());
-        // Another user: one private entry is enough.
-        mode(&git.join("refs/heads/main"), 0o600);
-        assert!(!as_user(
-            reader_for(4_000_000, &[]),
-            || may_read_repository(&git)
-        ));
+        std::os::unix::fs::symlink(&secret, r.join("l")).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (d, l, stop) = (r.join("d"), r.join("l"), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = rustix::fs::renameat_with(
+                        rustix::fs::CWD,
+                        &d,
+                        rustix::fs::CWD,
+                        &l,
+                        rustix::fs::RenameFlags::EXCHANGE,
+                    );
+                }
+            })
+        };
+        let stranger = reader_for(4_000_000, &[]);
+        let (mut decoys, mut listed) = (0, 0);
+        as_user(stranger, || {
+            for _ in 0..3000 {
+                if let Ok(text) = read_to_string(&r.join("d/run.sh")) {
+                    assert_eq!(text, "DECOY", "read through a swapped-in link");
+                    decoys += 1;
+                }
+                if let Ok(names) = read_dir(&r.join("d")) {
+                    for name in names.flatten() {
+                        assert_ne!(name.file_name(), "private-plan.md", "listed");
+                    }
+                    listed += 1;
+                }
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(
+            decoys > 0 && listed > 0,
+            "positive control: the decoy was read"
+        );
+    }
+
+    #[test]
+    fn devices_and_fifos_are_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        let owner = std::fs::metadata(dir.path()).unwrap().uid();
+        for reader in [None, reader_for(owner, &[])] {
+            as_user(reader, || {
+                for path in [fifo.as_path(), Path::new("/dev/zero")] {
+                    let err = read(path).unwrap_err();
+                    assert!(
+                        err.to_string().contains("not a regular file"),
+                        "{path:?}: {err}"
+                    );
+                }
+            });
+        }
     }
 
     #[test]

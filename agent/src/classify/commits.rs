@@ -39,10 +39,12 @@ pub struct Repository {
 
 impl Repository {
     pub fn open(git_dir: &Path) -> Result<Self, String> {
-        // gix opens what it needs by itself: the user's right to read the repository is checked
-        // first (in system mode it would otherwise read with the daemon's).
+        // gix opens the repository's files by name, by itself: in system mode that would be
+        // with the daemon's rights, so there repositories are not read for users.
         if !crate::user_fs::may_read_repository(git_dir) {
-            return Err("cannot be read by its user".into());
+            return Err(
+                "is not read in system mode (repositories are read only in user mode)".into(),
+            );
         }
         #[allow(clippy::disallowed_methods)]
         gix::open_opts(git_dir, gix::open::Options::isolated())

@@ -76,17 +76,25 @@ fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> 
         // Inside `.git`: judged as git's own files, not work.
         return None;
     }
-    // A `.git` that is no repository: no version control to consult.
-    // gix opens what it needs by itself: the user's right to read it is checked first.
-    // One it may not read is not judged harmless to change.
+    // gix opens the repository's files by name, by itself: in system mode that would be with
+    // the daemon's rights (`user_fs::may_read_repository`), so there it is not read, and what
+    // the change loses is unknown. A repository gix cannot open is not judged harmless either.
     if !crate::user_fs::may_read_repository(&git_dir) {
         return Some(format!(
-            "the repository at `{}` cannot be read by its user, so what the change loses is unknown",
+            "whether this loses work in the repository at `{}` is unknown: system mode does not read repositories for their users",
             work_tree.display()
         ));
     }
     #[allow(clippy::disallowed_methods)]
-    let repo = gix::open_opts(&git_dir, gix::open::Options::isolated()).ok()?;
+    let repo = match gix::open_opts(&git_dir, gix::open::Options::isolated()) {
+        Ok(repo) => repo,
+        Err(e) => {
+            return Some(format!(
+                "the repository at `{}` cannot be read ({e}), so what the change loses is unknown",
+                work_tree.display()
+            ));
+        }
+    };
     let mut checker = match Checker::new(&repo, &work_tree, change) {
         Ok(checker) => checker,
         Err(why) => return Some(why),

@@ -37,6 +37,9 @@ pub struct Args {
     /// `system` only: print the systemd unit for this binary and change nothing.
     #[arg(long)]
     print_unit: bool,
+    /// `system` only: print the systemd socket unit and change nothing.
+    #[arg(long)]
+    print_socket: bool,
     /// The user's settings (~/.claude/settings.json). The default.
     #[arg(long, group = "scope")]
     user: bool,
@@ -126,6 +129,10 @@ fn system(args: &Args, uninstall: bool) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    if args.print_socket {
+        print!("{}", super::install_system::SOCKET_UNIT);
+        return Ok(ExitCode::SUCCESS);
+    }
     super::install_system::run(super::install_system::Options {
         uninstall,
         purge: args.purge,
@@ -137,9 +144,9 @@ pub fn install(args: Args) -> anyhow::Result<ExitCode> {
     if args.agent == "system" {
         return system(&args, args.uninstall);
     }
-    if args.uninstall || args.purge || args.no_start || args.print_unit {
+    if args.uninstall || args.purge || args.no_start || args.print_unit || args.print_socket {
         anyhow::bail!(
-            "`--uninstall`, `--purge`, `--no-start` and `--print-unit` are for `airlock install system`; remove hooks with `airlock uninstall {}`",
+            "`--uninstall`, `--purge`, `--no-start`, `--print-unit` and `--print-socket` are for `airlock install system`; remove hooks with `airlock uninstall {}`",
             args.agent
         );
     }

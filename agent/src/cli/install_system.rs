@@ -3,8 +3,9 @@
 //! Installing makes (each step only when missing, so running it again changes nothing): the
 //! `airlock` account and the `airlock-admin` group; `/etc/airlock` (root's: settings, machine
 //! policy) with the marker that puts every client in system mode; `/var/lib/airlock` (the
-//! account's, 0700) and `/run/airlock` (the account's, 0755); the hardened systemd unit, enabled
-//! and started when systemd runs the machine. Without systemd it says how to start the daemon
+//! account's, 0700) and `/run/airlock` (the account's, 0755); the hardened systemd unit and its
+//! socket unit (systemd holds the socket; the daemon takes it over), enabled and started when
+//! systemd runs the machine. Without systemd it says how to start the daemon
 //! exactly as the unit would.
 //!
 //! Uninstalling stops the daemon and removes the unit and the marker (clients are back in user
@@ -19,6 +20,19 @@ use std::process::{Command, ExitCode};
 /// The unit, with `@BIN@` for the binary's path.
 const UNIT: &str = include_str!("../../packaging/airlock.service");
 const UNIT_PATH: &str = "/etc/systemd/system/airlock.service";
+/// The socket unit: systemd holds the socket, the daemon takes it over when it starts.
+pub const SOCKET_UNIT: &str = include_str!("../../packaging/airlock.socket");
+const SOCKET_PATH: &str = "/etc/systemd/system/airlock.socket";
+/// Where the .deb ships the unit (and its socket unit beside it): then they are the package's,
+/// and none is written to /etc.
+const PACKAGED_UNITS: [&str; 2] = [
+    "/lib/systemd/system/airlock.service",
+    "/usr/lib/systemd/system/airlock.service",
+];
+
+fn packaged_unit() -> Option<&'static str> {
+    PACKAGED_UNITS.into_iter().find(|p| Path::new(p).exists())
+}
 
 pub struct Options {
     pub uninstall: bool,
@@ -71,9 +85,12 @@ fn install(no_start: bool) -> anyhow::Result<ExitCode> {
     let bin = std::env::current_exe()?;
     only_roots(&bin)?;
     let systemd = systemd_runs();
-    if systemd || Path::new("/etc/systemd/system").is_dir() {
+    if let Some(unit) = packaged_unit() {
+        println!("the unit is the package's (`{unit}`)");
+    } else if systemd || Path::new("/etc/systemd/system").is_dir() {
         std::fs::write(UNIT_PATH, unit_for(&bin))?;
-        println!("wrote the unit `{UNIT_PATH}`");
+        std::fs::write(SOCKET_PATH, SOCKET_UNIT)?;
+        println!("wrote the units `{UNIT_PATH}` and `{SOCKET_PATH}`");
     }
     println!(
         "system mode is installed: account `{}`, admin group `{}` (add people who may decide everyone's requests with `sudo usermod -aG {} NAME`)",
@@ -84,8 +101,13 @@ fn install(no_start: bool) -> anyhow::Result<ExitCode> {
     }
     if systemd {
         run_ok(Command::new("systemctl").arg("daemon-reload"))?;
-        run_ok(Command::new("systemctl").args(["enable", "--now", "airlock.service"]))?;
-        println!("started `airlock.service`");
+        run_ok(Command::new("systemctl").args([
+            "enable",
+            "--now",
+            "airlock.socket",
+            "airlock.service",
+        ]))?;
+        println!("started `airlock.socket` and `airlock.service`");
     } else {
         println!(
             "systemd does not run this machine: start the daemon as its unit would:\n  setpriv --reuid={a} --regid={a} --init-groups --inh-caps=+dac_read_search --ambient-caps=+dac_read_search {bin} daemon",
@@ -98,12 +120,13 @@ fn install(no_start: bool) -> anyhow::Result<ExitCode> {
 
 fn uninstall(purge: bool) -> anyhow::Result<ExitCode> {
     let config = crate::system::detect()?.unwrap_or_default();
-    if systemd_runs() && Path::new(UNIT_PATH).exists() {
+    if systemd_runs() && (Path::new(UNIT_PATH).exists() || packaged_unit().is_some()) {
         let _ = Command::new("systemctl")
-            .args(["disable", "--now", "airlock.service"])
+            .args(["disable", "--now", "airlock.service", "airlock.socket"])
             .status();
     }
     remove_file(Path::new(UNIT_PATH))?;
+    remove_file(Path::new(SOCKET_PATH))?;
     if systemd_runs() {
         let _ = Command::new("systemctl").arg("daemon-reload").status();
     }

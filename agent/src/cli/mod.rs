@@ -6,6 +6,7 @@
 mod approve;
 mod controls;
 mod daemon;
+mod docs;
 mod explain;
 mod hook;
 mod install;
@@ -92,6 +93,11 @@ enum Command {
     Retention(retention::Command),
     /// Show this user's requests as desktop notifications (system mode: run it in your session).
     Notify(notify::Args),
+    /// Print shell completions: `airlock completions bash > /etc/bash_completion.d/airlock`.
+    Completions(docs::CompletionsArgs),
+    /// Write the man pages into a directory (packaging).
+    #[command(hide = true)]
+    Man(docs::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -127,6 +133,8 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Retention(c) => retention::run(c),
         Command::Notify(a) => notify::run(a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man(a) => docs::man(a),
     };
     match result {
         Ok(code) => code,

@@ -11,7 +11,7 @@ use airlock_protocol::{
     Envelope, ErrorCode, PROTOCOL_VERSION, Request, Response, SessionState, StatusInfo,
 };
 use anyhow::Context;
-use interprocess::local_socket::tokio::{Stream, prelude::*};
+use interprocess::local_socket::tokio::{Listener, Stream, prelude::*};
 use interprocess::local_socket::{GenericFilePath, ListenerOptions};
 use interprocess::os::unix::local_socket::ListenerOptionsExt;
 use std::sync::Arc;
@@ -23,25 +23,13 @@ const MAX_LINE: u64 = 32 * 1024 * 1024;
 
 pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
     let socket = daemon.home.socket();
-    let name = socket
-        .as_path()
-        .to_fs_name::<GenericFilePath>()
-        .with_context(|| format!("invalid socket path `{}`", socket.display()))?;
     // System mode: every user connects (each is judged in their own view, `access.rs`), in a
     // directory only the daemon's account can write; user mode: its one user only.
     let mode = if daemon.users.is_some() { 0o666 } else { 0o600 };
-    let listener = ListenerOptions::new()
-        .name(name)
-        .mode(mode)
-        .try_overwrite(true)
-        .create_tokio()
-        .with_context(|| format!("cannot listen on `{}`", socket.display()))?;
-    // The mode above is filtered by the process's umask; say it once more, exactly.
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("cannot set the mode of `{}`", socket.display()))?;
-    }
+    let (listener, activated) = match socket_from_systemd(&socket, mode)? {
+        Some(listener) => (listener, true),
+        None => (bind(&socket, mode)?, false),
+    };
     let policy = daemon.current_policy();
     tracing::info!(
         socket = %socket.display(),
@@ -50,8 +38,13 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         "airlock daemon ready"
     );
     eprintln!(
-        "airlock daemon: listening on {} with {} rules from {} policy files; {}; checkpoint key in {}",
+        "airlock daemon: listening on {}{} with {} rules from {} policy files; {}; checkpoint key in {}",
         socket.display(),
+        if activated {
+            " (opened by systemd)"
+        } else {
+            ""
+        },
         policy.rule_count(),
         policy.files().len(),
         daemon.mode(),
@@ -88,9 +81,77 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         Err(e) => tracing::error!(error = %e, "cannot sign the last checkpoint"),
     }
     daemon.flush_retention().await;
-    let _ = std::fs::remove_file(&socket);
+    // A socket systemd opened is systemd's to remove (it keeps listening for the next start).
+    if !activated {
+        let _ = std::fs::remove_file(&socket);
+    }
     eprintln!("airlock daemon: stopped");
     Ok(())
+}
+
+/// Bind the socket ourselves, with exactly `mode`.
+fn bind(socket: &std::path::Path, mode: u32) -> anyhow::Result<Listener> {
+    let name = socket
+        .to_fs_name::<GenericFilePath>()
+        .with_context(|| format!("invalid socket path `{}`", socket.display()))?;
+    let listener = ListenerOptions::new()
+        .name(name)
+        .mode(mode)
+        .try_overwrite(true)
+        .create_tokio()
+        .with_context(|| format!("cannot listen on `{}`", socket.display()))?;
+    // The mode above is filtered by the process's umask; say it once more, exactly.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of `{}`", socket.display()))?;
+    Ok(listener)
+}
+
+/// The listening socket systemd opened for us (`airlock.socket`, passed as `LISTEN_FDS`), if
+/// any. It must be a Unix stream listener bound to our very path with our mode: anything else is
+/// a unit that does not match this daemon, refused rather than served.
+fn socket_from_systemd(socket: &std::path::Path, mode: u32) -> anyhow::Result<Option<Listener>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut passed = listenfd::ListenFd::from_env();
+    if passed.len() == 0 {
+        return Ok(None);
+    }
+    let Some(std_listener) = passed
+        .take_unix_listener(0)
+        .context("the socket systemd passed is not a Unix stream listener; check airlock.socket")?
+    else {
+        return Ok(None);
+    };
+    let bound = std_listener.local_addr()?;
+    if bound.as_pathname() != Some(socket) {
+        anyhow::bail!(
+            "systemd passed a socket bound to {bound:?}, not `{}`: airlock.socket's ListenStream must name it",
+            socket.display()
+        );
+    }
+    let actual = std::fs::metadata(socket)
+        .with_context(|| format!("cannot look at `{}`", socket.display()))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if actual != mode {
+        // Made with another mode (a unit without SocketMode, `systemd-socket-activate` under a
+        // umask): the daemon's own socket in its own directory is set right, or refused.
+        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode)).with_context(
+            || {
+                format!(
+                    "the socket systemd made, `{}`, has mode {actual:o}, not {mode:o}, and cannot be changed: set SocketMode in airlock.socket",
+                    socket.display()
+                )
+            },
+        )?;
+        tracing::info!(was = format!("{actual:o}"), "set the passed socket's mode");
+    }
+    let fd = std::os::fd::OwnedFd::from(std_listener);
+    let listener = interprocess::os::unix::uds_local_socket::tokio::Listener::try_from(fd)
+        .context("cannot serve the socket systemd passed")?;
+    tracing::info!(socket = %socket.display(), "serving the socket systemd opened");
+    Ok(Some(listener.into()))
 }
 
 async fn reload(daemon: &Daemon, why: &str) {

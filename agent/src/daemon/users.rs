@@ -90,8 +90,8 @@ impl Users {
         let mut protected = self.protected.clone();
         protected.push(user.home.join(".config/airlock"));
         protected.push(user.home.join(".local/share/airlock"));
-        let reader =
-            crate::user_fs::Reader::new(user.uid, user.gid, user.login_groups(), &self.protected);
+
+        let reader = crate::user_fs::Reader::for_user(&user, &self.protected);
         let classifier = Classifier::new(Env {
             home: user.home.clone(),
             protected,
