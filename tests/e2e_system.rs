@@ -940,6 +940,7 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
         let out = Command::new(analyze)
             .args(["verify", "--man=no"])
             .arg(&path)
+            .arg(dir.path().join("airlock.socket"))
             .output()
             .unwrap();
         (
@@ -963,6 +964,17 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
     assert!(
         said.contains("UMsk"),
         "the check did not notice a bad setting: {said}"
+    );
+    // The socket unit is checked too.
+    std::fs::write(
+        dir.path().join("airlock.socket"),
+        socket.replace("SocketMode=", "SocketMod="),
+    )
+    .unwrap();
+    let (_, said) = verify(&unit);
+    assert!(
+        said.contains("SocketMod"),
+        "the socket unit was not checked: {said}"
     );
 }
 

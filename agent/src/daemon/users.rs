@@ -343,9 +343,17 @@ impl super::state::Daemon {
         let Some(admin) = self.home.system.as_ref().and_then(|s| s.admin_gid()) else {
             return false;
         };
-        peer.pid
-            .is_some_and(|pid| crate::system::process_groups(pid).contains(&admin))
-            || peer.gid == Some(admin)
+        // The groups of the process that connected, and only while its pid still names it: a
+        // pid handed to another process since (an admin's) says nothing about this peer
+        // (review round 14, S6). Its start time is looked at before and after the read.
+        let same_process = |pid: u32| {
+            peer.start_time.is_some() && super::controls::process_start_time(pid) == peer.start_time
+        };
+        peer.pid.is_some_and(|pid| {
+            same_process(pid)
+                && crate::system::process_groups(pid).contains(&admin)
+                && same_process(pid)
+        }) || peer.gid == Some(admin)
     }
 }
 
