@@ -179,12 +179,12 @@ async fn approvals_and_history_in_the_real_window() {
     };
     let deny_id = id_of("install.sh");
     let session_id = id_of("feature");
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#pending-list .pending-item:nth-child(3)"))
-        .await
-        .expect("three requests listed");
+    wait_for_css(
+        &client,
+        "#pending-list .pending-item:nth-child(3)",
+        "three requests listed",
+    )
+    .await;
     select_pending(&client, &deny_id).await;
     let shown = text_of(&client, "#approval-detail").await;
     for expected in [
@@ -325,6 +325,19 @@ async fn approvals_and_history_in_the_real_window() {
     )
     .unwrap();
     client.close().await.unwrap();
+}
+
+/// Wait up to 15 s for an element: the list re-renders as requests arrive, and an element found
+/// while it does goes stale (WebKit: "Stale element found when trying to create the node
+/// handle"), so a failed look is looked again rather than taken as the answer.
+async fn wait_for_css(client: &Client, css: &str, what: &str) {
+    for _ in 0..300 {
+        if client.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: `{css}` never appeared");
 }
 
 async fn wait_for_rows(client: &Client, at_least: usize) {

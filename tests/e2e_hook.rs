@@ -226,6 +226,38 @@ fn ask_expires_as_a_denial() {
     );
 }
 
+/// Whatever the daemon does, the hook blocks the call by its own deadline: Claude Code gives up
+/// on a hook at its timeout and then runs the call (review round 16, R16-2). Shortened here
+/// through `AIRLOCK_HOOK_DEADLINE_SECS`, which can only lower it.
+#[test]
+fn the_hook_blocks_the_call_at_its_deadline_when_no_answer_came() {
+    let mut airlock = Airlock::new();
+    airlock.start_daemon(60);
+    let started = std::time::Instant::now();
+    let out = airlock.hook_with_env(
+        &bash_payload("curl https://example.com/data.json", "s1", "t1"),
+        &[("AIRLOCK_HOOK_DEADLINE_SECS", "2")],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let reason = out.json()["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("did not answer within 2 s"), "{reason}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the hook waited for the person instead"
+    );
+    // Positive control: the request really was held for a person; the hook's leaving then
+    // canceled it.
+    let held = outcomes(&airlock.requests()[0]);
+    assert_eq!(
+        held.first().map(String::as_str),
+        Some("approval_required"),
+        "{held:?}"
+    );
+}
+
 #[test]
 fn post_tool_use_is_appended_to_the_pre_tool_use_receipt() {
     let mut airlock = Airlock::new();

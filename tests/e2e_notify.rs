@@ -73,26 +73,7 @@ impl Desktop {
     /// starts on it.
     fn bus(mut self) -> Self {
         let config = self.dir.path().join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                self.dir.path().display()
-            ),
-        )
-        .unwrap();
+        std::fs::write(&config, support::private_bus_config(self.dir.path())).unwrap();
         let mut cmd = Command::new("dbus-daemon");
         cmd.arg(format!("--config-file={}", config.display()))
             .args(["--print-address=1", "--nofork"]);

@@ -158,6 +158,17 @@ impl System {
         run_hook(&self.bin(), user, command, ("sess-1", tool_use_id), env)
     }
 
+    /// A hook request as `user`'s agent makes it, left waiting (for a person) on another thread.
+    fn hook_in_background(
+        &self,
+        user: &'static str,
+        command: &'static str,
+        (session, tool_use_id): (&'static str, &'static str),
+    ) -> std::thread::JoinHandle<Value> {
+        let bin = self.bin();
+        std::thread::spawn(move || run_hook(&bin, user, command, (session, tool_use_id), &[]))
+    }
+
     /// The receipt for a tool call, read by root from the daemon's database.
     fn receipt(&self, tool_use_id: &str) -> Value {
         let out = run_ok(Command::new("sqlite3").args([
@@ -367,26 +378,7 @@ impl UserSession {
         ]);
         session.display = format!(":{number}");
         let config = dir.join("bus.conf");
-        std::fs::write(
-            &config,
-            format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                dir.display()
-            ),
-        )
-        .unwrap();
+        std::fs::write(&config, support::private_bus_config(&dir)).unwrap();
         session.bus = session.spawn_and_read_line(&[
             "dbus-daemon",
             &format!("--config-file={}", config.display()),
@@ -722,18 +714,11 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     system.receipt("t-alice-env");
 
     // Two users apart: Bob neither sees nor decides Alice's held request; Alice does.
-    let hook = {
-        let bin = system.bin();
-        std::thread::spawn(move || {
-            run_hook(
-                &bin,
-                ALICE,
-                "rm -rf build-cache-2 && git push origin main",
-                ("sess-2", "t-alice-held"),
-                &[],
-            )
-        })
-    };
+    let hook = system.hook_in_background(
+        ALICE,
+        "rm -rf build-cache-2 && git push origin main",
+        ("sess-2", "t-alice-held"),
+    );
     let deadline = Instant::now() + Duration::from_secs(TIMEOUT_SECS);
     let id = loop {
         let out = system.as_user(ALICE, &["pending", "--json"], &[]);
@@ -831,18 +816,11 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     };
     wait_for_text(&alice_log, "following the Airlock daemon");
     wait_for_text(&bob_log, "following the Airlock daemon");
-    let hook = {
-        let bin = system.bin();
-        std::thread::spawn(move || {
-            run_hook(
-                &bin,
-                ALICE,
-                "git push origin main",
-                ("sess-3", "t-alice-notified"),
-                &[],
-            )
-        })
-    };
+    let hook = system.hook_in_background(
+        ALICE,
+        "git push origin main",
+        ("sess-3", "t-alice-notified"),
+    );
     let deadline = Instant::now() + Duration::from_secs(TIMEOUT_SECS);
     while alices_session.displayed() != Some(1) {
         assert!(

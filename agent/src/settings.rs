@@ -142,20 +142,42 @@ pub enum SettingsError {
     Parse { path: String, message: String },
 }
 
+/// The longest a request may wait for a person: below the hook's own deadline (590 s, under
+/// Claude Code's 600 s hook timeout), so a held request is always denied by Airlock first.
+pub const MAX_APPROVAL_TIMEOUT_SECS: u64 = 580;
+
 impl Settings {
     /// Read the settings file; a missing file means defaults.
     pub fn load(path: &Path) -> Result<Self, SettingsError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError::Parse {
-                path: path.display().to_string(),
-                message: parse_message(&text, &e),
-            }),
+            Ok(text) => {
+                let settings: Self = toml::from_str(&text).map_err(|e| SettingsError::Parse {
+                    path: path.display().to_string(),
+                    message: parse_message(&text, &e),
+                })?;
+                settings.check().map_err(|message| SettingsError::Parse {
+                    path: path.display().to_string(),
+                    message,
+                })?;
+                Ok(settings)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(source) => Err(SettingsError::Read {
                 path: path.display().to_string(),
                 source,
             }),
         }
+    }
+
+    /// Values that parse but cannot be honoured.
+    fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_APPROVAL_TIMEOUT_SECS).contains(&self.approval_timeout_secs) {
+            return Err(format!(
+                "approval_timeout_secs = {} is outside 1..={MAX_APPROVAL_TIMEOUT_SECS}: a held request must expire (and be denied) before the agent gives up on its hook, which would let the call run",
+                self.approval_timeout_secs
+            ));
+        }
+        Ok(())
     }
 
     pub fn approval_timeout(&self) -> Duration {

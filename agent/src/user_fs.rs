@@ -105,6 +105,33 @@ enum Scope {
 
 thread_local! {
     static CURRENT: RefCell<Scope> = const { RefCell::new(Scope::Unset) };
+    /// Look-ups made for the user in force since it was set (see [`MAX_STEPS`]).
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The most look-ups (path components walked, directory entries listed) made for one user's
+/// request: a request built to make the daemon walk padded link chains or list huge directories
+/// gets "unknown" past this instead of stalling the daemon for everyone (review round 16, R16-2).
+const MAX_STEPS: u64 = 50_000;
+/// The most components one walk goes through (links' targets included); the kernel's own limits
+/// allow about as many, no real path comes near.
+const MAX_COMPONENTS: usize = 4_096;
+/// The most entries listed of one directory.
+const MAX_ENTRIES: usize = 20_000;
+
+/// Count `n` look-ups against the request's budget.
+fn spend(n: u64) -> io::Result<()> {
+    let used = STEPS.with(|s| {
+        let used = s.get().saturating_add(n);
+        s.set(used);
+        used
+    });
+    if used > MAX_STEPS {
+        return Err(denied(
+            "the request needs more file look-ups than Airlock makes for one request",
+        ));
+    }
+    Ok(())
 }
 
 /// Set in system mode: a read with nobody to read for is refused instead of made with the
@@ -120,7 +147,12 @@ pub fn require_a_reader() {
 /// when nobody was chosen and a reader is required, every read is refused).
 pub fn as_user<R>(reader: Option<Arc<Reader>>, f: impl FnOnce() -> R) -> R {
     match reader {
-        Some(reader) => within(Scope::User(reader), f),
+        Some(reader) => {
+            let spent = STEPS.with(|s| s.replace(0));
+            let result = within(Scope::User(reader), f);
+            STEPS.with(|s| s.set(spent));
+            result
+        }
         None => f(),
     }
 }
@@ -209,7 +241,15 @@ impl Reader {
         let root = || Step::at(None, OsStr::new("/"), PathBuf::from("/"));
         let mut stack: Vec<Step> = vec![root()?];
         let mut links = 0;
+        let mut walked = 0;
         while let Some(name) = pending.pop_front() {
+            walked += 1;
+            if walked > MAX_COMPONENTS {
+                return Err(io::Error::from_raw_os_error(
+                    rustix::io::Errno::NAMETOOLONG.raw_os_error(),
+                ));
+            }
+            spend(1)?;
             if name == "." {
                 continue;
             }
@@ -272,7 +312,7 @@ impl Reader {
         let mode = meta.mode();
         let bits = if meta.uid() == self.uid {
             (mode >> 6) & 7
-        } else if has_access_acl(&step.proc_path()) {
+        } else if has_access_acl(step) {
             return Err(denied(
                 "it has an access control list, which Airlock does not evaluate",
             ));
@@ -351,10 +391,26 @@ fn components(path: &Path) -> VecDeque<OsString> {
         .collect()
 }
 
-fn has_access_acl(path: &Path) -> bool {
+/// Whether the held object (a directory or a regular file) carries an access ACL. Extended
+/// attributes cannot be read through an `O_PATH` descriptor, nor through its `/proc/self/fd`
+/// link (procfs answers "not supported", review round 16, R16-1), so the object is reopened for
+/// reading from its descriptor — the same inode, never its name — and asked directly. Anything
+/// that cannot be asked counts as having one.
+fn has_access_acl(step: &Step) -> bool {
     use rustix::io::Errno;
+    let directory = step.meta.is_dir();
+    if !directory && !step.meta.is_file() {
+        return true;
+    }
+    let Ok(opened) = reopen(&step.proc_path(), directory) else {
+        return true;
+    };
+    match opened.metadata() {
+        Ok(meta) if (meta.dev(), meta.ino()) == (step.meta.dev(), step.meta.ino()) => {}
+        _ => return true,
+    }
     // An empty buffer asks only whether the attribute is there (and its size).
-    match rustix::fs::lgetxattr(path, "system.posix_acl_access", &mut [0u8; 0][..]) {
+    match rustix::fs::fgetxattr(&opened, "system.posix_acl_access", &mut [0u8; 0][..]) {
         Ok(_) => true,
         // None, or a filesystem without extended attributes: the mode bits are the whole answer.
         Err(Errno::NODATA) | Err(Errno::NOTSUP) => false,
@@ -480,7 +536,7 @@ impl Entry {
 /// The names in a directory, as the user may list them (shaped as `std::fs::read_dir`'s).
 pub fn read_dir(path: &Path) -> io::Result<std::vec::IntoIter<io::Result<Entry>>> {
     // The directory that was checked, held open, is the one listed (through its descriptor).
-    let (listed, _held) = match current()? {
+    let (listed, held) = match current()? {
         None => (path.to_path_buf(), None),
         Some(reader) => {
             let (dir, step) = reader.open(path, true)?;
@@ -489,6 +545,15 @@ pub fn read_dir(path: &Path) -> io::Result<std::vec::IntoIter<io::Result<Entry>>
     };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&listed)? {
+        if out.len() >= MAX_ENTRIES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("`{}` holds more than {MAX_ENTRIES} entries", path.display()),
+            ));
+        }
+        if held.is_some() {
+            spend(1)?;
+        }
         out.push(entry.and_then(|entry| {
             Ok(Entry {
                 path: path.join(entry.file_name()),
@@ -682,6 +747,99 @@ mod tests {
             decoys > 0 && listed > 0,
             "positive control: the decoy was read"
         );
+    }
+
+    /// An access ACL that closes a file to one user while its mode bits would let "others" read
+    /// it (review round 16, R16-1): not read for that user, nor for anyone but its owner.
+    #[test]
+    fn a_file_or_directory_with_an_access_acl_is_not_read_for_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::write(open.join("script.sh"), "ACL_MARKER").unwrap();
+        mode(&open, 0o755);
+        mode(&open.join("script.sh"), 0o644);
+        let stranger = 4_000_000u32;
+        let read_by_stranger =
+            |path: &Path| as_user(reader_for(stranger, &[]), || read_to_string(path)).is_ok();
+        assert!(
+            read_by_stranger(&open.join("script.sh")),
+            "positive control"
+        );
+        // user::rw-, user:STRANGER:---, group::r--, mask::r--, other::r-- (acl_ea format v2).
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm, id) in [
+            (0x01u16, 6u16, u32::MAX),
+            (0x02, 0, stranger),
+            (0x04, 4, u32::MAX),
+            (0x10, 4, u32::MAX),
+            (0x20, 4, u32::MAX),
+        ] {
+            acl.extend(tag.to_le_bytes());
+            acl.extend(perm.to_le_bytes());
+            acl.extend(id.to_le_bytes());
+        }
+        let set = |path: &Path| {
+            rustix::fs::setxattr(
+                path,
+                "system.posix_acl_access",
+                &acl,
+                rustix::fs::XattrFlags::empty(),
+            )
+            .unwrap_or_else(|e| panic!("this test needs a filesystem with POSIX ACLs: {e}"))
+        };
+        set(&open.join("script.sh"));
+        assert!(!read_by_stranger(&open.join("script.sh")), "the file's ACL");
+        std::fs::write(open.join("other.sh"), "x").unwrap();
+        mode(&open.join("other.sh"), 0o644);
+        assert!(read_by_stranger(&open.join("other.sh")));
+        set(&open);
+        assert!(
+            !read_by_stranger(&open.join("other.sh")),
+            "the directory's ACL"
+        );
+        // Its owner still reads it.
+        let owner = std::fs::metadata(&open).unwrap().uid();
+        as_user(reader_for(owner, &[]), || {
+            assert_eq!(
+                read_to_string(&open.join("script.sh")).unwrap(),
+                "ACL_MARKER"
+            );
+        });
+    }
+
+    /// A request built to make the daemon walk without end is cut off (review round 16, R16-2):
+    /// a path of more components than any real one, and more look-ups in one request than the
+    /// budget, both refused; a fresh request starts with a fresh budget.
+    #[test]
+    fn walks_and_requests_have_a_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("x")).unwrap();
+        std::fs::write(dir.path().join("f"), "F").unwrap();
+        let owner = std::fs::metadata(dir.path()).unwrap().uid();
+        let padded = |n: usize| dir.path().join("x/../".repeat(n)).join("f");
+        as_user(reader_for(owner, &[]), || {
+            let err = read(&padded(3_000)).unwrap_err();
+            assert_eq!(
+                err.raw_os_error(),
+                Some(rustix::io::Errno::NAMETOOLONG.raw_os_error())
+            );
+        });
+        as_user(reader_for(owner, &[]), || {
+            let mut refused = None;
+            for _ in 0..40 {
+                if let Err(e) = read(&padded(1_500)) {
+                    refused = Some(e);
+                    break;
+                }
+            }
+            let err = refused.expect("the budget ran out");
+            assert!(err.to_string().contains("more file look-ups"), "{err}");
+        });
+        // The next request is not charged for the last one's.
+        as_user(reader_for(owner, &[]), || {
+            assert_eq!(read_to_string(&padded(10)).unwrap(), "F");
+        });
     }
 
     #[test]

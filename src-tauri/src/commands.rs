@@ -261,9 +261,10 @@ pub fn settings() -> Result<SettingsView, String> {
 
 #[tauri::command]
 pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
-    if !(5..=3600).contains(&secs) {
+    let most = airlock::settings::MAX_APPROVAL_TIMEOUT_SECS;
+    if !(5..=most).contains(&secs) {
         return Err(format!(
-            "approval timeout {secs} s is out of range: choose 5 to 3600 seconds (below the agent's hook timeout)"
+            "approval timeout {secs} s is out of range: choose 5 to {most} seconds (below the agent's hook timeout)"
         ));
     }
     let path = link::home()?.settings_file();

@@ -218,8 +218,16 @@ impl Airlock {
 
     /// Run the hook with `payload` on stdin.
     pub fn hook(&self, payload: &str) -> HookResult {
-        let mut child = self
-            .hook_cmd()
+        self.hook_with_env(payload, &[])
+    }
+
+    /// Run the hook with `payload` on stdin and `env` added to its environment.
+    pub fn hook_with_env(&self, payload: &str, env: &[(&str, &str)]) -> HookResult {
+        let mut cmd = self.hook_cmd();
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -447,4 +455,25 @@ pub fn rewrite_chain(database: &std::path::Path, edit: &str) {
         format!("{last} {prev}\n"),
     )
     .unwrap();
+}
+
+/// A private session bus's configuration, listening in `dir`, with no activatable services:
+/// nothing the host has installed starts on it.
+pub fn private_bus_config(dir: &Path) -> String {
+    format!(
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+        dir.display()
+    )
 }

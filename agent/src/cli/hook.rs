@@ -14,6 +14,15 @@ use std::process::ExitCode;
 /// Largest hook input read (file writes carry their content).
 const MAX_INPUT: u64 = 32 * 1024 * 1024;
 
+/// The hook answers by then whatever happens: Claude Code kills a hook at its timeout (600 s as
+/// `airlock install` writes it) and a killed hook lets the call through, so a daemon that is
+/// slow, stalled or flooded must never make the hook outlive it (review round 16, R16-2).
+/// `AIRLOCK_HOOK_DEADLINE_SECS` may only lower it.
+const DEADLINE_SECS: u64 = 590;
+
+/// Whether the hook has written its answer (the deadline's and the daemon's never both).
+static ANSWERED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The coding agent whose hook protocol to speak.
@@ -31,11 +40,40 @@ pub fn run_from_args(args: &[String]) -> ExitCode {
             "Airlock's hook crashed; the call is blocked to be safe",
         ),
     };
+    let mut answered = ANSWERED.lock().unwrap_or_else(|p| p.into_inner());
+    write_output(&output);
+    *answered = true;
+    // Any code other than 0 and 2 would let the agent proceed: only ever use those.
+    ExitCode::from(if output.exit_code == 0 { 0 } else { 2 })
+}
+
+fn write_output(output: &adapters::HookOutput) {
     let _ = std::io::stdout().write_all(output.stdout.as_bytes());
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().write_all(output.stderr.as_bytes());
-    // Any code other than 0 and 2 would let the agent proceed: only ever use those.
-    ExitCode::from(if output.exit_code == 0 { 0 } else { 2 })
+}
+
+/// Block the call at the deadline if no answer was written by then.
+fn start_deadline(event: Option<crate::request::HookEvent>) {
+    let secs = std::env::var("AIRLOCK_HOOK_DEADLINE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(DEADLINE_SECS, |v| v.min(DEADLINE_SECS));
+    let _ = std::thread::Builder::new()
+        .name("airlock-hook-deadline".into())
+        .spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(secs));
+            let answered = ANSWERED.lock().unwrap_or_else(|p| p.into_inner());
+            if !*answered {
+                write_output(&claude_code::fail_closed(
+                    event,
+                    &format!(
+                        "the Airlock daemon did not answer within {secs} s (the agent would give up on the hook and run the call)"
+                    ),
+                ));
+                std::process::exit(2);
+            }
+        });
 }
 
 fn run(agent: &str) -> adapters::HookOutput {
@@ -56,6 +94,7 @@ fn run(agent: &str) -> adapters::HookOutput {
     let payload = serde_json::from_str::<serde_json::Value>(&input)
         .unwrap_or(serde_json::Value::String(input));
     let event = adapters::event_of(agent, &payload);
+    start_deadline(event);
     let home = match AirlockHome::from_env() {
         Ok(h) => h,
         Err(e) => return claude_code::fail_closed(event, &e.to_string()),

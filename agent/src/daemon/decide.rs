@@ -121,7 +121,7 @@ impl Daemon {
             Ok(judge) => judge,
             Err(why) => return self.record_unjudged(&request, &why).await,
         };
-        let mut classification = judge.classifier(self).classify(&request);
+        let mut classification = off_the_reactor(|| judge.classifier(self).classify(&request));
         let policy = judge.policy.clone();
         policy.enrich(&request, &mut classification);
         let evaluation = policy.evaluate(&request, &classification);
@@ -1015,7 +1015,8 @@ impl Daemon {
                     Ok(judge) => judge,
                     Err(why) => return self.record_unjudged(&request, &why).await,
                 };
-                let mut classification = judge.classifier(self).classify(&request);
+                let mut classification =
+                    off_the_reactor(|| judge.classifier(self).classify(&request));
                 judge.policy.enrich(&request, &mut classification);
                 let id = uuid::Uuid::now_v7().to_string();
                 let receipt = receipt_of(
@@ -1197,6 +1198,19 @@ struct Refusal {
 }
 
 /// Sessions are keyed by the agent's session id; requests without one share a pseudo-session.
+/// Run `f` (a classification: it reads files and may take a while) without holding up the
+/// daemon's other connections: the worker it runs on hands its other tasks to a new one
+/// (review round 16, R16-2). Outside a multi-threaded runtime it just runs.
+fn off_the_reactor<R>(f: impl FnOnce() -> R) -> R {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
 pub fn session_name(request: &ActionRequest) -> String {
     request
         .session

@@ -39,6 +39,12 @@ impl Daemon {
         classification: &Classification,
         approved: bool,
     ) -> (Vec<Op>, Option<serde_json::Value>) {
+        // System mode: rollback would write users' files, which the daemon never does, so it
+        // is refused there, and pre-images nobody can restore are not kept either — they would
+        // only let a user fill the daemon's disk (review round 16, R16-3).
+        if self.users.is_some() {
+            return (Vec::new(), None);
+        }
         let mut targets: Vec<PathBuf> = Vec::new();
         for unit in &classification.units {
             for p in &unit.paths {

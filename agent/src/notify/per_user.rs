@@ -42,16 +42,31 @@ enum Lock {
 }
 
 fn one_per_session() -> anyhow::Result<Lock> {
+    use std::os::unix::fs::MetadataExt;
     let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") else {
         return Ok(Lock::NoSessionDirectory);
     };
-    let path = std::path::Path::new(&dir).join("airlock-notify.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?;
+    // The session's own directory (the user's, closed to others), or no lock at all: a lock in
+    // a shared place could be taken by someone else to silence this user's notifications.
+    let dir = std::path::Path::new(&dir);
+    let own = std::fs::symlink_metadata(dir).is_ok_and(|m| {
+        m.is_dir() && m.uid() == rustix::process::geteuid().as_raw() && m.mode() & 0o077 == 0
+    });
+    if !own {
+        return Ok(Lock::NoSessionDirectory);
+    }
+    let path = dir.join("airlock-notify.lock");
+    let file = std::fs::File::from(
+        rustix::fs::open(
+            &path,
+            rustix::fs::OFlags::CREATE
+                | rustix::fs::OFlags::WRONLY
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?,
+    );
     match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Lock::Held(file)),
         Err(rustix::io::Errno::WOULDBLOCK) => Ok(Lock::Taken),
