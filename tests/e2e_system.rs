@@ -27,6 +27,15 @@ const TIMEOUT_SECS: u64 = 8;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// `setpriv` arguments that amount to the unit's `User=`/`Group=` and `AmbientCapabilities=`.
+const AS_THE_UNIT: [&str; 5] = [
+    "--reuid=airlock",
+    "--regid=airlock",
+    "--init-groups",
+    "--inh-caps=+dac_read_search",
+    "--ambient-caps=+dac_read_search",
+];
+
 /// Root is needed (accounts, /etc, setpriv); elsewhere the test says so and, in CI, fails.
 fn root_or_skip() -> bool {
     if rustix::process::geteuid().is_root() {
@@ -100,13 +109,7 @@ impl System {
     /// Start the daemon exactly as the unit's `ExecStart` would.
     fn start(&mut self) {
         let child = Command::new("setpriv")
-            .args([
-                "--reuid=airlock",
-                "--regid=airlock",
-                "--init-groups",
-                "--inh-caps=+dac_read_search",
-                "--ambient-caps=+dac_read_search",
-            ])
+            .args(AS_THE_UNIT)
             .arg(self.bin())
             .arg("daemon")
             .env_clear()
@@ -1037,12 +1040,8 @@ fn the_deb_installs_system_mode_keeps_receipts_on_removal_and_purges() {
     .unwrap();
     let daemon_log = out_dir.path().join("daemon.log");
     let mut daemon = Command::new("setpriv")
+        .args(AS_THE_UNIT)
         .args([
-            "--reuid=airlock",
-            "--regid=airlock",
-            "--init-groups",
-            "--inh-caps=+dac_read_search",
-            "--ambient-caps=+dac_read_search",
             "sh",
             "-c",
             "exec systemd-socket-activate -l /run/airlock/airlock.sock /usr/bin/airlock daemon",

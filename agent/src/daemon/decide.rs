@@ -1201,7 +1201,7 @@ struct Refusal {
 /// Run `f` (a classification: it reads files and may take a while) without holding up the
 /// daemon's other connections: the worker it runs on hands its other tasks to a new one
 /// (review round 16, R16-2). Outside a multi-threaded runtime it just runs.
-fn off_the_reactor<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn off_the_reactor<R>(f: impl FnOnce() -> R) -> R {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
     if multi {

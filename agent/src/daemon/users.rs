@@ -286,7 +286,10 @@ impl super::state::Daemon {
             });
         };
         let view = users.view_of_session(session.unwrap_or_default())?;
-        let (policy, refusal) = users.policy(&view, &machine);
+        // Reading and parsing a user's policy files is file work like classification: off the
+        // async workers, so one user's slow load (or a second request waiting on it) never
+        // holds up the others (review round 17, R17-1).
+        let (policy, refusal) = super::decide::off_the_reactor(|| users.policy(&view, &machine));
         if let Some(refusal) = refusal {
             let input = serde_json::json!({
                 "action": "policy load",

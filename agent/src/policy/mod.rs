@@ -816,6 +816,7 @@ fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError
             .map_err(read_error)?
     };
     let mut files = Vec::new();
+    let mut total = 0u64;
     for path in names {
         let meta = if users_own {
             crate::user_fs::metadata(&path)
@@ -835,11 +836,27 @@ fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError
                     ),
                 });
             }
+            total += len;
             files.push(path);
-            if files.len() > MAX_POLICY_FILES {
+            // A user's own directory is read by the daemon for every change to it: it is kept
+            // small, so no user can make the daemon parse megabytes over and over (R17-1).
+            let (most_files, most_bytes) = if users_own {
+                (MAX_USER_POLICY_FILES, MAX_USER_POLICY_BYTES)
+            } else {
+                (MAX_POLICY_FILES, u64::MAX)
+            };
+            if files.len() > most_files {
                 return Err(PolicyError::Parse {
                     path: dir.to_path_buf(),
-                    message: format!("more than {MAX_POLICY_FILES} policy files"),
+                    message: format!("more than {most_files} policy files"),
+                });
+            }
+            if total > most_bytes {
+                return Err(PolicyError::Parse {
+                    path: dir.to_path_buf(),
+                    message: format!(
+                        "the policy files hold more than {most_bytes} bytes together; a user's own policy may hold at most that"
+                    ),
                 });
             }
         }
@@ -850,6 +867,9 @@ fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError
 
 /// The largest policy file read, and the most files one directory may hold.
 const MAX_POLICY_FILE: u64 = 4 * 1024 * 1024;
+/// A user's own policy directory (system mode, tighten-only): a few rules, kept small.
+const MAX_USER_POLICY_FILES: usize = 64;
+const MAX_USER_POLICY_BYTES: u64 = 256 * 1024;
 const MAX_POLICY_FILES: usize = 1000;
 
 /// The request a policy example stands for.

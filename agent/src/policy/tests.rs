@@ -917,3 +917,32 @@ justification = "I want to see every command"
     let policy = Policy::load_for(&dirs, home, Some(1)).unwrap();
     assert!(policy.rule_count() > 0);
 }
+
+/// A user's own policy directory is kept small (review round 17, R17-1: a thousand hard links
+/// to a 4 MiB file made every reload parse 4 GB): too many files, or too many bytes together,
+/// are refused before any is parsed; the same amount loads in a machine directory.
+#[test]
+fn a_users_policy_directory_is_kept_small() {
+    let machine = crate::home::default_policy_dir();
+    let home = Path::new("/home/user");
+    let comment = |bytes: usize| format!("# {}\n", "x".repeat(bytes));
+    let many = tempfile::tempdir().unwrap();
+    for n in 0..65 {
+        std::fs::write(many.path().join(format!("{n:03}.toml")), comment(10)).unwrap();
+    }
+    let big = tempfile::tempdir().unwrap();
+    for n in 0..3 {
+        std::fs::write(big.path().join(format!("{n}.toml")), comment(100 * 1024)).unwrap();
+    }
+    for (dir, says) in [
+        (&many, "more than 64 policy files"),
+        (&big, "more than 262144 bytes"),
+    ] {
+        let dirs = [machine.clone(), dir.path().to_path_buf()];
+        match Policy::load_for(&dirs, home, Some(1)) {
+            Err(e) => assert!(e.to_string().contains(says), "{e}"),
+            Ok(_) => panic!("a user's directory over the limits loaded"),
+        }
+        assert!(Policy::load_for(&dirs, home, None).is_ok(), "{says}");
+    }
+}
