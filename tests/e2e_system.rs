@@ -199,8 +199,8 @@ impl System {
 
     /// Write a file as `user` (so it is theirs, in their private home).
     fn write_as(&self, user: &str, path: &str, text: &str) {
-        let mut child = Command::new("runuser")
-            .args([
+        let out = support::run_with_input(
+            Command::new("runuser").args([
                 "-u",
                 user,
                 "--",
@@ -209,20 +209,12 @@ impl System {
                 "mkdir -p \"$(dirname \"$1\")\" && cat > \"$1\"",
                 "sh",
                 path,
-            ])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+            ]),
+            text.as_bytes(),
+        );
         assert!(
-            child.wait().unwrap().success(),
-            "cannot write {path} as {user}"
+            out.status.success(),
+            "cannot write {path} as {user}: {out:?}"
         );
     }
 
@@ -277,23 +269,10 @@ fn run_hook(
     for (k, v) in env {
         cmd.arg(format!("{k}={v}"));
     }
-    let mut child = cmd
-        .args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
+    cmd.args(["perl", "-e", "exit(system(@ARGV) >> 8)", "sh", "-c"])
         .arg("\"$0\" hook claude-code; exit $?")
-        .arg(bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .arg(bin);
+    let out = support::run_with_input(&mut cmd, payload.as_bytes());
     let stdout = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(

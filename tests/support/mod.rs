@@ -227,19 +227,7 @@ impl Airlock {
         for (key, value) in env {
             cmd.env(key, value);
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.as_bytes())
-            .unwrap();
-        HookResult::from(child.wait_with_output().unwrap())
+        HookResult::from(run_with_input(&mut cmd, payload.as_bytes()))
     }
 
     /// Start the hook without waiting (for requests a human must decide).
@@ -476,4 +464,16 @@ pub fn private_bus_config(dir: &Path) -> String {
 "#,
         dir.display()
     )
+}
+
+/// Run `cmd` with `input` on its stdin; its output captured.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
 }

@@ -170,39 +170,35 @@ impl Daemon {
             reason = r.reason.clone();
         }
         let receipt = NewReceipt {
-            id: id.clone(),
             time_ms: now,
-            agent: request.agent.clone(),
-            session: request.session.clone(),
-            cwd: request.cwd.display().to_string(),
-            tool: request.tool.clone(),
-            event: request.event.as_str().to_string(),
-            tool_use_id: request.tool_use_id.clone(),
-            input: redact_value(&request.input),
-            classes: json!(classification.classes()),
             rules: json!(hits),
-            decision: decision.as_str().to_string(),
-            reason: reason.clone(),
-            detail: json!({
-                "units": classification.units.iter().map(|u| json!({
-                    "text": crate::redact::redact_str(&u.text),
-                    "depth": u.depth,
-                    "program": u.program,
-                    "classes": u.classes,
-                    "tags": u.tags,
-                    "paths": u.paths,
-                    "hosts": u.hosts,
-                    "source": u.source,
-                })).collect::<Vec<_>>(),
-                "policy_decision": evaluation.decision,
-                "policy_sha256": policy.bundle_sha256(),
-                "subagent": request.subagent,
-                "subagent_type": request.subagent_type,
-                "permission_mode": request.permission_mode,
-                "agent_pid": agent_pid,
-                "hook_pid": peer.pid,
-                "os_user": os_user(peer.uid, judge.user()),
-            }),
+            ..receipt_of(
+                &request,
+                &id,
+                json!(classification.classes()),
+                decision,
+                &reason,
+                json!({
+                    "units": classification.units.iter().map(|u| json!({
+                        "text": crate::redact::redact_str(&u.text),
+                        "depth": u.depth,
+                        "program": u.program,
+                        "classes": u.classes,
+                        "tags": u.tags,
+                        "paths": u.paths,
+                        "hosts": u.hosts,
+                        "source": u.source,
+                    })).collect::<Vec<_>>(),
+                    "policy_decision": evaluation.decision,
+                    "policy_sha256": policy.bundle_sha256(),
+                    "subagent": request.subagent,
+                    "subagent_type": request.subagent_type,
+                    "permission_mode": request.permission_mode,
+                    "agent_pid": agent_pid,
+                    "hook_pid": peer.pid,
+                    "os_user": os_user(peer.uid, judge.user()),
+                }),
+            )
         };
         let classes: Vec<ActionClass> = classification.classes().into_iter().collect();
         let rule_ids = dedup_ids(&hits);
@@ -1303,7 +1299,8 @@ fn process_owner(pid: u32) -> Option<u32> {
         .map(|m| m.uid())
 }
 
-/// A receipt for `request` that no rule decided (no rule hits): recorded as it came.
+/// A receipt for `request` as it came, with no rule hits and the time now (a decided request's
+/// receipt sets its own time and hits on top).
 fn receipt_of(
     request: &ActionRequest,
     id: &str,
