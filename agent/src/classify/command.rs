@@ -6,8 +6,8 @@ use super::commits;
 use super::files::FileContent;
 use super::globs;
 use super::kb::{
-    ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, KnowledgeBase, PatchSpec, ProgramSpec,
-    RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
+    Appended, ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, KnowledgeBase, PatchSpec,
+    ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
 };
 use super::patches;
 use super::paths::TAG_READS_TREE;
@@ -74,6 +74,11 @@ const TAG_SCRIPT_COMPUTED: &str = "script-computed";
 
 /// Tag on a unit that runs a file read from disk (its content is classified as nested units).
 const TAG_RUNS_FILE: &str = "runs-file";
+/// The most members of a copied tree judged one by one (`cp -a src/. DIR`).
+const MAX_MEMBERS_JUDGED: usize = 500;
+/// The command writes files with content read from the repository when decided (a checkout,
+/// a stash pop, a restore from the index).
+const TAG_FROM_REPOSITORY: &str = "content-from-repository";
 
 /// Classify a shell script run in `cwd`; units are at `depth` and deeper.
 pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: usize) -> Vec<Unit> {
@@ -100,6 +105,7 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
     let mut units = Vec::new();
     walker.script(script, Some(cwd), depth, 0, &mut units);
     mark_files_written_here(&mut units);
+    mark_repository_changed_here(&mut units);
     if units.is_empty() {
         // Comments, blank lines, plain assignments: nothing runs.
         units.push(
@@ -139,6 +145,24 @@ fn mark_files_written_here(units: &mut [Unit]) {
                 file.path.display()
             );
             unit.classes.insert(ActionClass::Unknown);
+        }
+    }
+}
+
+/// Content read from the repository when decided is not what a command brings in if another
+/// git command of the same request changes the repository first (`git update-index
+/// --cacheinfo …,.claude/settings.json && git stash && git stash pop`: the stash popped does
+/// not exist yet when Airlock looks).
+fn mark_repository_changed_here(units: &mut [Unit]) {
+    let changes = |u: &Unit| {
+        u.argv.first().is_some_and(|p| p == "git")
+            && u.classes.iter().any(|c| *c != ActionClass::Read)
+    };
+    let changing: Vec<usize> = (0..units.len()).filter(|&i| changes(&units[i])).collect();
+    for (i, unit) in units.iter_mut().enumerate() {
+        if unit.tags.contains(TAG_FROM_REPOSITORY) && changing.iter().any(|&c| c != i) {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source = "brings content from the repository, which another git command of this same command line changes first: what it writes is not what Airlock read".into();
         }
     }
 }
@@ -922,6 +946,7 @@ impl Walker<'_, '_> {
                 Some(command) => {
                     unit.classes.insert(ActionClass::ShellExec);
                     unit.source = format!("{why} (classified below)");
+                    let command = spec.appended.to(&command);
                     self.script(&command, cwd, unit.depth + 1, info.nesting + 1, out);
                 }
                 None => unknown(
@@ -1764,8 +1789,9 @@ impl Walker<'_, '_> {
                         if f.value == Some(ArgRole::Script)
                             && let Some(script) = value.as_deref().and_then(|v| value_part(f, v))
                         {
+                            let script = f.appended.unwrap_or(Appended::Nothing).to(script);
                             self.script_word(
-                                &word_from(script),
+                                &word_from(&script),
                                 &mut unit,
                                 cwd.as_deref(),
                                 info,
@@ -2347,6 +2373,7 @@ impl Walker<'_, '_> {
         if revs.is_empty() {
             return;
         }
+        unit.tags.insert(TAG_FROM_REPOSITORY.into());
         let Some((dir, git_dir, work_tree)) = repository_of(unit, cwd) else {
             return;
         };
@@ -2691,7 +2718,32 @@ impl Walker<'_, '_> {
             Runs::Scripts(names) => recipes::package_scripts(&text, names),
             Runs::Make {
                 targets, overrides, ..
-            } => recipes::make_recipes(&text, targets, overrides),
+            } => {
+                // make takes its environment as variables too (below the Makefile's own).
+                let environment: Vec<(String, String)> = unit
+                    .env
+                    .iter()
+                    .filter_map(|e| e.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                let mut makefiles: Vec<String> = file
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .into_iter()
+                    .collect();
+                if let Runs::Make { files, .. } = &runs {
+                    makefiles.extend(files.iter().skip(1).cloned());
+                }
+                let exists = |name: &str| make_dir.join(name).exists_for_user();
+                let run = recipes::MakeRun {
+                    targets,
+                    overrides,
+                    environment: &environment,
+                    makefiles: &makefiles,
+                    exists: &exists,
+                };
+                recipes::make_recipes(&text, &run)
+            }
             Runs::Just(names) => recipes::just_recipes(&text, names),
         };
         // A package script's arguments are appended to its command line (`npm test --
@@ -2889,11 +2941,17 @@ impl Walker<'_, '_> {
                         });
                         match value {
                             Some(value) if value_role == ArgRole::Script => {
+                                let appended = |script: &str| {
+                                    word_from(&f.appended.unwrap_or(Appended::Nothing).to(script))
+                                };
                                 match (&f.value_after, value.literal()) {
-                                    (None, _) => self.script_word(&value, unit, cwd, info, out),
+                                    (None, Some(v)) => {
+                                        self.script_word(&appended(&v), unit, cwd, info, out)
+                                    }
+                                    (None, None) => self.script_word(&value, unit, cwd, info, out),
                                     (Some(_), Some(v)) => {
                                         if let Some(script) = value_part(f, &v) {
-                                            let word = word_from(script);
+                                            let word = appended(script);
                                             self.script_word(&word, unit, cwd, info, out);
                                         }
                                     }
@@ -3041,10 +3099,57 @@ impl Walker<'_, '_> {
             let Some(text) = self.exact_text(source, cwd) else {
                 continue;
             };
+            if text == "." || text.ends_with("/.") {
+                // `cp -a src/. DIR` copies what is inside `src` into DIR: each member lands
+                // there under its own name (`src/.npmrc` becomes `DIR/.npmrc`).
+                let Some(from) = self.word_path(source, cwd) else {
+                    continue;
+                };
+                let mut budget = MAX_MEMBERS_JUDGED;
+                if !self.members_written(unit, &from, &dir, 0, &mut budget) {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source = format!(
+                        "copies the members of `{}`, more than Airlock lists",
+                        from.display()
+                    );
+                }
+                continue;
+            }
             if let Some(name) = Path::new(&text).file_name() {
                 self.ctx.touch(unit, dir.join(name), Access::Write);
             }
         }
+    }
+
+    /// Each member of the tree `from` touched as written at the same place under `into`;
+    /// false when the tree has more members than `budget` or deeper levels than followed.
+    fn members_written(
+        &mut self,
+        unit: &mut Unit,
+        from: &Path,
+        into: &Path,
+        depth: usize,
+        budget: &mut usize,
+    ) -> bool {
+        let Ok(entries) = crate::user_fs::read_dir(from) else {
+            return true; // Not a directory (or unreadable): cp copies nothing or fails.
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { return false };
+            if *budget == 0 || depth > 8 {
+                return false;
+            }
+            *budget -= 1;
+            let name = entry.file_name();
+            let target = into.join(&name);
+            self.ctx.touch(unit, target.clone(), Access::Write);
+            if entry.file_type().is_ok_and(|t| t.is_dir())
+                && !self.members_written(unit, &from.join(&name), &target, depth + 1, budget)
+            {
+                return false;
+            }
+        }
+        true
     }
 
     /// The links a command creates (`ln`, `cp -s`, `mount --bind`): each target is touched as
@@ -3468,6 +3573,7 @@ impl Walker<'_, '_> {
         info: &CmdInfo<'_>,
         out: &mut Vec<Unit>,
     ) {
+        unit.tags.insert(TAG_FROM_REPOSITORY.into());
         let Some((dir, git_dir, work_tree)) = repository_of(unit, cwd) else {
             return;
         };
@@ -3569,6 +3675,20 @@ impl Walker<'_, '_> {
 
     /// `git restore F`: F is rewritten with git's copy, which loses its uncommitted changes.
     fn discarded_changes(&mut self, unit: &mut Unit, word: &ShellWord, cwd: Option<&Path>) {
+        if let (Some(spec), Some(dir)) = (word.literal(), cwd)
+            && spec.starts_with(':')
+        {
+            // Pathspec magic (`:/`, `:(top)`, `:!x`, `:(exclude)x`, `:(icase)…`) reaches
+            // beyond the word's text, up to the whole repository: judged as all of it.
+            unit.classes.insert(ActionClass::ShellDestructive);
+            unit.tags.insert("discards-work".into());
+            unit.source.push_str(&format!(
+                " (the pathspec `{spec}` can cover the whole repository)"
+            ));
+            self.ctx.touch(unit, dir.to_path_buf(), Access::Write);
+            self.written_from_index(unit, dir, true);
+            return;
+        }
         self.path_arg(unit, word, Access::Write, cwd);
         let Some(path) = self.word_path(word, cwd) else {
             unit.classes.insert(ActionClass::ShellDestructive);
@@ -3594,6 +3714,7 @@ impl Walker<'_, '_> {
     /// object (`git update-index --cacheinfo`). Each file that differs is judged as written
     /// with it; one that would run something later makes the command unknown here.
     fn written_from_index(&mut self, unit: &mut Unit, path: &Path, pattern: bool) {
+        unit.tags.insert(TAG_FROM_REPOSITORY.into());
         let Some(dir) = path.parent() else { return };
         let Some(GitDir::Normal(git_dir)) =
             find_git_dir(if path.is_dir_for_user() { path } else { dir })
@@ -4635,6 +4756,9 @@ impl Runs {
         while k < rest.len() {
             let Some(arg) = rest[k].literal() else {
                 // A computed target: its name is unknown, so is what runs.
+                if from == RunsFrom::Make {
+                    unseen = Some(format!("`{}`: a target named at run time", rest[k].raw));
+                }
                 positionals.push(format!("\u{0}{}", rest[k].raw));
                 k += 1;
                 continue;

@@ -166,6 +166,38 @@ pub struct EnvVarSpec {
     pub value: EnvValue,
     /// Why it matters, for the reason text.
     pub why: String,
+    /// What the program appends to a `command` value when it runs it.
+    #[serde(default)]
+    pub appended: Appended,
+}
+
+/// What a program appends to a command line it was given (an environment variable's value,
+/// an option's value) when it runs it. What the arguments are decides what some programs do:
+/// `make ARG` builds the target ARG names, `python3 ARG` runs the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Appended {
+    /// Arguments Airlock does not know (`GIT_SSH_COMMAND` gets a host and a command): the
+    /// value is classified with unknown arguments after it.
+    #[default]
+    Unknown,
+    /// Nothing: pagers read standard input, a prompt command runs as it is.
+    Nothing,
+    /// A file the program made for editing (a commit message, a rebase to-do list): an editor
+    /// edits it, a program that runs files would run it. Classified with a scratch file
+    /// standing for it.
+    EditedFile,
+}
+
+impl Appended {
+    /// The command line as the program runs it.
+    pub fn to(self, command: &str) -> String {
+        match self {
+            Appended::Unknown => format!("{command} \"$@\""),
+            Appended::Nothing => command.to_string(),
+            Appended::EditedFile => format!("{command} /tmp/airlock-file-to-edit"),
+        }
+    }
 }
 
 /// What an environment variable's value makes happen.
@@ -574,6 +606,10 @@ pub struct FlagSpec {
     /// `=`); a value without it is left alone.
     #[serde(default)]
     pub value_after: Option<String>,
+    /// What the program appends to a `script` value when it runs it (`core.editor` gets a
+    /// file to edit, `--rsh-command` a host and a command); none when not given.
+    #[serde(default)]
+    pub appended: Option<Appended>,
     /// `positional` patterns count only when the command has at least this many positional
     /// arguments (`git config KEY VALUE` sets; `git config KEY` only reads).
     #[serde(default)]

