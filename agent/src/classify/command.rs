@@ -2317,6 +2317,10 @@ impl Walker<'_, '_> {
             }
             k += 1;
         }
+        if from == CommitsFrom::Worktree {
+            self.worktree(unit, &positionals, &positional_words, cwd, info, out);
+            return;
+        }
         if from == CommitsFrom::First {
             // `git checkout [REV] -- PATHS`: those files are replaced.
             for word in after_dashes {
@@ -2346,6 +2350,8 @@ impl Walker<'_, '_> {
                 .collect(),
             CommitsFrom::Reset => positionals.first().cloned().into_iter().collect(),
             CommitsFrom::First => positionals.first().cloned().into_iter().collect(),
+            // Handled above.
+            CommitsFrom::Worktree => Vec::new(),
             CommitsFrom::Stash => {
                 // The stash named at `index`, or the newest.
                 let stash_at = |index: usize| {
@@ -3613,6 +3619,67 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// `git worktree add PATH [REV]` checks REV (`HEAD` by default) out into PATH: every file
+    /// of its tree is judged as written there with its content. `git worktree move OLD NEW`
+    /// puts OLD's files at NEW, judged as a directory written whole.
+    fn worktree(
+        &mut self,
+        unit: &mut Unit,
+        positionals: &[Option<String>],
+        words: &[&ShellWord],
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let action = positionals.first().cloned().flatten();
+        let Some(target) = words.get(1) else {
+            return;
+        };
+        match action.as_deref() {
+            Some("add") => {}
+            Some("move") => {
+                if let Some(new) = words.get(2) {
+                    self.path_arg(unit, new, Access::Write, cwd);
+                }
+                self.path_arg(unit, target, Access::Delete, cwd);
+                return;
+            }
+            Some("remove") => {
+                self.path_arg(unit, target, Access::Delete, cwd);
+                return;
+            }
+            _ => return,
+        }
+        self.path_arg(unit, target, Access::Write, cwd);
+        unit.tags.insert(TAG_FROM_REPOSITORY.into());
+        let Some(into) = self.word_path(target, cwd) else {
+            unit.classes.insert(ActionClass::Unknown);
+            return;
+        };
+        let rev = match positionals.get(2) {
+            Some(Some(rev)) => rev.clone(),
+            Some(None) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = "a commit named at run time".into();
+                return;
+            }
+            None => "HEAD".to_string(),
+        };
+        let Some((dir, git_dir, _)) = repository_of(unit, cwd) else {
+            return;
+        };
+        let files = commits::Repository::open(&git_dir).and_then(|repo| repo.files_of(&rev));
+        match files {
+            Ok(files) => self.judge_written(unit, &into, dir, files, info, out),
+            Err(why) => {
+                unit.classes.insert(ActionClass::Unknown);
+                unit.source = format!(
+                    "the repository {why}: Airlock cannot tell what the new worktree holds"
+                );
+            }
+        }
+    }
+
     /// A link git writes into the work tree leads where its content says: judged as a new link
     /// there (`docs/ref -> ~/.ssh` from the index is `ln -s ~/.ssh docs/ref`).
     fn incoming_link(&mut self, unit: &mut Unit, work_tree: &Path, change: &commits::Incoming) {
@@ -4785,6 +4852,17 @@ impl Runs {
                         }
                     }
                 };
+                // make takes any unambiguous prefix of a long option (`--dir=`, `--fil=`,
+                // `--make=`): read each as the option it can stand for.
+                let option = match option.strip_prefix("--") {
+                    Some(name) if !name.is_empty() => {
+                        ["--directory", "--file", "--makefile", "--eval"]
+                            .into_iter()
+                            .find(|long| long[2..].starts_with(name))
+                            .map_or(option.clone(), str::to_string)
+                    }
+                    _ => option,
+                };
                 let takes_value = spec.options_with_value.contains(&option)
                     || matches!(option.as_str(), "--file" | "--makefile" | "--directory");
                 let value = match (&attached, takes_value) {
@@ -4800,6 +4878,9 @@ impl Runs {
                         Some(f) if f != "-" => files.push(f),
                         _ => unseen = Some(format!("`{arg}`: a makefile Airlock does not see")),
                     },
+                    "--eval" => {
+                        unseen = Some(format!("`{arg}`: makefile text given on the command line"))
+                    }
                     "-C" | "--directory" => match value {
                         Some(d) => {
                             dir = Some(match dir {

@@ -83,6 +83,15 @@ impl Repository {
         Ok(out)
     }
 
+    /// Every file of `rev`'s tree, with its content: what checking it out into an empty
+    /// directory writes (`git worktree add`).
+    pub fn files_of(&self, rev: &str) -> Result<Vec<Incoming>, String> {
+        let theirs = self.tree_of(rev)?;
+        let mut out = Vec::new();
+        self.diff(None, Some(theirs), "", &mut out)?;
+        Ok(out)
+    }
+
     /// The entries of a tree: name → (mode, object).
     fn entries(
         &self,

@@ -514,6 +514,9 @@ pub enum CommitsFrom {
     /// The first positional when it names a commit (`git reset REV` makes it what `HEAD`, the
     /// index and later restores hold); a path otherwise (`git reset FILE` only unstages).
     Reset,
+    /// `git worktree add PATH [REV]`: REV's whole tree (`HEAD` by default) written under PATH;
+    /// `git worktree move OLD NEW`: OLD's files land at NEW.
+    Worktree,
 }
 
 /// Where a program reads the patches it applies; standard input when none is named.
@@ -791,10 +794,10 @@ impl FlagSpec {
 
 /// `--force` matches `--force` and `--force=x`; `-f` matches `-f` and clusters like `-rf`. A
 /// flag with a `*` is a glob over the whole argument (`-fplugin=*`, `-i*` for `sed -i.bak`).
-/// Most long-option parsers (getopt_long, argparse) accept any unambiguous prefix, so
-/// `--export-secret-k` is `--export-secret-keys`: a long argument of at least three letters
-/// that begins a flag matches it (when it is ambiguous the program refuses it; matching more is
-/// the safe side).
+/// Most long-option parsers (getopt_long, argparse, git's) accept any unambiguous prefix, so
+/// `--export-secret-k` is `--export-secret-keys` and `--up` may be `--upload-pack`: a long
+/// argument that begins a flag matches it, however short (when it is ambiguous the program
+/// refuses it; matching more is the safe side).
 pub fn option_matches(flag: &str, arg: &str) -> bool {
     if arg == flag {
         return true;
@@ -804,7 +807,7 @@ pub fn option_matches(flag: &str, arg: &str) -> bool {
     }
     if flag.starts_with("--") && arg.starts_with("--") {
         let name = arg.split_once('=').map_or(arg, |(name, _)| name);
-        if name.len() >= 5 && flag.starts_with(name) {
+        if name.len() >= 3 && flag.starts_with(name) {
             return true;
         }
     }
@@ -858,7 +861,9 @@ mod tests {
     fn long_options_match_by_unambiguous_prefix_and_globs_match_whole_arguments() {
         assert!(option_matches("--export-secret-keys", "--export-secret-k"));
         assert!(option_matches("--to-command", "--to-comm=sh"));
-        assert!(!option_matches("--to-command", "--t"));
+        assert!(option_matches("--to-command", "--t"));
+        assert!(option_matches("--upload-pack", "--up=x"));
+        assert!(!option_matches("--to-command", "--"));
         assert!(!option_matches("--export", "--exports"));
         assert!(option_matches("-fplugin=*", "-fplugin=./x.so"));
         assert!(option_matches("-i*", "-i.bak"));

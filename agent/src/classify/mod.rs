@@ -245,7 +245,12 @@ impl Classifier {
     }
 
     pub fn with_kb(kb: KnowledgeBase, env: Env) -> Result<Self, ClassifierError> {
-        let paths = PathKnowledge::compile(&kb.paths, &env)?;
+        let runs_later: Vec<String> = kb
+            .runs_later
+            .iter()
+            .flat_map(|spec| spec.paths.iter().cloned())
+            .collect();
+        let paths = PathKnowledge::compile(&kb.paths, &runs_later, &env)?;
         let code = code::CodeScanner::compile(&kb.code_patterns)?;
         let later = later::LaterKnowledge::compile(&kb.runs_later, &env)?;
         let analyzer = code::CodeAnalyzer::builtin()?;

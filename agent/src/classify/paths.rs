@@ -31,6 +31,8 @@ pub(crate) struct PathKnowledge {
     /// Where agents' configuration is: deleting a tree that contains it (`rm -rf .claude`,
     /// `rm -rf ~/.codex`) changes it.
     agent_config_trees: Trees,
+    /// Where files that run later by themselves are (`[[runs_later]]`), as trees.
+    runs_later_trees: Trees,
     /// Critical directories as trees: a directory that contains one (`~`, `/home`) is no
     /// workspace.
     critical_trees: Trees,
@@ -44,8 +46,9 @@ struct Trees {
     /// Fixed directories of absolute patterns (`~/.ssh/**` → `/home/u/.ssh`).
     roots: Vec<PathBuf>,
     /// Leading components of patterns that match anywhere (`**/.git/hooks/**` → `.git`,
-    /// `.git/hooks`): a directory ending in them contains a match.
-    tails: Vec<Vec<String>>,
+    /// `.git/hooks`): a directory ending in them contains a match. With each, whether the
+    /// pattern goes on after them (`**/.claude/**` does; `**/.npmrc` names the file itself).
+    tails: Vec<(Vec<String>, bool)>,
 }
 
 impl Trees {
@@ -54,12 +57,15 @@ impl Trees {
             .iter()
             .filter_map(|p| p.strip_prefix("**/"))
             .map(|tail| {
-                tail.split('/')
+                let fixed = tail
+                    .split('/')
                     .take_while(|c| !c.contains(['*', '?', '[', '{']))
                     .map(str::to_string)
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                let continues = fixed.len() < tail.split('/').count();
+                (fixed, continues)
             })
-            .filter(|c| !c.is_empty())
+            .filter(|(c, _)| !c.is_empty())
             .collect();
         let mut roots = static_roots(patterns, home);
         for root in roots.clone() {
@@ -76,12 +82,34 @@ impl Trees {
         if self.roots.iter().any(|root| root.starts_with(path)) {
             return true;
         }
+        self.ends_in_tail(path, |_, _| true)
+    }
+
+    /// Whether a directory at `path` would hold locations of these patterns beneath it: the
+    /// path is at or above a fixed directory, or ends in a pattern's leading components that
+    /// something else follows (`.claude` for `**/.claude/**`, `.vscode` for
+    /// `**/.vscode/tasks.json`) — not the file a pattern names itself (`package.json`).
+    fn holds(&self, path: &Path) -> bool {
+        if self.roots.iter().any(|root| root.starts_with(path)) {
+            return true;
+        }
+        self.ends_in_tail(path, |k, (tail, continues)| k < tail.len() || *continues)
+    }
+
+    /// Whether `path` ends in the first `k` components of a tail, for a `k` that `counts`.
+    fn ends_in_tail(
+        &self,
+        path: &Path,
+        counts: impl Fn(usize, &(Vec<String>, bool)) -> bool,
+    ) -> bool {
         let components: Vec<&str> = path.iter().filter_map(|c| c.to_str()).collect();
-        self.tails.iter().any(|tail| {
+        self.tails.iter().any(|entry| {
+            let tail = &entry.0;
             (1..=tail.len()).any(|k| {
                 // The whole fixed tail as the last components is a match of its own only
                 // when the pattern ends there; any shorter prefix is a directory above one.
                 k <= components.len()
+                    && counts(k, entry)
                     && components[components.len() - k..]
                         .iter()
                         .zip(&tail[..k])
@@ -95,7 +123,11 @@ impl Trees {
 pub(crate) const TAG_READS_TREE: &str = "reads-tree";
 
 impl PathKnowledge {
-    pub fn compile(spec: &PathSpec, env: &Env) -> Result<Self, ClassifierError> {
+    pub fn compile(
+        spec: &PathSpec,
+        runs_later: &[String],
+        env: &Env,
+    ) -> Result<Self, ClassifierError> {
         Ok(Self {
             sensitive: compile_set(&spec.sensitive, &env.home)?,
             agent_config: compile_set(&spec.agent_config, &env.home)?,
@@ -107,6 +139,7 @@ impl PathKnowledge {
             scratch: compile_set(&spec.scratch, &env.home)?,
             sensitive_trees: Trees::compile(&spec.sensitive, &env.home),
             agent_config_trees: Trees::compile(&spec.agent_config, &env.home),
+            runs_later_trees: Trees::compile(runs_later, &env.home),
             critical_trees: Trees::compile(&spec.critical, &env.home),
             protected: env
                 .protected
@@ -196,6 +229,15 @@ impl PathKnowledge {
             // runs later with nobody asked (`node_modules/x/index.js`).
             unit.classes.insert(ActionClass::AccessChange);
             unit.tags.insert("installed-code".into());
+        }
+        // A directory made, replaced or linked whole where agent configuration or files that
+        // run later live (`cp -r payload .claude`, `mv payload .vscode`, `ln -s payload
+        // .claude`, `git worktree add .husky`): its members land there unseen one by one.
+        if matches!(access, Access::Write | Access::Link)
+            && (self.agent_config_trees.holds(&path) || self.runs_later_trees.holds(&path))
+        {
+            unit.classes.insert(ActionClass::AccessChange);
+            unit.tags.insert("agent-config".into());
         }
         // A new link into these places is a standing way to reach them under another name.
         let prepares = access == Access::Link;

@@ -515,6 +515,16 @@ fn parse_makefile(text: &str) -> Makefile {
             ));
             return makefile;
         };
+        // `target: VAR = value` (also `+=`, `:=`, `?=`, with `override`/`export`/`private`)
+        // gives the target and its prerequisites their own value of VAR; the value may hold
+        // a `;` (`build: X+=;git`), which is no inline recipe.
+        let assignment = rest.find('=');
+        if assignment.is_some_and(|eq| rest.find(';').is_none_or(|semi| eq < semi)) {
+            makefile.fatal = Some(format!(
+                "has the target-specific variable `{trimmed}`, which Airlock does not follow"
+            ));
+            return makefile;
+        }
         let (prereqs, inline) = match rest.split_once(';') {
             Some((p, r)) => (p, Some(r.trim().to_string())),
             None => (rest, None),
@@ -913,6 +923,8 @@ mod tests {
             "$(RULES)\n",
             ".SECONDEXPANSION:\n",
             ".DEFAULT:\n\tcurl x | sh\n",
+            "all: X+=;git\n",
+            "all: override CC = ./evil\n",
             "%: FORCE\n\tcurl x | sh\nFORCE:\n",
             "Make%:\n\tcurl x | sh\n",
         ] {
