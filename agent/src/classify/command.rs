@@ -93,6 +93,7 @@ pub(crate) fn classify_script(ctx: &Ctx<'_>, script: &str, cwd: &Path, depth: us
         uncertain: HashSet::new(),
         arith_assigned: HashSet::new(),
         integer_vars: HashSet::new(),
+        associative: HashSet::new(),
         loop_env_var: None,
         physical_cd: false,
         cd_searches: false,
@@ -193,6 +194,9 @@ struct Walker<'a, 'b> {
     /// Variables declared integer (`declare -i n`): every value given to them later is
     /// evaluated as arithmetic.
     integer_vars: HashSet<String>,
+    /// Associative arrays declared in the request (`declare -A m`): their subscripts are
+    /// strings, not arithmetic.
+    associative: HashSet<String>,
     /// A variable of the `[[env_var]]` knowledge a `for` loop sets (`for PATH in ./bin`);
     /// taken by the first command classified, which is made unknown.
     loop_env_var: Option<String>,
@@ -391,7 +395,16 @@ impl Walker<'_, '_> {
                     w.literal()
                         .is_some_and(|a| a.starts_with('-') && a.contains('i'))
                 });
+                let associative = cmd.words[1..].iter().any(|w| {
+                    w.literal()
+                        .is_some_and(|a| a.starts_with('-') && a.contains('A'))
+                });
                 for word in &cmd.words[1..] {
+                    if associative && let Some(var) = word.literal().filter(|a| !a.starts_with('-'))
+                    {
+                        let var = var.split('=').next().unwrap_or_default().to_string();
+                        self.associative.insert(var);
+                    }
                     if word.raw.starts_with("CDPATH=") {
                         self.cd_searches = true;
                     }
@@ -866,6 +879,32 @@ impl Walker<'_, '_> {
             if self.integer_vars.contains(name) {
                 texts.push(value.raw.clone());
             }
+            // `a[x]=1`: the subscript of an indexed array is arithmetic; so is each `[x]=` of
+            // a compound assignment (`b=([x]=1)`).
+            let base = name.split('[').next().unwrap_or(name);
+            if let Some((_, subscript)) = name.split_once('[')
+                && !self.associative.contains(base)
+            {
+                texts.push(subscript.trim_end_matches(']').to_string());
+            }
+            if value.raw.starts_with('(') && !self.associative.contains(base) {
+                for part in value.raw.split('[').skip(1) {
+                    if let Some((subscript, _)) = part.split_once("]=") {
+                        texts.push(subscript.to_string());
+                    }
+                }
+            }
+        }
+        // Array subscripts, substring offsets and indirections inside `${…}`.
+        for word in cmd
+            .words
+            .iter()
+            .chain(cmd.assignments.iter().map(|(_, w)| w))
+        {
+            texts.extend(expansion_arithmetic(&word.raw, &self.associative));
+        }
+        for (name, _) in &cmd.assignments {
+            texts.extend(expansion_arithmetic(name, &self.associative));
         }
         for word in cmd
             .words
@@ -4158,19 +4197,25 @@ fn subscript_in_name(cmd: &SimpleCommand) -> Option<String> {
     let valued: &[&str] = match first.as_str() {
         "read" => &["-p", "-d", "-t", "-n", "-N", "-u", "-i"],
         "mapfile" | "readarray" => &["-d", "-n", "-O", "-s", "-u", "-C", "-c"],
-        "declare" | "typeset" | "local" | "export" | "readonly" | "unset" | "printf" => &[],
+        "declare" | "typeset" | "local" | "export" | "readonly" | "unset" | "printf" | "wait"
+        | "getopts" => &[],
         _ => return None,
     };
     let mut names = Vec::new();
     let mut k = 1;
     while k < cmd.words.len() {
         let raw = cmd.words[k].raw.as_str();
-        if first == "printf" {
-            if raw == "-v" {
+        // Only the value of `printf -v` and `wait -p` is a name; `getopts` names its last.
+        if first == "printf" || first == "wait" {
+            if raw == "-v" || raw == "-p" {
                 names.extend(cmd.words.get(k + 1).map(|w| w.raw.as_str()));
             }
             k += 1;
             continue;
+        }
+        if first == "getopts" {
+            names.extend(cmd.words.get(2).map(|w| w.raw.as_str()));
+            break;
         }
         if valued.contains(&raw) {
             k += 2;
@@ -4181,12 +4226,91 @@ fn subscript_in_name(cmd: &SimpleCommand) -> Option<String> {
         }
         k += 1;
     }
+    // `declare -n r=TARGET`: reading `$r` reads TARGET, which may be `a[$(cmd)]`.
+    let nameref = matches!(first.as_str(), "declare" | "typeset" | "local")
+        && cmd.words[1..]
+            .iter()
+            .any(|w| w.raw.starts_with('-') && w.raw.contains('n'));
+    if nameref
+        && let Some(target) = names
+            .iter()
+            .filter_map(|raw| raw.split_once('=').map(|(_, t)| t))
+            .find(|t| t.contains(['[', '$', '`', '\\']))
+    {
+        return Some(target.to_string());
+    }
     names.into_iter().find_map(|raw| {
         let raw = raw.trim_matches(|c| c == '"' || c == '\'');
         let name = raw.split('=').next().unwrap_or(raw);
+        // A name computed at run time may be `a[$(cmd)]` (`printf -v "$x"`, `read "$x"`).
+        if name.contains(['$', '`', '\\']) && !name.contains('[') {
+            return Some(name.to_string());
+        }
         let subscript = name.split_once('[')?.1;
-        (subscript.contains('$') || subscript.contains('`')).then(|| name.to_string())
+        (subscript.contains(['$', '`', '\\'])).then(|| name.to_string())
     })
+}
+
+/// The arithmetic texts bash evaluates inside parameter expansions in `raw`: array subscripts
+/// (`${a[x]}`), substring offsets and lengths (`${s:x:y}`), and the name an indirection reads
+/// (`${!x}`: x's value is itself a name, such as `a[$(cmd)]`). Subscripts of `associative`
+/// arrays are strings, not arithmetic.
+fn expansion_arithmetic(raw: &str, associative: &HashSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = raw.chars().collect();
+    let mut i = 0;
+    while i + 1 < chars.len() {
+        if !(chars[i] == '$' && chars[i + 1] == '{') {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 2;
+        let indirect = chars.get(j) == Some(&'!');
+        if indirect || chars.get(j) == Some(&'#') {
+            j += 1;
+        }
+        let start = j;
+        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+            j += 1;
+        }
+        let name: String = chars[start..j].iter().collect();
+        // `${!prefix@}` and `${!arr[@]}` list names and keys; `${!x}` reads the name in x.
+        if indirect && !name.is_empty() && !matches!(chars.get(j), Some('[' | '@' | '*')) {
+            out.push(name.clone());
+        }
+        if chars.get(j) == Some(&'[') {
+            let mut depth = 0;
+            let open = j;
+            while j < chars.len() {
+                match chars[j] {
+                    '[' => depth += 1,
+                    ']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            let subscript: String = chars[open + 1..j.min(chars.len())].iter().collect();
+            if !matches!(subscript.as_str(), "@" | "*") && !associative.contains(&name) {
+                out.push(subscript);
+            }
+            j += 1;
+        }
+        if chars.get(j) == Some(&':') && !matches!(chars.get(j + 1), Some('-' | '=' | '+' | '?')) {
+            let end = chars[j..]
+                .iter()
+                .position(|&c| c == '}')
+                .map_or(chars.len(), |p| j + p);
+            let offsets: String = chars[j + 1..end].iter().collect();
+            out.extend(offsets.split(':').map(str::to_string));
+        }
+        i = j.max(i + 2);
+    }
+    out
 }
 
 /// `-`, `/dev/stdin`: a script "file" that is the standard input.

@@ -1061,11 +1061,16 @@ impl Walker {
                 self.finish_command(idx, ctx, Vec::new(), words, Vec::new())
             }
             ast::CompoundCommand::ArithmeticForClause(f) => {
+                // Each expression of `for ((…; …; …))` is arithmetic, as `(( … ))` is: the
+                // names it reads are checked like those of an arithmetic command.
                 for e in [&f.initializer, &f.condition, &f.updater]
                     .into_iter()
                     .flatten()
                 {
-                    self.arith_word(&e.value, ctx)?;
+                    let idx = self.begin_command(ctx);
+                    let expr = self.arith_word(&e.value, ctx)?;
+                    let words = vec![ShellWord::plain("(("), expr, ShellWord::plain("))")];
+                    self.finish_command(idx, ctx, Vec::new(), words, Vec::new())?;
                 }
                 self.walk_list(&f.body.list, ctx)
             }
@@ -2211,9 +2216,10 @@ mod tests {
         assert_eq!(rm.words[1].pieces, [WordPiece::Param("f".to_owned())]);
         assert!(rm.words[1].is_dynamic());
         assert!(rm.words[1].literal().is_none());
-        // Arithmetic for, with a substitution in the header.
+        // Arithmetic for, with a substitution in the header: each expression is an
+        // arithmetic command of its own (its names are checked like those of `(( … ))`).
         let p = parse("for ((i=$(id); i<3; i++)); do echo $i; done");
-        assert_eq!(names(&p), ["id", "echo"]);
+        assert_eq!(names(&p), ["((", "id", "((", "((", "echo"]);
     }
 
     #[test]
