@@ -465,6 +465,17 @@ impl Walker<'_, '_> {
     /// `cmd`. So every name arithmetic reads must hold a known integer (or be given one by
     /// arithmetic in this request); the first that may not is returned.
     fn unsafe_arithmetic(&self, expression: &str) -> Option<String> {
+        if let Some(name) = expression.strip_prefix(INDIRECT) {
+            // `${!x}` reads the variable x's value names: safe when every value is known and
+            // is no array element (`$PWD`, a path, is no name at all: bash refuses it).
+            let known = matches!(name, "PWD" | "HOME" | "OLDPWD")
+                || (self.certain.contains(name)
+                    && !self.uncertain.contains(name)
+                    && self.vars.get(name).is_some_and(|values| {
+                        !values.is_empty() && values.iter().all(|v| !v.contains(['[', '$', '`']))
+                    }));
+            return (!known).then(|| name.to_string());
+        }
         let re = ARITH_NAME.as_ref()?;
         for m in re.find_iter(expression) {
             let name = m.as_str().trim_start_matches('$').trim_start_matches('{');
@@ -825,6 +836,13 @@ impl Walker<'_, '_> {
                 .filter(|w| !w.starts_with('-'))
                 .cloned()
                 .collect(),
+            // `getopts OPTSTRING NAME` and `wait -p NAME` assign NAME too.
+            "getopts" => words.get(2).cloned().into_iter().collect(),
+            "wait" => words
+                .windows(2)
+                .filter(|w| w[0] == "-p")
+                .map(|w| w[1].clone())
+                .collect(),
             "declare" | "typeset" | "local"
                 if words.iter().any(|w| w.starts_with('-') && w.contains('n')) =>
             {
@@ -889,6 +907,27 @@ impl Walker<'_, '_> {
             }
             if value.raw.starts_with('(') && !self.associative.contains(base) {
                 for part in value.raw.split('[').skip(1) {
+                    if let Some((subscript, _)) = part.split_once("]=") {
+                        texts.push(subscript.to_string());
+                    }
+                }
+            }
+        }
+        // Names builtins assign (`declare a[x]=1`, `printf -v 'a[x]'`, `unset 'a[x]'`,
+        // `read 'a[x]'`): an indexed array's subscript is arithmetic; so is each `[x]=` of a
+        // compound value (`declare -a b=([x]=1)`).
+        for raw in names_assigned(cmd) {
+            let raw = raw.trim_matches(|c| c == '"' || c == '\'');
+            let (name, value) = raw.split_once('=').unwrap_or((raw, ""));
+            let base = name.split('[').next().unwrap_or(name);
+            if self.associative.contains(base) {
+                continue;
+            }
+            if let Some((_, subscript)) = name.split_once('[') {
+                texts.push(subscript.trim_end_matches(']').to_string());
+            }
+            if value.starts_with('(') {
+                for part in value.split('[').skip(1) {
                     if let Some((subscript, _)) = part.split_once("]=") {
                         texts.push(subscript.to_string());
                     }
@@ -4193,39 +4232,7 @@ fn split_long_option_word(word: &ShellWord) -> Option<(String, ShellWord)> {
 /// substitution inside it: `printf -v 'a[$(cmd)]' x`, `declare 'a[$(cmd)]=1'`.
 fn subscript_in_name(cmd: &SimpleCommand) -> Option<String> {
     let first = cmd.words.first()?.literal()?;
-    // Options of each whose value is not a name.
-    let valued: &[&str] = match first.as_str() {
-        "read" => &["-p", "-d", "-t", "-n", "-N", "-u", "-i"],
-        "mapfile" | "readarray" => &["-d", "-n", "-O", "-s", "-u", "-C", "-c"],
-        "declare" | "typeset" | "local" | "export" | "readonly" | "unset" | "printf" | "wait"
-        | "getopts" => &[],
-        _ => return None,
-    };
-    let mut names = Vec::new();
-    let mut k = 1;
-    while k < cmd.words.len() {
-        let raw = cmd.words[k].raw.as_str();
-        // Only the value of `printf -v` and `wait -p` is a name; `getopts` names its last.
-        if first == "printf" || first == "wait" {
-            if raw == "-v" || raw == "-p" {
-                names.extend(cmd.words.get(k + 1).map(|w| w.raw.as_str()));
-            }
-            k += 1;
-            continue;
-        }
-        if first == "getopts" {
-            names.extend(cmd.words.get(2).map(|w| w.raw.as_str()));
-            break;
-        }
-        if valued.contains(&raw) {
-            k += 2;
-            continue;
-        }
-        if !raw.starts_with('-') {
-            names.push(raw);
-        }
-        k += 1;
-    }
+    let names = names_assigned(cmd);
     // `declare -n r=TARGET`: reading `$r` reads TARGET, which may be `a[$(cmd)]`.
     let nameref = matches!(first.as_str(), "declare" | "typeset" | "local")
         && cmd.words[1..]
@@ -4251,6 +4258,10 @@ fn subscript_in_name(cmd: &SimpleCommand) -> Option<String> {
     })
 }
 
+/// Marks a name whose value an indirection (`${!x}`) reads as a name, in the texts of
+/// [`expansion_arithmetic`].
+const INDIRECT: char = '!';
+
 /// The arithmetic texts bash evaluates inside parameter expansions in `raw`: array subscripts
 /// (`${a[x]}`), substring offsets and lengths (`${s:x:y}`), and the name an indirection reads
 /// (`${!x}`: x's value is itself a name, such as `a[$(cmd)]`). Subscripts of `associative`
@@ -4270,13 +4281,22 @@ fn expansion_arithmetic(raw: &str, associative: &HashSet<String>) -> Vec<String>
             j += 1;
         }
         let start = j;
-        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+        if matches!(
+            chars.get(j),
+            Some('@' | '*' | '#' | '?' | '-' | '$' | '0'..='9')
+        ) && !indirect
+        {
+            // `${@:x}`, `${*:1:x}`, `${1:x}`: special and positional parameters.
             j += 1;
+        } else {
+            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
         }
         let name: String = chars[start..j].iter().collect();
         // `${!prefix@}` and `${!arr[@]}` list names and keys; `${!x}` reads the name in x.
         if indirect && !name.is_empty() && !matches!(chars.get(j), Some('[' | '@' | '*')) {
-            out.push(name.clone());
+            out.push(format!("{INDIRECT}{name}"));
         }
         if chars.get(j) == Some(&'[') {
             let mut depth = 0;
@@ -4311,6 +4331,48 @@ fn expansion_arithmetic(raw: &str, associative: &HashSet<String>) -> Vec<String>
         i = j.max(i + 2);
     }
     out
+}
+
+/// The names a builtin that assigns variables is given, as written (`read a b`, `printf -v
+/// NAME`, `wait -p NAME`, `getopts OPTS NAME`, `declare NAME=VALUE`, `unset NAME`).
+fn names_assigned(cmd: &SimpleCommand) -> Vec<&str> {
+    let Some(first) = cmd.words.first().and_then(ShellWord::literal) else {
+        return Vec::new();
+    };
+    // Options of each whose value is not a name.
+    let valued: &[&str] = match first.as_str() {
+        "read" => &["-p", "-d", "-t", "-n", "-N", "-u", "-i"],
+        "mapfile" | "readarray" => &["-d", "-n", "-O", "-s", "-u", "-C", "-c"],
+        "declare" | "typeset" | "local" | "export" | "readonly" | "unset" | "printf" | "wait"
+        | "getopts" => &[],
+        _ => return Vec::new(),
+    };
+    let mut names = Vec::new();
+    let mut k = 1;
+    while k < cmd.words.len() {
+        let raw = cmd.words[k].raw.as_str();
+        // Only the value of `printf -v` and `wait -p` is a name; `getopts` names its last.
+        if first == "printf" || first == "wait" {
+            if raw == "-v" || raw == "-p" {
+                names.extend(cmd.words.get(k + 1).map(|w| w.raw.as_str()));
+            }
+            k += 1;
+            continue;
+        }
+        if first == "getopts" {
+            names.extend(cmd.words.get(2).map(|w| w.raw.as_str()));
+            break;
+        }
+        if valued.contains(&raw) {
+            k += 2;
+            continue;
+        }
+        if !raw.starts_with('-') {
+            names.push(raw);
+        }
+        k += 1;
+    }
+    names
 }
 
 /// `-`, `/dev/stdin`: a script "file" that is the standard input.

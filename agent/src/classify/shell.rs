@@ -1513,6 +1513,17 @@ impl Walker {
                     push_literal(out, e.strip_prefix('\\').unwrap_or(e));
                 }
                 bword::WordPiece::ArithmeticExpression(e) => {
+                    // Wherever it appears (an argument, a `case` pattern, a `for` list, a
+                    // here-string), `$(( … ))` is arithmetic: reported as an arithmetic
+                    // command of its own, so the names it reads are checked like those of
+                    // `(( … ))`.
+                    let idx = self.begin_command(ctx);
+                    let words = vec![
+                        ShellWord::plain("(("),
+                        ShellWord::plain(&e.value),
+                        ShellWord::plain("))"),
+                    ];
+                    self.finish_command(idx, ctx, Vec::new(), words, Vec::new())?;
                     let runs = self.nested_text(&e.value, ctx)?;
                     let text = if src.is_empty() {
                         format!("$(({}))", e.value)
@@ -2427,14 +2438,16 @@ mod tests {
 
     #[test]
     fn arithmetic() {
+        // An arithmetic expansion is also an arithmetic command of its own (its names are
+        // checked like those of `(( … ))`).
         let p = parse("echo $((1 + $(id)))");
-        assert_eq!(names(&p), ["echo", "id"]);
+        assert_eq!(names(&p), ["echo", "((", "id"]);
         let w = &p.commands[0].words[1];
         assert!(matches!(w.pieces[0], WordPiece::Other(_)) && w.is_dynamic());
         let p = parse("(( x = $(id) + y[$(whoami)] ))");
         assert_eq!(names(&p), ["((", "id", "whoami"]);
         let p = parse("echo $((2 * 3))");
-        assert_eq!(names(&p), ["echo"]);
+        assert_eq!(names(&p), ["echo", "(("]);
         assert_eq!(p.commands[0].words[1].literal(), None);
     }
 
