@@ -897,21 +897,8 @@ impl Walker<'_, '_> {
             if self.integer_vars.contains(name) {
                 texts.push(value.raw.clone());
             }
-            // `a[x]=1`: the subscript of an indexed array is arithmetic; so is each `[x]=` of
-            // a compound assignment (`b=([x]=1)`).
-            let base = name.split('[').next().unwrap_or(name);
-            if let Some((_, subscript)) = name.split_once('[')
-                && !self.associative.contains(base)
-            {
-                texts.push(subscript.trim_end_matches(']').to_string());
-            }
-            if value.raw.starts_with('(') && !self.associative.contains(base) {
-                for part in value.raw.split('[').skip(1) {
-                    if let Some((subscript, _)) = part.split_once("]=") {
-                        texts.push(subscript.to_string());
-                    }
-                }
-            }
+            // `a[x]=1`, `b=([x]=1)`.
+            texts.extend(assigned_subscripts(name, &value.raw, &self.associative));
         }
         // Names builtins assign (`declare a[x]=1`, `printf -v 'a[x]'`, `unset 'a[x]'`,
         // `read 'a[x]'`): an indexed array's subscript is arithmetic; so is each `[x]=` of a
@@ -919,20 +906,7 @@ impl Walker<'_, '_> {
         for raw in names_assigned(cmd) {
             let raw = raw.trim_matches(|c| c == '"' || c == '\'');
             let (name, value) = raw.split_once('=').unwrap_or((raw, ""));
-            let base = name.split('[').next().unwrap_or(name);
-            if self.associative.contains(base) {
-                continue;
-            }
-            if let Some((_, subscript)) = name.split_once('[') {
-                texts.push(subscript.trim_end_matches(']').to_string());
-            }
-            if value.starts_with('(') {
-                for part in value.split('[').skip(1) {
-                    if let Some((subscript, _)) = part.split_once("]=") {
-                        texts.push(subscript.to_string());
-                    }
-                }
-            }
+            texts.extend(assigned_subscripts(name, value, &self.associative));
         }
         // Array subscripts, substring offsets and indirections inside `${…}`.
         for word in cmd
@@ -4256,6 +4230,28 @@ fn subscript_in_name(cmd: &SimpleCommand) -> Option<String> {
         let subscript = name.split_once('[')?.1;
         (subscript.contains(['$', '`', '\\'])).then(|| name.to_string())
     })
+}
+
+/// The arithmetic in assigning `value` to `name`: the subscript of an indexed array element
+/// (`a[x]=1`) and each `[x]=` of a compound value (`b=([x]=1)`); none for an array declared
+/// associative (`declare -A`), whose subscripts are strings.
+fn assigned_subscripts(name: &str, value: &str, associative: &HashSet<String>) -> Vec<String> {
+    let base = name.split('[').next().unwrap_or(name);
+    if associative.contains(base) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = name
+        .split_once('[')
+        .map(|(_, subscript)| subscript.trim_end_matches(']').to_string())
+        .into_iter()
+        .collect();
+    if value.starts_with('(') {
+        out.extend(value.split('[').skip(1).filter_map(|part| {
+            part.split_once("]=")
+                .map(|(subscript, _)| subscript.to_string())
+        }));
+    }
+    out
 }
 
 /// Marks a name whose value an indirection (`${!x}`) reads as a name, in the texts of
