@@ -21,7 +21,7 @@ mod processes;
 mod recipes;
 mod resolve;
 mod sed;
-pub mod shell;
+pub use airlock_shell as shell;
 mod tools;
 mod worktree;
 
