@@ -11,7 +11,7 @@
 //! - [`notify`]: desktop notifications for requests that wait for a human.
 //! - [`cli`]: the `airlock` command line.
 
-pub mod adapters;
+pub use airlock_request::adapters;
 pub mod classify;
 pub mod cli;
 pub mod client;
@@ -23,10 +23,10 @@ pub mod policy;
 pub mod preview;
 pub mod printable;
 pub mod redact;
-pub mod request;
+pub use airlock_request as request;
 pub mod retention;
 pub mod settings;
 pub mod stepup;
 pub mod store;
 pub mod system;
-pub mod user_fs;
+pub use airlock_userfs as user_fs;

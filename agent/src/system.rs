@@ -118,53 +118,7 @@ fn detect_at(path: &Path) -> Result<Option<SystemConfig>, SystemError> {
         })
 }
 
-/// A user of this machine, from the passwd database.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OsUser {
-    pub uid: u32,
-    pub gid: u32,
-    pub name: String,
-    pub home: PathBuf,
-}
-
-impl OsUser {
-    pub fn by_uid(uid: u32) -> Option<Self> {
-        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok()??;
-        Some(Self::from_nix(user))
-    }
-
-    pub fn by_name(name: &str) -> Option<Self> {
-        let user = nix::unistd::User::from_name(name).ok()??;
-        Some(Self::from_nix(user))
-    }
-
-    fn from_nix(user: nix::unistd::User) -> Self {
-        Self {
-            uid: user.uid.as_raw(),
-            gid: user.gid.as_raw(),
-            name: user.name,
-            home: user.dir,
-        }
-    }
-
-    /// The groups the user logs in with (the group database): what their files' group bits
-    /// are judged by when the daemon reads for them. Only the primary group when the database
-    /// cannot say (fewer rights, never more).
-    pub fn login_groups(&self) -> Vec<u32> {
-        let Ok(name) = std::ffi::CString::new(self.name.clone()) else {
-            return vec![self.gid];
-        };
-        nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(self.gid))
-            .map(|groups| groups.into_iter().map(|g| g.as_raw()).collect())
-            .unwrap_or_else(|_| vec![self.gid])
-    }
-
-    /// The user's own Airlock policy directory (XDG default; system mode reads it, and only
-    /// takes what tightens).
-    pub fn policy_dir(&self) -> PathBuf {
-        self.home.join(".config/airlock/policies")
-    }
-}
+pub use airlock_userfs::OsUser;
 
 impl SystemConfig {
     /// The daemon's account.

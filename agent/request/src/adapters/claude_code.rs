@@ -8,7 +8,7 @@ use super::{AdapterError, HookOutput};
 
 /// The program that starts Claude Code.
 pub const COMMAND: &str = "claude";
-use crate::request::{ActionRequest, HookEvent};
+use crate::{ActionRequest, HookEvent};
 use airlock_protocol::Verdict;
 use serde_json::{Value, json};
 use std::path::PathBuf;

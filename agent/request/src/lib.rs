@@ -72,3 +72,5 @@ impl ActionRequest {
         }
     }
 }
+
+pub mod adapters;

@@ -5,7 +5,7 @@
 
 pub mod claude_code;
 
-use crate::request::{ActionRequest, HookEvent};
+use crate::{ActionRequest, HookEvent};
 use airlock_protocol::Verdict;
 
 /// What the hook process prints and how it exits.
