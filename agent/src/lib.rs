@@ -11,8 +11,8 @@
 //! - [`notify`]: desktop notifications for requests that wait for a human.
 //! - [`cli`]: the `airlock` command line.
 
+pub use airlock_classify as classify;
 pub use airlock_request::adapters;
-pub mod classify;
 pub mod cli;
 pub mod client;
 pub mod daemon;

@@ -162,14 +162,14 @@ fn step_to_end(state: &mut State, follow_last: bool, lookup: &Lookup<'_>, forks:
             }
             forks.push(fork);
         }
-        let is_link = crate::user_fs::symlink_metadata(&candidate).is_ok_and(|m| m.is_symlink());
+        let is_link = airlock_userfs::symlink_metadata(&candidate).is_ok_and(|m| m.is_symlink());
         if !is_link {
             // A directory, a file, or nothing yet: the name stays as it is.
             state.out = candidate;
             continue;
         }
         state.hops += 1;
-        match crate::user_fs::read_link(&candidate) {
+        match airlock_userfs::read_link(&candidate) {
             Ok(target) if state.hops <= MAX_HOPS => prepend(&mut state.queue, &target),
             _ => {
                 // `ELOOP` at run time: nothing is reached, but nothing here says what was meant.
@@ -254,7 +254,7 @@ pub(crate) fn links_in_tree(root: &Path, budget: &mut usize) -> Option<Vec<PathB
         if !seen.insert(dir.clone()) {
             continue;
         }
-        let Ok(entries) = crate::user_fs::read_dir(&dir) else {
+        let Ok(entries) = airlock_userfs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {

@@ -155,7 +155,7 @@ impl<'t, 'k, 'l> Walker<'t, 'k, 'l> {
             let mut e = Effect::new(at, format!("loads code from `{spec}`"));
             e.caps.insert(Capability::RemoteCode);
             e.caps.insert(Capability::Network);
-            match crate::classify::command::host_of(spec) {
+            match crate::command::host_of(spec) {
                 Some(h) => e.hosts.push(h),
                 None => e.hosts_unknown = true,
             }

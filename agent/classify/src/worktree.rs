@@ -6,7 +6,7 @@
 //! ignore rules are read (with gix, opened isolated: nothing is run) and each file the deletion
 //! reaches is compared with what git holds, by content hash — never by modification time.
 
-use crate::user_fs::ForUser;
+use airlock_userfs::ForUser;
 use gix::bstr::{BStr, BString, ByteSlice};
 use gix::worktree::stack::state::ignore::Source;
 use std::path::{Component, Path, PathBuf};
@@ -55,7 +55,7 @@ pub(crate) fn loses(path: &Path, change: Change) -> Option<String> {
 }
 
 fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> Option<String> {
-    let meta = crate::user_fs::symlink_metadata(path).ok()?;
+    let meta = airlock_userfs::symlink_metadata(path).ok()?;
     if change == Change::Delete
         && filter.is_none()
         && meta.is_dir()
@@ -79,7 +79,7 @@ fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> 
     // gix opens the repository's files by name, by itself: in system mode that would be with
     // the daemon's rights (`user_fs::may_read_repository`), so there it is not read, and what
     // the change loses is unknown. A repository gix cannot open is not judged harmless either.
-    if !crate::user_fs::may_read_repository(&git_dir) {
+    if !airlock_userfs::may_read_repository(&git_dir) {
         return Some(format!(
             "whether this loses work in the repository at `{}` is unknown: system mode does not read repositories for their users",
             work_tree.display()
@@ -199,7 +199,7 @@ impl<'r> Checker<'r> {
             if self.checked >= MAX_FILES {
                 return Some(too_many(relative));
             }
-            if let Ok(meta) = crate::user_fs::symlink_metadata(&self.work_tree.join(&file))
+            if let Ok(meta) = airlock_userfs::symlink_metadata(&self.work_tree.join(&file))
                 && let Some(why) = self.file(&file, &meta)
             {
                 return Some(why);
@@ -211,7 +211,7 @@ impl<'r> Checker<'r> {
         // Files git does not have, outside ignored directories.
         let mut pending = vec![relative.to_path_buf()];
         while let Some(dir) = pending.pop() {
-            let Ok(entries) = crate::user_fs::read_dir(&self.work_tree.join(&dir)) else {
+            let Ok(entries) = airlock_userfs::read_dir(&self.work_tree.join(&dir)) else {
                 continue;
             };
             for entry in entries.flatten() {
@@ -273,7 +273,7 @@ fn any_named(dir: &Path, filter: &globset::GlobMatcher) -> bool {
     let mut visited = 0;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
-        let Ok(entries) = crate::user_fs::read_dir(&d) else {
+        let Ok(entries) = airlock_userfs::read_dir(&d) else {
             continue;
         };
         for entry in entries.flatten() {

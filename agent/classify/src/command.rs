@@ -16,8 +16,8 @@ use super::resolve::Planned;
 use super::sed;
 use super::shell::{self, ShellWord, SimpleCommand, WordPiece};
 use super::{Access, Ctx, TAG_ENV_COMPUTED, TAG_FOLLOWS_LINKS, TAG_PATHS_UNKNOWN, Unit};
-use crate::user_fs::ForUser;
 use airlock_protocol::ActionClass;
+use airlock_userfs::ForUser;
 
 mod interpreted;
 use regex::Regex;
@@ -708,7 +708,7 @@ impl Walker<'_, '_> {
                 if physical {
                     // A directory that does not resolve makes `cd` fail: where later commands
                     // run is then not known here.
-                    crate::user_fs::canonicalize(&path).ok()
+                    airlock_userfs::canonicalize(&path).ok()
                 } else {
                     Some(super::lexical_normalize(&path))
                 }
@@ -3189,7 +3189,7 @@ impl Walker<'_, '_> {
         depth: usize,
         budget: &mut usize,
     ) -> bool {
-        let Ok(entries) = crate::user_fs::read_dir(from) else {
+        let Ok(entries) = airlock_userfs::read_dir(from) else {
             return true; // Not a directory (or unreadable): cp copies nothing or fails.
         };
         for entry in entries {
@@ -4603,7 +4603,7 @@ fn repository_of<'a>(
 
 /// A hook a repository would run: any file in its `hooks` directory but git's `.sample`s.
 fn active_hook(git_dir: &Path) -> Option<String> {
-    let entries = crate::user_fs::read_dir(&git_dir.join("hooks")).ok()?;
+    let entries = airlock_userfs::read_dir(&git_dir.join("hooks")).ok()?;
     entries
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -4923,7 +4923,7 @@ fn find_git_dir(dir: &Path) -> Option<GitDir> {
             return Some(GitDir::Normal(dot_git));
         }
         if dot_git.is_file_for_user() {
-            let target = crate::user_fs::read_to_string(&dot_git)
+            let target = airlock_userfs::read_to_string(&dot_git)
                 .ok()
                 .and_then(|t| t.strip_prefix("gitdir:").map(|p| d.join(p.trim())))
                 .unwrap_or(dot_git);

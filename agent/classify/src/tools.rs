@@ -4,8 +4,8 @@
 
 use super::paths::TAG_READS_TREE;
 use super::{Access, Ctx, SHELL_TOOL, Unit, command, later};
-use crate::request::ActionRequest;
 use airlock_protocol::ActionClass;
+use airlock_request::ActionRequest;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -163,11 +163,11 @@ fn written_content(req: &ActionRequest, path: &Path) -> Option<String> {
     match req.tool.as_str() {
         "Write" => str_field(input, "content").map(str::to_string),
         "Edit" => {
-            let current = crate::user_fs::read_to_string(path).ok()?;
+            let current = airlock_userfs::read_to_string(path).ok()?;
             apply_edit(current, input)
         }
         "MultiEdit" => {
-            let mut text = crate::user_fs::read_to_string(path).ok()?;
+            let mut text = airlock_userfs::read_to_string(path).ok()?;
             for edit in input.get("edits")?.as_array()? {
                 text = apply_edit(text, edit)?;
             }

@@ -25,9 +25,9 @@ pub use airlock_shell as shell;
 mod tools;
 mod worktree;
 
-use crate::request::ActionRequest;
-use crate::user_fs::ForUser;
 use airlock_protocol::{ActionClass, UnitSummary};
+use airlock_request::ActionRequest;
+use airlock_userfs::ForUser;
 use kb::KnowledgeBase;
 use paths::PathKnowledge;
 use resolve::{Lookup, Planned, PlannedLinks};
@@ -221,7 +221,7 @@ pub struct Classifier {
     files: files::FileReader,
     later: later::LaterKnowledge,
     /// In system mode, the user every file is read for (`user_fs`); `None` in user mode.
-    reader: Option<std::sync::Arc<crate::user_fs::Reader>>,
+    reader: Option<std::sync::Arc<airlock_userfs::Reader>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,13 +267,13 @@ impl Classifier {
     }
 
     /// A classifier that reads every file as `reader` may (system mode: one per user).
-    pub fn reading_for(mut self, reader: crate::user_fs::Reader) -> Self {
+    pub fn reading_for(mut self, reader: airlock_userfs::Reader) -> Self {
         self.reader = Some(std::sync::Arc::new(reader));
         self
     }
 
     /// The user this classifier reads for, to read for them outside it (previews, pre-images).
-    pub fn reader(&self) -> Option<std::sync::Arc<crate::user_fs::Reader>> {
+    pub fn reader(&self) -> Option<std::sync::Arc<airlock_userfs::Reader>> {
         self.reader.clone()
     }
 
@@ -288,7 +288,7 @@ impl Classifier {
 
     /// Classify a request. Never fails: what cannot be understood is `unknown`.
     pub fn classify(&self, request: &ActionRequest) -> Classification {
-        crate::user_fs::as_user(self.reader.clone(), || self.classify_as_user(request))
+        airlock_userfs::as_user(self.reader.clone(), || self.classify_as_user(request))
     }
 
     fn classify_as_user(&self, request: &ActionRequest) -> Classification {
@@ -564,7 +564,7 @@ mod tests;
 /// unknown. Shared, world-readable files (a pnpm store, cargo's `target/`) stay readable.
 fn hard_link_check(unit: &mut Unit, path: &Path, access: Access) {
     use std::os::unix::fs::MetadataExt;
-    let Ok(meta) = crate::user_fs::symlink_metadata(path) else {
+    let Ok(meta) = airlock_userfs::symlink_metadata(path) else {
         return;
     };
     if !meta.is_file() || meta.nlink() < 2 {

@@ -8,8 +8,8 @@
 use super::CodeAnalyzer;
 use super::analysis::{Exports, Import, Loaded, Loader, Report};
 use super::knowledge::{Family, Language};
-use crate::classify::files::{FileContent, FileReader};
-use crate::user_fs::ForUser;
+use crate::files::{FileContent, FileReader};
+use airlock_userfs::ForUser;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -205,7 +205,7 @@ impl<'a> FileLoader<'a> {
         let Some(base) = base else {
             return Loaded::Unreadable("is looked up in a directory only known at run time".into());
         };
-        let path = crate::classify::lexical_normalize(&if spec.starts_with('/') {
+        let path = crate::lexical_normalize(&if spec.starts_with('/') {
             PathBuf::from(&spec)
         } else {
             base.join(&spec)
@@ -267,7 +267,7 @@ pub(crate) fn shadowed_standard_module(
     dir: &Path,
     standard: &std::collections::HashSet<String>,
 ) -> Option<String> {
-    let entries = crate::user_fs::read_dir(dir).ok()?;
+    let entries = airlock_userfs::read_dir(dir).ok()?;
     for entry in entries.flatten() {
         let file = entry.file_name();
         let file = file.to_string_lossy();
@@ -301,7 +301,7 @@ fn python_entry(dir: &Path, name: &str) -> PyEntry {
     if pkg.is_dir_for_user() {
         return PyEntry::Package(pkg);
     }
-    if let Ok(entries) = crate::user_fs::read_dir(dir) {
+    if let Ok(entries) = airlock_userfs::read_dir(dir) {
         for entry in entries.flatten() {
             let file = entry.file_name();
             let file = file.to_string_lossy();
@@ -330,7 +330,7 @@ fn python_entry(dir: &Path, name: &str) -> PyEntry {
 fn compiled_cache(source: &Path) -> Option<PathBuf> {
     let stem = source.file_stem()?.to_str()?;
     let cache = source.parent()?.join("__pycache__");
-    let entries = crate::user_fs::read_dir(&cache).ok()?;
+    let entries = airlock_userfs::read_dir(&cache).ok()?;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -349,7 +349,7 @@ fn parent_dir(path: &Path) -> PathBuf {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::classify::code::Capability;
+    use crate::code::Capability;
 
     fn write(dir: &Path, rel: &str, text: &str) {
         let path = dir.join(rel);

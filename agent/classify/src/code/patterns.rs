@@ -4,8 +4,8 @@
 //! What the patterns find can only add to a classification: such code is `unknown` anyway
 //! (see [`super`]), the patterns make known dangers (`system("rm -rf /")`) decide stricter.
 
-use crate::classify::ClassifierError;
-use crate::classify::kb::{ArgRole, CodePattern};
+use crate::ClassifierError;
+use crate::kb::{ArgRole, CodePattern};
 use airlock_protocol::ActionClass;
 use regex::Regex;
 use std::sync::LazyLock;

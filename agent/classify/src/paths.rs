@@ -8,8 +8,8 @@
 use super::kb::PathSpec;
 use super::resolve::{self, Lookup, PlannedLinks};
 use super::{Access, ClassifierError, Env, PathRef, Unit};
-use crate::user_fs::ForUser;
 use airlock_protocol::ActionClass;
+use airlock_userfs::ForUser;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Component, Path, PathBuf};
 

@@ -42,7 +42,7 @@ pub struct FileReader {
 impl FileReader {
     /// The text of `path` (following links, as running it would), or why not.
     pub fn read(&self, path: &Path) -> FileContent {
-        let meta = match crate::user_fs::metadata(path) {
+        let meta = match airlock_userfs::metadata(path) {
             Ok(m) => m,
             Err(e) => return FileContent::Unreadable(format!("cannot be read ({e})")),
         };
@@ -65,7 +65,7 @@ impl FileReader {
         if let Some(text) = self.lock().get(&version) {
             return FileContent::Text(text.clone());
         }
-        let bytes = match crate::user_fs::read(path) {
+        let bytes = match airlock_userfs::read(path) {
             Ok(b) => b,
             Err(e) => return FileContent::Unreadable(format!("cannot be read ({e})")),
         };

@@ -94,7 +94,7 @@ impl Interp<'_> {
                 Some(urls) => {
                     e.urls.extend(urls.iter().cloned());
                     for url in urls {
-                        match crate::classify::command::host_of(&url) {
+                        match crate::command::host_of(&url) {
                             Some(h) => e.hosts.push(h),
                             None => e.hosts_unknown = true,
                         }

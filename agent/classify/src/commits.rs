@@ -41,7 +41,7 @@ impl Repository {
     pub fn open(git_dir: &Path) -> Result<Self, String> {
         // gix opens the repository's files by name, by itself: in system mode that would be
         // with the daemon's rights, so there repositories are not read for users.
-        if !crate::user_fs::may_read_repository(git_dir) {
+        if !airlock_userfs::may_read_repository(git_dir) {
             return Err(
                 "is not read in system mode (repositories are read only in user mode)".into(),
             );
@@ -270,7 +270,7 @@ fn within(path: &str, under: &str) -> bool {
 
 /// Whether `path` is already a link to `target`.
 fn same_link(path: &Path, target: Option<&str>) -> bool {
-    match (crate::user_fs::read_link(path), target) {
+    match (airlock_userfs::read_link(path), target) {
         (Ok(now), Some(target)) => now == Path::new(target),
         _ => false,
     }
@@ -279,13 +279,13 @@ fn same_link(path: &Path, target: Option<&str>) -> bool {
 /// Whether the file at `path` holds the blob `id` (hashed, never judged by time stamps; a
 /// file over 16 MiB is taken as different).
 pub(crate) fn same_content(repo: &gix::Repository, path: &Path, id: ObjectId) -> bool {
-    let Ok(meta) = crate::user_fs::symlink_metadata(path) else {
+    let Ok(meta) = airlock_userfs::symlink_metadata(path) else {
         return false;
     };
     if !meta.is_file() || meta.len() > 16 * 1024 * 1024 {
         return false;
     }
-    crate::user_fs::read(path).is_ok_and(|bytes| {
+    airlock_userfs::read(path).is_ok_and(|bytes| {
         gix::objs::compute_hash(repo.object_hash(), gix::objs::Kind::Blob, &bytes)
             .is_ok_and(|h| h == id)
     })

@@ -6,7 +6,7 @@
 //! with a literal `.` itself; a pattern that matches nothing stays as written. Listing stops at
 //! a budget, and the word is then unknown.
 
-use crate::user_fs::ForUser;
+use airlock_userfs::ForUser;
 use globset::GlobBuilder;
 use std::path::{Component, Path, PathBuf};
 
@@ -67,7 +67,7 @@ pub fn expand(pattern: &Path) -> Expansion {
         let mut next = Vec::new();
         for base in &bases {
             // Following links, as bash does when it lists a directory.
-            let Ok(dir) = crate::user_fs::read_dir(base) else {
+            let Ok(dir) = airlock_userfs::read_dir(base) else {
                 continue;
             };
             for entry in dir.flatten() {
@@ -163,12 +163,12 @@ pub fn find_named(
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
         // A directory reached twice (a link loop) is walked once.
-        if let Ok(real) = crate::user_fs::canonicalize(&current)
+        if let Ok(real) = airlock_userfs::canonicalize(&current)
             && !seen_dirs.insert(real)
         {
             continue;
         }
-        let Ok(list) = crate::user_fs::read_dir(&current) else {
+        let Ok(list) = airlock_userfs::read_dir(&current) else {
             continue;
         };
         for entry in list.flatten() {

@@ -1,20 +1,20 @@
 //! Interpreters: their options, inline code, the program files they run and the modules those
-//! import. Python and JavaScript/TypeScript code is read with a parser ([`crate::classify::code`])
+//! import. Python and JavaScript/TypeScript code is read with a parser ([`crate::code`])
 //! and what it does becomes nested units; other languages' code is `unknown`.
 
 use super::{
     CmdInfo, StdinKind, TAG_SCRIPT_COMPUTED, Walker, is_in_place, is_stdin_file, option_value,
     program_name, role_access, substitution_output, truncate, word_from,
 };
-use crate::classify::code::{
+use crate::code::{
     self, Capability, Effect, Language, PathUse, Report, local::FileLoader, local::LocalFile,
 };
-use crate::classify::code::{knowledge::Family, local};
-use crate::classify::kb::{InterpreterSpec, ProgramSpec, ScriptSpec};
-use crate::classify::shell::ShellWord;
-use crate::classify::{Access, TAG_PATHS_UNKNOWN, Unit};
-use crate::user_fs::ForUser;
+use crate::code::{knowledge::Family, local};
+use crate::kb::{InterpreterSpec, ProgramSpec, ScriptSpec};
+use crate::shell::ShellWord;
+use crate::{Access, TAG_PATHS_UNKNOWN, Unit};
 use airlock_protocol::ActionClass;
+use airlock_userfs::ForUser;
 use std::path::{Path, PathBuf};
 
 /// Tag on a unit whose code Airlock read with a parser.
@@ -318,7 +318,7 @@ impl Walker<'_, '_> {
 
     fn interpreter_language(&self, name: &str) -> Option<Language> {
         match self.ctx.kb().lookup(name)? {
-            crate::classify::kb::Entry::Interpreter(i) => self.ctx.kb().interpreters[i].language,
+            crate::kb::Entry::Interpreter(i) => self.ctx.kb().interpreters[i].language,
             _ => None,
         }
     }
@@ -428,7 +428,7 @@ impl Walker<'_, '_> {
             .filter(|l| l.family().is_some() && l.family() == language.family())
             .unwrap_or(language);
         // Python looks imports up next to the script, links resolved.
-        let real = crate::user_fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let real = airlock_userfs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let root = real.parent().map(Path::to_path_buf);
         self.standard_shadowed(&mut unit, language, root.as_deref());
         let mut loader = FileLoader::new(analyzer, ctx.files(), root);
@@ -547,8 +547,8 @@ impl Walker<'_, '_> {
                 let text = value.and_then(|v| {
                     let path = self.code_dir(&v, cwd)?;
                     match self.ctx.files().read(&path) {
-                        crate::classify::files::FileContent::Text(t) => Some(t.to_string()),
-                        crate::classify::files::FileContent::Unreadable(_) => None,
+                        crate::files::FileContent::Text(t) => Some(t.to_string()),
+                        crate::files::FileContent::Unreadable(_) => None,
                     }
                 });
                 scripts.push(text);
@@ -818,7 +818,7 @@ impl Walker<'_, '_> {
             // The code may feed the process's standard input (`input=`, `communicate`,
             // `print | "cmd"`): a shell or interpreter started so runs a program Airlock cannot
             // see. Classified inside a pipe, as `… | (cmd)` would be.
-            if crate::classify::shell::parse_script(command).is_ok() {
+            if crate::shell::parse_script(command).is_ok() {
                 let piped = format!(": | (\n{command}\n)");
                 let mut nested = Vec::new();
                 let dir = process_cwd.as_deref();
@@ -842,7 +842,7 @@ impl Walker<'_, '_> {
         } else if dir.starts_with('/') {
             Some(PathBuf::from(dir))
         } else {
-            cwd.map(|c| crate::classify::lexical_normalize(&c.join(dir)))
+            cwd.map(|c| crate::lexical_normalize(&c.join(dir)))
         }
     }
 
