@@ -217,7 +217,8 @@ fn throughput(socket: &Path, database: &Path, payload: &serde_json::Value, secs:
 }
 
 fn classification(policies: &Path) {
-    let corpus_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/commands.toml");
+    let corpus_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("classify/tests/corpus/commands.toml");
     let commands: Vec<String> = std::fs::read_to_string(&corpus_path)
         .ok()
         .and_then(|t| toml::from_str::<toml::Table>(&t).ok())

@@ -76,16 +76,7 @@ pub struct ApprovalSettings {
     pub always_for_guarded: GuardedAlways,
 }
 
-/// `[approvals] always_for_guarded`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GuardedAlways {
-    /// "Always" is refused for guarded actions.
-    #[default]
-    Refuse,
-    /// "Always" is accepted for guarded actions with a security-key touch.
-    WithKey,
-}
+pub use airlock_policy::scopes::GuardedAlways;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -74,3 +74,4 @@ impl ActionRequest {
 }
 
 pub mod adapters;
+pub mod redact;

@@ -10,11 +10,11 @@
 //!    plain argument (`echo …`) they stay allowed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use airlock::classify::kb::{ArgRole, EnvValue, KnowledgeBase, ProgramSpec, RunsFrom};
-use airlock::classify::{Classifier, Env};
-use airlock::policy::Policy;
-use airlock::request::ActionRequest;
+use airlock_classify::kb::{ArgRole, EnvValue, KnowledgeBase, ProgramSpec, RunsFrom};
+use airlock_classify::{Classifier, Env};
+use airlock_policy::Policy;
 use airlock_protocol::Decision;
+use airlock_request::ActionRequest;
 use proptest::prelude::*;
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -60,7 +60,10 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         _dir: dir,
         home,
         classifier: Classifier::new(env).unwrap(),
-        policy: Policy::load(&[airlock::home::default_policy_dir()]).unwrap(),
+        policy: Policy::load(&[
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+        ])
+        .unwrap(),
     }
 });
 

@@ -1,11 +1,16 @@
 use super::*;
-use crate::classify::{Classifier, EXAMPLE_CWD, Env};
-use crate::settings::GuardedAlways;
+use crate::scopes::GuardedAlways;
+use airlock_classify::{Classifier, EXAMPLE_CWD, Env};
 use airlock_protocol::{ActionClass, Decision};
 use std::path::{Path, PathBuf};
 
+/// The policies shipped with Airlock (the repository's `policies/`).
+fn shipped_policy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+}
+
 fn shipped() -> Policy {
-    Policy::load(&[crate::home::default_policy_dir()]).unwrap()
+    Policy::load(&[shipped_policy_dir()]).unwrap()
 }
 
 fn decide(policy: &Policy, command: &str) -> Evaluation {
@@ -98,7 +103,7 @@ fn allow_rules_need_every_path_inside_but_strict_rules_need_any() {
 
 #[test]
 fn later_directories_override_baselines_but_not_within_one_directory() {
-    let shipped_dir = crate::home::default_policy_dir();
+    let shipped_dir = shipped_policy_dir();
     let user = tempfile::tempdir().unwrap();
     std::fs::write(
         user.path().join("mine.toml"),
@@ -168,7 +173,7 @@ fn approved_always(command: &str, cwd: &Path, user_dir: &Path) -> Policy {
     let evaluation = policy.evaluate(&request, &classification);
     let entries = amend::entries_for(&request, &classification, &evaluation, "note").unwrap();
     amend::append(user_dir, entries).unwrap();
-    Policy::load(&[crate::home::default_policy_dir(), user_dir.to_path_buf()]).unwrap()
+    Policy::load(&[shipped_policy_dir(), user_dir.to_path_buf()]).unwrap()
 }
 
 fn decide_in(policy: &Policy, command: &str, cwd: &Path) -> Decision {
@@ -309,7 +314,7 @@ fn always_holds_only_for_the_hosts_it_was_approved_for() {
         let edited = text.replace(r#"hosts = ["api.example.com"]"#, hosts);
         assert_ne!(edited, text);
         std::fs::write(&file, edited).unwrap();
-        let policy = Policy::load(&[crate::home::default_policy_dir(), user.clone()]).unwrap();
+        let policy = Policy::load(&[shipped_policy_dir(), user.clone()]).unwrap();
         assert_eq!(
             decide_in(&policy, command, &project),
             Decision::Ask,
@@ -396,7 +401,7 @@ commands = ["pip install requests"]
 "#,
     )
     .unwrap();
-    let err = Policy::load(&[crate::home::default_policy_dir(), user.clone()])
+    let err = Policy::load(&[shipped_policy_dir(), user.clone()])
         .unwrap_err()
         .to_string();
     assert!(
@@ -497,7 +502,7 @@ justification = "every fetch needs a key here"
 "#,
     )
     .unwrap();
-    let policy = Policy::load(&[crate::home::default_policy_dir(), user]).unwrap();
+    let policy = Policy::load(&[shipped_policy_dir(), user]).unwrap();
     let project = workspace(dir.path(), "project");
     let (request, classification) = held("curl -s https://api.example.com/v1", &project);
     let mut evaluation = policy.evaluate(&request, &classification);
@@ -585,8 +590,7 @@ window = "1h"
 fn shipped_with(extra: &str) -> (Policy, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("user.toml"), extra).unwrap();
-    let policy =
-        Policy::load(&[crate::home::default_policy_dir(), dir.path().to_path_buf()]).unwrap();
+    let policy = Policy::load(&[shipped_policy_dir(), dir.path().to_path_buf()]).unwrap();
     (policy, dir)
 }
 
@@ -667,7 +671,7 @@ fn a_bad_mcp_tool_entry_is_named() {
         "[[mcp_tool]]\nid = \"x\"\njustification = \"y\"\ntools = [\"Bash\"]\n",
     )
     .unwrap();
-    let err = Policy::load(&[crate::home::default_policy_dir(), dir.path().to_path_buf()])
+    let err = Policy::load(&[shipped_policy_dir(), dir.path().to_path_buf()])
         .unwrap_err()
         .to_string();
     assert!(
@@ -828,7 +832,7 @@ fn always_is_never_a_word_prefix() {
 /// machine directory), and a tightening file loads in the user's place.
 #[test]
 fn a_users_policy_that_would_loosen_is_refused_in_system_mode() {
-    let machine = crate::home::default_policy_dir();
+    let machine = shipped_policy_dir();
     let home = Path::new("/home/user");
     let loosening = [
         (
@@ -923,7 +927,7 @@ justification = "I want to see every command"
 /// are refused before any is parsed; the same amount loads in a machine directory.
 #[test]
 fn a_users_policy_directory_is_kept_small() {
-    let machine = crate::home::default_policy_dir();
+    let machine = shipped_policy_dir();
     let home = Path::new("/home/user");
     let comment = |bytes: usize| format!("# {}\n", "x".repeat(bytes));
     let many = tempfile::tempdir().unwrap();

@@ -7,10 +7,10 @@
 //! out, so one run shows everything that regressed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use airlock::classify::{Classifier, EXAMPLE_CWD, Env};
-use airlock::policy::Policy;
-use airlock::request::ActionRequest;
+use airlock_classify::{Classifier, EXAMPLE_CWD, Env};
+use airlock_policy::Policy;
 use airlock_protocol::{ActionClass, Decision};
+use airlock_request::ActionRequest;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
@@ -97,7 +97,9 @@ fn corpus_is_well_formed() {
 fn corpus_classes_and_decisions() {
     let corpus = corpus();
     let classifier = Classifier::new(Env::example()).unwrap();
-    let policy = Policy::load(&[airlock::home::default_policy_dir()]).unwrap();
+    let policy =
+        Policy::load(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")])
+            .unwrap();
     let cwd = Path::new(EXAMPLE_CWD);
 
     let mut failures = Vec::new();

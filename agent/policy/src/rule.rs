@@ -1,9 +1,9 @@
 //! A rule compiled for matching: globs built once at load, never on the decision path.
 
 use super::file::{PathScope, RuleSpec};
-use crate::classify::Unit;
-use crate::request::ActionRequest;
+use airlock_classify::Unit;
 use airlock_protocol::{ActionClass, Decision};
+use airlock_request::ActionRequest;
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 
@@ -81,7 +81,7 @@ impl CompiledRule {
         let expanded_paths: Vec<String> = spec
             .paths
             .iter()
-            .flat_map(|p| crate::classify::pattern_forms(p, home))
+            .flat_map(|p| airlock_classify::pattern_forms(p, home))
             .collect();
         Ok(Self {
             id: spec.id.clone(),
@@ -140,7 +140,7 @@ impl CompiledRule {
             if every && (unit.paths.is_empty() || unit.paths_unknown()) {
                 return false;
             }
-            let path_ok = |p: &crate::classify::PathRef| {
+            let path_ok = |p: &airlock_classify::PathRef| {
                 let glob_ok = self.paths.as_ref().is_none_or(|g| g.is_match(&p.path));
                 let scope_ok = match self.path_scope {
                     Some(PathScope::Inside) => p.inside,

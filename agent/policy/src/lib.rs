@@ -12,9 +12,9 @@ pub mod file;
 mod rule;
 pub mod scopes;
 
-use crate::classify::{Classification, Classifier, EXAMPLE_CWD, Env, Unit};
-use crate::request::ActionRequest;
+use airlock_classify::{Classification, Classifier, EXAMPLE_CWD, Env, Unit};
 use airlock_protocol::{ActionClass, Decision, RuleHit};
+use airlock_request::ActionRequest;
 use always::{AlwaysEntry, AlwaysError};
 use file::{BaselineSpec, Example, PolicyFile};
 use rule::{CompiledRule, RuleError};
@@ -105,7 +105,7 @@ pub enum PolicyError {
         why: String,
     },
     #[error(transparent)]
-    Classifier(#[from] crate::classify::ClassifierError),
+    Classifier(#[from] airlock_classify::ClassifierError),
 }
 
 /// The result of evaluating one request.
@@ -152,7 +152,7 @@ impl Policy {
     pub fn load(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
         let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("/"));
         // The machine's directories, and their examples, are the daemon's own to read.
-        crate::user_fs::as_daemon(|| Self::load_for(dirs, &home, None))
+        airlock_userfs::as_daemon(|| Self::load_for(dirs, &home, None))
     }
 
     /// Load for the user whose home is `home`. Directories from index `tighten_from` on may
@@ -207,7 +207,7 @@ impl Policy {
             let mut baselines_here: BTreeMap<ActionClass, PathBuf> = BTreeMap::new();
             for path in files {
                 let text = if users_own {
-                    crate::user_fs::read_to_string(&path)
+                    airlock_userfs::read_to_string(&path)
                 } else {
                     std::fs::read_to_string(&path)
                 }
@@ -803,7 +803,7 @@ fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError
         source,
     };
     let names: Vec<PathBuf> = if users_own {
-        crate::user_fs::read_dir(dir)
+        airlock_userfs::read_dir(dir)
             .map_err(read_error)?
             .map(|e| e.map(|e| e.path()))
             .collect::<Result<_, _>>()
@@ -819,7 +819,7 @@ fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError
     let mut total = 0u64;
     for path in names {
         let meta = if users_own {
-            crate::user_fs::metadata(&path)
+            airlock_userfs::metadata(&path)
         } else {
             std::fs::metadata(&path)
         };

@@ -5,7 +5,7 @@
 use super::PolicyError;
 use super::file::{McpAnnotations, McpToolSpec};
 use super::rule::glob_set;
-use crate::classify::Classification;
+use airlock_classify::Classification;
 use airlock_protocol::ActionClass;
 use globset::GlobSet;
 use std::path::{Path, PathBuf};

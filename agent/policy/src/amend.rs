@@ -4,10 +4,10 @@
 
 use super::Evaluation;
 use super::file::{AlwaysSpec, PolicyFile};
-use crate::classify::{Classification, SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN};
-use crate::redact::redact_str;
-use crate::request::ActionRequest;
+use airlock_classify::{Classification, SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN};
 use airlock_protocol::Decision;
+use airlock_request::ActionRequest;
+use airlock_request::redact::redact_str;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 

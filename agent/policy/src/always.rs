@@ -7,9 +7,9 @@
 //! because nobody saw what it will be.
 
 use super::file::AlwaysSpec;
-use crate::classify::{SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN, Unit};
-use crate::request::ActionRequest;
+use airlock_classify::{SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN, Unit};
 use airlock_protocol::ActionClass;
+use airlock_request::ActionRequest;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -11,11 +11,11 @@
 //!    functions and classes, is never allowed; look-alikes of the same shapes stay allowed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use airlock::classify::shell::parse_script;
-use airlock::classify::{Classifier, EXAMPLE_CWD, Env};
-use airlock::policy::Policy;
-use airlock::request::ActionRequest;
+use airlock_classify::shell::parse_script;
+use airlock_classify::{Classifier, EXAMPLE_CWD, Env};
+use airlock_policy::Policy;
 use airlock_protocol::{ActionClass, Decision};
+use airlock_request::ActionRequest;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -27,7 +27,10 @@ struct Fixture {
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| Fixture {
     classifier: Classifier::new(Env::example()).unwrap(),
-    policy: Policy::load(&[airlock::home::default_policy_dir()]).unwrap(),
+    policy: Policy::load(
+        &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")],
+    )
+    .unwrap(),
 });
 
 fn decide(command: &str) -> Decision {

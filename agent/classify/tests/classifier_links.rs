@@ -8,10 +8,10 @@
 //!    workspace are routine, so over-blocking fails as well.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use airlock::classify::{Classifier, Env};
-use airlock::policy::Policy;
-use airlock::request::ActionRequest;
+use airlock_classify::{Classifier, Env};
+use airlock_policy::Policy;
 use airlock_protocol::{ActionClass, Decision};
+use airlock_request::ActionRequest;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -141,7 +141,10 @@ impl Machine {
             _dir: dir,
             home,
             classifier: Classifier::new(env).unwrap(),
-            policy: Policy::load(&[airlock::home::default_policy_dir()]).unwrap(),
+            policy: Policy::load(&[
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+            ])
+            .unwrap(),
         }
     }
 

@@ -15,10 +15,10 @@
 //! - `note`: optional, why (for instance where Airlock disagrees with a public corpus's label).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use airlock::classify::{Classifier, Env};
-use airlock::policy::Policy;
-use airlock::request::ActionRequest;
+use airlock_classify::{Classifier, Env};
+use airlock_policy::Policy;
 use airlock_protocol::{ActionClass, Decision};
+use airlock_request::ActionRequest;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -342,7 +342,9 @@ fn case_files() -> Vec<(String, Vec<Case>)> {
 fn route_cases_decide_as_expected() {
     let fixture = Fixture::build();
     let classifier = Classifier::new(fixture.env()).unwrap();
-    let policy = Policy::load(&[airlock::home::default_policy_dir()]).unwrap();
+    let policy =
+        Policy::load(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")])
+            .unwrap();
     let mut failures = Vec::new();
     let mut per_family: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
     let mut total = 0;
