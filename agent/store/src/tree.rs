@@ -316,7 +316,7 @@ pub fn verify_tree_heads(
             let when = if head.time_ms == 0 {
                 "a retained copy".to_string()
             } else {
-                format!("signed {}", crate::store::format_ms(head.time_ms))
+                format!("signed {}", crate::format_ms(head.time_ms))
             };
             report.problem = Some(format!(
                 "the rows no longer hash to the root signed at row {} ({when}): the log was rewritten at or before that row",
@@ -358,7 +358,7 @@ pub fn checkpoint_text(origin: &str, size: u64, root: Hash) -> Result<Vec<u8>, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{NewEvent, Op};
+    use crate::{NewEvent, Op};
 
     fn event(n: usize) -> Op {
         Op::Event(NewEvent {

@@ -12,8 +12,8 @@
 //! Each log is told apart by its [`log_id`] (host and database path), so one database can keep
 //! the logs of a whole team's workstations.
 
-use crate::store::ChainRow;
-use crate::store::chain::GENESIS;
+use airlock_store::ChainRow;
+use airlock_store::chain::GENESIS;
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 use std::path::Path;

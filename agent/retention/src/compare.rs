@@ -8,8 +8,8 @@
 //! shipped under is compared.
 
 use super::postgres::{PostgresError, Retained, RetainedRow};
-use crate::store::chain::{self, GENESIS};
-use crate::store::{ChainRow, Store, StoreError};
+use airlock_store::chain::{self, GENESIS};
+use airlock_store::{ChainRow, Store, StoreError};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -149,7 +149,7 @@ pub fn compare(
         report.problem = Some(format!(
             "local rows {}–{local_newest} never reached the copy, which last heard from this log at {} (its clock): shipping stopped or was held back, and what they say is not retained",
             retained_newest + 1,
-            crate::store::format_ms(last_contact)
+            airlock_store::format_ms(last_contact)
         ));
     }
     Ok(report)
@@ -188,7 +188,7 @@ fn walk(
                     report.problem = Some(format!(
                         "row {} differs from the row the copy received at {} (retained hash {}…, local {}…): the local log was rewritten after it was retained",
                         row.seq,
-                        crate::store::format_ms(row.received_ms),
+                        airlock_store::format_ms(row.received_ms),
                         row.hash.chars().take(16).collect::<String>(),
                         mine.hash.chars().take(16).collect::<String>(),
                     ));
@@ -231,12 +231,12 @@ fn check_heads(
             Some(_) => format!(
                 "row {} was the log's head when the copy was told at {} (log `{log}`), but the local row {} is another row: the log was rewritten after that (or someone holding the role's password told the copy a false head)",
                 head.seq,
-                crate::store::format_ms(head.received_ms),
+                airlock_store::format_ms(head.received_ms),
                 head.seq
             ),
             None => format!(
                 "the copy was told at {} that the log had {} rows (log `{log}`); the local log ends before: rows were deleted",
-                crate::store::format_ms(head.received_ms),
+                airlock_store::format_ms(head.received_ms),
                 head.seq
             ),
         };

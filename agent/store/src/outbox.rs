@@ -76,7 +76,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::Store;
+    use crate::Store;
 
     #[test]
     fn a_cursor_starts_at_zero_and_keeps_the_last_position() {

@@ -337,7 +337,9 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
+    /// The open database, for the read-only queries other components make over receipts they
+    /// interpret themselves (the step-up audit, the tree heads' state).
+    pub fn conn(&self) -> &Connection {
         &self.conn
     }
 }
