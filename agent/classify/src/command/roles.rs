@@ -1,0 +1,304 @@
+//! find's expression and the roles of option values.
+
+use super::*;
+
+impl Walker<'_, '_> {
+    /// `find START… EXPRESSION`: `-exec` runs a nested command, `-delete` deletes recursively.
+    pub(crate) fn find_expression(
+        &mut self,
+        expr: &[ShellWord],
+        starts: &[&ShellWord],
+        unit: &mut Unit,
+        cwd: Option<&Path>,
+        info: &CmdInfo<'_>,
+        out: &mut Vec<Unit>,
+    ) {
+        let dot = word_from(".");
+        let starts: Vec<ShellWord> = if starts.is_empty() {
+            vec![dot]
+        } else {
+            starts.iter().map(|w| (*w).clone()).collect()
+        };
+        for start in &starts {
+            self.path_arg(unit, start, Access::Read, cwd);
+        }
+        // What `{}` and `-delete` stand for: the files a name pattern finds (walked now, at
+        // every depth, through links with `-L`), else the whole trees. A pattern that finds too
+        // much is a tree for what reads it, and `START/PATTERN` for `-delete` (judged against
+        // git by name below).
+        let name = find_name_filter(expr);
+        let pattern_words: Vec<ShellWord> = match &name {
+            Some(name) => starts
+                .iter()
+                .map(|start| {
+                    let mut word = start.clone();
+                    word.raw = format!("{}/{name}", start.raw);
+                    word.pieces.push(WordPiece::Literal(format!("/{name}")));
+                    word
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let found = name.as_ref().and_then(|name| {
+            let follow = unit.tags.contains(TAG_FOLLOWS_LINKS)
+                || expr
+                    .iter()
+                    .any(|w| w.literal().as_deref() == Some("-follow"));
+            let icase = expr
+                .iter()
+                .any(|w| w.literal().as_deref() == Some("-iname"));
+            let mut all = Vec::new();
+            for start in &starts {
+                let dir = self.word_path(start, cwd)?;
+                if !dir.exists_for_user() {
+                    // find stops with an error there; the pattern stands for what it names.
+                    return Some(None);
+                }
+                let found = crate::globs::find_named(&dir, name, icase, follow, MAX_FIND_MATCHES)?;
+                all.extend(found);
+                if all.len() > MAX_FIND_MATCHES {
+                    return None;
+                }
+            }
+            Some(Some(all))
+        });
+        let (targets, narrowed) = match &found {
+            Some(Some(found)) => (
+                found
+                    .iter()
+                    .map(|p| word_from(&p.to_string_lossy()))
+                    .collect::<Vec<_>>(),
+                true,
+            ),
+            Some(None) => (pattern_words.clone(), true),
+            None => (starts.clone(), false),
+        };
+        let acts = expr.iter().any(|w| {
+            matches!(
+                w.literal().as_deref(),
+                Some("-exec" | "-execdir" | "-ok" | "-okdir" | "-delete")
+            )
+        });
+        if !acts {
+            // It lists paths: what `| xargs CMD` gets as arguments.
+            let listed: Vec<String> = targets
+                .iter()
+                .filter_map(|t| self.word_path(t, cwd))
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            let follows = unit.tags.contains(TAG_FOLLOWS_LINKS)
+                || expr
+                    .iter()
+                    .any(|w| w.literal().as_deref() == Some("-follow"));
+            self.listed_paths
+                .insert(info.pipeline, (listed, !narrowed, follows));
+        }
+        let mut k = 0;
+        while k < expr.len() {
+            let token = expr[k].literal().unwrap_or_default();
+            match token.as_str() {
+                "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                    let end = expr[k + 1..]
+                        .iter()
+                        .position(|w| matches!(w.literal().as_deref(), Some(";" | "+")))
+                        .map_or(expr.len(), |p| k + 1 + p);
+                    for target in &targets {
+                        let target_text = self.exact_text(target, cwd);
+                        let nested_words: Vec<ShellWord> = expr[k + 1..end]
+                            .iter()
+                            .map(|w| substitute_braces(w, target, target_text.as_deref()))
+                            .collect();
+                        let text = nested_words
+                            .iter()
+                            .map(|w| w.raw.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        let mut nested = Unit::new(text, unit.depth + 1, "");
+                        nested.pipeline = unit.pipeline;
+                        nested.tags.insert("find-exec".into());
+                        if !narrowed {
+                            // `{}` is every file of the tree.
+                            nested.tags.insert(TAG_READS_TREE.into());
+                            nested.tags.insert("recursive".into());
+                        }
+                        // `{}` is also every link in the tree, handed over by name: the command
+                        // reaches what it leads to (`find d -exec cat {} +` reads a link's
+                        // target; `rm` removes the link itself). With `find -L` the files
+                        // behind links are found too.
+                        nested.tags.insert(TAG_FOLLOWS_LINKS.into());
+                        self.argv(&nested_words, nested, cwd, info, out);
+                    }
+                    unit.classes.insert(ActionClass::ShellExec);
+                    k = end + 1;
+                }
+                "-delete" => {
+                    // Too many files found by name: judged by name, not as the whole trees.
+                    let by_name = !narrowed && name.is_some();
+                    let deleted = if by_name { &pattern_words } else { &targets };
+                    if !narrowed && !by_name {
+                        unit.tags.insert("recursive".into());
+                    }
+                    for target in deleted {
+                        self.path_arg(unit, target, Access::Delete, cwd);
+                    }
+                    if by_name && let Some(name) = &name {
+                        // Every file so named below each start: judged against git.
+                        for start in &starts {
+                            let lost = match self.word_path(start, cwd) {
+                                Some(dir) => crate::worktree::deletion_of_named_loses(&dir, name),
+                                None => None,
+                            };
+                            if let Some(why) = lost {
+                                unit.classes.insert(ActionClass::ShellDestructive);
+                                unit.tags.insert("discards-work".into());
+                                unit.source.push_str(&format!(" ({why})"));
+                            }
+                        }
+                    }
+                    k += 1;
+                }
+                "-fprint" | "-fprint0" | "-fprintf" | "-fls" => {
+                    if let Some(file) = expr.get(k + 1) {
+                        self.path_arg(unit, file, Access::Write, cwd);
+                    }
+                    k += 2;
+                }
+                _ => k += 1,
+            }
+        }
+    }
+
+    pub(crate) fn option_value_role(
+        &mut self,
+        unit: &mut Unit,
+        value: &ShellWord,
+        role: ArgRole,
+        cwd: Option<&Path>,
+    ) {
+        if role == ArgRole::ReadFile {
+            if value.literal().as_deref() != Some("-") {
+                self.role_arg(unit, value, ArgRole::Read, cwd);
+            }
+            return;
+        }
+        if role == ArgRole::Read {
+            // `curl -d @file` reads a file; `-d 'a=b'` is data.
+            if let Some(lit) = value.literal() {
+                // `@file`, `name=@file` and `name=<file` (curl forms) name a file to send.
+                // `name@file` too (`--url-query k@FILE`): with a plain name before it.
+                let named_file = lit.split_once('@').filter(|(name, file)| {
+                    !name.is_empty()
+                        && !file.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+                });
+                let file = lit
+                    .strip_prefix('@')
+                    .or_else(|| lit.split_once("=@").map(|(_, f)| f))
+                    .or_else(|| lit.split_once("=<").map(|(_, f)| f))
+                    .or_else(|| named_file.map(|(_, f)| f))
+                    .map(|f| f.split(';').next().unwrap_or(f));
+                if let Some(path) = file {
+                    if path == "-" {
+                        return;
+                    }
+                    self.role_arg(unit, &word_from(path), ArgRole::Read, cwd);
+                } else if lit.starts_with('/') || lit.starts_with('.') || lit.starts_with('~') {
+                    self.role_arg(unit, value, ArgRole::Read, cwd);
+                }
+                return;
+            }
+            // `-d @"$HOME/.netrc"`: a computed file name after `@`.
+            if let Some(WordPiece::Literal(first)) = value.pieces.first()
+                && let Some(rest) = first.strip_prefix('@')
+            {
+                let mut file = value.clone();
+                file.raw = file.raw.trim_start_matches('@').to_string();
+                if rest.is_empty() {
+                    file.pieces.remove(0);
+                } else {
+                    file.pieces[0] = WordPiece::Literal(rest.to_string());
+                }
+                self.role_arg(unit, &file, ArgRole::Read, cwd);
+                return;
+            }
+        }
+        self.role_arg(unit, value, role, cwd);
+    }
+
+    pub(crate) fn role_arg(
+        &mut self,
+        unit: &mut Unit,
+        word: &ShellWord,
+        role: ArgRole,
+        cwd: Option<&Path>,
+    ) {
+        let access = match role {
+            // Scripts are classified by the callers that can add units.
+            ArgRole::None | ArgRole::Script => return,
+            ArgRole::Remote => {
+                if let Some(lit) = word.literal() {
+                    local_service(self.ctx.kb(), unit, &lit);
+                    self.loopback_remote(unit, &lit, Access::Read);
+                }
+                match word.literal() {
+                    Some(lit) => match host_of(&lit) {
+                        Some(host) => {
+                            unit.hosts.push(host);
+                            if unit.argv.first().is_some_and(|p| p == "git") {
+                                // `git fetch host:path`, a URL: not a configured remote.
+                                unit.tags.insert("explicit-remote".into());
+                            }
+                        }
+                        None => {
+                            unit.tags.insert("remote-name".into());
+                            if unit.argv.first().is_some_and(|p| p == "git")
+                                && self.unconfigured_git_remote(&lit, cwd)
+                            {
+                                // Not a remote of the repository's config: a path, or one of
+                                // the legacy `.git/remotes/`/`.git/branches/` files, which
+                                // can point anywhere.
+                                unit.tags.insert("explicit-remote".into());
+                            }
+                        }
+                    },
+                    None => {
+                        unit.tags.insert("hosts-unknown".into());
+                    }
+                }
+                return;
+            }
+            ArgRole::Discard => {
+                self.discarded_changes(unit, word, cwd);
+                return;
+            }
+            ArgRole::Process => {
+                if let Some(lit) = word.literal() {
+                    let protected = &self.ctx.classifier.env.protected;
+                    crate::processes::judge_signalled(unit, &lit, protected);
+                }
+                return;
+            }
+            ArgRole::Read | ArgRole::ReadFile => Access::Read,
+            ArgRole::Write => Access::Write,
+            ArgRole::Delete => Access::Delete,
+            ArgRole::Chmod => Access::Chmod,
+            ArgRole::LinkTarget | ArgRole::SymlinkTarget => Access::Link,
+        };
+        if let Some(lit) = word.literal()
+            && is_remote_spec(&lit)
+        {
+            self.loopback_remote(unit, &lit, access);
+            if let Some(host) = host_of(&lit) {
+                unit.hosts.push(host);
+            }
+            unit.classes.insert(ActionClass::NetworkFetch);
+            if access != Access::Read {
+                unit.classes.insert(ActionClass::RemoteWrite);
+            }
+            return;
+        }
+        self.path_arg(unit, word, access, cwd);
+    }
+}
