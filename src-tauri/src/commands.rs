@@ -81,8 +81,8 @@ pub fn preview_always(id: String) -> Result<RulePreview, String> {
 
 /// The diff a pending file edit would make (None for other tools).
 #[tauri::command]
-pub fn change_diff(tool: String, input: serde_json::Value) -> Option<String> {
-    airlock::preview::change_diff(&tool, &input)
+pub fn change_diff(agent: String, tool: String, input: serde_json::Value) -> Option<String> {
+    airlock::preview::change_diff(&airlock::adapters::tool_call(&agent, &tool, &input))
 }
 
 #[tauri::command]

@@ -47,7 +47,7 @@ export const api = {
     invoke<string>("approve", { id, scope, stepUp }),
   deny: (id: string, reason: string | null) => invoke<string>("deny", { id, reason }),
   previewAlways: (id: string) => invoke<{ toml: string; file: string }>("preview_always", { id }),
-  changeDiff: (tool: string, input: JsonValue) => invoke<string | null>("change_diff", { tool, input }),
+  changeDiff: (agent: string, tool: string, input: JsonValue) => invoke<string | null>("change_diff", { agent, tool, input }),
   stop: () => invoke<string>("stop", { reason: null }),
   resume: () => invoke<string>("resume"),
   rollback: (id: string) => invoke<string>("rollback", { id }),

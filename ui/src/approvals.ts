@@ -96,9 +96,9 @@ async function renderDetail(error?: string): Promise<void> {
   pane.append(
     h("div", { class: "detail-head" },
       h("span", { class: `badge ${p.decision}` }, stepUp ? "needs security key" : "needs approval"),
-      h("h1", {}, `${agentName(p.agent)} wants to ${p.tool === "Bash" ? "run a command" : `use ${p.tool}`}`)),
+      h("h1", {}, `${agentName(p.agent)} wants to ${p.kind === "shell" ? "run a command" : `use ${p.tool}`}`)),
     h("dl", { class: "grid" },
-      h("dt", {}, "Agent"), h("dd", {}, agentName(p.agent)),
+      h("dt", {}, "Agent"), h("dd", {}, agentName(p.agent)), // a label, not a tool name
       h("dt", {}, "Session"), h("dd", {}, p.session ?? "—"),
       h("dt", {}, "Working directory"), h("dd", {}, p.cwd),
       h("dt", {}, "Tool"), h("dd", {}, p.tool),
@@ -106,11 +106,11 @@ async function renderDetail(error?: string): Promise<void> {
       h("dt", {}, "Expires in"), h("dd", { class: "expires", "data-expires": String(p.expires_ms) }, relative(p.expires_ms - Date.now())),
       h("dt", {}, "Receipt"), h("dd", {}, p.id)),
   );
-  pane.append(h("div", { class: "section-title" }, p.tool === "Bash" ? "Command" : "Change"));
-  if (p.tool === "Bash" && typeof input.command === "string") {
+  pane.append(h("div", { class: "section-title" }, p.kind === "shell" ? "Command" : "Change"));
+  if (p.kind === "shell" && typeof input.command === "string") {
     pane.append(highlightShell(input.command));
   } else {
-    const diff = await api.changeDiff(p.tool, p.input).catch(() => null);
+    const diff = await api.changeDiff(p.agent, p.tool, p.input).catch(() => null);
     pane.append(diff ? highlightDiff(diff) : h("pre", { class: "code" }, JSON.stringify(p.input, null, 2)));
   }
   pane.append(h("div", { class: "section-title" }, "Classified as"),

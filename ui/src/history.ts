@@ -117,7 +117,7 @@ async function detail(id: string): Promise<void> {
       h("dt", {}, "Receipt"), h("dd", {}, r.id),
       h("dt", {}, "Chain position"), h("dd", {}, `${r.seq} · ${d.hash.slice(0, 16)}…`),
       h("dt", {}, "Time"), h("dd", {}, formatTime(r.time_ms)),
-      h("dt", {}, "Agent"), h("dd", {}, r.agent),
+      h("dt", {}, "Agent"), h("dd", {}, r.agent), // a label, not a tool name
       h("dt", {}, "Session"), h("dd", {}, r.session ?? "—"),
       h("dt", {}, "Working directory"), h("dd", {}, r.cwd || "—"),
       h("dt", {}, "Tool"), h("dd", {}, `${r.tool} (${r.event})`),
@@ -129,7 +129,7 @@ async function detail(id: string): Promise<void> {
     h("div", { class: "section-title" }, "Full receipt"), h("pre", { class: "code" }, JSON.stringify({ rules: d.rules, detail: d.detail, tool_use_id: d.tool_use_id }, null, 2)),
   );
   // Pre-images are kept for file tools and for approved deletions by shell.
-  const changedFiles = ["Write", "Edit", "MultiEdit", "NotebookEdit"].includes(r.tool) || (r.tool === "Bash" && r.classes.includes("file.delete"));
+  const changedFiles = r.kind === "write_file" || r.kind === "edit_file" || (r.kind === "shell" && r.classes.includes("file.delete"));
   if (changedFiles && r.outcomes.some((o) => o === "allowed" || o === "approved") && !r.outcomes.includes("rolled_back")) {
     pane.append(h("div", { class: "actions" }, rollback));
   }

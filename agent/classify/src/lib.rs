@@ -139,9 +139,6 @@ impl Unit {
     }
 }
 
-/// The tool whose input is a shell command line, taken apart into units.
-pub const SHELL_TOOL: &str = "Bash";
-
 /// Tag on a unit some of whose path arguments are computed at run time.
 pub const TAG_PATHS_UNKNOWN: &str = "paths-unknown";
 

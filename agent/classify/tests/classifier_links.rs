@@ -212,9 +212,12 @@ impl Machine {
     }
 
     fn write(&self, path: &Path) -> Outcome {
-        let mut request = ActionRequest::shell("claude-code", self.project(), "");
-        request.tool = "Write".into();
-        request.input = serde_json::json!({"file_path": path, "content": "x\n"});
+        let request = ActionRequest::tool_call(
+            "claude-code",
+            self.project(),
+            "Write",
+            serde_json::json!({"file_path": path, "content": "x\n"}),
+        );
         self.decide(&request)
     }
 

@@ -261,10 +261,7 @@ impl Fixture {
                 input[key] = serde_json::Value::String(self.path_in(&cwd, &p));
             }
         }
-        let mut request = ActionRequest::shell("claude-code", cwd, "");
-        request.tool = tool;
-        request.input = input;
-        request
+        ActionRequest::tool_call("claude-code", cwd, &tool, input)
     }
 }
 

@@ -7,8 +7,9 @@
 //! because nobody saw what it will be.
 
 use super::file::AlwaysSpec;
-use airlock_classify::{SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN, Unit};
+use airlock_classify::{TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN, Unit};
 use airlock_protocol::ActionClass;
+use airlock_protocol::ToolKind;
 use airlock_request::ActionRequest;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ pub enum AlwaysError {
     #[error("`{field}` `{value}` is not an absolute path; write the path the action used in full")]
     NotAbsolute { field: &'static str, value: String },
     #[error(
-        "a `{SHELL_TOOL}` entry needs the command's `argv`; without it the entry would describe no command"
+        "a `shell` entry needs the command's `argv`; without it the entry would describe no command"
     )]
     NoArgv,
 }
@@ -53,7 +54,7 @@ impl AlwaysEntry {
         if spec.classes.is_empty() {
             return Err(AlwaysError::Empty("classes"));
         }
-        if spec.tool == SHELL_TOOL && spec.argv.is_empty() {
+        if names_shell(&spec.tool) && spec.argv.is_empty() {
             return Err(AlwaysError::NoArgv);
         }
         let absolute = |field: &'static str, value: &str| {
@@ -89,7 +90,7 @@ impl AlwaysEntry {
     /// Does this entry allow `class` of `unit` in `request`?
     pub fn matches(&self, request: &ActionRequest, unit: &Unit, class: ActionClass) -> bool {
         self.classes.contains(&class)
-            && request.tool == self.tool
+            && names_tool_of(&self.tool, request)
             && unit.workspace.as_deref() == Some(self.workspace.as_path())
             && self.same_command(unit)
             && self.same_environment(unit)
@@ -101,7 +102,7 @@ impl AlwaysEntry {
     /// tool call that is not a shell command has no argument vector.
     fn same_command(&self, unit: &Unit) -> bool {
         if self.argv.is_empty() {
-            return self.tool != SHELL_TOOL && unit.argv.is_empty();
+            return !names_shell(&self.tool) && unit.argv.is_empty();
         }
         unit.argv_complete && unit.argv == self.argv
     }
@@ -125,4 +126,19 @@ impl AlwaysEntry {
         let reached: BTreeSet<&str> = unit.hosts.iter().map(String::as_str).collect();
         reached == self.hosts.iter().map(String::as_str).collect()
     }
+}
+
+/// Whether an entry's `tool` names the shell: the `shell` kind, or an agent's shell tool.
+fn names_shell(tool: &str) -> bool {
+    airlock_request::kind_named(tool) == Some(ToolKind::Shell)
+}
+
+/// Whether an entry's `tool` is the request's: its kind (`write_file`: any agent's), its MCP
+/// tool (`mcp__SERVER__TOOL`), or the agent's own tool name as entries written before the
+/// shared vocabulary have it (`Write`: that tool only).
+fn names_tool_of(tool: &str, request: &ActionRequest) -> bool {
+    if request.call.kind() == ToolKind::McpCall {
+        return request.call.mcp_name().as_deref() == Some(tool) || request.tool == tool;
+    }
+    ToolKind::parse(tool) == Some(request.call.kind()) || request.tool == tool
 }

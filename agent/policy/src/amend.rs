@@ -4,8 +4,9 @@
 
 use super::Evaluation;
 use super::file::{AlwaysSpec, PolicyFile};
-use airlock_classify::{Classification, SHELL_TOOL, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN};
+use airlock_classify::{Classification, TAG_ENV_COMPUTED, TAG_HOSTS_UNKNOWN};
 use airlock_protocol::Decision;
+use airlock_protocol::ToolKind;
 use airlock_request::ActionRequest;
 use airlock_request::redact::redact_str;
 use sha2::{Digest, Sha256};
@@ -80,7 +81,7 @@ pub fn entries_for(
         if computed {
             return Err(not_narrow());
         }
-        let argv = if request.tool == SHELL_TOOL {
+        let argv = if request.call.is_shell() {
             if !unit.argv_complete || unit.argv.is_empty() {
                 return Err(not_narrow());
             }
@@ -106,14 +107,14 @@ pub fn entries_for(
         let names_something = !argv.is_empty()
             || !paths.is_empty()
             || !hosts.is_empty()
-            || request.tool.starts_with("mcp__");
+            || request.call.kind() == ToolKind::McpCall;
         if !names_something {
             return Err(not_narrow());
         }
         let mut entry = AlwaysSpec {
             id: String::new(),
             justification: note.to_string(),
-            tool: request.tool.clone(),
+            tool: entry_tool(request),
             classes: asking,
             workspace: workspace.to_string_lossy().into_owned(),
             argv,
@@ -130,6 +131,16 @@ pub fn entries_for(
         return Err(AmendError::NotNarrow(request.tool.clone()));
     }
     Ok(entries)
+}
+
+/// The `tool` an entry names, in the shared vocabulary: the kind (`shell`, `edit_file`), or
+/// for an MCP call the one tool (`mcp__SERVER__TOOL`), never every tool of a kind.
+fn entry_tool(request: &ActionRequest) -> String {
+    match request.call.mcp_name() {
+        Some(name) => name,
+        None if request.call.kind() == ToolKind::McpCall => request.tool.clone(),
+        None => request.call.kind().as_str().to_string(),
+    }
 }
 
 /// Append entries to `dir/always.toml`, skipping ones already there. Returns the ids added and

@@ -41,7 +41,8 @@ pub struct PolicyFile {
 pub struct AlwaysSpec {
     pub id: String,
     pub justification: String,
-    /// The agent tool: `Bash`, `Write`, `mcp__github__create_issue`, …
+    /// The tool: a kind (`shell`, `write_file`: any agent's), one MCP tool
+    /// (`mcp__SERVER__TOOL`), or an agent's own tool name (`Write`: that agent's tool only).
     pub tool: String,
     /// The classes allowed again (the ones a human was asked about).
     pub classes: Vec<ActionClass>,
@@ -215,7 +216,8 @@ pub struct RuleSpec {
     /// Action classes: exact (`file.write`), a family (`file.*`), or `*`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
-    /// Agent tool names (globs): `Bash`, `mcp__github__*`.
+    /// Tools (globs), each matched against the call's kind (`shell`, `web_search`), its MCP
+    /// name (`mcp__github__*`) and the agent's own tool name (`Bash`: that agent's only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<String>,
     /// Agent adapters: `claude-code`, `codex`, …

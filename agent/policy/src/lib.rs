@@ -46,6 +46,8 @@ pub struct Policy {
     file_hashes: Vec<String>,
     /// See [`Policy::bundle_sha256`].
     bundle_sha256: String,
+    /// Things worth changing that do not stop the policy loading, per file.
+    notes: Vec<(PathBuf, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,7 @@ impl Policy {
             files: Vec::new(),
             file_hashes: Vec::new(),
             bundle_sha256: String::new(),
+            notes: Vec::new(),
         };
         let mut ids: HashMap<String, PathBuf> = HashMap::new();
         // What the machine's directories decide, for judging the ones that may only tighten.
@@ -233,6 +236,9 @@ impl Policy {
                 }
                 if let Some(machine) = &machine_baselines {
                     only_tightens(&parsed, machine, &path)?;
+                }
+                for note in agent_tool_names_in(&parsed) {
+                    policy.notes.push((path.clone(), note));
                 }
                 for baseline in parsed.baselines {
                     if baselines_here
@@ -398,6 +404,16 @@ impl Policy {
     }
 
     /// Rules and "always" entries.
+    /// Notes on `file` that do not stop it loading (an agent's own tool name where a kind
+    /// would cover every agent).
+    pub fn notes_for(&self, file: &Path) -> Vec<&str> {
+        self.notes
+            .iter()
+            .filter(|(path, _)| path == file)
+            .map(|(_, note)| note.as_str())
+            .collect()
+    }
+
     pub fn rule_count(&self) -> usize {
         self.rules.len() + self.always.len()
     }
@@ -526,7 +542,9 @@ impl Policy {
     /// Add what policy knows about MCP tools (`[[mcp_tool]]`) to a request's classification.
     /// Call between classifying and evaluating.
     pub fn enrich(&self, request: &ActionRequest, classification: &mut Classification) {
-        mcp::enrich(&self.mcp_tools, &request.tool, classification);
+        if let Some(name) = request.call.mcp_name() {
+            mcp::enrich(&self.mcp_tools, &name, classification);
+        }
     }
 
     pub fn budgets(&self) -> &[Budget] {
@@ -606,6 +624,29 @@ fn only_tightens(
         }
     }
     Ok(())
+}
+
+/// Rules and "always" entries that name a tool by an agent's own name (`Bash`), which keeps
+/// working for that agent only, where the kind (`shell`) covers every agent.
+fn agent_tool_names_in(file: &PolicyFile) -> Vec<String> {
+    let named = file
+        .rules
+        .iter()
+        .flat_map(|rule| rule.tools.iter().map(move |tool| ("rule", &rule.id, tool)))
+        .chain(
+            file.always
+                .iter()
+                .map(|entry| ("always entry", &entry.id, &entry.tool)),
+        );
+    named
+        .filter_map(|(what, id, tool)| {
+            let (agent, _, kind) = airlock_request::adapters::agent_tool_names()
+                .find(|(_, name, _)| name == tool)?;
+            Some(format!(
+                "{what} `{id}` names `{tool}`, {agent}'s name for a `{kind}` tool: it matches that agent's tool only; `{kind}` matches every agent's"
+            ))
+        })
+        .collect()
 }
 
 fn check_id(ids: &mut HashMap<String, PathBuf>, id: &str, path: &Path) -> Result<(), PolicyError> {
@@ -743,16 +784,12 @@ pub fn example_request(example: &Example) -> ActionRequest {
         Example::Command(command) => {
             ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), command)
         }
-        Example::Tool(t) => {
-            let mut request = ActionRequest::shell(
-                t.agent.as_deref().unwrap_or("claude-code"),
-                PathBuf::from(t.cwd.as_deref().unwrap_or(EXAMPLE_CWD)),
-                "",
-            );
-            request.tool = t.tool.clone();
-            request.input = serde_json::to_value(&t.input).unwrap_or_default();
-            request
-        }
+        Example::Tool(t) => ActionRequest::tool_call(
+            t.agent.as_deref().unwrap_or("claude-code"),
+            PathBuf::from(t.cwd.as_deref().unwrap_or(EXAMPLE_CWD)),
+            &t.tool,
+            serde_json::to_value(&t.input).unwrap_or_default(),
+        ),
     }
 }
 
@@ -792,7 +829,12 @@ pub fn check_each(dirs: &[PathBuf]) -> Vec<(PathBuf, Result<String, String>)> {
                     .rules()
                     .filter(|(_, _, f)| *f == file.as_path())
                     .count();
-                (file, Ok(format!("ok: {rules} rules, every example passes")))
+                let mut summary = format!("ok: {rules} rules, every example passes");
+                for note in policy.notes_for(&file) {
+                    summary.push_str("\n  note: ");
+                    summary.push_str(note);
+                }
+                (file, Ok(summary))
             })
             .collect(),
         Err(err) => {

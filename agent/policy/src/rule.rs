@@ -110,7 +110,11 @@ impl CompiledRule {
         {
             return false;
         }
+        // A rule names a kind (`shell`: every agent's), an MCP tool, or an agent's own tool
+        // name (`Bash`: that tool only, as policies written before the shared vocabulary do).
         if let Some(tools) = &self.tools
+            && !tools.is_match(req.call.kind().as_str())
+            && !req.call.mcp_name().is_some_and(|name| tools.is_match(name))
             && !tools.is_match(&req.tool)
         {
             return false;

@@ -196,7 +196,7 @@ fn always_entries_hold_the_exact_argv_workspace_and_asking_classes() {
         vec![file::AlwaysSpec {
             id,
             justification: "note".into(),
-            tool: "Bash".into(),
+            tool: "shell".into(),
             classes: vec![ActionClass::NetworkFetch, ActionClass::ExecRemote],
             workspace: project.display().to_string(),
             argv: vec!["pip".into(), "install".into(), "requests".into()],
@@ -596,9 +596,12 @@ fn shipped_with(extra: &str) -> (Policy, tempfile::TempDir) {
 
 fn decide_mcp(policy: &Policy, tool: &str) -> (Evaluation, Classification) {
     let classifier = Classifier::new(Env::example()).unwrap();
-    let mut request = ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), "");
-    request.tool = tool.to_string();
-    request.input = serde_json::json!({"query": "x"});
+    let request = ActionRequest::tool_call(
+        "claude-code",
+        PathBuf::from(EXAMPLE_CWD),
+        tool,
+        serde_json::json!({"query": "x"}),
+    );
     let mut classification = classifier.classify(&request);
     policy.enrich(&request, &mut classification);
     (policy.evaluate(&request, &classification), classification)
@@ -949,4 +952,40 @@ fn a_users_policy_directory_is_kept_small() {
         }
         assert!(Policy::load_for(&dirs, home, None).is_ok(), "{says}");
     }
+}
+
+#[test]
+fn a_rule_names_a_tool_by_kind_for_every_agent_or_by_an_agents_own_name_with_a_note() {
+    let rules = |tool: &str| {
+        format!(
+            r#"
+[[rule]]
+id = "user.no-curl"
+decision = "deny"
+justification = "no curl here"
+tools = ["{tool}"]
+programs = ["curl"]
+"#
+        )
+    };
+    for tool in ["shell", "Bash", "sh*"] {
+        let (policy, dir) = shipped_with(&rules(tool));
+        let evaluation = decide(&policy, "curl https://docs.rs/");
+        assert_eq!(evaluation.decision, Decision::Deny, "tools = [{tool:?}]");
+        assert!(evaluation.rule_ids().contains(&"user.no-curl".to_string()));
+        let notes = policy.notes_for(&dir.path().join("user.toml"));
+        if tool == "Bash" {
+            assert_eq!(notes.len(), 1, "{notes:?}");
+            assert!(
+                notes[0].contains("`Bash`") && notes[0].contains("`shell` matches every agent"),
+                "{notes:?}"
+            );
+        } else {
+            assert!(notes.is_empty(), "{notes:?}");
+        }
+    }
+    // A kind that is not the call's does not match.
+    let (policy, _dir) = shipped_with(&rules("web_fetch"));
+    let evaluation = decide(&policy, "curl https://docs.rs/");
+    assert!(!evaluation.rule_ids().contains(&"user.no-curl".to_string()));
 }

@@ -16,7 +16,7 @@ mod model;
 pub use model::{
     ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptLogInfo, ReceiptSummary,
     RuleHit, SecurityKeyInfo, SessionState, SessionSummary, StatusInfo, StepUpChallenge, StopInfo,
-    Surface, UnitSummary, Verdict,
+    Surface, ToolKind, UnitSummary, Verdict,
 };
 
 /// The protocol version this build speaks. Bump on any incompatible change.

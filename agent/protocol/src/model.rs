@@ -4,6 +4,91 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// What a tool call is, in Airlock's own vocabulary. Every agent's adapter maps its tools onto
+/// these kinds; nothing after the adapter (classifier, policy, daemon, window) looks at an
+/// agent's own tool names, which are kept only to be shown and recorded as the agent sent them.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    /// A bash command line.
+    Shell,
+    /// A PowerShell script (not parsed: a human decides).
+    #[serde(rename = "powershell")]
+    PowerShell,
+    /// A file written whole.
+    WriteFile,
+    /// A file (or notebook) changed in place.
+    EditFile,
+    /// A file, directory or notebook read or listed.
+    ReadPath,
+    /// Files searched by name or content.
+    Search,
+    /// A web page fetched.
+    WebFetch,
+    /// A web search.
+    WebSearch,
+    /// A tool of an MCP server.
+    McpCall,
+    /// Work handed to a sub-agent.
+    Delegate,
+    /// The agent's own state only (plans, to-do lists, questions to the user).
+    AgentInternal,
+    /// A tool Airlock does not know: a human decides.
+    Other,
+}
+
+impl ToolKind {
+    pub const ALL: [ToolKind; 12] = [
+        ToolKind::Shell,
+        ToolKind::PowerShell,
+        ToolKind::WriteFile,
+        ToolKind::EditFile,
+        ToolKind::ReadPath,
+        ToolKind::Search,
+        ToolKind::WebFetch,
+        ToolKind::WebSearch,
+        ToolKind::McpCall,
+        ToolKind::Delegate,
+        ToolKind::AgentInternal,
+        ToolKind::Other,
+    ];
+
+    /// The name policies use for this kind (`shell`, `write_file`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolKind::Shell => "shell",
+            ToolKind::PowerShell => "powershell",
+            ToolKind::WriteFile => "write_file",
+            ToolKind::EditFile => "edit_file",
+            ToolKind::ReadPath => "read_path",
+            ToolKind::Search => "search",
+            ToolKind::WebFetch => "web_fetch",
+            ToolKind::WebSearch => "web_search",
+            ToolKind::McpCall => "mcp_call",
+            ToolKind::Delegate => "delegate",
+            ToolKind::AgentInternal => "agent_internal",
+            ToolKind::Other => "other",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether the call changes a file the way an editor would (what rollback snapshots and the
+    /// window previews as a diff).
+    pub fn changes_a_file(self) -> bool {
+        matches!(self, ToolKind::WriteFile | ToolKind::EditFile)
+    }
+}
+
+impl fmt::Display for ToolKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Action classes: the high-impact action taxonomy (AWOSS-RUN-L1-001). A request gets one or more.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -331,7 +416,10 @@ pub struct PendingApproval {
     pub agent: String,
     pub session: Option<String>,
     pub cwd: String,
+    /// The agent's own name for the tool, as it sent it (shown and recorded, never interpreted).
     pub tool: String,
+    /// What the tool call is, in Airlock's vocabulary (what clients interpret).
+    pub kind: ToolKind,
     /// A few words for a notification (no full command, for privacy).
     pub summary: String,
     /// The normalised, redacted tool input.
@@ -365,7 +453,10 @@ pub struct ReceiptSummary {
     pub agent: String,
     pub session: Option<String>,
     pub cwd: String,
+    /// The agent's own name for the tool, as it sent it.
     pub tool: String,
+    /// What the tool call is, in Airlock's vocabulary.
+    pub kind: ToolKind,
     pub event: String,
     pub input: serde_json::Value,
     pub classes: Vec<ActionClass>,

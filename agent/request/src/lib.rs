@@ -5,6 +5,19 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+pub use call::{Replacement, ToolCall};
+
+/// What a tool name in a policy file (a rule's `tools`, an "always" entry's `tool`) stands
+/// for: one of Airlock's kinds (`shell`), or an agent's own name for one of its tools (`Bash`,
+/// kept working so no policy breaks; it then covers only that agent's tool).
+pub fn kind_named(name: &str) -> Option<airlock_protocol::ToolKind> {
+    airlock_protocol::ToolKind::parse(name).or_else(|| {
+        adapters::agent_tool_names()
+            .find(|(_, tool, _)| *tool == name)
+            .map(|(_, _, kind)| kind)
+    })
+}
+
 /// When in the tool's life the hook fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,8 +55,12 @@ pub struct ActionRequest {
     pub event: HookEvent,
     pub session: Option<String>,
     pub cwd: PathBuf,
-    /// The agent's tool name (`Bash`, `Write`, `mcp__github__create_issue`, …).
+    /// The agent's own tool name, as it sent it: shown and recorded, never interpreted.
     pub tool: String,
+    /// What the tool call is, in Airlock's vocabulary (built by the agent's adapter from `tool`
+    /// and `input`): what classification, policy and the daemon read.
+    pub call: ToolCall,
+    /// The tool's input as the agent sent it (redacted before it is stored or shown).
     pub input: serde_json::Value,
     pub tool_use_id: Option<String>,
     /// Sub-agent id and type when the call comes from inside a sub-agent.
@@ -55,15 +72,28 @@ pub struct ActionRequest {
 }
 
 impl ActionRequest {
-    /// A Bash tool call, used by `airlock explain --command` and policy examples.
+    /// A shell command as `agent`'s shell tool would run it, used by `airlock explain --command`
+    /// and policy examples.
     pub fn shell(agent: &str, cwd: PathBuf, command: &str) -> Self {
+        let (tool, input) = adapters::shell_tool(agent, command);
+        Self {
+            call: ToolCall::Shell {
+                command: command.to_string(),
+            },
+            ..Self::tool_call(agent, cwd, tool, input)
+        }
+    }
+
+    /// `agent`'s tool `tool` called with `input` (a policy example, a test case), before it runs.
+    pub fn tool_call(agent: &str, cwd: PathBuf, tool: &str, input: serde_json::Value) -> Self {
         Self {
             agent: agent.to_string(),
             event: HookEvent::PreToolUse,
             session: None,
             cwd,
-            tool: "Bash".to_string(),
-            input: serde_json::json!({ "command": command }),
+            tool: tool.to_string(),
+            call: adapters::tool_call(agent, tool, &input),
+            input,
             tool_use_id: None,
             subagent: None,
             subagent_type: None,
@@ -74,4 +104,5 @@ impl ActionRequest {
 }
 
 pub mod adapters;
+mod call;
 pub mod redact;

@@ -7,7 +7,7 @@ use crate::classify::Classification;
 use crate::policy::scopes::{self, Held};
 use crate::policy::{Evaluation, amend};
 use crate::redact::redact_value;
-use crate::request::{ActionRequest, HookEvent};
+use crate::request::{ActionRequest, HookEvent, ToolCall};
 use crate::store::{NewEvent, NewReceipt, Op, now_ms};
 use airlock_protocol::{
     ActionClass, ApprovalScope, Decision, ErrorCode, Event, Outcome, PendingApproval,
@@ -512,24 +512,18 @@ pub fn session_name(request: &ActionRequest) -> String {
 /// The normalised action: what "the same action" means for session grants and for linking
 /// hook events of one call.
 pub fn action_key(request: &ActionRequest) -> String {
-    let input = &request.input;
-    let field = |name: &str| input.get(name).and_then(Value::as_str);
-    match request.tool.as_str() {
-        "Bash" | "PowerShell" => format!(
-            "{}:{}",
-            request.tool,
-            field("command")
-                .unwrap_or("")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        "Write" | "Edit" | "MultiEdit" | "Read" => {
-            format!("{}:{}", request.tool, field("file_path").unwrap_or(""))
+    let tool = &request.tool;
+    let words = |command: &str| command.split_whitespace().collect::<Vec<_>>().join(" ");
+    match &request.call {
+        ToolCall::Shell { command }
+        | ToolCall::PowerShell {
+            command: Some(command),
+        } => format!("{tool}:{}", words(command)),
+        ToolCall::WriteFile { path, .. } | ToolCall::EditFile { path, .. } => {
+            format!("{tool}:{path}")
         }
-        "NotebookEdit" => format!("{}:{}", request.tool, field("notebook_path").unwrap_or("")),
-        "WebFetch" => format!("WebFetch:{}", field("url").unwrap_or("")),
-        _ => format!("{}:{}", request.tool, input),
+        ToolCall::WebFetch { url } => format!("{tool}:{url}"),
+        _ => format!("{tool}:{}", request.input),
     }
 }
 

@@ -18,9 +18,6 @@ const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 const MAX_FILES: usize = 2_000;
 const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Tools whose target file is replaced or edited.
-const FILE_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
-
 impl Daemon {
     fn blob_path(&self, hash: &str) -> PathBuf {
         self.home.data_dir.join("blobs").join(&hash[..2]).join(hash)
@@ -49,8 +46,9 @@ impl Daemon {
         for unit in &classification.units {
             for p in &unit.paths {
                 let wanted = match p.access {
-                    Access::Write => FILE_TOOLS.contains(&request.tool.as_str()),
-                    Access::Delete => approved && request.tool == "Bash",
+                    // The file a file tool replaces or edits.
+                    Access::Write => request.call.kind().changes_a_file(),
+                    Access::Delete => approved && request.call.is_shell(),
                     _ => false,
                 };
                 if wanted && !targets.contains(&p.path) {

@@ -310,6 +310,10 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReceiptSummary>
         session: row.get(4)?,
         cwd: row.get(5)?,
         tool: row.get(6)?,
+        kind: airlock_request::adapters::tool_kind(
+            &row.get::<_, String>(3)?,
+            &row.get::<_, String>(6)?,
+        ),
         event: row.get(7)?,
         input: parse_json(&row.get::<_, String>(8)?),
         classes: serde_json::from_str(&classes).unwrap_or_default(),

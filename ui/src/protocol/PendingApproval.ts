@@ -3,13 +3,22 @@ import type { ActionClass } from "./ActionClass";
 import type { ApprovalScope } from "./ApprovalScope";
 import type { Decision } from "./Decision";
 import type { RuleHit } from "./RuleHit";
+import type { ToolKind } from "./ToolKind";
 import type { UnitSummary } from "./UnitSummary";
 import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
  * A request waiting for a human.
  */
-export type PendingApproval = { id: string, agent: string, session: string | null, cwd: string, tool: string, 
+export type PendingApproval = { id: string, agent: string, session: string | null, cwd: string, 
+/**
+ * The agent's own name for the tool, as it sent it (shown and recorded, never interpreted).
+ */
+tool: string, 
+/**
+ * What the tool call is, in Airlock's vocabulary (what clients interpret).
+ */
+kind: ToolKind, 
 /**
  * A few words for a notification (no full command, for privacy).
  */

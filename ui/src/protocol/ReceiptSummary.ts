@@ -2,12 +2,21 @@
 import type { ActionClass } from "./ActionClass";
 import type { Decision } from "./Decision";
 import type { Outcome } from "./Outcome";
+import type { ToolKind } from "./ToolKind";
 import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
  * A receipt as listed by `airlock log` and the history view.
  */
-export type ReceiptSummary = { id: string, seq: number, time_ms: number, agent: string, session: string | null, cwd: string, tool: string, event: string, input: JsonValue, classes: Array<ActionClass>, rules: Array<string>, decision: Decision, reason: string, 
+export type ReceiptSummary = { id: string, seq: number, time_ms: number, agent: string, session: string | null, cwd: string, 
+/**
+ * The agent's own name for the tool, as it sent it.
+ */
+tool: string, 
+/**
+ * What the tool call is, in Airlock's vocabulary.
+ */
+kind: ToolKind, event: string, input: JsonValue, classes: Array<ActionClass>, rules: Array<string>, decision: Decision, reason: string, 
 /**
  * Outcomes in the order they happened.
  */

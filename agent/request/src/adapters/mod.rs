@@ -5,8 +5,8 @@
 
 pub mod claude_code;
 
-use crate::{ActionRequest, HookEvent};
-use airlock_protocol::Verdict;
+use crate::{ActionRequest, HookEvent, ToolCall};
+use airlock_protocol::{ToolKind, Verdict};
 
 /// What the hook process prints and how it exits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,4 +59,36 @@ pub fn render(_agent: &str, event: HookEvent, verdict: &Verdict) -> HookOutput {
 /// The hook event named in a payload, without a full parse (the shim's fast path).
 pub fn event_of(_agent: &str, payload: &serde_json::Value) -> Option<HookEvent> {
     claude_code::event_of(payload)
+}
+
+/// What `agent`'s tool `tool` with `input` is, in Airlock's vocabulary (an unknown agent's tools
+/// are all `other`).
+pub fn tool_call(agent: &str, tool: &str, input: &serde_json::Value) -> ToolCall {
+    match agent {
+        "claude-code" => claude_code::tool_call(tool, input),
+        _ => ToolCall::Other,
+    }
+}
+
+/// The kind of `agent`'s tool `tool`, from its name alone (what old receipts are listed by).
+pub fn tool_kind(agent: &str, tool: &str) -> ToolKind {
+    match agent {
+        "claude-code" => claude_code::tool_kind(tool),
+        _ => ToolKind::Other,
+    }
+}
+
+/// Every agent's own tool names, with the agent and the kind each is: what policy files may
+/// still name (`airlock policy check` points to the kind instead), and what no code outside the
+/// adapters may spell out.
+pub fn agent_tool_names() -> impl Iterator<Item = (&'static str, &'static str, ToolKind)> {
+    claude_code::TOOLS
+        .iter()
+        .map(|(name, kind)| ("claude-code", *name, *kind))
+}
+
+/// The tool and input with which `agent` runs a shell command. Claude Code's is the only
+/// adapter so far; the agent parameter is where the next ones plug in.
+pub fn shell_tool(_agent: &str, command: &str) -> (&'static str, serde_json::Value) {
+    claude_code::shell_tool(command)
 }

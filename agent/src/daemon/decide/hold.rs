@@ -344,6 +344,7 @@ impl Daemon {
             session: request.session.clone(),
             cwd: request.cwd.display().to_string(),
             tool: request.tool.clone(),
+            kind: request.call.kind(),
             summary: summary(request, classification),
             input: redact_value(&request.input),
             classes: classification.classes().into_iter().collect(),

@@ -193,6 +193,7 @@ impl Daemon {
             session: receipt.session.clone(),
             cwd: receipt.cwd.clone(),
             tool: receipt.tool.clone(),
+            kind: crate::adapters::tool_kind(&receipt.agent, &receipt.tool),
             event: receipt.event.clone(),
             input: receipt.input.clone(),
             classes: serde_json::from_value(receipt.classes.clone()).unwrap_or_default(),
