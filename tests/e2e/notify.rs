@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use rustix::process::{Pid, Signal, kill_process};
 use serde_json::Value;
@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use support::{Airlock, bash_payload, outcomes};
+use support::{Airlock, bash_payload, outcomes, wait_for};
 
 const SERVER: &str = "org.freedesktop.Notifications";
 
@@ -278,14 +278,6 @@ impl Drop for Desktop {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
     }
 }
 

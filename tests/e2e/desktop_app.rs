@@ -5,16 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod desktop;
-mod softkey;
-mod support;
+use crate::desktop;
+use crate::softkey;
+use crate::support;
 
-use desktop::{Desktop, app_binary, free_port, tool, wait_for};
+use desktop::{Desktop, app_binary, free_port, tool};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;
-use support::{Airlock, bash_payload, outcomes};
+use support::{Airlock, bash_payload, outcomes, wait_for};
 
 /// The app under tauri-driver on this desktop, with this Airlock home.
 async fn open_app(desktop: &mut Desktop, airlock: &Airlock) -> Client {

@@ -5,26 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use support::{Airlock, bash_payload, outcomes, payload};
+use support::{Airlock, bash_payload, outcomes, payload, wait_for};
 
 fn reason(out: &support::HookResult) -> String {
     out.json()["hookSpecificOutput"]["permissionDecisionReason"]
         .as_str()
         .unwrap()
         .to_string()
-}
-
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{Airlock, bash_payload, fixture, outcomes, payload};
@@ -398,7 +398,7 @@ fn always_scope_adds_an_exact_entry_to_the_user_policy() {
     let rules = std::fs::read_to_string(airlock.user_policy_dir().join("always.toml")).unwrap();
     for line in [
         "[[always]]",
-        r#"tool = "Bash""#,
+        r#"tool = "shell""#,
         r#"classes = ["network.fetch"]"#,
         r#"workspace = "/home/user/project""#,
         r#"argv = ["curl", "-s", "https://api.example.com/status"]"#,

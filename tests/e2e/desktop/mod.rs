@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The desktop app, built next to the `airlock` binary (`cargo build -p airlock-desktop`).
 pub fn app_binary() -> PathBuf {
@@ -133,14 +132,6 @@ impl Drop for Desktop {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-pub fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -8,8 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod softkey;
-mod support;
+use crate::softkey;
+use crate::support;
 
 use airlock::client::Client;
 use airlock_protocol::{ApprovalScope, ErrorCode, Request, Response, StepUpTarget};
