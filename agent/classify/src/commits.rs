@@ -31,6 +31,32 @@ pub struct Incoming {
     pub link: bool,
 }
 
+/// Why a repository's commits or index could not be read. The text ends up in a unit's reason
+/// ("the repository … cannot be read"), so it says what failed in a person's words.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    #[error("is not read in system mode (repositories are read only in user mode)")]
+    SystemMode,
+    #[error("cannot be read ({0})")]
+    Open(String),
+    #[error("has no commit `{0}`")]
+    NoCommit(String),
+    #[error("cannot read `{rev}` ({message})")]
+    Revision { rev: String, message: String },
+    #[error("cannot read HEAD ({0})")]
+    Head(String),
+    #[error("cannot read a tree ({0})")]
+    Tree(String),
+    #[error("cannot read the index ({0})")]
+    Index(String),
+    #[error("the repository's index cannot be read ({0})")]
+    WorkTreeIndex(String),
+    #[error("the repository's ignore rules cannot be read ({0})")]
+    IgnoreRules(String),
+    #[error("changes more than {MAX_CHANGES} paths")]
+    TooManyChanges,
+}
+
 /// The repository whose git directory is `git_dir`, opened without global or system
 /// configuration and without running anything.
 pub struct Repository {
@@ -38,30 +64,31 @@ pub struct Repository {
 }
 
 impl Repository {
-    pub fn open(git_dir: &Path) -> Result<Self, String> {
+    pub fn open(git_dir: &Path) -> Result<Self, RepositoryError> {
         // gix opens the repository's files by name, by itself: in system mode that would be
         // with the daemon's rights, so there repositories are not read for users.
         if !airlock_userfs::may_read_repository(git_dir) {
-            return Err(
-                "is not read in system mode (repositories are read only in user mode)".into(),
-            );
+            return Err(RepositoryError::SystemMode);
         }
         #[allow(clippy::disallowed_methods)]
         gix::open_opts(git_dir, gix::open::Options::isolated())
             .map(|repo| Self { repo })
-            .map_err(|e| format!("cannot be read ({e})"))
+            .map_err(|e| RepositoryError::Open(e.to_string()))
     }
 
     /// The commit `rev` names (a branch, tag, `stash@{0}`, hash…), peeled to its tree.
-    fn tree_of(&self, rev: &str) -> Result<ObjectId, String> {
+    fn tree_of(&self, rev: &str) -> Result<ObjectId, RepositoryError> {
         let id = self
             .repo
             .rev_parse_single(rev)
-            .map_err(|_| format!("has no commit `{rev}`"))?;
-        let tree = id
-            .object()
-            .and_then(|o| o.peel_to_tree())
-            .map_err(|e| format!("cannot read `{rev}` ({e})"))?;
+            .map_err(|_| RepositoryError::NoCommit(rev.to_string()))?;
+        let tree =
+            id.object()
+                .and_then(|o| o.peel_to_tree())
+                .map_err(|e| RepositoryError::Revision {
+                    rev: rev.to_string(),
+                    message: e.to_string(),
+                })?;
         Ok(tree.id)
     }
 
@@ -71,11 +98,11 @@ impl Repository {
     }
 
     /// Every path whose content differs between `HEAD` and `rev`, with the new content.
-    pub fn incoming(&self, rev: &str) -> Result<Vec<Incoming>, String> {
+    pub fn incoming(&self, rev: &str) -> Result<Vec<Incoming>, RepositoryError> {
         let head = self
             .repo
             .head_tree_id_or_empty()
-            .map_err(|e| format!("cannot read HEAD ({e})"))?
+            .map_err(|e| RepositoryError::Head(e.to_string()))?
             .detach();
         let theirs = self.tree_of(rev)?;
         let mut out = Vec::new();
@@ -85,7 +112,7 @@ impl Repository {
 
     /// Every file of `rev`'s tree, with its content: what checking it out into an empty
     /// directory writes (`git worktree add`).
-    pub fn files_of(&self, rev: &str) -> Result<Vec<Incoming>, String> {
+    pub fn files_of(&self, rev: &str) -> Result<Vec<Incoming>, RepositoryError> {
         let theirs = self.tree_of(rev)?;
         let mut out = Vec::new();
         self.diff(None, Some(theirs), "", &mut out)?;
@@ -96,17 +123,17 @@ impl Repository {
     fn entries(
         &self,
         tree: Option<ObjectId>,
-    ) -> Result<BTreeMap<Vec<u8>, (EntryMode, ObjectId)>, String> {
+    ) -> Result<BTreeMap<Vec<u8>, (EntryMode, ObjectId)>, RepositoryError> {
         let Some(id) = tree else {
             return Ok(BTreeMap::new());
         };
         let tree = self
             .repo
             .find_tree(id)
-            .map_err(|e| format!("cannot read a tree ({e})"))?;
+            .map_err(|e| RepositoryError::Tree(e.to_string()))?;
         let decoded = tree
             .decode()
-            .map_err(|e| format!("cannot read a tree ({e})"))?;
+            .map_err(|e| RepositoryError::Tree(e.to_string()))?;
         Ok(decoded
             .entries
             .iter()
@@ -120,7 +147,7 @@ impl Repository {
         theirs: Option<ObjectId>,
         prefix: &str,
         out: &mut Vec<Incoming>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RepositoryError> {
         if ours == theirs {
             return Ok(());
         }
@@ -138,7 +165,7 @@ impl Repository {
                 continue;
             }
             if out.len() >= MAX_CHANGES {
-                return Err(format!("changes more than {MAX_CHANGES} paths"));
+                return Err(RepositoryError::TooManyChanges);
             }
             let link = mode.is_link();
             let content = if mode.is_blob() || link {
@@ -163,7 +190,7 @@ impl Repository {
         rev: &str,
         work_tree: &Path,
         under: &str,
-    ) -> Result<Vec<Incoming>, String> {
+    ) -> Result<Vec<Incoming>, RepositoryError> {
         let tree = self.tree_of(rev)?;
         let mut out = Vec::new();
         self.tree_vs_worktree(tree, "", work_tree, under, &mut out)?;
@@ -177,11 +204,11 @@ impl Repository {
         &self,
         work_tree: &Path,
         under: &str,
-    ) -> Result<Vec<Incoming>, String> {
+    ) -> Result<Vec<Incoming>, RepositoryError> {
         let index = self
             .repo
             .index_or_empty()
-            .map_err(|e| format!("cannot read the index ({e})"))?;
+            .map_err(|e| RepositoryError::Index(e.to_string()))?;
         let mut out = Vec::new();
         for entry in index.entries() {
             let path = entry.path(&index).to_str_lossy().into_owned();
@@ -200,7 +227,7 @@ impl Repository {
             };
             if !same {
                 if out.len() >= MAX_CHANGES {
-                    return Err(format!("changes more than {MAX_CHANGES} paths"));
+                    return Err(RepositoryError::TooManyChanges);
                 }
                 let content = self.text(entry.id);
                 out.push(Incoming {
@@ -220,7 +247,7 @@ impl Repository {
         work_tree: &Path,
         under: &str,
         out: &mut Vec<Incoming>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RepositoryError> {
         for (name, (mode, id)) in self.entries(Some(tree))? {
             let path = format!("{prefix}{}", name.to_str_lossy());
             if mode.is_tree() {
@@ -242,7 +269,7 @@ impl Repository {
             };
             if !same {
                 if out.len() >= MAX_CHANGES {
-                    return Err(format!("changes more than {MAX_CHANGES} paths"));
+                    return Err(RepositoryError::TooManyChanges);
                 }
                 out.push(Incoming {
                     content: self.text(id),

@@ -6,6 +6,7 @@
 //! ignore rules are read (with gix, opened isolated: nothing is run) and each file the deletion
 //! reaches is compared with what git holds, by content hash — never by modification time.
 
+use crate::commits::RepositoryError;
 use airlock_userfs::ForUser;
 use gix::bstr::{BStr, BString, ByteSlice};
 use gix::worktree::stack::state::ignore::Source;
@@ -97,7 +98,7 @@ fn check(path: &Path, change: Change, filter: Option<&globset::GlobMatcher>) -> 
     };
     let mut checker = match Checker::new(&repo, &work_tree, change) {
         Ok(checker) => checker,
-        Err(why) => return Some(why),
+        Err(why) => return Some(why.to_string()),
     };
     if meta.is_dir() {
         checker.tree(&relative, filter)
@@ -126,13 +127,17 @@ struct Checker<'r> {
 }
 
 impl<'r> Checker<'r> {
-    fn new(repo: &'r gix::Repository, work_tree: &Path, change: Change) -> Result<Self, String> {
+    fn new(
+        repo: &'r gix::Repository,
+        work_tree: &Path,
+        change: Change,
+    ) -> Result<Self, RepositoryError> {
         let index = repo
             .index_or_empty()
-            .map_err(|e| format!("the repository's index cannot be read ({e})"))?;
+            .map_err(|e| RepositoryError::WorkTreeIndex(e.to_string()))?;
         let excludes = repo
             .excludes(&index, None, Source::WorktreeThenIdMappingIfNotSkipped)
-            .map_err(|e| format!("the repository's ignore rules cannot be read ({e})"))?;
+            .map_err(|e| RepositoryError::IgnoreRules(e.to_string()))?;
         Ok(Self {
             repo,
             work_tree: work_tree.to_path_buf(),

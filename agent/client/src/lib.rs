@@ -1,6 +1,11 @@
 //! A small blocking client of the daemon, used by the hook shim and the CLI. It does no policy
 //! loading and opens no database: the hook's whole cost is one connect and one round trip.
 
+pub mod home;
+pub mod identity;
+pub mod process;
+pub mod system;
+
 use airlock_protocol::{Envelope, PROTOCOL_VERSION, Request, Response, Surface};
 use interprocess::local_socket::{GenericFilePath, Stream, prelude::*};
 use std::io::{BufRead, BufReader, Write};
@@ -35,7 +40,7 @@ pub enum ClientError {
         found: String,
     },
     #[error(transparent)]
-    System(#[from] crate::system::SystemError),
+    System(#[from] system::SystemError),
 }
 
 pub struct Client {
@@ -47,7 +52,7 @@ pub struct Client {
 impl Client {
     /// Connect to the daemon of `home`. In system mode the peer must run as Airlock's account:
     /// no user of the machine can bind the socket's directory, and no other answer is believed.
-    pub fn connect_to(home: &crate::home::AirlockHome) -> Result<Self, ClientError> {
+    pub fn connect_to(home: &home::AirlockHome) -> Result<Self, ClientError> {
         let socket = home.socket();
         let client = Self::connect(&socket)?;
         if let Some(system) = &home.system {

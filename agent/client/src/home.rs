@@ -140,7 +140,7 @@ pub fn default_policy_dir() -> PathBuf {
             return installed;
         }
     }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies"))
 }
 
 #[derive(Debug, thiserror::Error)]
