@@ -171,6 +171,51 @@ fn write_policy(dir: &std::path::Path, name: &str, text: &str) {
 }
 
 #[test]
+fn policy_check_notes_a_rule_that_names_an_agents_own_tool() {
+    let airlock = Airlock::new();
+    let dir = airlock.home().join("team");
+    write_policy(
+        &dir,
+        "team.toml",
+        r#"
+[[rule]]
+id = "team.no-curl"
+decision = "deny"
+justification = "No downloads from the shell here."
+tools = ["Bash"]
+programs = ["curl"]
+examples = { match = ["curl https://example.com"], not_match = ["ls"] }
+"#,
+    );
+    let shipped = support::repo_root().join("policies");
+    let args = [
+        "policy",
+        "check",
+        shipped.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ];
+    let out = airlock.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("note: rule `team.no-curl` names `Bash`")
+            && text.contains("`shell` matches every agent's"),
+        "{text}"
+    );
+    // Named by kind, the same rule loads without a note.
+    write_policy(
+        &dir,
+        "team.toml",
+        &std::fs::read_to_string(dir.join("team.toml"))
+            .unwrap()
+            .replace(r#"tools = ["Bash"]"#, r#"tools = ["shell"]"#),
+    );
+    let out = airlock.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("note:"));
+}
+
+#[test]
 fn policy_check_names_file_rule_and_failing_example() {
     let airlock = Airlock::new();
     let dir = airlock.home().join("bad");

@@ -3,7 +3,9 @@
 
 pub mod home;
 pub mod identity;
+pub mod preview;
 pub mod process;
+pub mod settings;
 pub mod system;
 
 use airlock_protocol::{Envelope, PROTOCOL_VERSION, Request, Response, Surface};

@@ -38,6 +38,10 @@ pub enum AlwaysError {
         "a `shell` entry needs the command's `argv`; without it the entry would describe no command"
     )]
     NoArgv,
+    #[error(
+        "a `{0}` entry names a kind of tool, so it must also name what it allows (`paths` or `hosts`); without them it would allow every `{0}` call"
+    )]
+    KindNamesNothing(String),
 }
 
 impl AlwaysEntry {
@@ -56,6 +60,13 @@ impl AlwaysEntry {
         }
         if names_shell(&spec.tool) && spec.argv.is_empty() {
             return Err(AlwaysError::NoArgv);
+        }
+        if ToolKind::parse(&spec.tool).is_some()
+            && spec.argv.is_empty()
+            && spec.paths.is_empty()
+            && spec.hosts.is_empty()
+        {
+            return Err(AlwaysError::KindNamesNothing(spec.tool));
         }
         let absolute = |field: &'static str, value: &str| {
             if Path::new(value).is_absolute() {

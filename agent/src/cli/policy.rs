@@ -47,6 +47,7 @@ fn check(dirs: Vec<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
                     "baselines": policy.baselines().map(|(c, d, f)| serde_json::json!({"class": c, "decision": d, "file": f})).collect::<Vec<_>>(),
                     "budgets": policy.budgets().iter().map(|b| serde_json::json!({"id": b.id, "max": b.max, "window_secs": b.window.as_secs(), "per_session": b.per_session, "classes": b.classes})).collect::<Vec<_>>(),
                     "breakers": policy.breakers().iter().map(|b| serde_json::json!({"id": b.id, "justification": b.justification})).collect::<Vec<_>>(),
+                    "notes": policy.notes().iter().map(|(f, note)| serde_json::json!({"file": f, "note": note})).collect::<Vec<_>>(),
                 }))?;
             } else {
                 println!(
@@ -57,6 +58,9 @@ fn check(dirs: Vec<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
                 );
                 for file in policy.files() {
                     println!("  {}", file.display());
+                    for note in policy.notes_for(file) {
+                        println!("    note: {note}");
+                    }
                 }
                 println!("baselines (when no rule matches):");
                 for (class, decision, _) in policy.baselines() {

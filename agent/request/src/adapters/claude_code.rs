@@ -31,6 +31,10 @@ pub const TOOLS: &[(&str, ToolKind)] = &[
     ("WebSearch", ToolKind::WebSearch),
     ("Agent", ToolKind::Delegate),
     ("Task", ToolKind::Delegate),
+    // Listing and reading an MCP server's resources reach that server, like any MCP tool
+    // (review round 22: they were counted as the agent's own state).
+    ("ListMcpResourcesTool", ToolKind::McpCall),
+    ("ReadMcpResourceTool", ToolKind::McpCall),
     // Tools that only change the agent's own state (plans, to-do lists, questions to the user).
     ("TodoWrite", ToolKind::AgentInternal),
     ("TodoRead", ToolKind::AgentInternal),
@@ -40,8 +44,6 @@ pub const TOOLS: &[(&str, ToolKind)] = &[
     ("BashOutput", ToolKind::AgentInternal),
     ("KillShell", ToolKind::AgentInternal),
     ("KillBash", ToolKind::AgentInternal),
-    ("ListMcpResourcesTool", ToolKind::AgentInternal),
-    ("ReadMcpResourceTool", ToolKind::AgentInternal),
     ("TaskOutput", ToolKind::AgentInternal),
     ("TaskList", ToolKind::AgentInternal),
     ("TaskGet", ToolKind::AgentInternal),
@@ -126,6 +128,10 @@ pub fn tool_call(tool: &str, input: &Value) -> ToolCall {
         },
         ToolKind::WebSearch => ToolCall::WebSearch {
             query: text("query").unwrap_or_default(),
+        },
+        ToolKind::McpCall if !tool.starts_with(MCP_PREFIX) => ToolCall::McpCall {
+            server: text("server"),
+            tool: None,
         },
         ToolKind::McpCall => {
             let mut parts = tool.splitn(3, "__").skip(1);

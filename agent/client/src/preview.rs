@@ -54,9 +54,9 @@ pub fn change_diff(call: &ToolCall) -> Option<String> {
 }
 
 fn read_capped(path: &Path) -> String {
-    match crate::user_fs::metadata(path) {
+    match airlock_userfs::metadata(path) {
         Ok(m) if m.len() as usize > MAX_BYTES => "x".repeat(MAX_BYTES + 1),
-        Ok(_) => crate::user_fs::read_to_string(path).unwrap_or_default(),
+        Ok(_) => airlock_userfs::read_to_string(path).unwrap_or_default(),
         Err(_) => String::new(),
     }
 }

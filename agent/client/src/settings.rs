@@ -76,7 +76,7 @@ pub struct ApprovalSettings {
     pub always_for_guarded: GuardedAlways,
 }
 
-pub use airlock_policy::scopes::GuardedAlways;
+pub use airlock_protocol::GuardedAlways;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -185,7 +185,7 @@ fn parse_message(text: &str, error: &toml::de::Error) -> String {
         let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
         format!("line {line}, column {column}: ")
     });
-    let message = crate::redact::redact_str(error.message());
+    let message = airlock_request::redact::redact_str(error.message());
     format!("{}{message}", at.unwrap_or_default())
 }
 
