@@ -30,6 +30,12 @@ mod limits;
 
 pub use limits::{Breaker, BreakerTrigger, Budget};
 
+mod check;
+mod directory;
+
+pub use check::check_each;
+use directory::policy_files;
+
 /// The id reported when no rule or baseline covers a class.
 pub const FALLBACK_ID: &str = "builtin.no-baseline";
 
@@ -710,81 +716,6 @@ fn clip(text: &str) -> String {
     }
 }
 
-fn policy_files(dir: &Path, users_own: bool) -> Result<Vec<PathBuf>, PolicyError> {
-    let read_error = |source| PolicyError::ReadDir {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let names: Vec<PathBuf> = if users_own {
-        airlock_userfs::read_dir(dir)
-            .map_err(read_error)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(read_error)?
-    } else {
-        std::fs::read_dir(dir)
-            .map_err(read_error)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(read_error)?
-    };
-    let mut files = Vec::new();
-    let mut total = 0u64;
-    for path in names {
-        let meta = if users_own {
-            airlock_userfs::metadata(&path)
-        } else {
-            std::fs::metadata(&path)
-        };
-        if path.extension().is_some_and(|e| e == "toml") && meta.as_ref().is_ok_and(|m| m.is_file())
-        {
-            // A policy is a few kilobytes; a huge (or sparse) file is refused before it is
-            // read, so nobody's policy directory can exhaust the daemon's memory.
-            let len = meta.map(|m| m.len()).unwrap_or(0);
-            if len > MAX_POLICY_FILE {
-                return Err(PolicyError::Parse {
-                    path,
-                    message: format!(
-                        "the file is {len} bytes; a policy file may hold at most {MAX_POLICY_FILE}"
-                    ),
-                });
-            }
-            total += len;
-            files.push(path);
-            // A user's own directory is read by the daemon for every change to it: it is kept
-            // small, so no user can make the daemon parse megabytes over and over (R17-1).
-            let (most_files, most_bytes) = if users_own {
-                (MAX_USER_POLICY_FILES, MAX_USER_POLICY_BYTES)
-            } else {
-                (MAX_POLICY_FILES, u64::MAX)
-            };
-            if files.len() > most_files {
-                return Err(PolicyError::Parse {
-                    path: dir.to_path_buf(),
-                    message: format!("more than {most_files} policy files"),
-                });
-            }
-            if total > most_bytes {
-                return Err(PolicyError::Parse {
-                    path: dir.to_path_buf(),
-                    message: format!(
-                        "the policy files hold more than {most_bytes} bytes together; a user's own policy may hold at most that"
-                    ),
-                });
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The largest policy file read, and the most files one directory may hold.
-const MAX_POLICY_FILE: u64 = 4 * 1024 * 1024;
-/// A user's own policy directory (system mode, tighten-only): a few rules, kept small.
-const MAX_USER_POLICY_FILES: usize = 64;
-const MAX_USER_POLICY_BYTES: u64 = 256 * 1024;
-const MAX_POLICY_FILES: usize = 1000;
-
 /// The request a policy example stands for.
 pub fn example_request(example: &Example) -> ActionRequest {
     match example {
@@ -819,44 +750,3 @@ fn describe_classification(cls: &Classification) -> String {
 
 #[cfg(test)]
 mod tests;
-
-/// Each policy file with its check result, for the desktop app's settings view. The policy
-/// loads as a whole; when it fails, the file the error names is the failing one.
-pub fn check_each(dirs: &[PathBuf]) -> Vec<(PathBuf, Result<String, String>)> {
-    let files: Vec<PathBuf> = dirs
-        .iter()
-        .filter_map(|d| policy_files(d, false).ok())
-        .flatten()
-        .collect();
-    match Policy::load(dirs) {
-        Ok(policy) => files
-            .into_iter()
-            .map(|file| {
-                let rules = policy
-                    .rules()
-                    .filter(|(_, _, f)| *f == file.as_path())
-                    .count();
-                let mut summary = format!("ok: {rules} rules, every example passes");
-                for note in policy.notes_for(&file) {
-                    summary.push_str("\n  note: ");
-                    summary.push_str(note);
-                }
-                (file, Ok(summary))
-            })
-            .collect(),
-        Err(err) => {
-            let message = err.to_string();
-            files
-                .into_iter()
-                .map(|file| {
-                    let result = if message.contains(&file.display().to_string()) {
-                        Err(message.clone())
-                    } else {
-                        Ok("valid on its own; the policy as a whole does not load (see the failing file)".to_string())
-                    };
-                    (file, result)
-                })
-                .collect()
-        }
-    }
-}
