@@ -106,14 +106,6 @@ impl ToolCall {
             _ => None,
         }
     }
-
-    /// The file a file tool writes or changes.
-    pub fn changed_file(&self) -> Option<&str> {
-        match self {
-            ToolCall::WriteFile { path, .. } | ToolCall::EditFile { path, .. } => Some(path),
-            _ => None,
-        }
-    }
 }
 
 impl Replacement {
