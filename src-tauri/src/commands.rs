@@ -1,12 +1,13 @@
-//! What the window can ask for. Each command is a thin call into the agent library or one
-//! protocol request to the daemon; none decides anything itself.
+//! What the window can ask for. Each command is one protocol request to the daemon (or, for
+//! `verify`, a read-only check of the receipt database); none decides anything itself.
 
 use crate::link;
-use airlock::store::{ReceiptDetail, Store};
+use airlock_client::settings::{MAX_APPROVAL_TIMEOUT_SECS, Settings};
 use airlock_protocol::{
-    ActionClass, ApprovalScope, Outcome, PendingApproval, ReceiptSummary, Request, Response,
-    StatusInfo, StepUpTarget,
+    ActionClass, ApprovalScope, Outcome, PendingApproval, PolicyFileCheck, ReceiptSummary, Request,
+    Response, StatusInfo, StepUpTarget,
 };
+use airlock_store::{ReceiptDetail, Store};
 use serde::{Deserialize, Serialize};
 use tauri::Emitter;
 
@@ -41,7 +42,7 @@ pub async fn approve(
             id: id.clone(),
             scope,
         };
-        let result = airlock::stepup::ceremony::call_with_key(
+        let result = airlock_stepup::ceremony::call_with_key(
             &mut client,
             target,
             step_up,
@@ -82,7 +83,9 @@ pub fn preview_always(id: String) -> Result<RulePreview, String> {
 /// The diff a pending file edit would make (None for other tools).
 #[tauri::command]
 pub fn change_diff(agent: String, tool: String, input: serde_json::Value) -> Option<String> {
-    airlock::preview::change_diff(&airlock::adapters::tool_call(&agent, &tool, &input))
+    airlock_client::preview::change_diff(&airlock_request::adapters::tool_call(
+        &agent, &tool, &input,
+    ))
 }
 
 #[tauri::command]
@@ -97,7 +100,7 @@ pub fn stop(reason: Option<String>) -> Result<String, String> {
 pub async fn resume(app: tauri::AppHandle) -> Result<String, String> {
     tauri::async_runtime::spawn_blocking(move || {
         let mut client = link::connect()?;
-        let response = airlock::stepup::ceremony::call_with_key(
+        let response = airlock_stepup::ceremony::call_with_key(
             &mut client,
             StepUpTarget::Resume,
             false,
@@ -194,10 +197,9 @@ pub struct Verification {
 pub fn verify() -> Result<Verification, String> {
     let store = open_store()?;
     let chain = store.verify().map_err(|e| e.to_string())?;
-    let settings = airlock::settings::Settings::load(&link::home()?.settings_file())
-        .map_err(|e| e.to_string())?;
+    let settings = Settings::load(&link::home()?.settings_file()).map_err(|e| e.to_string())?;
     let (keys, proofs) =
-        airlock::stepup::audit::audit(&store, &settings.step_up).map_err(|e| e.to_string())?;
+        airlock_stepup::audit::audit(&store, &settings.step_up).map_err(|e| e.to_string())?;
     let message = match (&chain.problem, keys.problems.first(), &proofs.problem) {
         (Some(p), _, _) => format!("row {} ({}): {}", p.seq, p.table, p.message),
         (None, Some(key), _) => key.clone(),
@@ -218,13 +220,6 @@ pub fn verify() -> Result<Verification, String> {
 }
 
 #[derive(Serialize)]
-pub struct PolicyFileCheck {
-    path: String,
-    ok: bool,
-    message: String,
-}
-
-#[derive(Serialize)]
 pub struct SettingsView {
     approval_timeout_secs: u64,
     settings_file: String,
@@ -232,6 +227,7 @@ pub struct SettingsView {
     step_up_policy_loosening: bool,
     require_attestation: bool,
     notifications: bool,
+    /// The policy files the daemon loads for this user, as it checks them.
     policy: Vec<PolicyFileCheck>,
 }
 
@@ -239,8 +235,11 @@ pub struct SettingsView {
 pub fn settings() -> Result<SettingsView, String> {
     let home = link::home()?;
     let path = home.settings_file();
-    let settings = airlock::settings::Settings::load(&path).map_err(|e| e.to_string())?;
-    let dirs = vec![airlock::home::default_policy_dir(), home.user_policy_dir()];
+    let settings = Settings::load(&path).map_err(|e| e.to_string())?;
+    let policy = match link::call(Request::PolicyCheck {})? {
+        Response::PolicyFiles { items } => items,
+        other => return Err(format!("unexpected answer from the daemon: {other:?}")),
+    };
     Ok(SettingsView {
         approval_timeout_secs: settings.approval_timeout_secs,
         settings_file: path.display().to_string(),
@@ -248,27 +247,20 @@ pub fn settings() -> Result<SettingsView, String> {
         step_up_policy_loosening: settings.step_up.policy_loosening,
         require_attestation: settings.step_up.require_attestation,
         notifications: settings.notifications.enabled,
-        policy: airlock::policy::check_each(&dirs)
-            .into_iter()
-            .map(|(path, result)| PolicyFileCheck {
-                path: path.display().to_string(),
-                ok: result.is_ok(),
-                message: result.unwrap_or_else(|e| e),
-            })
-            .collect(),
+        policy,
     })
 }
 
 #[tauri::command]
 pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
-    let most = airlock::settings::MAX_APPROVAL_TIMEOUT_SECS;
+    let most = MAX_APPROVAL_TIMEOUT_SECS;
     if !(5..=most).contains(&secs) {
         return Err(format!(
             "approval timeout {secs} s is out of range: choose 5 to {most} seconds (below the agent's hook timeout)"
         ));
     }
     let path = link::home()?.settings_file();
-    let mut settings = airlock::settings::Settings::load(&path).map_err(|e| e.to_string())?;
+    let mut settings = Settings::load(&path).map_err(|e| e.to_string())?;
     settings.approval_timeout_secs = secs;
     settings.save(&path).map_err(|e| e.to_string())?;
     Ok(format!(
@@ -280,7 +272,7 @@ pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
 #[tauri::command]
 pub fn save_notifications(enabled: bool) -> Result<String, String> {
     let path = link::home()?.settings_file();
-    let mut settings = airlock::settings::Settings::load(&path).map_err(|e| e.to_string())?;
+    let mut settings = Settings::load(&path).map_err(|e| e.to_string())?;
     settings.notifications.enabled = enabled;
     settings.save(&path).map_err(|e| e.to_string())?;
     Ok(format!(

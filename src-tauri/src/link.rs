@@ -1,8 +1,8 @@
 //! The app's link to the daemon: one short connection per request, like the CLI. The daemon
 //! holds all state; the app never decides anything itself.
 
-use airlock::client::Client;
-use airlock::home::AirlockHome;
+use airlock_client::Client;
+use airlock_client::home::AirlockHome;
 use airlock_protocol::{Request, Response};
 
 pub fn home() -> Result<AirlockHome, String> {

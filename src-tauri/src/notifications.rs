@@ -3,7 +3,7 @@
 //! `airlock notify`, one per session (whichever starts first shows them). In user mode the
 //! daemon shows them and this does nothing.
 
-use airlock::notify::per_user::{self, Ran};
+use airlock_notify::per_user::{self, Ran};
 use tauri::AppHandle;
 
 pub fn spawn(app: AppHandle) {
@@ -17,7 +17,7 @@ pub fn spawn(app: AppHandle) {
         .name("airlock-notifications".into())
         .spawn(move || {
             let window = app.clone();
-            let on_click: airlock::notify::OnClick =
+            let on_click: airlock_notify::OnClick =
                 Box::new(move |_approval: &str| crate::show_window(&window));
             match per_user::run(home, Some(on_click)) {
                 Ok(Ran::BusGone) => tracing::info!("the session bus went away; no notifications"),

@@ -1,8 +1,8 @@
 //! The security key's PIN, asked for in the window: the CTAP thread blocks until the person
 //! answers (or gives up), since the webview has no terminal and no WebAuthn of its own.
 
-use airlock::stepup::authenticator::PinPrompt;
-use airlock::stepup::ceremony::KeyUi;
+use airlock_stepup::authenticator::PinPrompt;
+use airlock_stepup::ceremony::KeyUi;
 use std::sync::Mutex;
 use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;

@@ -338,6 +338,30 @@ fn a_broken_policy_edit_keeps_the_last_good_policy() {
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let status = airlock.json(&["status", "--json"]);
     assert_eq!(status["policy_rules"].as_u64().unwrap(), rules);
+    // The settings view's check (a daemon request: the window has no policy engine) names the
+    // broken file and why, and passes the shipped ones.
+    let checks = policy_check(&airlock);
+    let broken = airlock.user_policy_dir().join("mine.toml");
+    let mine = checks
+        .iter()
+        .find(|c| c.path == broken.display().to_string())
+        .unwrap_or_else(|| panic!("{checks:?}"));
+    assert!(!mine.ok && mine.message.contains("oops"), "{mine:?}");
+    let shipped: Vec<_> = checks
+        .iter()
+        .filter(|c| {
+            c.path
+                .starts_with(&repo_root().join("policies").display().to_string())
+        })
+        .collect();
+    assert!(!shipped.is_empty(), "{checks:?}");
+    // The broken file stops the whole policy from loading, so the others say so.
+    assert!(
+        shipped
+            .iter()
+            .all(|c| c.ok && c.message.contains("does not load")),
+        "{shipped:?}"
+    );
     // A good edit is picked up.
     write_policy(
         &airlock.user_policy_dir(),
@@ -356,6 +380,25 @@ fn a_broken_policy_edit_keeps_the_last_good_policy() {
     let out = airlock.hook(&support::bash_payload("make deploy", "s", "t"));
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains("mine.no-make-deploy"), "{out:?}");
+    let checks = policy_check(&airlock);
+    assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+    let mine = checks
+        .iter()
+        .find(|c| c.path == broken.display().to_string())
+        .unwrap();
+    assert!(mine.message.starts_with("ok: 1 rules"), "{mine:?}");
+}
+
+/// The daemon's answer to `policy_check`, as the desktop app's settings view asks it.
+fn policy_check(airlock: &Airlock) -> Vec<airlock_protocol::PolicyFileCheck> {
+    let mut client = airlock::client::Client::connect(&airlock.socket()).unwrap();
+    match client
+        .call(airlock_protocol::Request::PolicyCheck {})
+        .unwrap()
+    {
+        airlock_protocol::Response::PolicyFiles { items } => items,
+        other => panic!("unexpected answer: {other:?}"),
+    }
 }
 
 #[test]

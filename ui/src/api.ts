@@ -1,8 +1,9 @@
-// The window's only way out: Tauri commands (thin calls into the agent library / the daemon)
+// The window's only way out: Tauri commands (thin calls to the daemon)
 // and the daemon's event stream. Uses the global Tauri API (`withGlobalTauri`), so no bundler.
 import type { ApprovalScope } from "./protocol/ApprovalScope";
 import type { Event as DaemonEvent } from "./protocol/Event";
 import type { PendingApproval } from "./protocol/PendingApproval";
+import type { PolicyFileCheck } from "./protocol/PolicyFileCheck";
 import type { ReceiptSummary } from "./protocol/ReceiptSummary";
 import type { StatusInfo } from "./protocol/StatusInfo";
 import type { JsonValue } from "./protocol/serde_json/JsonValue";
@@ -37,7 +38,7 @@ export interface Verification { ok: boolean; rows: number; step_ups: number; mes
 export interface SettingsView {
   approval_timeout_secs: number; settings_file: string; step_up_resume: boolean;
   step_up_policy_loosening: boolean; require_attestation: boolean; notifications: boolean;
-  policy: { path: string; ok: boolean; message: string }[];
+  policy: PolicyFileCheck[];
 }
 
 export const api = {

@@ -1,9 +1,10 @@
-//! A small blocking client of the daemon, used by the hook shim and the CLI. It does no policy
+//! A small blocking client of the daemon, used by the hook shim, the CLI and the desktop app. It does no policy
 //! loading and opens no database: the hook's whole cost is one connect and one round trip.
 
 pub mod home;
 pub mod identity;
 pub mod preview;
+pub mod printable;
 pub mod process;
 pub mod settings;
 pub mod system;

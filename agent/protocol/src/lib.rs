@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 mod model;
 
 pub use model::{
-    ActionClass, ApprovalScope, Decision, GuardedAlways, Outcome, PendingApproval, ReceiptLogInfo,
-    ReceiptSummary, RuleHit, SecurityKeyInfo, SessionState, SessionSummary, StatusInfo,
-    StepUpChallenge, StopInfo, Surface, ToolKind, UnitSummary, Verdict,
+    ActionClass, ApprovalScope, Decision, GuardedAlways, Outcome, PendingApproval, PolicyFileCheck,
+    ReceiptLogInfo, ReceiptSummary, RuleHit, STOPPED_BY_WATCHDOG, SecurityKeyInfo, SessionState,
+    SessionSummary, StatusInfo, StepUpChallenge, StopInfo, Surface, ToolKind, UnitSummary, Verdict,
 };
 
 /// The protocol version this build speaks. Bump on any incompatible change.
@@ -160,6 +160,10 @@ pub enum Request {
     StepUpBegin { target: StepUpTarget },
     /// The registered security keys.
     KeyList {},
+    /// The policy files that apply to the caller, each checked as `airlock policy check`
+    /// checks it (the settings view shows these). In system mode: the machine's files and the
+    /// caller's own policy directory, which is in force only while it only tightens.
+    PolicyCheck {},
     /// Start registering a security key. Once one key is registered, `assertion` must answer a
     /// [`StepUpTarget::KeyAdd`] challenge signed by an existing key.
     KeyRegisterBegin {
@@ -280,6 +284,10 @@ pub enum Response {
     RulePreview {
         toml: String,
         file: String,
+    },
+    /// Answer to [`Request::PolicyCheck`].
+    PolicyFiles {
+        items: Vec<PolicyFileCheck>,
     },
     Error {
         code: ErrorCode,

@@ -533,6 +533,20 @@ pub struct ReceiptLogInfo {
     pub wal_stuck: Option<String>,
 }
 
+/// One policy file (or, in system mode, a user's policy directory) and whether it loads.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFileCheck {
+    pub path: String,
+    pub ok: bool,
+    /// What `airlock policy check` says of it: the rule count and notes, or the error.
+    pub message: String,
+}
+
+/// [`StopInfo::by`] when the daemon's watchdog turned the emergency stop on (an impostor was
+/// found answering on the daemon's socket).
+pub const STOPPED_BY_WATCHDOG: &str = "airlock (watchdog)";
+
 /// An emergency stop in force.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,7 @@ pub fn refuse(daemon: &Daemon, peer: &Peer, request: &Request) -> Option<Respons
         | Request::History { .. }
         | Request::Receipt { .. }
         | Request::Subscribe {}
+        | Request::PolicyCheck {}
         | Request::KeyList {} => true,
         Request::Approve { id, .. } | Request::Deny { id, .. } | Request::PreviewAlways { id } => {
             owns_pending(id)

@@ -7,6 +7,8 @@ mod decide;
 mod history;
 mod lifecycle;
 mod nofollow;
+mod notifier;
+mod policy_check;
 mod rollback;
 mod server;
 mod settings_watch;
@@ -31,7 +33,7 @@ pub use crate::retention::syslog::notes_in as retained_checkpoints;
 pub const CHECKPOINT_EVERY_ROWS: u64 = tree_heads::EVERY_ROWS;
 
 /// Who the emergency stop is by when the daemon's watchdog turned it on (an impostor).
-pub const WATCHDOG: &str = "airlock (watchdog)";
+pub const WATCHDOG: &str = airlock_protocol::STOPPED_BY_WATCHDOG;
 pub use state::Daemon;
 
 use crate::classify::{Classifier, Env};
@@ -160,7 +162,7 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         // In system mode the daemon has no session bus of any user: each user's own
         // `airlock notify` (or desktop app) raises their notifications.
         if settings.notifications.enabled && config.home.system.is_none() {
-            crate::notify::spawn_notifier(daemon.clone());
+            notifier::spawn_notifier(daemon.clone());
         }
         daemon.record_start().await;
         tree_heads::spawn(daemon.tree_heads.clone())

@@ -407,6 +407,7 @@ async fn connection(daemon: Arc<Daemon>, stream: Stream) {
                 }
             }
             Request::KeyList {} => daemon.key_list(),
+            Request::PolicyCheck {} => daemon.policy_check(&peer).await,
             Request::PreviewAlways { id: target } => daemon.preview_always(&target).await,
             Request::KeyRegisterBegin { name, assertion } => {
                 match daemon.refuse_if_from_agent(peer, "key add", &name).await {

@@ -51,6 +51,6 @@ fn apply(daemon: &Arc<Daemon>, settings: &Settings) {
         .store(enabled, Ordering::Relaxed);
     // In system mode each user's own `airlock notify` raises their notifications.
     if enabled && daemon.users.is_none() && !daemon.notifier_running.load(Ordering::Relaxed) {
-        crate::notify::spawn_notifier(daemon.clone());
+        super::notifier::spawn_notifier(daemon.clone());
     }
 }

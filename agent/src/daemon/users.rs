@@ -177,6 +177,13 @@ impl Users {
         (state.policy.clone(), news)
     }
 
+    /// Why the user's own policy directory is not in force, as of the last [`Users::policy`]
+    /// (`None`: it is).
+    pub fn refusal(&self, view: &UserView) -> Option<String> {
+        let state = view.policy.lock().unwrap_or_else(|p| p.into_inner());
+        state.refused.clone()
+    }
+
     /// Read the user's policy again at the next request (an approval was just added).
     pub fn invalidate(&self, view: &UserView) {
         let mut state = view.policy.lock().unwrap_or_else(|p| p.into_inner());

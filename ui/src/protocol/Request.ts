@@ -33,4 +33,4 @@ id: string, session: boolean,
 /**
  * Restore even if the files changed again since.
  */
-force: boolean, } | { "type": "preview_always", id: string, } | { "type": "step_up_begin", target: StepUpTarget, } | { "type": "key_list", } | { "type": "key_register_begin", name: string, assertion?: unknown, } | { "type": "key_register_finish", name: string, credential: unknown, } | { "type": "key_remove", id: string, assertion?: unknown, };
+force: boolean, } | { "type": "preview_always", id: string, } | { "type": "step_up_begin", target: StepUpTarget, } | { "type": "key_list", } | { "type": "policy_check", } | { "type": "key_register_begin", name: string, assertion?: unknown, } | { "type": "key_register_finish", name: string, credential: unknown, } | { "type": "key_remove", id: string, assertion?: unknown, };

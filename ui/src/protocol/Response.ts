@@ -2,6 +2,7 @@
 import type { ErrorCode } from "./ErrorCode";
 import type { Event } from "./Event";
 import type { PendingApproval } from "./PendingApproval";
+import type { PolicyFileCheck } from "./PolicyFileCheck";
 import type { ReceiptSummary } from "./ReceiptSummary";
 import type { SecurityKeyInfo } from "./SecurityKeyInfo";
 import type { SessionSummary } from "./SessionSummary";
@@ -21,4 +22,4 @@ options: unknown,
 /**
  * The origin the client must put in its client data.
  */
-origin: string, } | { "type": "keys", items: Array<SecurityKeyInfo>, } | { "type": "rule_preview", toml: string, file: string, } | { "type": "error", code: ErrorCode, message: string, };
+origin: string, } | { "type": "keys", items: Array<SecurityKeyInfo>, } | { "type": "rule_preview", toml: string, file: string, } | { "type": "policy_files", items: Array<PolicyFileCheck>, } | { "type": "error", code: ErrorCode, message: string, };

@@ -5,18 +5,23 @@
 //! app) talk CTAP2 to the key ([`authenticator`]). A ceremony's challenge is bound to the
 //! action ([`binding`]), its state is single use, and the signed assertion is stored in the
 //! `approved` event so `airlock verify` can re-check it offline ([`proof`]).
+//!
+//! The client side (`authenticator`, `ceremony`) is behind the `key` feature: the daemon only
+//! verifies, so it never links the USB HID and CTAP2 code.
 
 pub mod attested;
 pub mod audit;
+#[cfg(feature = "key")]
 pub mod authenticator;
 pub mod binding;
+#[cfg(feature = "key")]
 pub mod ceremony;
 pub mod proof;
 pub mod trust;
 
-use crate::settings::StepUpSettings;
-use crate::store::keys::{StoredKey, Vouched};
+use airlock_client::settings::StepUpSettings;
 use airlock_protocol::{SecurityKeyInfo, StepUpChallenge, StepUpTarget};
+use airlock_store::keys::{StoredKey, Vouched};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -160,7 +165,7 @@ impl RelyingParty {
             .map_err(|e| StepUpError::Internal(e.to_string()))?;
         let state: SecurityKeyAuthentication =
             serde_json::from_value(state).map_err(|e| StepUpError::Internal(e.to_string()))?;
-        let now = crate::store::now_ms();
+        let now = airlock_store::now_ms();
         let mut ceremonies = self.lock_ceremonies();
         ceremonies.retain(|_, c| c.expires_ms > now);
         ceremonies.insert(
@@ -193,7 +198,7 @@ impl RelyingParty {
         let Some(ceremony) = ceremony else {
             return Err(StepUpError::NoCeremony);
         };
-        if ceremony.expires_ms <= crate::store::now_ms() {
+        if ceremony.expires_ms <= airlock_store::now_ms() {
             return Err(StepUpError::NoCeremony);
         }
         let credential: PublicKeyCredential = serde_json::from_value(assertion.clone())
@@ -252,7 +257,7 @@ impl RelyingParty {
                 None,
             )
             .map_err(|e| StepUpError::Internal(e.to_string()))?;
-        let expires_ms = crate::store::now_ms() + REGISTRATION_TTL.as_millis() as i64;
+        let expires_ms = airlock_store::now_ms() + REGISTRATION_TTL.as_millis() as i64;
         self.lock_registrations().insert(
             name.to_string(),
             OpenRegistration {
@@ -282,7 +287,7 @@ impl RelyingParty {
                 "no registration is open for `{name}` (it expired or was used); run `airlock key add` again"
             )));
         };
-        if expires <= crate::store::now_ms() {
+        if expires <= airlock_store::now_ms() {
             return Err(StepUpError::Registration(
                 "the registration expired; run `airlock key add` again".into(),
             ));
@@ -319,7 +324,7 @@ impl RelyingParty {
             info: SecurityKeyInfo {
                 id: binding::encode(key.cred_id().as_ref()),
                 name: name.to_string(),
-                created_ms: crate::store::now_ms(),
+                created_ms: airlock_store::now_ms(),
                 attestation: if self.cas.is_some() {
                     "attested: chains to a trusted vendor root".to_string()
                 } else {
@@ -329,8 +334,8 @@ impl RelyingParty {
                 last_used_ms: None,
             },
             vouched: Vouched {
-                credential_sha256: Some(crate::store::keys::credential_sha256(&credential)),
-                registration_sha256: Some(crate::store::keys::registration_sha256(&registration)),
+                credential_sha256: Some(airlock_store::keys::credential_sha256(&credential)),
+                registration_sha256: Some(airlock_store::keys::registration_sha256(&registration)),
                 attestation_root: root,
                 removed: false,
             },

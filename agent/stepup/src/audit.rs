@@ -5,9 +5,9 @@
 
 use super::attested::KeyJudge;
 use super::{Proof, binding, proof};
-use crate::store::chain::ReceiptRow;
-use crate::store::{Store, StoreError};
 use airlock_protocol::StepUpTarget;
+use airlock_store::chain::ReceiptRow;
+use airlock_store::{Store, StoreError};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ pub enum AuditError {
 /// keys that pass.
 pub fn audit(
     store: &Store,
-    step_up: &crate::settings::StepUpSettings,
+    step_up: &airlock_client::settings::StepUpSettings,
 ) -> Result<(KeyReport, ProofReport), AuditError> {
     let judge = KeyJudge::new(super::trust::attestation_cas(step_up)?);
     let keys = verify_keys(store, &judge)?;

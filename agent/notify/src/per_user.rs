@@ -2,9 +2,9 @@
 //! desktop app): one per session, held by a lock in the user's runtime directory, so the app
 //! and an autostarted `airlock notify` never show a request twice.
 
-use super::source::{Link, OnClick, Source};
-use crate::home::AirlockHome;
-use std::sync::Arc;
+use crate::socket::Socket;
+use crate::source::OnClick;
+use airlock_client::home::AirlockHome;
 
 /// How a run ended.
 pub enum Ran {
@@ -16,7 +16,7 @@ pub enum Ran {
 
 /// Show this user's requests until the session bus goes away (blocking: it runs its own async
 /// runtime). `on_click` opens the approvals window, where there is one.
-pub fn run(home: AirlockHome, on_click: Option<OnClick>) -> anyhow::Result<Ran> {
+pub fn run(home: AirlockHome, on_click: Option<OnClick>) -> Result<Ran, PerUserError> {
     let _held = match one_per_session()? {
         Lock::Held(file) => Some(file),
         Lock::NoSessionDirectory => None,
@@ -26,12 +26,23 @@ pub fn run(home: AirlockHome, on_click: Option<OnClick>) -> anyhow::Result<Ran> 
         .worker_threads(1)
         .thread_name("airlock-notify")
         .enable_all()
-        .build()?;
-    runtime.block_on(super::run_for(Source::Socket(Arc::new(Link {
-        home,
-        on_click,
-    }))));
+        .build()
+        .map_err(PerUserError::Runtime)?;
+    runtime.block_on(crate::run_for(Socket::new(home, on_click)));
     Ok(Ran::BusGone)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PerUserError {
+    #[error("cannot start the notifier's runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(
+        "cannot take the session's notifier lock `{path}`: {source}; check that XDG_RUNTIME_DIR is this user's own directory"
+    )]
+    Lock {
+        path: std::path::PathBuf,
+        source: rustix::io::Errno,
+    },
 }
 
 enum Lock {
@@ -41,7 +52,7 @@ enum Lock {
     NoSessionDirectory,
 }
 
-fn one_per_session() -> anyhow::Result<Lock> {
+fn one_per_session() -> Result<Lock, PerUserError> {
     use std::os::unix::fs::MetadataExt;
     let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") else {
         return Ok(Lock::NoSessionDirectory);
@@ -65,11 +76,14 @@ fn one_per_session() -> anyhow::Result<Lock> {
                 | rustix::fs::OFlags::CLOEXEC,
             rustix::fs::Mode::from_raw_mode(0o600),
         )
-        .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?,
+        .map_err(|source| PerUserError::Lock {
+            path: path.clone(),
+            source,
+        })?,
     );
     match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Lock::Held(file)),
         Err(rustix::io::Errno::WOULDBLOCK) => Ok(Lock::Taken),
-        Err(e) => Err(anyhow::anyhow!("cannot lock `{}`: {e}", path.display())),
+        Err(source) => Err(PerUserError::Lock { path, source }),
     }
 }

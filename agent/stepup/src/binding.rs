@@ -32,7 +32,7 @@ pub fn challenge(action: &[u8], nonce: &[u8]) -> [u8; 32] {
 }
 
 /// The canonical bytes of what a ceremony authorises. `receipt_fields` is the pending
-/// request's receipt as chained ([`crate::store::chain::ReceiptRow::fields_json`]).
+/// request's receipt as chained ([`airlock_store::chain::ReceiptRow::fields_json`]).
 pub fn action_bytes(target: &StepUpTarget, receipt_fields: Option<&str>) -> Vec<u8> {
     let value = match target {
         StepUpTarget::Approve { id, scope } => serde_json::json!([

@@ -16,7 +16,8 @@
 //! - `bus`: the session-bus connection: `Notify`, `CloseNotification`, the server's signals.
 //! - `trust`: which signals may act.
 //! - `shown`: the notifications on screen, by id and by approval.
-//! - `source`: where requests come from and answers go (the daemon itself, or its socket).
+//! - `source`: where requests come from and answers go: the daemon itself (it implements
+//!   [`Source`]) or its socket (`socket`).
 //! - `actions`: what a button does to the daemon.
 //! - `notifier`: the task that ties them to the daemon's event bus.
 //! - `per_user`: system mode's notifier in the user's own process, one per session.
@@ -26,9 +27,11 @@ mod bus;
 mod notifier;
 pub mod per_user;
 mod shown;
+mod socket;
 mod source;
 mod text;
 mod trust;
 
-pub use notifier::{run_for, spawn_notifier};
-pub use source::{OnClick, Source};
+pub use notifier::{run, run_for};
+pub use socket::Socket;
+pub use source::{Answer, DENIED_FROM_NOTIFICATION, Incoming, OnClick, Source};

@@ -14,7 +14,7 @@
 //! The daemon's own account (system mode) takes those files out of its reach.
 
 use super::{ORIGIN, RP_ID};
-use crate::store::keys::{StoredKey, Vouched, registration_sha256};
+use airlock_store::keys::{StoredKey, Vouched, registration_sha256};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest;
@@ -264,22 +264,22 @@ mod tests {
             .as_str()
             .unwrap()
             .to_string();
-        let mut bytes = crate::stepup::binding::decode(&object).unwrap();
+        let mut bytes = crate::binding::decode(&object).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         value["response"]["response"]["attestationObject"] =
-            Value::String(crate::stepup::binding::encode(&bytes));
+            Value::String(crate::binding::encode(&bytes));
         let why = reverify(&value.to_string(), &credential, Some(&cas)).unwrap_err();
         assert!(!why.is_empty());
     }
 
     #[test]
     fn without_a_record_or_with_another_record_a_key_is_refused() {
-        use crate::store::keys::credential_sha256;
+        use airlock_store::keys::credential_sha256;
         let (cas, record, credential) = registered();
         let (_, other_record, _) = registered();
         let typed: SecurityKey = serde_json::from_str(&credential).unwrap();
-        let id = crate::stepup::binding::encode(typed.cred_id().as_ref());
+        let id = crate::binding::encode(typed.cred_id().as_ref());
         let key = |registration: Option<String>| StoredKey {
             info: airlock_protocol::SecurityKeyInfo {
                 id: id.clone(),

@@ -6,7 +6,7 @@ use super::source::{Answer, Source};
 use super::text::{APPROVE, DEFAULT, DENY};
 use airlock_protocol::{Decision, Response};
 
-pub fn invoke(source: &Source, entry: &Entry, action: &str) {
+pub fn invoke<S: Source>(source: &S, entry: &Entry, action: &str) {
     let id = entry.approval.clone();
     match (entry.decision, action) {
         (Decision::Ask, APPROVE) => {

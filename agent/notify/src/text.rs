@@ -197,7 +197,7 @@ mod tests {
             session: Some("s1".into()),
             cwd: "/home/user/project".into(),
             tool: tool.into(),
-            kind: crate::adapters::tool_kind("claude-code", tool),
+            kind: airlock_request::adapters::tool_kind("claude-code", tool),
             summary: String::new(),
             input: serde_json::json!({}),
             rules: vec![RuleHit {

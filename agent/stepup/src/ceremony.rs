@@ -3,7 +3,7 @@
 //! the assertion.
 
 use super::authenticator::{PinPrompt, terminal_pin};
-use crate::client::Client;
+use airlock_client::Client;
 use airlock_protocol::{ErrorCode, Request, Response, StepUpChallenge, StepUpTarget};
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ pub fn terminal_ui() -> KeyUi {
         before_touch: Box::new(|challenge| {
             eprintln!(
                 "Security-key approval: touching your key will {}.",
-                crate::printable::printable(&challenge.action)
+                airlock_client::printable::printable(&challenge.action)
             );
         }),
         pin: terminal_pin(),

@@ -2,7 +2,7 @@
 //! root. Without this check any program can answer a registration ceremony with a key pair it
 //! just made, and every later "touch" would prove nothing.
 
-use crate::settings::StepUpSettings;
+use airlock_client::settings::StepUpSettings;
 use std::path::Path;
 use webauthn_rs::prelude::AttestationCaList;
 

@@ -7,30 +7,17 @@ use super::bus::{Bus, Signals};
 use super::shown::Shown;
 use super::source::{Incoming, Source};
 use super::{actions, text, trust};
-use crate::daemon::Daemon;
 use airlock_protocol::{Event, PendingApproval};
 use futures_util::StreamExt;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use zbus::Message;
 use zbus::names::OwnedUniqueName;
 
-/// Start the daemon's own notifier (user mode) on the current tokio runtime. It subscribes to
-/// the daemon's events before returning, so no approval raised after this call is missed.
-pub fn spawn_notifier(daemon: Arc<Daemon>) -> tokio::task::JoinHandle<()> {
-    daemon
-        .notifier_running
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    let source = Source::Daemon(daemon);
-    let events = source.follow();
-    tokio::spawn(run(source, events))
-}
-
 /// Raise the notifications of the daemon behind `source` until its events end (or the
 /// session bus goes away).
-pub async fn run_for(source: Source) {
+pub async fn run_for<S: Source>(source: S) {
     let events = source.follow();
     run(source, events).await
 }
@@ -41,8 +28,8 @@ struct Server {
     signals: Signals,
 }
 
-struct Notifier {
-    source: Source,
+struct Notifier<S> {
+    source: S,
     bus: Bus,
     server: Option<Server>,
     shown: Shown,
@@ -63,7 +50,8 @@ enum Wake {
     Signal(Option<zbus::Result<Message>>),
 }
 
-async fn run(source: Source, mut events: mpsc::Receiver<Incoming>) {
+/// Raise notifications for `events` (already followed: see [`Source::follow`]).
+pub async fn run<S: Source>(source: S, mut events: mpsc::Receiver<Incoming>) {
     let bus = match Bus::connect().await {
         Ok(bus) => bus,
         Err(error) => {
@@ -105,7 +93,9 @@ async fn run(source: Source, mut events: mpsc::Receiver<Incoming>) {
                 Event::ApprovalPending { approval } => notifier.show(&approval).await,
                 Event::ApprovalResolved { id, .. } => notifier.close(&id).await,
                 Event::StepUpUnavailable { approval } => notifier.tell_no_key(&approval).await,
-                Event::EmergencyStop { stop: Some(stop) } if stop.by == crate::daemon::WATCHDOG => {
+                Event::EmergencyStop { stop: Some(stop) }
+                    if stop.by == airlock_protocol::STOPPED_BY_WATCHDOG =>
+                {
                     notifier.tell(&text::impostor_content()).await
                 }
                 _ => {}
@@ -142,7 +132,7 @@ async fn next_signal(server: &mut Option<Server>) -> Option<zbus::Result<Message
     }
 }
 
-impl Notifier {
+impl<S: Source> Notifier<S> {
     /// Look the server up and subscribe to its signals. With `activate`, ask the bus to start
     /// an installed one that is not running (dunst, mako and others are D-Bus activatable).
     async fn find_server(&mut self, activate: bool) {
@@ -219,7 +209,7 @@ impl Notifier {
             self.find_server(true).await;
         }
         let Some(server) = &self.server else { return };
-        let Some(content) = text::content(approval, crate::store::now_ms()) else {
+        let Some(content) = text::content(approval, now_ms()) else {
             return;
         };
         match self.bus.notify(&server.owner, &content).await {
@@ -300,4 +290,11 @@ impl Notifier {
             );
         }
     }
+}
+
+/// Milliseconds since the Unix epoch (how old a request is, in its notification's text).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
