@@ -1,29 +1,31 @@
 //! What the window can ask for. Each command is one protocol request to the daemon (or, for
 //! `verify`, a read-only check of the receipt database); none decides anything itself.
 
-use crate::link;
+use crate::link::{self, Answer};
 use airlock_client::settings::{MAX_APPROVAL_TIMEOUT_SECS, Settings};
-use airlock_protocol::{
-    ActionClass, ApprovalScope, Outcome, PendingApproval, PolicyFileCheck, ReceiptSummary, Request,
-    Response, StatusInfo, StepUpTarget,
+use airlock_protocol::window::{
+    HistoryQuery, RulePreview, SettingsView, Verification, WindowError, WindowErrorCode, events,
 };
-use airlock_store::{ReceiptDetail, Store};
-use serde::{Deserialize, Serialize};
+use airlock_protocol::{
+    ApprovalScope, PendingApproval, ReceiptDetail, ReceiptSummary, Request, Response, StatusInfo,
+    StepUpTarget,
+};
+use airlock_store::Store;
 use tauri::Emitter;
 
 #[tauri::command]
-pub fn status() -> Result<StatusInfo, String> {
+pub fn status() -> Answer<StatusInfo> {
     match link::call(Request::Status {})? {
         Response::Status(info) => Ok(info),
-        other => Err(format!("unexpected answer: {other:?}")),
+        other => Err(link::unexpected(&other)),
     }
 }
 
 #[tauri::command]
-pub fn pending() -> Result<Vec<PendingApproval>, String> {
+pub fn pending() -> Answer<Vec<PendingApproval>> {
     match link::call(Request::Pending {})? {
         Response::Pending { items } => Ok(items),
-        other => Err(format!("unexpected answer: {other:?}")),
+        other => Err(link::unexpected(&other)),
     }
 }
 
@@ -35,7 +37,7 @@ pub async fn approve(
     id: String,
     scope: ApprovalScope,
     step_up: bool,
-) -> Result<String, String> {
+) -> Answer<String> {
     tauri::async_runtime::spawn_blocking(move || {
         let mut client = link::connect()?;
         let target = StepUpTarget::Approve {
@@ -53,30 +55,24 @@ pub async fn approve(
             },
             crate::pin::window_ui(app.clone()),
         );
-        let _ = app.emit("airlock://touch-key-done", &id);
-        link::message_of(result.map_err(|e| format!("{e:#}"))?)
+        let _ = app.emit(events::TOUCH_KEY_DONE, &id);
+        link::message_of(result.map_err(key_error)?)
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| WindowError::new(WindowErrorCode::Internal, e.to_string()))?
 }
 
 #[tauri::command]
-pub fn deny(id: String, reason: Option<String>) -> Result<String, String> {
+pub fn deny(id: String, reason: Option<String>) -> Answer<String> {
     let reason = reason.filter(|r| !r.trim().is_empty());
     link::done(Request::Deny { id, reason })
 }
 
-#[derive(Serialize)]
-pub struct RulePreview {
-    toml: String,
-    file: String,
-}
-
 #[tauri::command]
-pub fn preview_always(id: String) -> Result<RulePreview, String> {
+pub fn preview_always(id: String) -> Answer<RulePreview> {
     match link::call(Request::PreviewAlways { id })? {
         Response::RulePreview { toml, file } => Ok(RulePreview { toml, file }),
-        other => Err(format!("unexpected answer: {other:?}")),
+        other => Err(link::unexpected(&other)),
     }
 }
 
@@ -89,7 +85,7 @@ pub fn change_diff(agent: String, tool: String, input: serde_json::Value) -> Opt
 }
 
 #[tauri::command]
-pub fn stop(reason: Option<String>) -> Result<String, String> {
+pub fn stop(reason: Option<String>) -> Answer<String> {
     link::done(Request::Stop {
         reason: reason.or_else(|| Some("emergency stop from the Airlock window".into())),
         kill: false,
@@ -97,7 +93,7 @@ pub fn stop(reason: Option<String>) -> Result<String, String> {
 }
 
 #[tauri::command]
-pub async fn resume(app: tauri::AppHandle) -> Result<String, String> {
+pub async fn resume(app: tauri::AppHandle) -> Answer<String> {
     tauri::async_runtime::spawn_blocking(move || {
         let mut client = link::connect()?;
         let response = airlock_stepup::ceremony::call_with_key(
@@ -107,16 +103,16 @@ pub async fn resume(app: tauri::AppHandle) -> Result<String, String> {
             |assertion| Request::Resume { assertion },
             crate::pin::window_ui(app.clone()),
         )
-        .map_err(|e| format!("{e:#}"));
-        let _ = app.emit("airlock://touch-key-done", "resume");
+        .map_err(key_error);
+        let _ = app.emit(events::TOUCH_KEY_DONE, "resume");
         link::message_of(response?)
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| WindowError::new(WindowErrorCode::Internal, e.to_string()))?
 }
 
 #[tauri::command]
-pub fn rollback(id: String) -> Result<String, String> {
+pub fn rollback(id: String) -> Answer<String> {
     link::done(Request::Rollback {
         id,
         session: false,
@@ -124,29 +120,18 @@ pub fn rollback(id: String) -> Result<String, String> {
     })
 }
 
-/// History filters, as the window sends them.
-#[derive(Debug, Default, Deserialize)]
-pub struct HistoryQuery {
-    agent: Option<String>,
-    session: Option<String>,
-    class: Option<ActionClass>,
-    outcome: Option<Outcome>,
-    since_ms: Option<i64>,
-    until_ms: Option<i64>,
-    text: Option<String>,
-    before_seq: Option<i64>,
-    limit: Option<usize>,
-}
-
-fn open_store() -> Result<Store, String> {
+fn open_store() -> Answer<Store> {
     let path = link::home()?.database();
     if !path.exists() {
-        return Err(format!(
-            "no receipt database at `{}` yet; it appears when the daemon first runs",
-            path.display()
+        return Err(WindowError::new(
+            WindowErrorCode::Receipts,
+            format!(
+                "no receipt database at `{}` yet; it appears when the daemon first runs",
+                path.display()
+            ),
         ));
     }
-    Store::open_read_only(&path).map_err(|e| e.to_string())
+    Store::open_read_only(&path).map_err(receipts_error)
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -156,7 +141,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
 /// Receipts come from the daemon (in system mode the database is the daemon's, and each user
 /// reads only their own).
 #[tauri::command]
-pub fn history(query: HistoryQuery) -> Result<Vec<ReceiptSummary>, String> {
+pub fn history(query: HistoryQuery) -> Answer<Vec<ReceiptSummary>> {
     let filter = airlock_protocol::HistoryFilter {
         session: non_empty(query.session),
         agent: non_empty(query.agent),
@@ -167,39 +152,29 @@ pub fn history(query: HistoryQuery) -> Result<Vec<ReceiptSummary>, String> {
         until_ms: query.until_ms,
         text: non_empty(query.text),
         before_seq: query.before_seq,
-        limit: Some(query.limit.unwrap_or(50).min(5000) as u32),
+        limit: Some(query.limit.unwrap_or(50).min(5000)),
     };
     match link::call(airlock_protocol::Request::History { filter })? {
         airlock_protocol::Response::History { items } => Ok(items),
-        other => Err(format!("unexpected answer from the daemon: {other:?}")),
+        other => Err(link::unexpected(&other)),
     }
 }
 
 #[tauri::command]
-pub fn receipt(id: String) -> Result<ReceiptDetail, String> {
+pub fn receipt(id: String) -> Answer<ReceiptDetail> {
     match link::call(airlock_protocol::Request::Receipt { id })? {
-        airlock_protocol::Response::Receipt { detail } => {
-            serde_json::from_value(detail).map_err(|e| e.to_string())
-        }
-        other => Err(format!("unexpected answer from the daemon: {other:?}")),
+        airlock_protocol::Response::Receipt { detail } => Ok(*detail),
+        other => Err(link::unexpected(&other)),
     }
 }
 
-#[derive(Serialize)]
-pub struct Verification {
-    ok: bool,
-    rows: i64,
-    step_ups: usize,
-    message: String,
-}
-
 #[tauri::command]
-pub fn verify() -> Result<Verification, String> {
+pub fn verify() -> Answer<Verification> {
     let store = open_store()?;
-    let chain = store.verify().map_err(|e| e.to_string())?;
-    let settings = Settings::load(&link::home()?.settings_file()).map_err(|e| e.to_string())?;
+    let chain = store.verify().map_err(receipts_error)?;
+    let settings = Settings::load(&link::home()?.settings_file()).map_err(settings_error)?;
     let (keys, proofs) =
-        airlock_stepup::audit::audit(&store, &settings.step_up).map_err(|e| e.to_string())?;
+        airlock_stepup::audit::audit(&store, &settings.step_up).map_err(receipts_error)?;
     let message = match (&chain.problem, keys.problems.first(), &proofs.problem) {
         (Some(p), _, _) => format!("row {} ({}): {}", p.seq, p.table, p.message),
         (None, Some(key), _) => key.clone(),
@@ -214,34 +189,23 @@ pub fn verify() -> Result<Verification, String> {
     Ok(Verification {
         ok: chain.ok() && keys.problems.is_empty() && proofs.problem.is_none(),
         rows: chain.rows,
-        step_ups: proofs.verified,
+        step_ups: u32::try_from(proofs.verified).unwrap_or(u32::MAX),
         message,
     })
 }
 
-#[derive(Serialize)]
-pub struct SettingsView {
-    approval_timeout_secs: u64,
-    settings_file: String,
-    step_up_resume: bool,
-    step_up_policy_loosening: bool,
-    require_attestation: bool,
-    notifications: bool,
-    /// The policy files the daemon loads for this user, as it checks them.
-    policy: Vec<PolicyFileCheck>,
-}
-
 #[tauri::command]
-pub fn settings() -> Result<SettingsView, String> {
+pub fn settings() -> Answer<SettingsView> {
     let home = link::home()?;
     let path = home.settings_file();
-    let settings = Settings::load(&path).map_err(|e| e.to_string())?;
+    let settings = Settings::load(&path).map_err(settings_error)?;
     let policy = match link::call(Request::PolicyCheck {})? {
         Response::PolicyFiles { items } => items,
-        other => return Err(format!("unexpected answer from the daemon: {other:?}")),
+        other => return Err(link::unexpected(&other)),
     };
     Ok(SettingsView {
         approval_timeout_secs: settings.approval_timeout_secs,
+        approval_timeout_max_secs: MAX_APPROVAL_TIMEOUT_SECS,
         settings_file: path.display().to_string(),
         step_up_resume: settings.step_up.resume,
         step_up_policy_loosening: settings.step_up.policy_loosening,
@@ -252,17 +216,20 @@ pub fn settings() -> Result<SettingsView, String> {
 }
 
 #[tauri::command]
-pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
+pub fn save_approval_timeout(secs: u64) -> Answer<String> {
     let most = MAX_APPROVAL_TIMEOUT_SECS;
     if !(5..=most).contains(&secs) {
-        return Err(format!(
-            "approval timeout {secs} s is out of range: choose 5 to {most} seconds (below the agent's hook timeout)"
+        return Err(WindowError::new(
+            WindowErrorCode::Settings,
+            format!(
+                "approval timeout {secs} s is out of range: choose 5 to {most} seconds (below the agent's hook timeout)"
+            ),
         ));
     }
     let path = link::home()?.settings_file();
-    let mut settings = Settings::load(&path).map_err(|e| e.to_string())?;
+    let mut settings = Settings::load(&path).map_err(settings_error)?;
     settings.approval_timeout_secs = secs;
-    settings.save(&path).map_err(|e| e.to_string())?;
+    settings.save(&path).map_err(settings_error)?;
     Ok(format!(
         "saved to `{}`; new requests use it within a few seconds",
         path.display()
@@ -270,13 +237,26 @@ pub fn save_approval_timeout(secs: u64) -> Result<String, String> {
 }
 
 #[tauri::command]
-pub fn save_notifications(enabled: bool) -> Result<String, String> {
+pub fn save_notifications(enabled: bool) -> Answer<String> {
     let path = link::home()?.settings_file();
-    let mut settings = Settings::load(&path).map_err(|e| e.to_string())?;
+    let mut settings = Settings::load(&path).map_err(settings_error)?;
     settings.notifications.enabled = enabled;
-    settings.save(&path).map_err(|e| e.to_string())?;
+    settings.save(&path).map_err(settings_error)?;
     Ok(format!(
         "notifications {}; the daemon follows this within a few seconds",
         if enabled { "on" } else { "off" }
     ))
+}
+
+/// A failed security-key ceremony (the chain of causes, for the person).
+fn key_error(error: impl std::fmt::Display) -> WindowError {
+    WindowError::new(WindowErrorCode::SecurityKey, format!("{error:#}"))
+}
+
+fn settings_error(error: impl std::fmt::Display) -> WindowError {
+    WindowError::new(WindowErrorCode::Settings, error.to_string())
+}
+
+fn receipts_error(error: impl std::fmt::Display) -> WindowError {
+    WindowError::new(WindowErrorCode::Receipts, error.to_string())
 }

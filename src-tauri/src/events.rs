@@ -15,7 +15,10 @@ pub fn spawn(app: AppHandle) {
                 if let Err(e) = follow(&app) {
                     tracing::debug!(error = %e, "event stream ended");
                 }
-                let _ = app.emit("airlock://daemon", "disconnected");
+                let _ = app.emit(
+                    airlock_protocol::window::events::DAEMON_LINK,
+                    "disconnected",
+                );
                 std::thread::sleep(Duration::from_secs(1));
             }
         })
@@ -23,18 +26,18 @@ pub fn spawn(app: AppHandle) {
 }
 
 fn follow(app: &AppHandle) -> Result<(), String> {
-    let mut client = link::connect()?;
+    let mut client = link::connect().map_err(|e| e.message)?;
     client
         .send(1, Request::Subscribe {})
         .map_err(|e| e.to_string())?;
-    let _ = app.emit("airlock://daemon", "connected");
+    let _ = app.emit(airlock_protocol::window::events::DAEMON_LINK, "connected");
     loop {
         match client.receive().map_err(|e| e.to_string())? {
             Response::Event(event) => {
                 if let Event::ShowApprovals { .. } = &event {
                     crate::show_window(app);
                 }
-                let _ = app.emit("airlock://event", &event);
+                let _ = app.emit(airlock_protocol::window::events::DAEMON_EVENT, &event);
                 refresh(app);
             }
             Response::Done { .. } => {}
@@ -48,6 +51,6 @@ pub fn refresh(app: &AppHandle) {
     match link::call(Request::Status {}) {
         Ok(Response::Status(info)) => crate::tray::show(app, Ok(&info)),
         Ok(_) => {}
-        Err(e) => crate::tray::show(app, Err(&e)),
+        Err(e) => crate::tray::show(app, Err(&e.message)),
     }
 }

@@ -17,7 +17,10 @@ pub fn window_ui(app: AppHandle) -> KeyUi {
     let shown = app.clone();
     KeyUi {
         before_touch: Box::new(move |challenge| {
-            let _ = shown.emit("airlock://touch-key", &challenge.action);
+            let _ = shown.emit(
+                airlock_protocol::window::events::TOUCH_KEY,
+                &challenge.action,
+            );
         }),
         pin: window_prompt(app),
     }
@@ -29,7 +32,7 @@ fn window_prompt(app: AppHandle) -> PinPrompt {
         if let Some(slot) = app.try_state::<PinSlot>() {
             *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(send);
         }
-        let _ = app.emit("airlock://pin-request", ());
+        let _ = app.emit(airlock_protocol::window::events::PIN_REQUEST, ());
         receive
             .recv_timeout(Duration::from_secs(120))
             .ok()

@@ -56,7 +56,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<(TrayIcon, TrayItems)> {
                         crate::show_window(&app);
                         let _ = tauri::Emitter::emit(
                             &app,
-                            "airlock://error",
+                            airlock_protocol::window::events::ERROR,
                             format!("The emergency stop did not reach the daemon: {e}"),
                         );
                     }
@@ -65,7 +65,11 @@ pub fn build(app: &AppHandle) -> tauri::Result<(TrayIcon, TrayItems)> {
             }
             "resume" => {
                 crate::show_window(app);
-                let _ = tauri::Emitter::emit(app, "airlock://resume-requested", ());
+                let _ = tauri::Emitter::emit(
+                    app,
+                    airlock_protocol::window::events::RESUME_REQUESTED,
+                    (),
+                );
             }
             "open" => crate::show_window(app),
             "quit" => app.exit(0),

@@ -844,7 +844,9 @@ fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
         "[[budget]]\nid = \"one-build\"\njustification = \"j\"\nclasses = [\"build\"]\nmax = 1\nwindow = \"1h\"\n",
     )
     .unwrap();
-    airlock.start_daemon(1);
+    // Long enough that a held request is still pending when a loaded machine's `airlock
+    // pending` looks (the expired case waits it out once).
+    airlock.start_daemon(3);
     let ws = airlock.home().join("ws");
     std::fs::create_dir_all(&ws).unwrap();
     let cwd = ws.to_str().unwrap();
@@ -875,7 +877,7 @@ fn every_outcome_of_the_vocabulary_is_produced_and_listed() {
     ));
     // denied
     airlock.hook(&bash_payload("rm -rf /", "v2", "d"));
-    // approval_required, expired (timeout 1 s)
+    // approval_required, expired (timeout 3 s)
     airlock.hook(&bash_payload("git push", "v3", "e"));
     // approved, rejected
     for (verb, tu) in [("approve", "p1"), ("deny", "p2")] {

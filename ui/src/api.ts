@@ -3,10 +3,17 @@
 import type { ApprovalScope } from "./protocol/ApprovalScope";
 import type { Event as DaemonEvent } from "./protocol/Event";
 import type { PendingApproval } from "./protocol/PendingApproval";
-import type { PolicyFileCheck } from "./protocol/PolicyFileCheck";
+import type { ReceiptDetail } from "./protocol/ReceiptDetail";
 import type { ReceiptSummary } from "./protocol/ReceiptSummary";
 import type { StatusInfo } from "./protocol/StatusInfo";
 import type { JsonValue } from "./protocol/serde_json/JsonValue";
+import type { HistoryQuery } from "./protocol/HistoryQuery";
+import type { RulePreview } from "./protocol/RulePreview";
+import type { SettingsView } from "./protocol/SettingsView";
+import type { Verification } from "./protocol/Verification";
+import type { WindowError } from "./protocol/WindowError";
+import type { WindowErrorCode } from "./protocol/WindowErrorCode";
+import { EVENTS } from "./protocol/events.js";
 
 interface TauriGlobal {
   core: { invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> };
@@ -19,27 +26,28 @@ function tauri(): TauriGlobal {
   return t;
 }
 
+/** A failed command: the app's `{code, message}`, shown as "message [code]". */
+export class AirlockError extends Error {
+  readonly code: WindowErrorCode;
+  constructor(e: WindowError) {
+    super(e.message);
+    this.name = "AirlockError";
+    this.code = e.code;
+  }
+  override toString(): string { return `${this.message} [${this.code}]`; }
+}
+
+function isWindowError(e: unknown): e is WindowError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
 export const invoke = <T>(cmd: string, args?: Record<string, unknown>): Promise<T> =>
-  tauri().core.invoke<T>(cmd, args);
+  tauri().core.invoke<T>(cmd, args).catch((e: unknown) => {
+    throw isWindowError(e) ? new AirlockError(e) : e;
+  });
 
 export const listen = <T>(name: string, handler: (payload: T) => void): Promise<() => void> =>
   tauri().event.listen<T>(name, (e) => handler(e.payload));
-
-export interface TimelineEntry { seq: number; time_ms: number; outcome: string; actor: string; detail: JsonValue }
-export interface ReceiptDetail {
-  receipt: ReceiptSummary; tool_use_id: string | null; rules: JsonValue; detail: JsonValue; hash: string;
-  timeline: TimelineEntry[];
-}
-export interface HistoryQuery {
-  agent?: string; session?: string; class?: string; outcome?: string; since_ms?: number; until_ms?: number;
-  text?: string; before_seq?: number; limit?: number;
-}
-export interface Verification { ok: boolean; rows: number; step_ups: number; message: string }
-export interface SettingsView {
-  approval_timeout_secs: number; settings_file: string; step_up_resume: boolean;
-  step_up_policy_loosening: boolean; require_attestation: boolean; notifications: boolean;
-  policy: PolicyFileCheck[];
-}
 
 export const api = {
   status: () => invoke<StatusInfo>("status"),
@@ -47,7 +55,7 @@ export const api = {
   approve: (id: string, scope: ApprovalScope, stepUp: boolean) =>
     invoke<string>("approve", { id, scope, stepUp }),
   deny: (id: string, reason: string | null) => invoke<string>("deny", { id, reason }),
-  previewAlways: (id: string) => invoke<{ toml: string; file: string }>("preview_always", { id }),
+  previewAlways: (id: string) => invoke<RulePreview>("preview_always", { id }),
   changeDiff: (agent: string, tool: string, input: JsonValue) => invoke<string | null>("change_diff", { agent, tool, input }),
   stop: () => invoke<string>("stop", { reason: null }),
   resume: () => invoke<string>("resume"),
@@ -58,5 +66,5 @@ export const api = {
   settings: () => invoke<SettingsView>("settings"),
   saveApprovalTimeout: (secs: number) => invoke<string>("save_approval_timeout", { secs }),
   saveNotifications: (enabled: boolean) => invoke<string>("save_notifications", { enabled }),
-  onEvent: (handler: (e: DaemonEvent) => void) => listen<DaemonEvent>("airlock://event", handler),
+  onEvent: (handler: (e: DaemonEvent) => void) => listen<DaemonEvent>(EVENTS.daemonEvent, handler),
 };

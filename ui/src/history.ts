@@ -1,14 +1,14 @@
 // The history view: receipts with filters and paging, a detail pane with the full receipt and
 // its outcome timeline, the chain's verification status, and outcomes over time.
-import { api, type HistoryQuery } from "./api.js";
+import { api } from "./api.js";
 import { $, clear, formatTime, h, toast } from "./dom.js";
 import type { ActionClass } from "./protocol/ActionClass";
+import type { HistoryQuery } from "./protocol/HistoryQuery";
+import { ACTION_CLASSES, OUTCOMES } from "./protocol/lists.js";
 import type { Outcome } from "./protocol/Outcome";
 import type { ReceiptSummary } from "./protocol/ReceiptSummary";
 
 const PAGE = 50;
-const CLASSES: ActionClass[] = ["read", "read.sensitive", "build", "file.write", "file.write.outside", "file.delete", "shell.exec", "shell.destructive", "shell.privileged", "network.fetch", "exec.remote", "external.comm", "data.export", "access.change", "remote.write", "prod.write", "workflow.invoke", "agent.delegate", "mcp.call", "unknown"];
-const OUTCOMES: Outcome[] = ["allowed", "denied", "approval_required", "approved", "rejected", "expired", "canceled", "interrupted", "rolled_back", "rate_limited", "executed", "failed"];
 const COLORS: Record<string, string> = { approval_required: "#f0b429", allowed: "#2fbf71", approved: "#7ee2a8", denied: "#ef5350", rejected: "#ff8a80", expired: "#f0b429", canceled: "#a1887f", rate_limited: "#ff7043", interrupted: "#ce93d8", rolled_back: "#4cb3ff" };
 
 let rows: ReceiptSummary[] = [];
@@ -17,7 +17,7 @@ let pages: (number | undefined)[] = [undefined];
 let selected: string | null = null;
 
 export function setupHistory(): void {
-  for (const c of CLASSES) $("#filter-class").append(h("option", { value: c }, c));
+  for (const c of ACTION_CLASSES) $("#filter-class").append(h("option", { value: c }, c));
   for (const o of OUTCOMES) $("#filter-outcome").append(h("option", { value: o }, o.replace("_", " ")));
   $("#history-filters").addEventListener("submit", (e) => { e.preventDefault(); pages = [undefined]; void load(); });
   $("#page-older").addEventListener("click", () => {
@@ -34,8 +34,8 @@ function query(): HistoryQuery {
     text: value("#history-search") || undefined,
     agent: value("#filter-agent") || undefined,
     session: value("#filter-session") || undefined,
-    class: value("#filter-class") || undefined,
-    outcome: value("#filter-outcome") || undefined,
+    class: (value("#filter-class") || undefined) as ActionClass | undefined,
+    outcome: (value("#filter-outcome") || undefined) as Outcome | undefined,
     since_ms: time("#filter-since"),
     until_ms: time("#filter-until"),
   };

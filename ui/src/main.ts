@@ -3,6 +3,7 @@ import { api, invoke, listen } from "./api.js";
 import { onKey, pendingCount, refreshPending, select, tick } from "./approvals.js";
 import { $, confirmModal, h, infoModal, toast } from "./dom.js";
 import { load as loadHistory, setupHistory } from "./history.js";
+import { EVENTS } from "./protocol/events.js";
 import { loadSettings, setupSettings } from "./settings.js";
 
 let view = "approvals";
@@ -75,18 +76,18 @@ async function start(): Promise<void> {
     }
     if (event.event === "recorded" && view === "history") void loadHistory();
   });
-  await listen<string>("airlock://daemon", () => { void refreshStatus(); void refreshPending(); });
-  await listen<null>("airlock://resume-requested", () => void resume());
-  await listen<null>("airlock://pin-request", () => void askPin());
-  await listen<string>("airlock://error", (message) => toast(message, true));
+  await listen<string>(EVENTS.daemonLink, () => { void refreshStatus(); void refreshPending(); });
+  await listen<null>(EVENTS.resumeRequested, () => void resume());
+  await listen<null>(EVENTS.pinRequest, () => void askPin());
+  await listen<string>(EVENTS.error, (message) => toast(message, true));
   let closeTouch: (() => void) | null = null;
-  await listen<string>("airlock://touch-key", (action) => {
+  await listen<string>(EVENTS.touchKey, (action) => {
     closeTouch = infoModal("Touch your security key", h("div", { class: "key-touch" },
       h("div", { class: "pulse" }),
       h("div", {}, `Touching your key will ${action}.`),
       h("div", { class: "muted" }, "Check this is the action you mean to approve. Insert your key and touch it when it blinks; enter its PIN if asked.")));
   });
-  await listen<string>("airlock://touch-key-done", () => { closeTouch?.(); closeTouch = null; });
+  await listen<string>(EVENTS.touchKeyDone, () => { closeTouch?.(); closeTouch = null; });
   window.setInterval(tick, 1000);
   window.setInterval(() => void refreshStatus(), 5000);
   await refreshPending();

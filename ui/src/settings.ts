@@ -17,7 +17,9 @@ export function setupSettings(): void {
 export async function loadSettings(): Promise<void> {
   let s;
   try { s = await api.settings(); } catch (e) { toast(String(e), true); return; }
-  ($("#approval-timeout") as HTMLInputElement).value = String(s.approval_timeout_secs);
+  const timeout = $("#approval-timeout") as HTMLInputElement;
+  timeout.max = String(s.approval_timeout_max_secs);
+  timeout.value = String(s.approval_timeout_secs);
   ($("#notifications-enabled") as HTMLInputElement).checked = s.notifications;
   $("#settings-file").textContent = `Settings file: ${s.settings_file}`;
   clear($("#stepup-settings")).append(

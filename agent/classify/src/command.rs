@@ -7,8 +7,8 @@ use super::files::FileContent;
 use super::globs;
 use super::kb::glob_matches;
 use super::kb::{
-    Appended, ArgRole, CommitsFrom, Entry, EnvValue, FlagSpec, KnowledgeBase, PatchSpec,
-    ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
+    Appended, ArgRole, CommitsFrom, Entry, EnvValue, ExpressionSpec, FlagSpec, KnowledgeBase,
+    PatchSpec, ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
 };
 use super::patches;
 use super::paths::TAG_READS_TREE;

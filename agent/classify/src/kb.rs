@@ -79,8 +79,71 @@ pub struct KnowledgeBase {
     /// Vault, etcd): a URL to one of their ports on a loopback address is what they do.
     #[serde(default, rename = "local_service")]
     pub local_services: Vec<LocalServiceSpec>,
+    /// How an option value that is read names a file instead of being data.
+    #[serde(default)]
+    pub file_values: FileValueSpec,
     #[serde(skip)]
     index: HashMap<String, Entry>,
+}
+
+/// How the value of an option whose role is `read` names a file to read rather than being the
+/// data itself (curl's `-d @FILE`, `-F name=@FILE`, `-F name=<FILE`, `--url-query name@FILE`).
+/// Tried in order: a prefix, then a separator after any text, then a separator after a plain
+/// name (letters, digits, `_`, `-`, `+`). The file name ends at any of `ends`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileValueSpec {
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    #[serde(default)]
+    pub separators: Vec<String>,
+    #[serde(default)]
+    pub after_plain_name: Vec<String>,
+    #[serde(default)]
+    pub ends: Vec<String>,
+}
+
+impl FileValueSpec {
+    /// The file `value` names, if it names one this way.
+    pub fn file_in<'v>(&self, value: &'v str) -> Option<&'v str> {
+        let file = self
+            .prefixes
+            .iter()
+            .find_map(|p| value.strip_prefix(p.as_str()))
+            .or_else(|| {
+                self.separators
+                    .iter()
+                    .find_map(|sep| value.split_once(sep.as_str()).map(|(_, f)| f))
+            })
+            .or_else(|| {
+                self.after_plain_name.iter().find_map(|sep| {
+                    value
+                        .split_once(sep.as_str())
+                        .filter(|(name, file)| {
+                            !name.is_empty()
+                                && !file.is_empty()
+                                && name
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+                        })
+                        .map(|(_, f)| f)
+                })
+            })?;
+        Some(
+            self.ends
+                .iter()
+                .filter_map(|end| file.find(end.as_str()))
+                .min()
+                .map_or(file, |at| &file[..at]),
+        )
+    }
+
+    /// The prefix a value starts with, and the rest (`@"$HOME/.netrc"`: a computed rest).
+    pub fn split_prefix<'s, 'v>(&'s self, text: &'v str) -> Option<(&'s str, &'v str)> {
+        self.prefixes
+            .iter()
+            .find_map(|p| text.strip_prefix(p.as_str()).map(|rest| (p.as_str(), rest)))
+    }
 }
 
 /// A service on this machine reached by URL, by port.
@@ -194,6 +257,9 @@ impl EnvVarSpec {
 #[serde(deny_unknown_fields)]
 pub struct WrapperSpec {
     pub names: Vec<String>,
+    /// Commands using the entry and what they must be classified as (checked at load).
+    #[serde(default, rename = "example")]
+    pub examples: Vec<KbExample>,
     /// Options that consume the next argument (so it is not taken for the wrapped program).
     #[serde(default)]
     pub options_with_value: Vec<String>,
@@ -264,6 +330,9 @@ pub struct WrapperSpec {
 #[serde(deny_unknown_fields)]
 pub struct ShellSpec {
     pub names: Vec<String>,
+    /// Commands using the entry and what they must be classified as (checked at load).
+    #[serde(default, rename = "example")]
+    pub examples: Vec<KbExample>,
     #[serde(default)]
     pub options_with_value: Vec<String>,
 }
@@ -274,6 +343,9 @@ pub struct ShellSpec {
 #[serde(deny_unknown_fields)]
 pub struct InterpreterSpec {
     pub names: Vec<String>,
+    /// Commands using the entry and what they must be classified as (checked at load).
+    #[serde(default, rename = "example")]
+    pub examples: Vec<KbExample>,
     /// The language Airlock reads its code in, with a parser (`agent/kb/code.toml`). Files are
     /// read in the language their extension names when it is of the same family (`node x.ts`).
     /// Without one, its code is `unknown` (what the `[[code_pattern]]`s find only adds).
@@ -321,6 +393,9 @@ pub struct InterpreterSpec {
 #[serde(deny_unknown_fields)]
 pub struct ProgramSpec {
     pub names: Vec<String>,
+    /// Commands using the entry and what they must be classified as (checked at load).
+    #[serde(default, rename = "example")]
+    pub examples: Vec<KbExample>,
     /// Classes of the program (or sub-command) by itself.
     #[serde(default)]
     pub classes: Vec<ActionClass>,
@@ -362,9 +437,9 @@ pub struct ProgramSpec {
     /// Global options that change the working directory (`git -C`, `make -C`).
     #[serde(default)]
     pub cwd_options: Vec<String>,
-    /// `find`-style expressions: `-exec CMD ;` is a nested command, `-delete` deletes.
+    /// A `find`-style expression follows the start points (`find DIR -name '*.o' -delete`).
     #[serde(default)]
-    pub find_expression: bool,
+    pub expression: Option<ExpressionSpec>,
     /// The arguments after the options are a command the program runs (`poetry run CMD…`,
     /// `bundle exec CMD…`): classified like the command of a wrapper.
     #[serde(default)]
@@ -441,6 +516,61 @@ pub struct ProgramSpec {
 
 /// A script run by default: `runs` when package.json has no script `name` and the file `when`
 /// is beside it.
+/// An example of a knowledge-base entry at work: a command line and what it is, checked when a
+/// classifier is built (in the fixed environment of policy examples: home `/home/user`, working
+/// directory `/home/user/project`), so an edit that changes what an entry means fails at load.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KbExample {
+    pub command: String,
+    /// The classes of the whole command, exactly.
+    pub classes: Vec<ActionClass>,
+    /// Tags some unit of the command must have.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A `find`-style expression language: which primaries act on each file found (run a command,
+/// delete it, write a file), which narrow by name, and which operators make a name stop
+/// narrowing (then an action reaches every file of the trees).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpressionSpec {
+    /// Words besides options that begin the expression (`(`, `!`).
+    #[serde(default)]
+    pub begins: Vec<String>,
+    /// Primaries that run a command on each file, up to one of `run_ends` (`-exec CMD {} ;`).
+    pub runs: Vec<String>,
+    pub run_ends: Vec<String>,
+    /// What stands for the file in a command run on it (`{}`).
+    pub placeholder: String,
+    /// Primaries that delete each file.
+    #[serde(default)]
+    pub deletes: Vec<String>,
+    /// Primaries whose value is a file written (`-fprint FILE`).
+    #[serde(default)]
+    pub writes: Vec<String>,
+    /// Primaries whose value is a name pattern each file must match (`-name '*.o'`), and their
+    /// case-insensitive forms.
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub names_icase: Vec<String>,
+    /// Operators: with any of them, a name pattern no longer narrows what actions reach.
+    #[serde(default)]
+    pub operators: Vec<String>,
+    /// Primaries that make the walk follow links (`-follow`).
+    #[serde(default)]
+    pub follows_links: Vec<String>,
+}
+
+impl ExpressionSpec {
+    /// A primary that acts on each file (runs a command or deletes it).
+    pub fn acts(&self, word: &str) -> bool {
+        self.runs.iter().chain(&self.deletes).any(|p| p == word)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultScript {

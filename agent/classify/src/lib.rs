@@ -11,6 +11,7 @@
 pub mod code;
 mod command;
 mod commits;
+pub mod examples;
 pub mod files;
 mod globs;
 pub mod kb;
@@ -234,14 +235,32 @@ pub enum ClassifierError {
     CodePattern { id: String, source: regex::Error },
     #[error(transparent)]
     CodeKb(#[from] code::CodeKbError),
+    #[error(transparent)]
+    Example(#[from] examples::ExampleError),
+    #[error("the shipped knowledge base does not hold: {0}")]
+    BuiltinExamples(String),
 }
 
 impl Classifier {
+    /// A classifier with the shipped knowledge base (its examples checked once per process).
     pub fn new(env: Env) -> Result<Self, ClassifierError> {
-        Self::with_kb(KnowledgeBase::builtin()?, env)
+        static BUILTIN_EXAMPLES: std::sync::OnceLock<Result<(), String>> =
+            std::sync::OnceLock::new();
+        let kb = KnowledgeBase::builtin()?;
+        BUILTIN_EXAMPLES
+            .get_or_init(|| examples::check(&kb).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(ClassifierError::BuiltinExamples)?;
+        Self::unchecked(kb, env)
     }
 
+    /// A classifier with `kb`, whose examples must hold.
     pub fn with_kb(kb: KnowledgeBase, env: Env) -> Result<Self, ClassifierError> {
+        examples::check(&kb)?;
+        Self::unchecked(kb, env)
+    }
+
+    fn unchecked(kb: KnowledgeBase, env: Env) -> Result<Self, ClassifierError> {
         let runs_later: Vec<String> = kb
             .runs_later
             .iter()

@@ -479,6 +479,36 @@ pub struct ReceiptSummary {
     pub outcomes: Vec<Outcome>,
 }
 
+/// One receipt with its whole outcome timeline (`airlock show --json`, the window's receipt
+/// view).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptDetail {
+    pub receipt: ReceiptSummary,
+    pub tool_use_id: Option<String>,
+    /// The rule hits, as recorded (`RuleHit`s; older receipts may differ).
+    pub rules: serde_json::Value,
+    /// What classification and the decision found (units, policy hash, pids, …).
+    pub detail: serde_json::Value,
+    /// The receipt's hash in the chain.
+    pub hash: String,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One event of a receipt's timeline.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    #[cfg_attr(test, ts(type = "number"))]
+    pub seq: i64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub time_ms: i64,
+    /// An [`Outcome`] name (kept as text: the log is read by older and newer versions).
+    pub outcome: String,
+    pub actor: String,
+    pub detail: serde_json::Value,
+}
+
 /// Daemon health.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -165,7 +165,7 @@ fn get(id: &str) -> anyhow::Result<crate::store::ReceiptDetail> {
     }
     let mut client = super::connect(&home)?;
     match super::expect_ok(client.call(airlock_protocol::Request::Receipt { id: id.into() })?)? {
-        airlock_protocol::Response::Receipt { detail } => Ok(serde_json::from_value(detail)?),
+        airlock_protocol::Response::Receipt { detail } => Ok(*detail),
         other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
     }
 }

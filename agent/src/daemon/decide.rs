@@ -1,6 +1,7 @@
 //! The decision path: classify, evaluate, record, answer (or hold for a human).
 
-use super::controls::{self, AgentProcess, Block};
+use super::controls::{self, AgentProcess};
+use super::decision::{self, Action, ControlFacts, DecisionDetail, Facts, Ruling, UnitDetail};
 use super::state::{Daemon, Pending, Resolution};
 use crate::adapters;
 use crate::classify::Classification;
@@ -14,7 +15,6 @@ use airlock_protocol::{
     ReceiptSummary, Response, RuleHit, SessionState, StepUpTarget, Verdict,
 };
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -133,98 +133,101 @@ impl Daemon {
         let session_key = (request.session.clone().unwrap_or_default(), action.clone());
         let id = uuid::Uuid::now_v7().to_string();
 
-        let mut decision = evaluation.decision;
-        let mut hits = evaluation.hits.clone();
-        let mut reason = evaluation.reason.clone();
-        if decision == Decision::Ask
-            && request.session.is_some()
-            && self.lock_grants().contains(&session_key)
-        {
-            decision = Decision::Allow;
-            hits = vec![grant_hit(
-                "grant.session",
-                "approved for this session earlier",
-                &classification,
-            )];
-            reason =
-                "allowed: a human approved this action for this session in Airlock".to_string();
-        }
-        if decision == Decision::Ask && request.event == HookEvent::PermissionRequest {
+        let approved_before = if request.event == HookEvent::PermissionRequest {
             let recent = self.lock_recent().by_action.get(&session_key).cloned();
-            if let Some((earlier, true, when)) = recent
-                && SystemTime::now().duration_since(when).unwrap_or_default() < PERMISSION_FOLLOW_UP
-            {
-                decision = Decision::Allow;
-                hits = vec![grant_hit(
-                    "grant.pre-tool-use",
-                    &format!("already approved in receipt {earlier}"),
-                    &classification,
-                )];
-                reason = format!("allowed: already approved in Airlock (receipt {earlier})");
-            }
+            recent.and_then(|(earlier, approved, when)| {
+                let fresh = SystemTime::now().duration_since(when).unwrap_or_default()
+                    < PERMISSION_FOLLOW_UP;
+                (approved && fresh).then_some(earlier)
+            })
+        } else {
+            None
+        };
+        let classes = classification.classes();
+        let controls = ControlFacts {
+            block: self.controls.block(&session, &classes),
+            breaker: self.controls.trips_before(
+                policy.breakers(),
+                &session,
+                &classes,
+                &decision::tags_of(&classification),
+                now,
+            ),
+            budget: self
+                .controls
+                .over_budget(policy.budgets(), &session, &classes, now),
+        };
+        let ruling = decision::rule(
+            &Facts {
+                session: &session,
+                event: request.event,
+                classification: &classification,
+                evaluation: &evaluation,
+                session_grant: request.session.is_some()
+                    && self.lock_grants().contains(&session_key),
+                approved_before: approved_before.as_deref(),
+                controls,
+                has_security_key: self.has_security_key(),
+            },
+            crate::store::format_ms,
+        );
+        if let Some(trip) = &ruling.trip {
+            self.trip(&session, &trip.breaker, &trip.reason).await;
         }
-
-        // Runtime controls come before the policy's answer: a stop, a canceled or contained
-        // session, a tripped breaker or an exhausted budget refuses whatever policy said.
-        let refusal = self
-            .gate(&session, &classification, decision, &policy, now)
-            .await;
-        if let Some(r) = &refusal {
-            hits = vec![r.hit.clone()];
-            reason = r.reason.clone();
-        }
+        let Ruling {
+            decision,
+            hits,
+            reason,
+            action: ruled,
+            ..
+        } = ruling;
+        let detail = DecisionDetail {
+            units: classification.units.iter().map(UnitDetail::of).collect(),
+            policy_decision: evaluation.decision,
+            policy_sha256: policy.bundle_sha256(),
+            subagent: request.subagent.as_deref(),
+            subagent_type: request.subagent_type.as_deref(),
+            permission_mode: request.permission_mode.as_deref(),
+            agent_pid,
+            hook_pid: peer.pid,
+            os_user: os_user(peer.uid, judge.user()),
+        };
         let receipt = NewReceipt {
             time_ms: now,
             rules: json!(hits),
             ..receipt_of(
                 &request,
                 &id,
-                json!(classification.classes()),
+                json!(classes),
                 decision,
                 &reason,
-                json!({
-                    "units": classification.units.iter().map(|u| json!({
-                        "text": crate::redact::redact_str(&u.text),
-                        "depth": u.depth,
-                        "program": u.program,
-                        "classes": u.classes,
-                        "tags": u.tags,
-                        "paths": u.paths,
-                        "hosts": u.hosts,
-                        "source": u.source,
-                    })).collect::<Vec<_>>(),
-                    "policy_decision": evaluation.decision,
-                    "policy_sha256": policy.bundle_sha256(),
-                    "subagent": request.subagent,
-                    "subagent_type": request.subagent_type,
-                    "permission_mode": request.permission_mode,
-                    "agent_pid": agent_pid,
-                    "hook_pid": peer.pid,
-                    "os_user": os_user(peer.uid, judge.user()),
-                }),
+                detail.to_value(),
             )
         };
-        let classes: Vec<ActionClass> = classification.classes().into_iter().collect();
-        let rule_ids = dedup_ids(&hits);
+        let verdict_classes: Vec<ActionClass> = classes.iter().copied().collect();
+        let rule_ids = decision::rule_ids(&hits);
         let verdict = |outcome: Outcome, reason: String| Verdict {
             receipt_id: id.clone(),
             decision,
             outcome,
-            classes: classes.clone(),
+            classes: verdict_classes.clone(),
             rules: rule_ids.clone(),
             reason,
         };
 
-        let class_set = classification.classes();
-        if let Some(r) = refusal {
-            self.write_first(receipt, r.outcome, "controls", r.detail)
-                .await?;
-            self.remember(&request, &id, false);
-            self.after_refusal(&session, &policy, now).await;
-            return Ok(verdict(r.outcome, deny_for_model(&r.reason)));
-        }
-        match decision {
-            Decision::Allow => {
+        match ruled {
+            Action::Refuse {
+                outcome,
+                detail,
+                answer,
+            } => {
+                self.write_first(receipt, outcome, "controls", detail)
+                    .await?;
+                self.remember(&request, &id, false);
+                self.after_refusal(&session, &policy, now).await;
+                Ok(verdict(outcome, answer))
+            }
+            Action::Allow => {
                 // Pre-images first: their manifest is chained in the receipt itself.
                 let (snapshots, manifest) =
                     self.take_snapshots(&id, &request, &classification, false);
@@ -239,17 +242,17 @@ impl Daemon {
                 }
                 self.remember(&request, &id, true);
                 self.controls
-                    .record_permitted(policy.budgets(), &session, &class_set, now);
+                    .record_permitted(policy.budgets(), &session, &classes, now);
                 Ok(verdict(Outcome::Allowed, reason))
             }
-            Decision::Deny => {
+            Action::Deny { answer } => {
                 self.write_first(receipt, Outcome::Denied, "policy", json!({}))
                     .await?;
                 self.remember(&request, &id, false);
                 self.after_refusal(&session, &policy, now).await;
-                Ok(verdict(Outcome::Denied, deny_for_model(&reason)))
+                Ok(verdict(Outcome::Denied, answer))
             }
-            Decision::StepUp if !self.has_security_key() => {
+            Action::DenyNoKey { answer } => {
                 let now_shown = now_ms();
                 let held = Held {
                     request: &request,
@@ -266,9 +269,6 @@ impl Daemon {
                         (now_shown, now_shown),
                     ),
                 });
-                let why = format!(
-                    "{reason}. It needs a security-key approval, but no security key is registered with Airlock (register one with `airlock key add`), so it was not run. Tell the user it needs a security-key approval."
-                );
                 self.write_first(
                     receipt,
                     Outcome::Denied,
@@ -278,9 +278,9 @@ impl Daemon {
                 .await?;
                 self.remember(&request, &id, false);
                 self.after_refusal(&session, &policy, now).await;
-                Ok(verdict(Outcome::Denied, why))
+                Ok(verdict(Outcome::Denied, answer))
             }
-            Decision::Ask | Decision::StepUp => {
+            Action::Hold => {
                 let receipt_fields = receipt.fields_json();
                 self.write_first(receipt, Outcome::ApprovalRequired, "policy", json!({}))
                     .await?;
@@ -299,132 +299,14 @@ impl Daemon {
                 self.remember(&request, &id, outcome.permits());
                 if outcome.permits() {
                     // (The pre-images were taken as the approval was recorded, in `hold`.)
-                    self.controls.record_permitted(
-                        policy.budgets(),
-                        &session,
-                        &class_set,
-                        now_ms(),
-                    );
+                    self.controls
+                        .record_permitted(policy.budgets(), &session, &classes, now_ms());
                 } else if outcome != Outcome::Canceled {
                     self.after_refusal(&session, &policy, now_ms()).await;
                 }
                 Ok(verdict(outcome, why))
             }
         }
-    }
-
-    /// The runtime control that refuses this request, if any.
-    async fn gate(
-        &self,
-        session: &str,
-        classification: &Classification,
-        decision: Decision,
-        policy: &crate::policy::Policy,
-        now: i64,
-    ) -> Option<Refusal> {
-        let classes = classification.classes();
-        let first_class = classes
-            .iter()
-            .next()
-            .copied()
-            .unwrap_or(ActionClass::Unknown);
-        let hit = |id: &str, justification: &str| RuleHit {
-            id: id.to_string(),
-            decision: Decision::Deny,
-            justification: justification.to_string(),
-            class: first_class,
-            source: "controls".to_string(),
-        };
-        if let Some(block) = self.controls.block(session, &classes) {
-            let (id, reason) = match block {
-                Block::Stopped(stop) => (
-                    "control.emergency-stop",
-                    format!(
-                        "Airlock's emergency stop is on (since {}, by {}: {}); every agent action is denied until a person runs `airlock resume`",
-                        crate::store::format_ms(stop.since_ms),
-                        stop.by,
-                        stop.reason
-                    ),
-                ),
-                Block::SessionCanceled(why) => (
-                    "control.session-canceled",
-                    format!(
-                        "this session was canceled in Airlock ({why}); every further action is denied"
-                    ),
-                ),
-                Block::SessionContained(why) => (
-                    "control.session-contained",
-                    format!(
-                        "this session is contained in Airlock ({why}); only reading is allowed until a person runs `airlock session release {session}`"
-                    ),
-                ),
-            };
-            return Some(Refusal {
-                outcome: Outcome::Denied,
-                hit: hit(id, &reason),
-                detail: json!({"control": id}),
-                reason,
-            });
-        }
-        let tags: BTreeSet<String> = classification
-            .units
-            .iter()
-            .flat_map(|u| u.tags.iter().cloned())
-            .collect();
-        if let Some(breaker) =
-            self.controls
-                .trips_before(policy.breakers(), session, &classes, &tags, now)
-        {
-            if decision == Decision::Deny {
-                // The policy's deny stands as the reason; the attempt still contains the session.
-                self.trip(
-                    session,
-                    &breaker.id,
-                    &format!(
-                        "circuit breaker `{}` tripped: {}",
-                        breaker.id, breaker.justification
-                    ),
-                )
-                .await;
-                return None;
-            }
-            let reason = format!(
-                "circuit breaker `{}` tripped: {} The session is now contained (only reading is allowed) until a person runs `airlock session release {session}`",
-                breaker.id, breaker.justification
-            );
-            self.trip(session, &breaker.id, &reason).await;
-            return Some(Refusal {
-                outcome: Outcome::Denied,
-                hit: hit(&breaker.id, &breaker.justification),
-                detail: json!({"breaker": breaker.id}),
-                reason,
-            });
-        }
-        if decision < Decision::Deny
-            && let Some(budget) =
-                self.controls
-                    .over_budget(policy.budgets(), session, &classes, now)
-        {
-            let reason = format!(
-                "rate limited by budget `{}`: at most {} such actions per {} s{} ({})",
-                budget.id,
-                budget.max,
-                budget.window.as_secs(),
-                if budget.per_session {
-                    " in a session"
-                } else {
-                    ""
-                },
-                budget.justification
-            );
-            return Some(Refusal {
-                outcome: Outcome::RateLimited,
-                hit: hit(&budget.id, &budget.justification),
-                detail: json!({"budget": budget.id}),
-                reason,
-            });
-        }
-        None
     }
 
     /// Count a refusal; a denial breaker that trips contains the session.
@@ -478,14 +360,6 @@ impl Daemon {
             Err(err) => tracing::error!(error = %err, "cannot persist a contained session"),
         }
     }
-}
-
-/// A request refused by a runtime control.
-struct Refusal {
-    outcome: Outcome,
-    hit: RuleHit,
-    reason: String,
-    detail: Value,
 }
 
 /// Sessions are keyed by the agent's session id; requests without one share a pseudo-session.
@@ -550,36 +424,6 @@ fn summary(request: &ActionRequest, classification: &Classification) -> String {
     )
 }
 
-fn grant_hit(id: &str, justification: &str, classification: &Classification) -> RuleHit {
-    RuleHit {
-        id: id.to_string(),
-        decision: Decision::Allow,
-        justification: justification.to_string(),
-        class: classification
-            .classes()
-            .into_iter()
-            .next()
-            .unwrap_or(ActionClass::Unknown),
-        source: "daemon".to_string(),
-    }
-}
-
-fn dedup_ids(hits: &[RuleHit]) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    for hit in hits {
-        if !ids.contains(&hit.id) {
-            ids.push(hit.id.clone());
-        }
-    }
-    ids
-}
-
-fn deny_for_model(reason: &str) -> String {
-    format!(
-        "{reason}. Do not try to reach the same result another way; if it is needed, ask the user."
-    )
-}
-
 /// The uid a process runs as (the owner of its `/proc` entry).
 fn process_owner(pid: u32) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
@@ -625,7 +469,7 @@ fn forbidden(why: &str) -> Response {
 
 /// Who the request is by, as the kernel says (the daemon's own user in user mode; its name
 /// looked up once, not on every request's path).
-fn os_user(uid: Option<u32>, judged_for: Option<&crate::system::OsUser>) -> Value {
+fn os_user(uid: Option<u32>, judged_for: Option<&crate::system::OsUser>) -> decision::OsUserDetail {
     static OWN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let name = match judged_for {
         Some(user) => Some(user.name.clone()),
@@ -635,7 +479,7 @@ fn os_user(uid: Option<u32>, judged_for: Option<&crate::system::OsUser>) -> Valu
             })
             .clone(),
     };
-    json!({"uid": uid, "name": name})
+    decision::OsUserDetail { uid, name }
 }
 
 fn not_found(id: &str) -> Response {

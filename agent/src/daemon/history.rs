@@ -32,9 +32,8 @@ impl Daemon {
         if !self.may_act_on(peer, detail.receipt.session.as_deref()) {
             return not_found(id);
         }
-        match serde_json::to_value(&detail) {
-            Ok(detail) => Response::Receipt { detail },
-            Err(e) => internal(&e.to_string()),
+        Response::Receipt {
+            detail: Box::new(detail),
         }
     }
 }

@@ -4,6 +4,7 @@ mod access;
 mod control_requests;
 pub(crate) mod controls;
 mod decide;
+pub mod decision;
 mod history;
 mod lifecycle;
 mod nofollow;

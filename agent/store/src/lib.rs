@@ -16,7 +16,8 @@ use chain::{EventRow, GENESIS, ReceiptRow};
 use rusqlite::{Connection, OpenFlags, params};
 use std::path::{Path, PathBuf};
 
-pub use query::{LogFilter, ReceiptDetail, TimelineEntry};
+pub use airlock_protocol::{ReceiptDetail, TimelineEntry};
+pub use query::LogFilter;
 pub use verify::{ChainRow, VerifyProblem, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,11 @@
 //! Reading receipts back: filtered, paged listings and one receipt's full timeline.
 
 use super::{Store, StoreError};
-use airlock_protocol::{ActionClass, Decision, Outcome, ReceiptSummary};
+use airlock_protocol::{
+    ActionClass, Decision, Outcome, ReceiptDetail, ReceiptSummary, TimelineEntry,
+};
 use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
-use serde::Serialize;
 
 /// Filters for `airlock log` and the history view. Results are newest first.
 #[derive(Debug, Clone, Default)]
@@ -54,26 +55,6 @@ pub struct RecentDecision {
     pub classes: std::collections::BTreeSet<ActionClass>,
     /// Outcome names in order (`allowed`, `approval_required`, `approved`, …).
     pub outcomes: Vec<String>,
-}
-
-/// One receipt with its whole outcome timeline.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct ReceiptDetail {
-    pub receipt: ReceiptSummary,
-    pub tool_use_id: Option<String>,
-    pub rules: serde_json::Value,
-    pub detail: serde_json::Value,
-    pub hash: String,
-    pub timeline: Vec<TimelineEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct TimelineEntry {
-    pub seq: i64,
-    pub time_ms: i64,
-    pub outcome: String,
-    pub actor: String,
-    pub detail: serde_json::Value,
 }
 
 const SUMMARY_COLUMNS: &str = "r.id, r.seq, r.time_ms, r.agent, r.session, r.cwd, r.tool, r.event, r.input, r.classes, r.rules, r.decision, r.reason,

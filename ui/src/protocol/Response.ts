@@ -3,18 +3,18 @@ import type { ErrorCode } from "./ErrorCode";
 import type { Event } from "./Event";
 import type { PendingApproval } from "./PendingApproval";
 import type { PolicyFileCheck } from "./PolicyFileCheck";
+import type { ReceiptDetail } from "./ReceiptDetail";
 import type { ReceiptSummary } from "./ReceiptSummary";
 import type { SecurityKeyInfo } from "./SecurityKeyInfo";
 import type { SessionSummary } from "./SessionSummary";
 import type { StatusInfo } from "./StatusInfo";
 import type { StepUpChallenge } from "./StepUpChallenge";
 import type { Verdict } from "./Verdict";
-import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
  * What the daemon answers.
  */
-export type Response = { "type": "verdict" } & Verdict | { "type": "pending", items: Array<PendingApproval>, } | { "type": "sessions", items: Array<SessionSummary>, } | { "type": "history", items: Array<ReceiptSummary>, } | { "type": "receipt", detail: JsonValue, } | { "type": "done", message: string, } | { "type": "status" } & StatusInfo | { "type": "event" } & Event | { "type": "step_up_challenge" } & StepUpChallenge | { "type": "key_registration", 
+export type Response = { "type": "verdict" } & Verdict | { "type": "pending", items: Array<PendingApproval>, } | { "type": "sessions", items: Array<SessionSummary>, } | { "type": "history", items: Array<ReceiptSummary>, } | { "type": "receipt", detail: ReceiptDetail, } | { "type": "done", message: string, } | { "type": "status" } & StatusInfo | { "type": "event" } & Event | { "type": "step_up_challenge" } & StepUpChallenge | { "type": "key_registration", 
 /**
  * WebAuthn `CreationChallengeResponse` JSON.
  */

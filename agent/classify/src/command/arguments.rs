@@ -78,11 +78,11 @@ impl Walker<'_, '_> {
             // `find -L DIR …`: options the knowledge base lists come before the start points.
             let find_option =
                 positionals.is_empty() && spec.flags.iter().any(|f| f.flags.contains(&arg));
-            if spec.find_expression
+            if let Some(expression) = &spec.expression
                 && !find_option
-                && (arg.starts_with('-') && arg.len() > 1 || arg == "(" || arg == "!")
+                && (arg.starts_with('-') && arg.len() > 1 || expression.begins.contains(&arg))
             {
-                self.find_expression(&rest[j..], &positionals, unit, cwd, info, out);
+                self.find_expression(expression, &rest[j..], &positionals, unit, cwd, info, out);
                 return only;
             }
             if arg.starts_with('-') && arg.len() > 1 && !is_number(&arg) {
@@ -172,9 +172,9 @@ impl Walker<'_, '_> {
             positionals.push(word);
             j += 1;
         }
-        if spec.find_expression {
+        if let Some(expression) = &spec.expression {
             // `find DIR` alone: no expression.
-            self.find_expression(&[], &positionals, unit, cwd, info, out);
+            self.find_expression(expression, &[], &positionals, unit, cwd, info, out);
             return only;
         }
         for f in spec

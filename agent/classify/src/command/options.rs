@@ -3,22 +3,27 @@
 use super::*;
 
 /// `-name PATTERN` that every file `find` acts on must match (before the first action, with no
-/// alternatives or negations), when it narrows anything (`*.pyc`, not `*` or `?*`).
-pub(crate) fn find_name_filter(expr: &[ShellWord]) -> Option<String> {
+/// operator), when it narrows anything (`*.pyc`, not `*` or `?*`).
+pub(crate) fn find_name_filter(spec: &ExpressionSpec, expr: &[ShellWord]) -> Option<String> {
     let mut name = None;
     let mut k = 0;
     while k < expr.len() {
-        match expr[k].literal().as_deref() {
-            Some("-o" | "-or" | "!" | "-not" | "," | "(" | ")") => return None,
-            Some("-exec" | "-execdir" | "-ok" | "-okdir" | "-delete") => break,
-            Some("-name" | "-iname") => {
-                let pattern = expr.get(k + 1)?.literal()?;
-                if name.is_none() && narrows(&pattern) {
-                    name = Some(pattern);
-                }
-                k += 1;
+        let Some(word) = expr[k].literal() else {
+            k += 1;
+            continue;
+        };
+        if spec.operators.contains(&word) {
+            return None;
+        }
+        if spec.acts(&word) {
+            break;
+        }
+        if spec.names.contains(&word) || spec.names_icase.contains(&word) {
+            let pattern = expr.get(k + 1)?.literal()?;
+            if name.is_none() && narrows(&pattern) {
+                name = Some(pattern);
             }
-            _ => {}
+            k += 1;
         }
         k += 1;
     }
@@ -112,16 +117,18 @@ pub(crate) fn narrows(pattern: &str) -> bool {
     fixed > 0
 }
 
-/// `{}` in a `find -exec` word replaced by the file (`{}` alone, or inside literal text).
-pub(crate) fn substitute_braces(
+/// The placeholder (`{}`) in a word of a command `find -exec` runs, replaced by the file (the
+/// placeholder alone, or inside literal text).
+pub(crate) fn substitute_placeholder(
+    placeholder: &str,
     word: &ShellWord,
     target: &ShellWord,
     target_text: Option<&str>,
 ) -> ShellWord {
     match word.literal() {
-        Some(lit) if lit == "{}" => target.clone(),
-        Some(lit) if lit.contains("{}") => match target_text {
-            Some(t) => word_from(&lit.replace("{}", t)),
+        Some(lit) if lit == placeholder => target.clone(),
+        Some(lit) if lit.contains(placeholder) => match target_text {
+            Some(t) => word_from(&lit.replace(placeholder, t)),
             None => ShellWord {
                 raw: word.raw.clone(),
                 pieces: vec![WordPiece::Other(word.raw.clone())],

@@ -3,9 +3,12 @@
 use super::*;
 
 impl Walker<'_, '_> {
-    /// `find START… EXPRESSION`: `-exec` runs a nested command, `-delete` deletes recursively.
+    /// `find START… EXPRESSION` (the language is `spec`, from the knowledge base): `-exec` runs
+    /// a nested command on each file, `-delete` deletes it, `-fprint` writes a file.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn find_expression(
         &mut self,
+        spec: &ExpressionSpec,
         expr: &[ShellWord],
         starts: &[&ShellWord],
         unit: &mut Unit,
@@ -26,7 +29,7 @@ impl Walker<'_, '_> {
         // every depth, through links with `-L`), else the whole trees. A pattern that finds too
         // much is a tree for what reads it, and `START/PATTERN` for `-delete` (judged against
         // git by name below).
-        let name = find_name_filter(expr);
+        let name = find_name_filter(spec, expr);
         let pattern_words: Vec<ShellWord> = match &name {
             Some(name) => starts
                 .iter()
@@ -40,13 +43,9 @@ impl Walker<'_, '_> {
             None => Vec::new(),
         };
         let found = name.as_ref().and_then(|name| {
-            let follow = unit.tags.contains(TAG_FOLLOWS_LINKS)
-                || expr
-                    .iter()
-                    .any(|w| w.literal().as_deref() == Some("-follow"));
-            let icase = expr
-                .iter()
-                .any(|w| w.literal().as_deref() == Some("-iname"));
+            let follow =
+                unit.tags.contains(TAG_FOLLOWS_LINKS) || has_any(expr, &spec.follows_links);
+            let icase = has_any(expr, &spec.names_icase);
             let mut all = Vec::new();
             for start in &starts {
                 let dir = self.word_path(start, cwd)?;
@@ -73,12 +72,9 @@ impl Walker<'_, '_> {
             Some(None) => (pattern_words.clone(), true),
             None => (starts.clone(), false),
         };
-        let acts = expr.iter().any(|w| {
-            matches!(
-                w.literal().as_deref(),
-                Some("-exec" | "-execdir" | "-ok" | "-okdir" | "-delete")
-            )
-        });
+        let acts = expr
+            .iter()
+            .any(|w| w.literal().is_some_and(|w| spec.acts(&w)));
         if !acts {
             // It lists paths: what `| xargs CMD` gets as arguments.
             let listed: Vec<String> = targets
@@ -86,84 +82,86 @@ impl Walker<'_, '_> {
                 .filter_map(|t| self.word_path(t, cwd))
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
-            let follows = unit.tags.contains(TAG_FOLLOWS_LINKS)
-                || expr
-                    .iter()
-                    .any(|w| w.literal().as_deref() == Some("-follow"));
+            let follows =
+                unit.tags.contains(TAG_FOLLOWS_LINKS) || has_any(expr, &spec.follows_links);
             self.listed_paths
                 .insert(info.pipeline, (listed, !narrowed, follows));
         }
         let mut k = 0;
         while k < expr.len() {
             let token = expr[k].literal().unwrap_or_default();
-            match token.as_str() {
-                "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                    let end = expr[k + 1..]
+            if spec.runs.contains(&token) {
+                let end = expr[k + 1..]
+                    .iter()
+                    .position(|w| w.literal().is_some_and(|w| spec.run_ends.contains(&w)))
+                    .map_or(expr.len(), |p| k + 1 + p);
+                for target in &targets {
+                    let target_text = self.exact_text(target, cwd);
+                    let nested_words: Vec<ShellWord> = expr[k + 1..end]
                         .iter()
-                        .position(|w| matches!(w.literal().as_deref(), Some(";" | "+")))
-                        .map_or(expr.len(), |p| k + 1 + p);
-                    for target in &targets {
-                        let target_text = self.exact_text(target, cwd);
-                        let nested_words: Vec<ShellWord> = expr[k + 1..end]
-                            .iter()
-                            .map(|w| substitute_braces(w, target, target_text.as_deref()))
-                            .collect();
-                        let text = nested_words
-                            .iter()
-                            .map(|w| w.raw.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        let mut nested = Unit::new(text, unit.depth + 1, "");
-                        nested.pipeline = unit.pipeline;
-                        nested.tags.insert("find-exec".into());
-                        if !narrowed {
-                            // `{}` is every file of the tree.
-                            nested.tags.insert(TAG_READS_TREE.into());
-                            nested.tags.insert("recursive".into());
+                        .map(|w| {
+                            substitute_placeholder(
+                                &spec.placeholder,
+                                w,
+                                target,
+                                target_text.as_deref(),
+                            )
+                        })
+                        .collect();
+                    let text = nested_words
+                        .iter()
+                        .map(|w| w.raw.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let mut nested = Unit::new(text, unit.depth + 1, "");
+                    nested.pipeline = unit.pipeline;
+                    nested.tags.insert("find-exec".into());
+                    if !narrowed {
+                        // `{}` is every file of the tree.
+                        nested.tags.insert(TAG_READS_TREE.into());
+                        nested.tags.insert("recursive".into());
+                    }
+                    // `{}` is also every link in the tree, handed over by name: the command
+                    // reaches what it leads to (`find d -exec cat {} +` reads a link's
+                    // target; `rm` removes the link itself). With `find -L` the files
+                    // behind links are found too.
+                    nested.tags.insert(TAG_FOLLOWS_LINKS.into());
+                    self.argv(&nested_words, nested, cwd, info, out);
+                }
+                unit.classes.insert(ActionClass::ShellExec);
+                k = end + 1;
+            } else if spec.deletes.contains(&token) {
+                // Too many files found by name: judged by name, not as the whole trees.
+                let by_name = !narrowed && name.is_some();
+                let deleted = if by_name { &pattern_words } else { &targets };
+                if !narrowed && !by_name {
+                    unit.tags.insert("recursive".into());
+                }
+                for target in deleted {
+                    self.path_arg(unit, target, Access::Delete, cwd);
+                }
+                if by_name && let Some(name) = &name {
+                    // Every file so named below each start: judged against git.
+                    for start in &starts {
+                        let lost = match self.word_path(start, cwd) {
+                            Some(dir) => crate::worktree::deletion_of_named_loses(&dir, name),
+                            None => None,
+                        };
+                        if let Some(why) = lost {
+                            unit.classes.insert(ActionClass::ShellDestructive);
+                            unit.tags.insert("discards-work".into());
+                            unit.source.push_str(&format!(" ({why})"));
                         }
-                        // `{}` is also every link in the tree, handed over by name: the command
-                        // reaches what it leads to (`find d -exec cat {} +` reads a link's
-                        // target; `rm` removes the link itself). With `find -L` the files
-                        // behind links are found too.
-                        nested.tags.insert(TAG_FOLLOWS_LINKS.into());
-                        self.argv(&nested_words, nested, cwd, info, out);
                     }
-                    unit.classes.insert(ActionClass::ShellExec);
-                    k = end + 1;
                 }
-                "-delete" => {
-                    // Too many files found by name: judged by name, not as the whole trees.
-                    let by_name = !narrowed && name.is_some();
-                    let deleted = if by_name { &pattern_words } else { &targets };
-                    if !narrowed && !by_name {
-                        unit.tags.insert("recursive".into());
-                    }
-                    for target in deleted {
-                        self.path_arg(unit, target, Access::Delete, cwd);
-                    }
-                    if by_name && let Some(name) = &name {
-                        // Every file so named below each start: judged against git.
-                        for start in &starts {
-                            let lost = match self.word_path(start, cwd) {
-                                Some(dir) => crate::worktree::deletion_of_named_loses(&dir, name),
-                                None => None,
-                            };
-                            if let Some(why) = lost {
-                                unit.classes.insert(ActionClass::ShellDestructive);
-                                unit.tags.insert("discards-work".into());
-                                unit.source.push_str(&format!(" ({why})"));
-                            }
-                        }
-                    }
-                    k += 1;
+                k += 1;
+            } else if spec.writes.contains(&token) {
+                if let Some(file) = expr.get(k + 1) {
+                    self.path_arg(unit, file, Access::Write, cwd);
                 }
-                "-fprint" | "-fprint0" | "-fprintf" | "-fls" => {
-                    if let Some(file) = expr.get(k + 1) {
-                        self.path_arg(unit, file, Access::Write, cwd);
-                    }
-                    k += 2;
-                }
-                _ => k += 1,
+                k += 2;
+            } else {
+                k += 1;
             }
         }
     }
@@ -182,23 +180,11 @@ impl Walker<'_, '_> {
             return;
         }
         if role == ArgRole::Read {
-            // `curl -d @file` reads a file; `-d 'a=b'` is data.
+            // `curl -d @file` reads a file; `-d 'a=b'` is data (the forms are knowledge-base
+            // data: `[file_values]`).
+            let forms = &self.ctx.kb().file_values;
             if let Some(lit) = value.literal() {
-                // `@file`, `name=@file` and `name=<file` (curl forms) name a file to send.
-                // `name@file` too (`--url-query k@FILE`): with a plain name before it.
-                let named_file = lit.split_once('@').filter(|(name, file)| {
-                    !name.is_empty()
-                        && !file.is_empty()
-                        && name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
-                });
-                let file = lit
-                    .strip_prefix('@')
-                    .or_else(|| lit.split_once("=@").map(|(_, f)| f))
-                    .or_else(|| lit.split_once("=<").map(|(_, f)| f))
-                    .or_else(|| named_file.map(|(_, f)| f))
-                    .map(|f| f.split(';').next().unwrap_or(f));
+                let file = forms.file_in(&lit);
                 if let Some(path) = file {
                     if path == "-" {
                         return;
@@ -211,10 +197,10 @@ impl Walker<'_, '_> {
             }
             // `-d @"$HOME/.netrc"`: a computed file name after `@`.
             if let Some(WordPiece::Literal(first)) = value.pieces.first()
-                && let Some(rest) = first.strip_prefix('@')
+                && let Some((prefix, rest)) = forms.split_prefix(first)
             {
                 let mut file = value.clone();
-                file.raw = file.raw.trim_start_matches('@').to_string();
+                file.raw = file.raw.trim_start_matches(prefix).to_string();
                 if rest.is_empty() {
                     file.pieces.remove(0);
                 } else {
@@ -301,4 +287,10 @@ impl Walker<'_, '_> {
         }
         self.path_arg(unit, word, access, cwd);
     }
+}
+
+/// Whether any word of `expr` is one of `primaries`.
+fn has_any(expr: &[ShellWord], primaries: &[String]) -> bool {
+    expr.iter()
+        .any(|w| w.literal().is_some_and(|w| primaries.contains(&w)))
 }
