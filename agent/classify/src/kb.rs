@@ -101,34 +101,20 @@ pub struct FileValueSpec {
     pub after_plain_name: Vec<String>,
     #[serde(default)]
     pub ends: Vec<String>,
+    /// Quotes a file name may be in (`-F 'f=@"a;b.txt"'`): not part of it, and an end inside
+    /// them does not end it.
+    #[serde(default)]
+    pub quotes: Vec<String>,
 }
 
 impl FileValueSpec {
     /// The file `value` names, if it names one this way.
     pub fn file_in<'v>(&self, value: &'v str) -> Option<&'v str> {
-        let file = self
-            .prefixes
-            .iter()
-            .find_map(|p| value.strip_prefix(p.as_str()))
-            .or_else(|| {
-                self.separators
-                    .iter()
-                    .find_map(|sep| value.split_once(sep.as_str()).map(|(_, f)| f))
-            })
-            .or_else(|| {
-                self.after_plain_name.iter().find_map(|sep| {
-                    value
-                        .split_once(sep.as_str())
-                        .filter(|(name, file)| {
-                            !name.is_empty()
-                                && !file.is_empty()
-                                && name
-                                    .chars()
-                                    .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
-                        })
-                        .map(|(_, f)| f)
-                })
-            })?;
+        let (_, file) = self.split_lead(value)?;
+        if let Some(quote) = self.quotes.iter().find(|q| file.starts_with(q.as_str())) {
+            let inner = &file[quote.len()..];
+            return Some(inner.find(quote.as_str()).map_or(inner, |at| &inner[..at]));
+        }
         Some(
             self.ends
                 .iter()
@@ -138,11 +124,31 @@ impl FileValueSpec {
         )
     }
 
-    /// The prefix a value starts with, and the rest (`@"$HOME/.netrc"`: a computed rest).
-    pub fn split_prefix<'s, 'v>(&'s self, text: &'v str) -> Option<(&'s str, &'v str)> {
-        self.prefixes
-            .iter()
-            .find_map(|p| text.strip_prefix(p.as_str()).map(|rest| (p.as_str(), rest)))
+    /// What comes before the file in `text` (a prefix, a name and a separator) and the text
+    /// from the file on: `@"$HOME/.netrc"` and `f=@$HOME/.ssh/id_rsa` have a computed rest.
+    pub fn split_lead<'v>(&self, text: &'v str) -> Option<(&'v str, &'v str)> {
+        let at = |lead_len: usize| Some((&text[..lead_len], &text[lead_len..]));
+        if let Some(p) = self.prefixes.iter().find(|p| text.starts_with(p.as_str())) {
+            return at(p.len());
+        }
+        for sep in &self.separators {
+            if let Some(i) = text.find(sep.as_str()) {
+                return at(i + sep.len());
+            }
+        }
+        for sep in &self.after_plain_name {
+            if let Some(i) = text.find(sep.as_str()) {
+                let name = &text[..i];
+                let plain = !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c));
+                if plain && text.len() > i + sep.len() {
+                    return at(i + sep.len());
+                }
+            }
+        }
+        None
     }
 }
 
@@ -542,6 +548,13 @@ pub struct ExpressionSpec {
     /// Primaries that run a command on each file, up to one of `run_ends` (`-exec CMD {} ;`).
     pub runs: Vec<String>,
     pub run_ends: Vec<String>,
+    /// Primaries whose command may also end with `batch_end` right after the placeholder,
+    /// running it once with many files (`-exec CMD {} +`); anywhere else `batch_end` is an
+    /// ordinary argument of the command.
+    #[serde(default)]
+    pub batch_runs: Vec<String>,
+    #[serde(default)]
+    pub batch_end: String,
     /// What stands for the file in a command run on it (`{}`).
     pub placeholder: String,
     /// Primaries that delete each file.
@@ -565,6 +578,19 @@ pub struct ExpressionSpec {
 }
 
 impl ExpressionSpec {
+    /// Where the command `primary` runs ends in `words` (the words after the primary): the
+    /// index of its terminator, or `None` when it has none (find refuses to run then).
+    pub fn run_end(&self, primary: &str, words: &[Option<String>]) -> Option<usize> {
+        let batch = self.batch_runs.iter().any(|p| p == primary);
+        (0..words.len()).find(|&i| match &words[i] {
+            Some(word) if self.run_ends.contains(word) => true,
+            Some(word) if batch && !self.batch_end.is_empty() && *word == self.batch_end => {
+                i > 0 && words[i - 1].as_deref() == Some(self.placeholder.as_str())
+            }
+            _ => false,
+        })
+    }
+
     /// A primary that acts on each file (runs a command or deletes it).
     pub fn acts(&self, word: &str) -> bool {
         self.runs.iter().chain(&self.deletes).any(|p| p == word)

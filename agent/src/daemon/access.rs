@@ -18,6 +18,7 @@ pub fn refuse(daemon: &Daemon, peer: &Peer, request: &Request) -> Option<Respons
     daemon.users.as_ref()?;
     let owns_pending = |id: &str| {
         let session = daemon
+            .approvals
             .lock_pending()
             .get(id)
             .and_then(|p| p.request.session.clone());
@@ -81,6 +82,7 @@ pub fn may_see(daemon: &Daemon, peer: &Peer, event: &Event) -> bool {
         Event::SessionChanged { session } => Some(session.id.clone()),
         Event::BreakerTripped { session, .. } => Some(session.clone()),
         Event::ShowApprovals { id } | Event::ApprovalResolved { id, .. } => daemon
+            .approvals
             .lock_pending()
             .get(id)
             .and_then(|p| p.request.session.clone()),

@@ -196,7 +196,7 @@ impl Daemon {
         if let Err(e) = self.controls.stop(info.clone()) {
             return internal(e);
         }
-        let pending = self.lock_pending().len();
+        let pending = self.approvals.lock_pending().len();
         self.cancel_all("Airlock's emergency stop was pressed");
         let mut killed = Vec::new();
         if kill {
@@ -208,7 +208,12 @@ impl Daemon {
                     continue;
                 }
                 killed.push(pid);
-                let receipt = self.lock_recent().by_session.get(&session).cloned();
+                let receipt = self
+                    .approvals
+                    .lock_recent()
+                    .by_session
+                    .get(&session)
+                    .cloned();
                 if let Some(receipt_id) = receipt {
                     let event = Op::Event(NewEvent {
                         receipt_id,
@@ -244,7 +249,7 @@ impl Daemon {
     }
 
     pub async fn resume(&self, assertion: Option<&Value>, actor: &str) -> Response {
-        let proof = if self.step_up_settings.resume {
+        let proof = if self.stepup.settings().resume {
             match self
                 .checked_step_up(&airlock_protocol::StepUpTarget::Resume, assertion, actor)
                 .await

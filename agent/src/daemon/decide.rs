@@ -134,7 +134,12 @@ impl Daemon {
         let id = uuid::Uuid::now_v7().to_string();
 
         let approved_before = if request.event == HookEvent::PermissionRequest {
-            let recent = self.lock_recent().by_action.get(&session_key).cloned();
+            let recent = self
+                .approvals
+                .lock_recent()
+                .by_action
+                .get(&session_key)
+                .cloned();
             recent.and_then(|(earlier, approved, when)| {
                 let fresh = SystemTime::now().duration_since(when).unwrap_or_default()
                     < PERMISSION_FOLLOW_UP;
@@ -164,10 +169,10 @@ impl Daemon {
                 classification: &classification,
                 evaluation: &evaluation,
                 session_grant: request.session.is_some()
-                    && self.lock_grants().contains(&session_key),
+                    && self.approvals.lock_grants().contains(&session_key),
                 approved_before: approved_before.as_deref(),
                 controls,
-                has_security_key: self.has_security_key(),
+                has_security_key: &|| self.has_security_key(),
             },
             crate::store::format_ms,
         );

@@ -33,7 +33,8 @@ pub struct Facts<'a> {
     /// PermissionRequest is answered from it.
     pub approved_before: Option<&'a str>,
     pub controls: ControlFacts<'a>,
-    pub has_security_key: bool,
+    /// Whether a security key is registered: asked only of a `step-up` (it reads the store).
+    pub has_security_key: &'a dyn Fn() -> bool,
 }
 
 /// The runtime controls as they stand for the request's session (looked up, not acted on).
@@ -141,7 +142,7 @@ pub fn rule(facts: &Facts, format_time: impl Fn(i64) -> String) -> Ruling {
         Decision::Deny => Action::Deny {
             answer: deny_for_model(&reason),
         },
-        Decision::StepUp if !facts.has_security_key => Action::DenyNoKey {
+        Decision::StepUp if !(facts.has_security_key)() => Action::DenyNoKey {
             answer: format!(
                 "{reason}. It needs a security-key approval, but no security key is registered with Airlock (register one with `airlock key add`), so it was not run. Tell the user it needs a security-key approval."
             ),

@@ -30,7 +30,7 @@ impl Daemon {
             .unwrap_or(false);
         self.finalise_interrupted().await;
         let restored = self.restore_counters();
-        let policy = self.current_policy();
+        let policy = self.policy.current();
         let settings_file = self.home.settings_file();
         let input = json!({
             "action": "daemon start",
@@ -158,7 +158,7 @@ impl Daemon {
     /// so a restart neither resets a budget nor forgets the denials a breaker counts. Returns
     /// how many requests were counted.
     fn restore_counters(&self) -> usize {
-        let policy = self.current_policy();
+        let policy = self.policy.current();
         let window = policy.counter_window().as_millis() as i64;
         if window == 0 {
             return 0;
@@ -203,8 +203,8 @@ impl Daemon {
     /// Load the policy again (`why`: what prompted it) and record the load, or the failure
     /// (the last good policy then stays in force).
     pub async fn reload_policy(&self, why: &str) -> Result<usize, PolicyError> {
-        let before = self.current_policy();
-        let loaded = match Policy::load(&self.policy_dirs) {
+        let before = self.policy.current();
+        let loaded = match Policy::load(self.policy.dirs()) {
             Ok(policy) => policy,
             Err(err) => {
                 let input = json!({
@@ -223,10 +223,7 @@ impl Daemon {
         };
         let policy = Arc::new(loaded);
         let rules = policy.rule_count();
-        match self.policy.write() {
-            Ok(mut p) => *p = policy.clone(),
-            Err(poisoned) => *poisoned.into_inner() = policy.clone(),
-        }
+        self.policy.replace(policy.clone());
         let _ = self.events.send(Event::PolicyReloaded { rules });
         let input = json!({
             "action": "policy load",

@@ -1,6 +1,7 @@
 //! The enforcement daemon: a local-socket server that every hook request passes through.
 
 mod access;
+mod approvals;
 mod control_requests;
 pub(crate) mod controls;
 mod decide;
@@ -10,6 +11,7 @@ mod lifecycle;
 mod nofollow;
 mod notifier;
 mod policy_check;
+mod policy_in_force;
 mod rollback;
 mod server;
 mod settings_watch;
@@ -36,6 +38,7 @@ pub const CHECKPOINT_EVERY_ROWS: u64 = tree_heads::EVERY_ROWS;
 /// Who the emergency stop is by when the daemon's watchdog turned it on (an impostor).
 pub const WATCHDOG: &str = airlock_protocol::STOPPED_BY_WATCHDOG;
 pub use state::Daemon;
+use state::{Approvals, LiveSettings, PolicyInForce};
 
 use crate::classify::{Classifier, Env};
 use crate::home::AirlockHome;
@@ -44,11 +47,10 @@ use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::writer::Writer;
 use anyhow::Context;
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -92,8 +94,7 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         .context("refusing to start: security-key settings are not usable")?;
     Ok(Arc::new(Daemon {
         home: config.home.clone(),
-        policy_dirs: config.policy_dirs.clone(),
-        policy: RwLock::new(Arc::new(policy)),
+        policy: PolicyInForce::new(config.policy_dirs.clone(), policy),
         classifier,
         writer,
         tree_heads,
@@ -108,27 +109,14 @@ fn build_with(config: &DaemonConfig, settings: &Settings) -> anyhow::Result<Arc<
         }),
         shipper,
         reader: Mutex::new(reader),
-        pending: Mutex::new(HashMap::new()),
-        grants: Mutex::new(HashSet::new()),
-        recent: Mutex::new(Default::default()),
+        approvals: Approvals::new(settings.approvals.clone()),
         events,
         controls,
-        approval_timeout_ms: std::sync::atomic::AtomicU64::new(
-            config
-                .approval_timeout
-                .unwrap_or_else(|| settings.approval_timeout())
-                .as_millis() as u64,
-        ),
-        approval_timeout_pinned: config.approval_timeout.is_some(),
-        notifications_enabled: std::sync::atomic::AtomicBool::new(settings.notifications.enabled),
-        notifier_running: std::sync::atomic::AtomicBool::new(false),
+        live: LiveSettings::new(settings, config.approval_timeout),
         started_ms: crate::store::now_ms(),
         decisions: AtomicU64::new(0),
         uid: rustix::process::geteuid().as_raw(),
-        policy_lock: tokio::sync::Mutex::new(()),
         stepup,
-        step_up_settings: settings.step_up.clone(),
-        approval_settings: settings.approvals.clone(),
     }))
 }
 

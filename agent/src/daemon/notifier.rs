@@ -7,16 +7,18 @@ use super::who::Who;
 use airlock_notify::{Answer, Incoming, Source};
 use airlock_protocol::{ApprovalScope, Event, PendingApproval};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use tokio::sync::{broadcast, mpsc};
 
-/// Start the daemon's own notifier on the current tokio runtime. It subscribes to the daemon's
-/// events before returning, so no approval raised after this call is missed.
-pub fn spawn_notifier(daemon: Arc<Daemon>) -> tokio::task::JoinHandle<()> {
-    daemon.notifier_running.store(true, Ordering::Relaxed);
+/// Start the daemon's own notifier on the current tokio runtime, unless it runs already. It
+/// subscribes to the daemon's events before returning, so no approval raised after this call
+/// is missed.
+pub fn spawn_notifier(daemon: Arc<Daemon>) {
+    if !daemon.live.start_notifier() {
+        return;
+    }
     let source = InDaemon(daemon);
     let events = source.follow();
-    tokio::spawn(airlock_notify::run(source, events))
+    tokio::spawn(airlock_notify::run(source, events));
 }
 
 #[derive(Clone)]
@@ -24,7 +26,7 @@ struct InDaemon(Arc<Daemon>);
 
 impl Source for InDaemon {
     fn enabled(&self) -> bool {
-        self.0.notifications_enabled.load(Ordering::Relaxed)
+        self.0.live.notifications_enabled()
     }
 
     async fn pending(&self) -> Vec<PendingApproval> {

@@ -11,7 +11,7 @@ impl Daemon {
         // Loading runs every rule's examples through the classifier: file and CPU work, off
         // the async workers.
         let mut items: Vec<PolicyFileCheck> = super::decide::off_the_reactor(|| {
-            crate::policy::check_each(&self.policy_dirs)
+            crate::policy::check_each(self.policy.dirs())
                 .into_iter()
                 .map(|(path, result)| PolicyFileCheck {
                     path: path.display().to_string(),

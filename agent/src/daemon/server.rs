@@ -30,7 +30,7 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
         Some(listener) => (listener, true),
         None => (bind(&socket, mode)?, false),
     };
-    let policy = daemon.current_policy();
+    let policy = daemon.policy.current();
     tracing::info!(
         socket = %socket.display(),
         rules = policy.rule_count(),
@@ -176,7 +176,7 @@ async fn watch_policy(daemon: Arc<Daemon>) {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let now = fingerprint(&daemon);
         if now != last {
-            let _guard = daemon.policy_lock.lock().await;
+            let _guard = daemon.policy.lock_changes().await;
             reload(&daemon, "policy files changed").await;
             // What was seen before the load, not after: an edit made while it ran is then
             // still a change on the next look instead of being taken as already loaded.
@@ -187,7 +187,7 @@ async fn watch_policy(daemon: Arc<Daemon>) {
 
 fn fingerprint(daemon: &Daemon) -> Vec<(std::path::PathBuf, Option<SystemTime>, u64)> {
     let mut out = Vec::new();
-    for dir in &daemon.policy_dirs {
+    for dir in daemon.policy.dirs() {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
                 let path = entry.path();
@@ -542,7 +542,7 @@ async fn subscribe(daemon: &Daemon, peer: &Peer, id: u64, send: &mut &Stream) {
 }
 
 fn status(daemon: &Daemon) -> StatusInfo {
-    let policy = daemon.current_policy();
+    let policy = daemon.policy.current();
     StatusInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         protocol: PROTOCOL_VERSION,
@@ -554,7 +554,7 @@ fn status(daemon: &Daemon) -> StatusInfo {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
-        pending: daemon.lock_pending().len(),
+        pending: daemon.approvals.lock_pending().len(),
         decisions: daemon.decisions.load(std::sync::atomic::Ordering::Relaxed),
         database: daemon.home.database().display().to_string(),
         socket: daemon.home.socket().display().to_string(),

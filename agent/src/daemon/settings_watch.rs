@@ -6,8 +6,59 @@
 use super::state::Daemon;
 use crate::settings::Settings;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
+
+/// The settings a running daemon follows: read by requests, written only by [`follow`].
+pub struct LiveSettings {
+    /// How long an `ask` waits, in ms.
+    approval_timeout_ms: AtomicU64,
+    /// `--approval-timeout` was given: settings.toml does not change it.
+    approval_timeout_pinned: bool,
+    /// `[notifications] enabled`; the notifier checks it before each notification.
+    notifications_enabled: AtomicBool,
+    /// Whether the daemon's notifier task runs (started when notifications are first enabled).
+    notifier_running: AtomicBool,
+}
+
+impl LiveSettings {
+    pub fn new(settings: &Settings, pinned_timeout: Option<Duration>) -> Self {
+        Self {
+            approval_timeout_ms: AtomicU64::new(
+                pinned_timeout
+                    .unwrap_or_else(|| settings.approval_timeout())
+                    .as_millis() as u64,
+            ),
+            approval_timeout_pinned: pinned_timeout.is_some(),
+            notifications_enabled: AtomicBool::new(settings.notifications.enabled),
+            notifier_running: AtomicBool::new(false),
+        }
+    }
+
+    pub fn approval_timeout(&self) -> Duration {
+        Duration::from_millis(self.approval_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn notifications_enabled(&self) -> bool {
+        self.notifications_enabled.load(Ordering::Relaxed)
+    }
+
+    /// Mark the notifier started; `false` if it already was.
+    pub fn start_notifier(&self) -> bool {
+        !self.notifier_running.swap(true, Ordering::Relaxed)
+    }
+
+    /// Take `settings` in; whether the approval timeout changed.
+    fn apply(&self, settings: &Settings) -> bool {
+        self.notifications_enabled
+            .store(settings.notifications.enabled, Ordering::Relaxed);
+        if self.approval_timeout_pinned {
+            return false;
+        }
+        let ms = settings.approval_timeout().as_millis() as u64;
+        self.approval_timeout_ms.swap(ms, Ordering::Relaxed) != ms
+    }
+}
 
 pub async fn follow(daemon: Arc<Daemon>, mut current: Settings) {
     let path = daemon.home.settings_file();
@@ -39,18 +90,14 @@ pub async fn follow(daemon: Arc<Daemon>, mut current: Settings) {
 }
 
 fn apply(daemon: &Arc<Daemon>, settings: &Settings) {
-    if !daemon.approval_timeout_pinned {
-        let ms = settings.approval_timeout().as_millis() as u64;
-        if daemon.approval_timeout_ms.swap(ms, Ordering::Relaxed) != ms {
-            tracing::info!(secs = ms / 1000, "approval timeout changed in settings");
-        }
+    if daemon.live.apply(settings) {
+        tracing::info!(
+            secs = daemon.live.approval_timeout().as_secs(),
+            "approval timeout changed in settings"
+        );
     }
-    let enabled = settings.notifications.enabled;
-    daemon
-        .notifications_enabled
-        .store(enabled, Ordering::Relaxed);
     // In system mode each user's own `airlock notify` raises their notifications.
-    if enabled && daemon.users.is_none() && !daemon.notifier_running.load(Ordering::Relaxed) {
+    if settings.notifications.enabled && daemon.users.is_none() {
         super::notifier::spawn_notifier(daemon.clone());
     }
 }

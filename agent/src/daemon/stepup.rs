@@ -48,7 +48,7 @@ impl Daemon {
         };
         let (action, description, expires_ms) = match &target {
             StepUpTarget::Approve { id, scope } => {
-                let pending = self.lock_pending();
+                let pending = self.approvals.lock_pending();
                 let Some(p) = pending.get(id) else {
                     return Response::Error {
                         code: ErrorCode::NotFound,

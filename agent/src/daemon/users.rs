@@ -285,7 +285,7 @@ impl super::state::Daemon {
     /// The classifier and policy for a request of `session`. In system mode the session names
     /// its user; a session that names nobody is judged by nothing (`Err`).
     pub async fn judge_of(&self, session: Option<&str>) -> Result<Judge, String> {
-        let machine = self.current_policy();
+        let machine = self.policy.current();
         let Some(users) = &self.users else {
             return Ok(Judge {
                 view: None,

@@ -93,6 +93,8 @@ struct OpenRegistration {
 }
 
 pub struct RelyingParty {
+    /// `[step_up]`, read at start: a change takes a restart.
+    settings: StepUpSettings,
     webauthn: Webauthn,
     cas: Option<AttestationCaList>,
     judge: attested::KeyJudge,
@@ -101,6 +103,11 @@ pub struct RelyingParty {
 }
 
 impl RelyingParty {
+    /// What settings.toml's `[step_up]` said when the daemon started.
+    pub fn settings(&self) -> &StepUpSettings {
+        &self.settings
+    }
+
     pub fn new(settings: &StepUpSettings) -> Result<Self, StepUpError> {
         let origin = Url::parse(ORIGIN).map_err(|e| StepUpError::Internal(e.to_string()))?;
         let webauthn = WebauthnBuilder::new(RP_ID, &origin)
@@ -118,6 +125,7 @@ impl RelyingParty {
             );
         }
         Ok(Self {
+            settings: settings.clone(),
             webauthn,
             judge: attested::KeyJudge::new(cas.clone()),
             cas,

@@ -91,10 +91,17 @@ impl Walker<'_, '_> {
         while k < expr.len() {
             let token = expr[k].literal().unwrap_or_default();
             if spec.runs.contains(&token) {
-                let end = expr[k + 1..]
-                    .iter()
-                    .position(|w| w.literal().is_some_and(|w| spec.run_ends.contains(&w)))
-                    .map_or(expr.len(), |p| k + 1 + p);
+                let words: Vec<Option<String>> =
+                    expr[k + 1..].iter().map(ShellWord::literal).collect();
+                let end = match spec.run_end(&token, &words) {
+                    Some(p) => k + 1 + p,
+                    None => {
+                        // No terminator: find refuses to run, and a word Airlock cannot see
+                        // might be one (`"$END"`). Judged as what is there, and not understood.
+                        unit.classes.insert(ActionClass::Unknown);
+                        expr.len()
+                    }
+                };
                 for target in &targets {
                     let target_text = self.exact_text(target, cwd);
                     let nested_words: Vec<ShellWord> = expr[k + 1..end]
@@ -195,12 +202,16 @@ impl Walker<'_, '_> {
                 }
                 return;
             }
-            // `-d @"$HOME/.netrc"`: a computed file name after `@`.
+            // `-d @"$HOME/.netrc"`, `-F "f=@$HOME/.ssh/id_rsa"`: a computed file name after
+            // one of the forms.
             if let Some(WordPiece::Literal(first)) = value.pieces.first()
-                && let Some((prefix, rest)) = forms.split_prefix(first)
+                && let Some((lead, rest)) = forms.split_lead(first)
             {
                 let mut file = value.clone();
-                file.raw = file.raw.trim_start_matches(prefix).to_string();
+                file.raw = match file.raw.find(lead) {
+                    Some(i) => file.raw[i + lead.len()..].to_string(),
+                    None => file.raw.clone(),
+                };
                 if rest.is_empty() {
                     file.pieces.remove(0);
                 } else {

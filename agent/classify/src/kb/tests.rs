@@ -118,5 +118,16 @@ fn file_values_name_files_in_curls_forms_only() {
     assert_eq!(forms.file_in("a=b"), None);
     assert_eq!(forms.file_in("user name@host"), None);
     assert_eq!(forms.file_in("@"), Some(""));
-    assert_eq!(forms.split_prefix("@rest"), Some(("@", "rest")));
+    // Quoted, the quotes are not part of the name, and `;` inside them does not end it.
+    assert_eq!(
+        forms.file_in(r#"f=@"/etc/pass;wd";type=x"#),
+        Some("/etc/pass;wd")
+    );
+    assert_eq!(forms.file_in(r#"@"a b""#), Some("a b"));
+    // The lead before a computed name.
+    assert_eq!(forms.split_lead("@"), Some(("@", "")));
+    assert_eq!(forms.split_lead("f=@"), Some(("f=@", "")));
+    assert_eq!(forms.split_lead("f=<~/"), Some(("f=<", "~/")));
+    assert_eq!(forms.split_lead("k@x"), Some(("k@", "x")));
+    assert_eq!(forms.split_lead("a=b"), None);
 }

@@ -33,7 +33,7 @@ impl Daemon {
 
     /// What `approve --scope always` would add for a pending request, without adding it.
     pub async fn preview_always(&self, id: &str) -> Response {
-        let found = self.lock_pending().get(id).map(|p| {
+        let found = self.approvals.lock_pending().get(id).map(|p| {
             (
                 p.request.clone(),
                 p.classification.clone(),
@@ -93,7 +93,7 @@ impl Daemon {
         evaluation: &Evaluation,
         id: &str,
     ) -> Result<String, String> {
-        let _guard = self.policy_lock.lock().await;
+        let _guard = self.policy.lock_changes().await;
         let note = always_note(id);
         let rules = amend::entries_for(request, classification, evaluation, &note)
             .map_err(|e| e.to_string())?;

@@ -17,7 +17,7 @@ impl Daemon {
         closed: impl Future<Output = ()>,
     ) -> Result<(Outcome, String), crate::store::StoreError> {
         let created = now_ms();
-        let timeout = self.approval_timeout();
+        let timeout = self.live.approval_timeout();
         let held = Held {
             request: &request,
             classification: &classification,
@@ -25,7 +25,7 @@ impl Daemon {
         };
         let policy = match self.judge_of(request.session.as_deref()).await {
             Ok(judge) => judge.policy,
-            Err(_) => self.current_policy(),
+            Err(_) => self.policy.current(),
         };
         let approval = self.pending_approval(
             &policy,
@@ -36,7 +36,7 @@ impl Daemon {
             (created, created + timeout.as_millis() as i64),
         );
         let (resolve, resolution) = tokio::sync::oneshot::channel();
-        self.lock_pending().insert(
+        self.approvals.lock_pending().insert(
             id.to_string(),
             Pending {
                 approval: approval.clone(),
@@ -57,7 +57,7 @@ impl Daemon {
                 actor: "agent".into(),
             }),
         };
-        let held = self.lock_pending().remove(id);
+        let held = self.approvals.lock_pending().remove(id);
         self.stepup.forget(id);
         let (outcome, actor, mut detail, why) = match result {
             Some(Resolution::Approved {
@@ -163,7 +163,7 @@ impl Daemon {
     ) -> Response {
         let actor = &who.label();
         let (prepared, decision) = {
-            let pending = self.lock_pending();
+            let pending = self.approvals.lock_pending();
             match pending.get(id) {
                 None => return not_found(id),
                 Some(p) => (
@@ -230,7 +230,8 @@ impl Daemon {
             let (request, ..) = prepared;
             match &request.session {
                 Some(session) => {
-                    self.lock_grants()
+                    self.approvals
+                        .lock_grants()
                         .insert((session.clone(), action_key(&request)));
                 }
                 None => {
@@ -244,6 +245,7 @@ impl Daemon {
             }
         }
         let sender = self
+            .approvals
             .lock_pending()
             .get_mut(id)
             .and_then(|p| p.resolve.take());
@@ -268,6 +270,7 @@ impl Daemon {
 
     pub fn deny(&self, id: &str, reason: Option<String>, who: &Who) -> Response {
         let sender = self
+            .approvals
             .lock_pending()
             .get_mut(id)
             .and_then(|p| p.resolve.take());
@@ -298,6 +301,7 @@ impl Daemon {
 
     pub(crate) fn cancel_where(&self, reason: &str, which: impl Fn(&Pending) -> bool) {
         let senders: Vec<_> = self
+            .approvals
             .lock_pending()
             .values_mut()
             .filter(|p| which(p))
@@ -313,6 +317,7 @@ impl Daemon {
 
     pub fn pending_list(&self) -> Vec<PendingApproval> {
         let mut items: Vec<PendingApproval> = self
+            .approvals
             .lock_pending()
             .values()
             .map(|p| p.approval.clone())

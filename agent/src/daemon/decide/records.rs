@@ -17,7 +17,7 @@ impl Daemon {
         let mut receipt_id = request
             .tool_use_id
             .as_ref()
-            .and_then(|t| self.lock_recent().by_tool_use.get(t).cloned());
+            .and_then(|t| self.approvals.lock_recent().by_tool_use.get(t).cloned());
         if receipt_id.is_none()
             && let Some(t) = &request.tool_use_id
         {
@@ -29,6 +29,7 @@ impl Daemon {
                 action_key(&request),
             );
             receipt_id = self
+                .approvals
                 .lock_recent()
                 .by_action
                 .get(&key)
@@ -227,7 +228,11 @@ impl Daemon {
             request.session.clone().unwrap_or_default(),
             action_key(request),
         );
-        self.lock_recent()
-            .remember(request.tool_use_id.as_deref(), key, receipt, permitted);
+        self.approvals.lock_recent().remember(
+            request.tool_use_id.as_deref(),
+            key,
+            receipt,
+            permitted,
+        );
     }
 }

@@ -39,7 +39,7 @@ fn facts<'a>(classification: &'a Classification, evaluation: &'a Evaluation) -> 
         session_grant: false,
         approved_before: None,
         controls: ControlFacts::default(),
-        has_security_key: true,
+        has_security_key: &|| true,
     }
 }
 
@@ -335,7 +335,7 @@ fn a_step_up_without_a_key_is_denied_with_the_way_to_register_one() {
     let step_up = evaluation(Decision::StepUp);
     let ruling = rule(
         &Facts {
-            has_security_key: false,
+            has_security_key: &|| false,
             ..facts(&c, &step_up)
         },
         when,
@@ -350,12 +350,34 @@ fn a_step_up_without_a_key_is_denied_with_the_way_to_register_one() {
     let ask = evaluation(Decision::Ask);
     let ruling = rule(
         &Facts {
-            has_security_key: false,
+            has_security_key: &|| false,
             ..facts(&c, &ask)
         },
         when,
     );
     assert_eq!(ruling.action, Action::Hold);
+}
+
+#[test]
+fn only_a_step_up_asks_whether_a_key_is_registered() {
+    // The question reads the store: a decision that cannot need a key never asks it.
+    let c = write_classification();
+    for decision in [Decision::Allow, Decision::Ask, Decision::Deny] {
+        let e = evaluation(decision);
+        let asked = std::cell::Cell::new(false);
+        let key = || {
+            asked.set(true);
+            true
+        };
+        rule(
+            &Facts {
+                has_security_key: &key,
+                ..facts(&c, &e)
+            },
+            when,
+        );
+        assert!(!asked.get(), "{decision:?} asked for a key");
+    }
 }
 
 #[test]
