@@ -1,6 +1,8 @@
 //! The program knowledge base's examples, checked when a classifier is built, like policy
 //! examples: each entry shows a command using it and the classes it must get, so an edit to the
-//! data that changes what an entry means fails at load, naming the entry and its example.
+//! data that changes what an entry means fails at load, naming the entry and its example. They
+//! are judged as on a machine with no files (`airlock_userfs::with_no_files`): what they mean
+//! cannot depend on the machine, so nothing planted on it can stop the daemon from starting.
 
 use crate::kb::{KbExample, KnowledgeBase};
 use crate::{Classifier, ClassifierError, EXAMPLE_CWD, Env};
@@ -59,7 +61,7 @@ pub fn check(kb: &KnowledgeBase) -> Result<(), ClassifierError> {
     for (entry, example) in examples {
         let request =
             ActionRequest::shell("claude-code", PathBuf::from(EXAMPLE_CWD), &example.command);
-        let classification = classifier.classify(&request);
+        let classification = airlock_userfs::with_no_files(|| classifier.classify(&request));
         let got = classification.classes();
         let expected: BTreeSet<ActionClass> = example.classes.iter().copied().collect();
         let tags: BTreeSet<&String> = classification

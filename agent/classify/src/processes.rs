@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 /// Judge one process-id argument of a signalling command.
 pub(crate) fn judge_signalled(unit: &mut Unit, word: &str, protected: &[PathBuf]) {
+    if airlock_userfs::sees_no_files() {
+        // An example: no process table either.
+        return;
+    }
     // `-PGID` (a process group) and `%JOB` name processes Airlock does not enumerate.
     let pid = word;
     let number = pid.strip_prefix('-').unwrap_or(pid);

@@ -34,7 +34,7 @@ pub struct Bus {
 
 impl Bus {
     /// Connect to the session bus (`DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`).
-    pub async fn connect() -> Result<Self, String> {
+    pub async fn connect() -> Result<Self, BusError> {
         let connection = deadline(CALL_TIMEOUT, Connection::session()).await?;
         let dbus = deadline(CALL_TIMEOUT, DBusProxy::new(&connection)).await?;
         Ok(Self { connection, dbus })
@@ -42,7 +42,7 @@ impl Bus {
 
     /// `NameOwnerChanged` for the notification server's name: it started, stopped or was
     /// replaced.
-    pub async fn owner_changes(&self) -> Result<MessageStream, String> {
+    pub async fn owner_changes(&self) -> Result<MessageStream, BusError> {
         let rule = MatchRule::builder()
             .msg_type(Type::Signal)
             .sender(BUS_NAME)
@@ -50,8 +50,7 @@ impl Bus {
             .interface("org.freedesktop.DBus")
             .member("NameOwnerChanged")
             .arg(0, SERVER_NAME)
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         deadline(
             CALL_TIMEOUT,
             MessageStream::for_match_rule(rule, &self.connection, None),
@@ -68,7 +67,7 @@ impl Bus {
     }
 
     /// Ask the bus to start a notification server that is installed but not running.
-    pub async fn activate(&self) -> Result<(), String> {
+    pub async fn activate(&self) -> Result<(), BusError> {
         let name = WellKnownName::from_static_str_unchecked(SERVER_NAME);
         deadline(ACTIVATION_TIMEOUT, self.dbus.start_service_by_name(name, 0))
             .await
@@ -78,7 +77,7 @@ impl Bus {
     /// Subscribe to `owner`'s signals. The match rules name the sender, so the bus delivers
     /// nobody else's broadcasts; `for_match_rule` returns once the bus has added them, so
     /// call this before any `Notify` to `owner`.
-    pub async fn subscribe(&self, owner: &UniqueName<'_>) -> Result<Signals, String> {
+    pub async fn subscribe(&self, owner: &UniqueName<'_>) -> Result<Signals, BusError> {
         let actions = self.server_signal(owner, ACTION_INVOKED).await?;
         let closed = self.server_signal(owner, NOTIFICATION_CLOSED).await?;
         Ok(stream::select(actions, closed))
@@ -88,15 +87,14 @@ impl Bus {
         &self,
         owner: &UniqueName<'_>,
         member: &'static str,
-    ) -> Result<MessageStream, String> {
+    ) -> Result<MessageStream, BusError> {
         let rule = MatchRule::builder()
             .msg_type(Type::Signal)
             .sender(owner.clone())
             .path(SERVER_PATH)
             .interface(SERVER_INTERFACE)
             .member(member)
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         deadline(
             CALL_TIMEOUT,
             MessageStream::for_match_rule(rule, &self.connection, None),
@@ -125,7 +123,7 @@ impl Bus {
 
     /// Show `content`; returns the server's id for it. Sent to the server's unique name, not
     /// the well-known one, so the id surely belongs to the server whose signals we trust.
-    pub async fn notify(&self, owner: &UniqueName<'_>, content: &Content) -> Result<u32, String> {
+    pub async fn notify(&self, owner: &UniqueName<'_>, content: &Content) -> Result<u32, BusError> {
         let actions: Vec<&str> = content
             .actions
             .iter()
@@ -152,11 +150,11 @@ impl Bus {
             ),
         )
         .await?;
-        reply.body().deserialize::<u32>().map_err(|e| e.to_string())
+        Ok(reply.body().deserialize::<u32>()?)
     }
 
     /// Take notification `id` off the screen.
-    pub async fn close(&self, owner: &UniqueName<'_>, id: u32) -> Result<(), String> {
+    pub async fn close(&self, owner: &UniqueName<'_>, id: u32) -> Result<(), BusError> {
         deadline(
             CALL_TIMEOUT,
             self.connection.call_method(
@@ -172,14 +170,24 @@ impl Bus {
     }
 }
 
-/// Run a bus call with a deadline; errors become text for the log.
-async fn deadline<T, E: std::fmt::Display>(
+/// Why a session-bus call failed (for the log: notifications are a convenience).
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error(transparent)]
+    Bus(#[from] zbus::Error),
+    #[error(transparent)]
+    Call(#[from] zbus::fdo::Error),
+    #[error("no answer from the session bus within {0} s")]
+    Timeout(u64),
+}
+
+/// Run a bus call with a deadline.
+async fn deadline<T, E: Into<BusError>>(
     limit: Duration,
     call: impl Future<Output = Result<T, E>>,
-) -> Result<T, String> {
+) -> Result<T, BusError> {
     match tokio::time::timeout(limit, call).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(_) => Err(format!("no answer within {} s", limit.as_secs())),
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(BusError::Timeout(limit.as_secs())),
     }
 }

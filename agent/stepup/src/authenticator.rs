@@ -8,7 +8,6 @@
 //! With the `soft-authenticator` feature (tests only, never release builds) and
 //! `AIRLOCK_SOFT_TOKEN=FILE`, a software CTAP2 token stored in FILE answers instead.
 
-use anyhow::Context;
 use serde_json::Value;
 use std::time::Duration;
 use url::Url;
@@ -40,36 +39,76 @@ pub fn terminal_pin() -> PinPrompt {
     Box::new(|| webauthn_authenticator_rs::ui::Cli {}.request_pin())
 }
 
+/// Why talking to the security key failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the daemon sent a bad origin `{0}`; use matching Airlock versions")]
+    BadOrigin(String),
+    #[error(
+        "the daemon's {what} are not WebAuthn options ({source}); use matching Airlock versions"
+    )]
+    BadOptions {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("the security key did not {what}: {reason}")]
+    Refused { what: &'static str, reason: String },
+    #[error("cannot start the security-key runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot open USB security keys: {0} (is /dev/hidraw* readable by you?)")]
+    Usb(String),
+    #[error("cannot watch for security keys: {0}")]
+    Watch(String),
+    #[error("no security key answered within {0} s; plug one in and try again")]
+    NoKey(u64),
+    #[error("the key's answer cannot be sent: {0}")]
+    Answer(serde_json::Error),
+    #[error("soft token `{path}`: {reason}")]
+    SoftToken { path: String, reason: String },
+}
+
 /// Sign a step-up challenge: `options` is the daemon's `RequestChallengeResponse` JSON.
-pub fn sign(origin: &str, options: &Value, pin: PinPrompt) -> anyhow::Result<Value> {
-    let origin = Url::parse(origin).with_context(|| format!("bad origin `{origin}`"))?;
-    let options: RequestChallengeResponse = serde_json::from_value(options.clone())
-        .context("the daemon's challenge is not WebAuthn request options")?;
+pub fn sign(origin: &str, options: &Value, pin: PinPrompt) -> Result<Value, KeyError> {
+    let origin = Url::parse(origin).map_err(|_| KeyError::BadOrigin(origin.to_string()))?;
+    let options: RequestChallengeResponse =
+        serde_json::from_value(options.clone()).map_err(|source| KeyError::BadOptions {
+            what: "challenge options",
+            source,
+        })?;
     with_backend(pin, |backend| {
         let credential = backend
             .do_authentication(origin.clone(), options.clone())
-            .map_err(|e| anyhow::anyhow!("the security key did not sign: {e:?}"))?;
-        Ok(serde_json::to_value(credential)?)
+            .map_err(|e| KeyError::Refused {
+                what: "sign",
+                reason: format!("{e:?}"),
+            })?;
+        serde_json::to_value(credential).map_err(KeyError::Answer)
     })
 }
 
 /// Make a credential on the key: `options` is the daemon's `CreationChallengeResponse` JSON.
-pub fn register(origin: &str, options: &Value, pin: PinPrompt) -> anyhow::Result<Value> {
-    let origin = Url::parse(origin).with_context(|| format!("bad origin `{origin}`"))?;
-    let options: CreationChallengeResponse = serde_json::from_value(options.clone())
-        .context("the daemon's registration options are not WebAuthn creation options")?;
+pub fn register(origin: &str, options: &Value, pin: PinPrompt) -> Result<Value, KeyError> {
+    let origin = Url::parse(origin).map_err(|_| KeyError::BadOrigin(origin.to_string()))?;
+    let options: CreationChallengeResponse =
+        serde_json::from_value(options.clone()).map_err(|source| KeyError::BadOptions {
+            what: "registration options",
+            source,
+        })?;
     with_backend(pin, |backend| {
         let credential = backend
             .do_registration(origin.clone(), options.clone())
-            .map_err(|e| anyhow::anyhow!("the security key did not register: {e:?}"))?;
-        Ok(serde_json::to_value(credential)?)
+            .map_err(|e| KeyError::Refused {
+                what: "register",
+                reason: format!("{e:?}"),
+            })?;
+        serde_json::to_value(credential).map_err(KeyError::Answer)
     })
 }
 
 fn with_backend(
     pin: PinPrompt,
-    ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
-) -> anyhow::Result<Value> {
+    ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> Result<Value, KeyError>,
+) -> Result<Value, KeyError> {
     #[cfg(feature = "soft-authenticator")]
     if let Some(path) = std::env::var_os("AIRLOCK_SOFT_TOKEN") {
         return soft::with_token(std::path::Path::new(&path), ceremony);
@@ -79,8 +118,8 @@ fn with_backend(
 
 fn usb(
     pin: PinPrompt,
-    ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
-) -> anyhow::Result<Value> {
+    ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> Result<Value, KeyError>,
+) -> Result<Value, KeyError> {
     use webauthn_authenticator_rs::ctap2::select_one_device;
     use webauthn_authenticator_rs::transport::{AnyTransport, Transport};
 
@@ -90,26 +129,21 @@ fn usb(
         .worker_threads(1)
         .enable_all()
         .build()
-        .context("cannot start the security-key runtime")?;
+        .map_err(KeyError::Runtime)?;
     let _entered = runtime.enter();
     let ui = Prompts { pin };
-    let transport = runtime.block_on(AnyTransport::new()).map_err(|e| {
-        anyhow::anyhow!("cannot open USB security keys: {e:?} (is /dev/hidraw* readable by you?)")
-    })?;
+    let transport = runtime
+        .block_on(AnyTransport::new())
+        .map_err(|e| KeyError::Usb(format!("{e:?}")))?;
     let stream = runtime
         .block_on(transport.watch())
-        .map_err(|e| anyhow::anyhow!("cannot watch for security keys: {e:?}"))?;
+        .map_err(|e| KeyError::Watch(format!("{e:?}")))?;
     eprintln!("Insert your security key and touch it when it blinks…");
     let mut authenticator = runtime
         .block_on(async { tokio::time::timeout(key_wait(), select_one_device(stream, &ui)).await })
         .ok()
         .flatten()
-        .with_context(|| {
-            format!(
-                "no security key answered within {} s; plug one in and try again",
-                key_wait().as_secs()
-            )
-        })?;
+        .ok_or(KeyError::NoKey(key_wait().as_secs()))?;
     ceremony(&mut authenticator)
 }
 
@@ -160,15 +194,18 @@ mod soft {
     /// A software token kept in `path` (saved again after the ceremony: its counter moves).
     pub fn with_token(
         path: &Path,
-        ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> anyhow::Result<Value>,
-    ) -> anyhow::Result<Value> {
+        ceremony: impl FnOnce(&mut dyn WebauthnAuthenticator) -> Result<Value, KeyError>,
+    ) -> Result<Value, KeyError> {
+        let soft_token = |reason: String| KeyError::SoftToken {
+            path: path.display().to_string(),
+            reason,
+        };
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
-            .with_context(|| format!("cannot open soft token `{}`", path.display()))?;
-        let mut token = SoftTokenFile::open(file)
-            .map_err(|e| anyhow::anyhow!("soft token `{}`: {e:?}", path.display()))?;
+            .map_err(|e| soft_token(format!("cannot open it: {e}")))?;
+        let mut token = SoftTokenFile::open(file).map_err(|e| soft_token(format!("{e:?}")))?;
         ceremony(&mut token)
     }
 }

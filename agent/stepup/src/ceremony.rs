@@ -2,10 +2,25 @@
 //! for a challenge bound to the action, have the key sign it, and send the request again with
 //! the assertion.
 
-use super::authenticator::{PinPrompt, terminal_pin};
-use airlock_client::Client;
+use super::authenticator::{KeyError, PinPrompt, terminal_pin};
+use airlock_client::{Client, ClientError};
 use airlock_protocol::{ErrorCode, Request, Response, StepUpChallenge, StepUpTarget};
 use serde_json::Value;
+
+/// Why a request with a security-key ceremony failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CeremonyError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("{message} [{}]", code.as_str())]
+    Daemon { code: ErrorCode, message: String },
+    #[error("unexpected answer from the daemon: {0}")]
+    Unexpected(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("the security-key thread stopped unexpectedly")]
+    Panicked,
+}
 
 /// How a client talks to the person during a ceremony.
 pub struct KeyUi {
@@ -37,7 +52,7 @@ pub fn call_with_key(
     always: bool,
     request: impl Fn(Option<Value>) -> Request,
     ui: KeyUi,
-) -> anyhow::Result<Response> {
+) -> Result<Response, CeremonyError> {
     if !always {
         let response = client.call(request(None))?;
         match response {
@@ -53,11 +68,11 @@ pub fn call_with_key(
 }
 
 /// Open a ceremony for `target` and have the security key sign it.
-pub fn sign(client: &mut Client, target: StepUpTarget, ui: KeyUi) -> anyhow::Result<Value> {
+pub fn sign(client: &mut Client, target: StepUpTarget, ui: KeyUi) -> Result<Value, CeremonyError> {
     let challenge = match client.call(Request::StepUpBegin { target })? {
         Response::StepUpChallenge(c) => c,
-        Response::Error { code, message } => anyhow::bail!("{message} [{}]", code.as_str()),
-        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+        Response::Error { code, message } => return Err(CeremonyError::Daemon { code, message }),
+        other => return Err(CeremonyError::Unexpected(format!("{other:?}"))),
     };
     (ui.before_touch)(&challenge);
     let pin = ui.pin;
@@ -66,5 +81,6 @@ pub fn sign(client: &mut Client, target: StepUpTarget, ui: KeyUi) -> anyhow::Res
     // CTAP calls block; keep them off this thread's stack of callers (and any runtime).
     std::thread::spawn(move || super::authenticator::sign(&origin, &options, pin))
         .join()
-        .map_err(|_| anyhow::anyhow!("the security-key thread panicked"))?
+        .map_err(|_| CeremonyError::Panicked)?
+        .map_err(CeremonyError::Key)
 }

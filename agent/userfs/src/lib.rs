@@ -149,6 +149,8 @@ enum Scope {
     /// The daemon's own files, deliberately (the machine's policy).
     Own,
     User(Arc<Reader>),
+    /// Examples: judged as on a machine with no files at all, the same everywhere.
+    NoFiles,
 }
 
 thread_local! {
@@ -211,6 +213,20 @@ pub fn as_daemon<R>(f: impl FnOnce() -> R) -> R {
     within(Scope::Own, f)
 }
 
+/// Run `f` as on a machine with no files: every look-up finds nothing (and nothing of the
+/// process table or the host is consulted either, see [`sees_no_files`]). Policy and knowledge-
+/// base examples are judged so, so that what they mean cannot depend on the machine they are
+/// loaded on (a file planted where an example looks cannot stop the daemon from starting).
+pub fn with_no_files<R>(f: impl FnOnce() -> R) -> R {
+    within(Scope::NoFiles, f)
+}
+
+/// Whether this thread is judging as on a machine with no files ([`with_no_files`]): code that
+/// reads the system by other means (`/proc`, the host name) must not either.
+pub fn sees_no_files() -> bool {
+    CURRENT.with(|c| matches!(*c.borrow(), Scope::NoFiles))
+}
+
 fn within<R>(scope: Scope, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Scope>);
     impl Drop for Restore {
@@ -230,6 +246,10 @@ fn current() -> io::Result<Option<Arc<Reader>>> {
     match CURRENT.with(|c| c.borrow().clone()) {
         Scope::User(reader) => Ok(Some(reader)),
         Scope::Own => Ok(None),
+        Scope::NoFiles => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "examples are judged as on a machine with no files",
+        )),
         Scope::Unset if REQUIRED.load(Ordering::SeqCst) => {
             Err(denied("there is no user to read it for"))
         }

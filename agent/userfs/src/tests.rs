@@ -285,3 +285,25 @@ fn relative_paths_are_refused() {
         );
     });
 }
+
+#[test]
+fn with_no_files_nothing_is_found_and_the_scope_ends_with_it() {
+    assert!(!sees_no_files());
+    let (found, read, listed, seen) = with_no_files(|| {
+        (
+            exists(Path::new("/")),
+            read(Path::new("/etc/passwd")).map_err(|e| e.kind()),
+            read_dir(Path::new("/")).is_ok(),
+            sees_no_files(),
+        )
+    });
+    assert!(!found);
+    assert_eq!(read, Err(io::ErrorKind::NotFound));
+    assert!(!listed);
+    assert!(seen);
+    // Outside it (and after a panic inside it) the thread reads again.
+    assert!(!sees_no_files());
+    let _ = std::panic::catch_unwind(|| with_no_files(|| panic!("inside")));
+    assert!(!sees_no_files());
+    assert!(exists(Path::new("/")));
+}
