@@ -8,7 +8,7 @@ use super::globs;
 use super::kb::glob_matches;
 use super::kb::{
     Appended, ArgRole, CommitsFrom, Entry, EnvValue, ExpressionSpec, FlagSpec, KnowledgeBase,
-    PatchSpec, ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
+    PatchSpec, Primary, ProgramSpec, RunsFrom, ScriptLanguage, ShellSpec, WrapperSpec,
 };
 use super::patches;
 use super::paths::TAG_READS_TREE;

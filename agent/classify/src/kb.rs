@@ -13,7 +13,7 @@ mod value_forms;
 
 use matching::wildcard_match;
 pub use matching::{glob_matches, option_matches};
-pub use value_forms::{ExpressionSpec, FileValueSpec};
+pub use value_forms::{ExpressionSpec, FileValueSpec, Primary};
 
 /// The knowledge base shipped with this build.
 pub const BUILTIN_KB: &str = include_str!("../../kb/programs.toml");

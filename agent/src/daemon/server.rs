@@ -65,7 +65,15 @@ pub async fn serve(daemon: Arc<Daemon>) -> anyhow::Result<()> {
                 }
                 Err(e) => tracing::warn!(error = %e, "accept failed"),
             },
-            _ = hangup.recv() => reload(&daemon, "SIGHUP").await,
+            _ = hangup.recv() => {
+                // Like the file watcher: serialised with "always" amendments, and off the
+                // accept loop.
+                let daemon = daemon.clone();
+                tokio::spawn(async move {
+                    let _guard = daemon.policy.lock_changes().await;
+                    reload(&daemon, "SIGHUP").await;
+                });
+            }
             _ = tokio::signal::ctrl_c() => break "SIGINT",
             _ = terminate.recv() => break "SIGTERM",
         }

@@ -3,29 +3,33 @@
 use super::*;
 
 /// `-name PATTERN` that every file `find` acts on must match (before the first action, with no
-/// operator), when it narrows anything (`*.pyc`, not `*` or `?*`).
+/// operator anywhere: `-name x -delete , -delete` deletes everything), when it narrows anything
+/// (`*.pyc`, not `*` or `?*`).
 pub(crate) fn find_name_filter(spec: &ExpressionSpec, expr: &[ShellWord]) -> Option<String> {
+    let words: Vec<Option<String>> = expr.iter().map(ShellWord::literal).collect();
+    let primaries = spec.walk(&words);
+    if primaries
+        .iter()
+        .any(|(_, word, _)| spec.operators.iter().any(|o| o == word))
+    {
+        return None;
+    }
     let mut name = None;
-    let mut k = 0;
-    while k < expr.len() {
-        let Some(word) = expr[k].literal() else {
-            k += 1;
-            continue;
-        };
-        if spec.operators.contains(&word) {
-            return None;
-        }
-        if spec.acts(&word) {
+    for (k, word, _) in &primaries {
+        if spec.acts(word) {
             break;
         }
-        if spec.names.contains(&word) || spec.names_icase.contains(&word) {
-            let pattern = expr.get(k + 1)?.literal()?;
+        if spec
+            .names
+            .iter()
+            .chain(&spec.names_icase)
+            .any(|n| n == word)
+        {
+            let pattern = words.get(k + 1)?.clone()?;
             if name.is_none() && narrows(&pattern) {
                 name = Some(pattern);
             }
-            k += 1;
         }
-        k += 1;
     }
     name
 }

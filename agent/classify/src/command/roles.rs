@@ -87,89 +87,128 @@ impl Walker<'_, '_> {
             self.listed_paths
                 .insert(info.pipeline, (listed, !narrowed, follows));
         }
-        let mut k = 0;
-        while k < expr.len() {
-            let token = expr[k].literal().unwrap_or_default();
-            if spec.runs.contains(&token) {
-                let words: Vec<Option<String>> =
-                    expr[k + 1..].iter().map(ShellWord::literal).collect();
-                let end = match spec.run_end(&token, &words) {
-                    Some(p) => k + 1 + p,
-                    None => {
-                        // No terminator: find refuses to run, and a word Airlock cannot see
-                        // might be one (`"$END"`). Judged as what is there, and not understood.
-                        unit.classes.insert(ActionClass::Unknown);
-                        expr.len()
+        // Only what is understood is judged: a word only known at run time or a glob could be
+        // a primary, a terminator or a value (`$(echo -delete)`, `"${P:-+}"`, `[+]`), and a
+        // primary the knowledge base does not know may take a value that is one.
+        let words: Vec<Option<String>> = expr.iter().map(expression_word).collect();
+        let mut understood = words.iter().all(Option::is_some);
+        // What a command `-exec` runs is judged at least once: for the files a name finds now,
+        // and for the name itself (the same request may create files it matches first, or it
+        // may find none now).
+        let mut run_targets = targets.clone();
+        for word in &pattern_words {
+            if !run_targets.iter().any(|t| t.raw == word.raw) {
+                run_targets.push(word.clone());
+            }
+        }
+        if run_targets.is_empty() {
+            run_targets = starts.clone();
+        }
+        for (k, token, primary) in spec.walk(&words) {
+            match primary {
+                Primary::Unknown => understood = false,
+                Primary::Runs => {
+                    let end = match spec.run_end(token, &words[k + 1..]) {
+                        Some(p) => k + 1 + p,
+                        None => {
+                            // No terminator: find refuses to run.
+                            understood = false;
+                            expr.len()
+                        }
+                    };
+                    // `-exec {} ;` runs each file found as a program.
+                    if words
+                        .get(k + 1)
+                        .and_then(|w| w.as_deref())
+                        .is_some_and(|w| w.contains(spec.placeholder.as_str()))
+                    {
+                        understood = false;
                     }
-                };
-                for target in &targets {
-                    let target_text = self.exact_text(target, cwd);
-                    let nested_words: Vec<ShellWord> = expr[k + 1..end]
-                        .iter()
-                        .map(|w| {
-                            substitute_placeholder(
-                                &spec.placeholder,
-                                w,
-                                target,
-                                target_text.as_deref(),
-                            )
-                        })
-                        .collect();
-                    let text = nested_words
-                        .iter()
-                        .map(|w| w.raw.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let mut nested = Unit::new(text, unit.depth + 1, "");
-                    nested.pipeline = unit.pipeline;
-                    nested.tags.insert("find-exec".into());
-                    if !narrowed {
-                        // `{}` is every file of the tree.
-                        nested.tags.insert(TAG_READS_TREE.into());
-                        nested.tags.insert("recursive".into());
+                    for target in &run_targets {
+                        let target_text = self.exact_text(target, cwd);
+                        let nested_words: Vec<ShellWord> = expr[k + 1..end]
+                            .iter()
+                            .map(|w| {
+                                substitute_placeholder(
+                                    &spec.placeholder,
+                                    w,
+                                    target,
+                                    target_text.as_deref(),
+                                )
+                            })
+                            .collect();
+                        let text = nested_words
+                            .iter()
+                            .map(|w| w.raw.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        let mut nested = Unit::new(text, unit.depth + 1, "");
+                        nested.pipeline = unit.pipeline;
+                        nested.tags.insert("find-exec".into());
+                        if !narrowed {
+                            // `{}` is every file of the tree.
+                            nested.tags.insert(TAG_READS_TREE.into());
+                            nested.tags.insert("recursive".into());
+                        }
+                        // `{}` is also every link in the tree, handed over by name: the command
+                        // reaches what it leads to (`find d -exec cat {} +` reads a link's
+                        // target; `rm` removes the link itself). With `find -L` the files
+                        // behind links are found too.
+                        nested.tags.insert(TAG_FOLLOWS_LINKS.into());
+                        self.argv(&nested_words, nested, cwd, info, out);
                     }
-                    // `{}` is also every link in the tree, handed over by name: the command
-                    // reaches what it leads to (`find d -exec cat {} +` reads a link's
-                    // target; `rm` removes the link itself). With `find -L` the files
-                    // behind links are found too.
-                    nested.tags.insert(TAG_FOLLOWS_LINKS.into());
-                    self.argv(&nested_words, nested, cwd, info, out);
+                    unit.classes.insert(ActionClass::ShellExec);
                 }
-                unit.classes.insert(ActionClass::ShellExec);
-                k = end + 1;
-            } else if spec.deletes.contains(&token) {
-                // Too many files found by name: judged by name, not as the whole trees.
-                let by_name = !narrowed && name.is_some();
-                let deleted = if by_name { &pattern_words } else { &targets };
-                if !narrowed && !by_name {
-                    unit.tags.insert("recursive".into());
-                }
-                for target in deleted {
-                    self.path_arg(unit, target, Access::Delete, cwd);
-                }
-                if by_name && let Some(name) = &name {
-                    // Every file so named below each start: judged against git.
-                    for start in &starts {
-                        let lost = match self.word_path(start, cwd) {
-                            Some(dir) => crate::worktree::deletion_of_named_loses(&dir, name),
-                            None => None,
-                        };
-                        if let Some(why) = lost {
-                            unit.classes.insert(ActionClass::ShellDestructive);
-                            unit.tags.insert("discards-work".into());
-                            unit.source.push_str(&format!(" ({why})"));
+                Primary::Takes(_) if spec.deletes.iter().any(|d| d == token) => {
+                    // Too many files found by name: judged by name, not as the whole trees.
+                    let by_name = !narrowed && name.is_some();
+                    // By name also when files were found: the same request may create more
+                    // so named first (`touch x; find . -name x -delete`).
+                    let mut deleted = if by_name {
+                        pattern_words.clone()
+                    } else {
+                        targets.clone()
+                    };
+                    if !by_name {
+                        for word in &pattern_words {
+                            if !deleted.iter().any(|t| t.raw == word.raw) {
+                                deleted.push(word.clone());
+                            }
+                        }
+                    }
+                    if !narrowed && !by_name {
+                        unit.tags.insert("recursive".into());
+                    }
+                    for target in &deleted {
+                        self.path_arg(unit, target, Access::Delete, cwd);
+                    }
+                    if by_name && let Some(name) = &name {
+                        // Every file so named below each start: judged against git.
+                        for start in &starts {
+                            let lost = match self.word_path(start, cwd) {
+                                Some(dir) => crate::worktree::deletion_of_named_loses(&dir, name),
+                                None => None,
+                            };
+                            if let Some(why) = lost {
+                                unit.classes.insert(ActionClass::ShellDestructive);
+                                unit.tags.insert("discards-work".into());
+                                unit.source.push_str(&format!(" ({why})"));
+                            }
                         }
                     }
                 }
-                k += 1;
-            } else if spec.writes.contains(&token) {
-                if let Some(file) = expr.get(k + 1) {
-                    self.path_arg(unit, file, Access::Write, cwd);
+                Primary::Takes(_) if spec.writes.iter().any(|w| w == token) => {
+                    if let Some(file) = expr.get(k + 1) {
+                        self.path_arg(unit, file, Access::Write, cwd);
+                    }
                 }
-                k += 2;
-            } else {
-                k += 1;
+                Primary::Takes(_) => {}
             }
+        }
+        if !understood {
+            unit.classes.insert(ActionClass::Unknown);
+            unit.source
+                .push_str(" (find's expression is not fully understood)");
         }
     }
 
@@ -304,4 +343,22 @@ impl Walker<'_, '_> {
 fn has_any(expr: &[ShellWord], primaries: &[String]) -> bool {
     expr.iter()
         .any(|w| w.literal().is_some_and(|w| primaries.contains(&w)))
+}
+
+/// A word of find's expression as find will see it, or `None` when that is only known at run
+/// time: a parameter, a substitution or an unquoted glob could be any primary or terminator. A
+/// tilde is known to be a path.
+fn expression_word(word: &ShellWord) -> Option<String> {
+    let mut text = String::new();
+    for piece in &word.pieces {
+        match piece {
+            WordPiece::Literal(t) => text.push_str(t),
+            WordPiece::Tilde(user) => {
+                text.push('~');
+                text.push_str(user);
+            }
+            _ => return None,
+        }
+    }
+    Some(text)
 }

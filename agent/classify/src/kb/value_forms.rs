@@ -109,6 +109,28 @@ pub struct ExpressionSpec {
     /// Primaries that make the walk follow links (`-follow`).
     #[serde(default)]
     pub follows_links: Vec<String>,
+    /// Tests and options that take one value (`-type f`, `-printf FORMAT`): the value is never
+    /// a primary itself (`-printf -name` prints the text `-name`). Globs allowed (`-newer??`).
+    #[serde(default)]
+    pub with_value: Vec<String>,
+    /// Those that take two (`-fprintf FILE FORMAT`; the first is also in `writes`).
+    #[serde(default)]
+    pub with_two_values: Vec<String>,
+    /// Tests, actions and options that take none (`-print`, `-prune`, `-xdev`). Any other word
+    /// where a primary stands is not understood.
+    #[serde(default)]
+    pub without_value: Vec<String>,
+}
+
+/// What a word where a primary stands is, in an [`ExpressionSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Primary {
+    /// Runs a command up to its terminator.
+    Runs,
+    /// Takes this many values after it.
+    Takes(usize),
+    /// Not a primary, operator or option this knowledge base knows.
+    Unknown,
 }
 
 impl ExpressionSpec {
@@ -128,5 +150,55 @@ impl ExpressionSpec {
     /// A primary that acts on each file (runs a command or deletes it).
     pub fn acts(&self, word: &str) -> bool {
         self.runs.iter().chain(&self.deletes).any(|p| p == word)
+    }
+
+    /// What `word` is where a primary stands.
+    pub fn primary(&self, word: &str) -> Primary {
+        let is = |list: &[String]| list.iter().any(|p| super::wildcard_match(p, word));
+        if self.runs.iter().any(|p| p == word) {
+            Primary::Runs
+        } else if is(&self.with_two_values) {
+            Primary::Takes(2)
+        } else if is(&self.writes)
+            || is(&self.names)
+            || is(&self.names_icase)
+            || is(&self.with_value)
+        {
+            Primary::Takes(1)
+        } else if is(&self.deletes)
+            || is(&self.operators)
+            || is(&self.begins)
+            || is(&self.follows_links)
+            || is(&self.without_value)
+        {
+            Primary::Takes(0)
+        } else {
+            Primary::Unknown
+        }
+    }
+
+    /// The primaries of `expr` and where each stands: values are skipped, a command a primary
+    /// runs is skipped to its terminator (or the end).
+    pub fn walk<'w>(&self, expr: &'w [Option<String>]) -> Vec<(usize, &'w str, Primary)> {
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < expr.len() {
+            let Some(word) = expr[k].as_deref() else {
+                out.push((k, "", Primary::Unknown));
+                k += 1;
+                continue;
+            };
+            let primary = self.primary(word);
+            out.push((k, word, primary));
+            k += match primary {
+                Primary::Runs => match self.run_end(word, &expr[k + 1..]) {
+                    Some(end) => end + 2,
+                    None => expr.len(),
+                },
+                Primary::Takes(n) => 1 + n,
+                Primary::Unknown => 1,
+            };
+        }
+        out
     }
 }
