@@ -1,7 +1,9 @@
 //! End-to-end tests of the real binaries, in one test binary with one shared rig:
 //! - `support`: a scratch `AIRLOCK_HOME`, the real `airlock` binary, a real daemon on a real
 //!   socket, its receipts, a private session-bus configuration, PostgreSQL, `wait_for`;
-//! - `desktop`: an X server (Xvfb), a private session bus and WebDriver for the desktop app;
+//! - `desktop`: one desktop session rig for every test that needs one (the app's window, the
+//!   notifications, system mode's per-user sessions): Xvfb, a session bus, a Secret Service,
+//!   dunst, as this process's user or as another user;
 //! - `softkey`: a software CTAP2 authenticator (with the `soft-authenticator` feature only).
 //!
 //! One module per area. System mode's tests (`system::`) install it on the machine, which

@@ -5,280 +5,46 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::desktop::{Desktop, NOTIFICATIONS as SERVER};
 use crate::support;
 
-use rustix::process::{Pid, Signal, kill_process};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::{Airlock, bash_payload, outcomes, wait_for};
 
-const SERVER: &str = "org.freedesktop.Notifications";
-
-/// A private desktop session for one test: what it started dies with it.
-struct Desktop {
-    dir: tempfile::TempDir,
-    display: Option<String>,
-    bus: Option<String>,
-    /// dunst's process id, while it runs.
-    dunst: Option<u32>,
-    /// Started processes, stopped in reverse order.
-    children: Vec<Child>,
-    /// Kept open: Xvfb and dbus-daemon wrote their addresses there.
-    pipes: Vec<ChildStdout>,
+/// The unique bus names of a process.
+fn names_of(desktop: &Desktop, pid: u32) -> Vec<String> {
+    let names = desktop.bus_call("ListNames", &[]).unwrap();
+    names
+        .split('\'')
+        .filter(|n| n.starts_with(':'))
+        .filter(|n| {
+            desktop
+                .bus_call("GetConnectionUnixProcessID", &[n])
+                .is_some_and(|reply| reply.contains(&format!("uint32 {pid},")))
+        })
+        .map(str::to_string)
+        .collect()
 }
 
-impl Desktop {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            display: None,
-            bus: None,
-            dunst: None,
-            children: Vec::new(),
-            pipes: Vec::new(),
-        }
+/// `gdbus emit` a forged `ActionInvoked` from a connection of its own.
+fn forge(desktop: &Desktop, dest: Option<&str>, path: &str, id: u32, action: &str) {
+    let mut cmd = desktop.command("gdbus");
+    cmd.args(["emit", "--session", "--object-path", path]);
+    if let Some(dest) = dest {
+        cmd.args(["--dest", dest]);
     }
-
-    /// Start a process whose first line on stdout is what we need (display, bus address).
-    fn spawn_and_read_line(&mut self, mut cmd: Command) -> String {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?} (run scripts/setup): {e}"));
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        self.children.push(child);
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        self.pipes.push(stdout.into_inner());
-        assert!(!line.trim().is_empty(), "{cmd:?} printed nothing");
-        line.trim().to_string()
-    }
-
-    /// An X server on a free display (Xvfb picks it and prints it).
-    fn xvfb(mut self) -> Self {
-        let mut cmd = Command::new("Xvfb");
-        cmd.args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
-            .arg("800x600x24");
-        let number = self.spawn_and_read_line(cmd);
-        self.display = Some(format!(":{number}"));
-        self
-    }
-
-    /// A session bus of our own, with no activatable services: nothing the host has installed
-    /// starts on it.
-    fn bus(mut self) -> Self {
-        let config = self.dir.path().join("bus.conf");
-        std::fs::write(&config, support::private_bus_config(self.dir.path())).unwrap();
-        let mut cmd = Command::new("dbus-daemon");
-        cmd.arg(format!("--config-file={}", config.display()))
-            .args(["--print-address=1", "--nofork"]);
-        let address = self.spawn_and_read_line(cmd);
-        self.bus = Some(address);
-        self
-    }
-
-    /// A real Secret Service on this bus: gnome-keyring-daemon with its login keyring unlocked
-    /// (password on stdin) and kept in this desktop's own directory.
-    fn keyring(mut self) -> Self {
-        let home = self.dir.path().join("keyring-home");
-        std::fs::create_dir_all(&home).unwrap();
-        let mut child = self
-            .command("gnome-keyring-daemon")
-            .args(["--unlock", "--components=secrets", "--foreground"])
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gnome-keyring-daemon is installed by scripts/setup");
-        {
-            let mut stdin = child.stdin.take().unwrap();
-            std::io::Write::write_all(&mut stdin, b"test-password").unwrap();
-        }
-        self.children.push(child);
-        wait_for("the Secret Service on the bus", || {
-            self.owner_of("org.freedesktop.secrets").is_some()
-        });
-        self
-    }
-
-    /// dunst, with a context menu that picks the line of the `approve` action.
-    fn dunst(mut self) -> Self {
-        let menu = self.dir.path().join("dmenu.sh");
-        std::fs::write(
-            &menu,
-            format!(
-                "#!/bin/sh\n# dunst's dmenu: the menu's lines on stdin, the chosen one on stdout.\ntee -a '{}' | grep -m1 ',approve]$'\n",
-                self.menu_log().display()
-            ),
-        )
+    let out = cmd
+        .args(["--signal", "org.freedesktop.Notifications.ActionInvoked"])
+        .arg(format!("uint32 {id}"))
+        .arg(format!("'{action}'"))
+        .output()
         .unwrap();
-        std::fs::set_permissions(&menu, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-        let rc = self.dir.path().join("dunstrc");
-        std::fs::write(&rc, format!("[global]\n    dmenu = {}\n", menu.display())).unwrap();
-        self.start_dunst();
-        self
-    }
-
-    fn start_dunst(&mut self) {
-        let before = self.owner_of(SERVER);
-        let child = self
-            .command("dunst")
-            .arg("-config")
-            .arg(self.dir.path().join("dunstrc"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dunst is installed by scripts/setup");
-        self.dunst = Some(child.id());
-        self.children.push(child);
-        wait_for("dunst to own org.freedesktop.Notifications", || {
-            let now = self.owner_of(SERVER);
-            now.is_some() && now != before
-        });
-    }
-
-    /// Stop dunst and start another: a new unique name, new notification ids.
-    fn restart_dunst(&mut self) {
-        let pid = self.dunst.take().unwrap();
-        let at = self.children.iter().position(|c| c.id() == pid).unwrap();
-        let mut child = self.children.remove(at);
-        child.kill().unwrap();
-        child.wait().unwrap();
-        wait_for("the old dunst to leave the bus", || {
-            self.owner_of(SERVER).is_none()
-        });
-        self.start_dunst();
-    }
-
-    /// What the test's daemon (and tools) see: this session's bus and display, nothing of the
-    /// host's.
-    fn env(&self) -> Vec<(&'static str, Option<&str>)> {
-        vec![
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                Some(self.bus.as_deref().unwrap_or("disabled:")),
-            ),
-            ("DISPLAY", self.display.as_deref()),
-            ("WAYLAND_DISPLAY", None),
-            ("XDG_RUNTIME_DIR", self.dir.path().to_str()),
-        ]
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        for (key, value) in self.env() {
-            match value {
-                Some(value) => cmd.env(key, value),
-                None => cmd.env_remove(key),
-            };
-        }
-        cmd
-    }
-
-    fn run(&self, program: &str, args: &[&str]) -> Output {
-        let out = self.command(program).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn menu_log(&self) -> PathBuf {
-        self.dir.path().join("menu.txt")
-    }
-
-    /// The lines dunst's context menu offered.
-    fn menu(&self) -> String {
-        std::fs::read_to_string(self.menu_log()).unwrap_or_default()
-    }
-
-    /// Notifications dunst has on screen.
-    fn displayed(&self) -> usize {
-        let out = self.run("dunstctl", &["count", "displayed"]);
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-    }
-
-    /// A method of the bus daemon itself, through `gdbus call`.
-    fn bus_call(&self, method: &str, args: &[&str]) -> Option<String> {
-        let out = self
-            .command("gdbus")
-            .args(["call", "--session", "--dest", "org.freedesktop.DBus"])
-            .args(["--object-path", "/org/freedesktop/DBus", "--method"])
-            .arg(format!("org.freedesktop.DBus.{method}"))
-            .args(args)
-            .output()
-            .unwrap();
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    /// The unique name owning `name`, as the bus says.
-    fn owner_of(&self, name: &str) -> Option<String> {
-        let reply = self.bus_call("GetNameOwner", &[name])?;
-        Some(reply.split('\'').nth(1)?.to_string())
-    }
-
-    /// The unique bus names of a process.
-    fn names_of(&self, pid: u32) -> Vec<String> {
-        let names = self.bus_call("ListNames", &[]).unwrap();
-        names
-            .split('\'')
-            .filter(|n| n.starts_with(':'))
-            .filter(|n| {
-                self.bus_call("GetConnectionUnixProcessID", &[n])
-                    .is_some_and(|reply| reply.contains(&format!("uint32 {pid},")))
-            })
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// `gdbus emit` a forged `ActionInvoked` from a connection of its own.
-    fn forge(&self, dest: Option<&str>, path: &str, id: u32, action: &str) {
-        let mut cmd = self.command("gdbus");
-        cmd.args(["emit", "--session", "--object-path", path]);
-        if let Some(dest) = dest {
-            cmd.args(["--dest", dest]);
-        }
-        let out = cmd
-            .args(["--signal", "org.freedesktop.Notifications.ActionInvoked"])
-            .arg(format!("uint32 {id}"))
-            .arg(format!("'{action}'"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Desktop {
-    fn drop(&mut self) {
-        for child in self.children.iter_mut().rev() {
-            if let Some(pid) = Pid::from_raw(child.id() as i32) {
-                let _ = kill_process(pid, Signal::TERM);
-            }
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn pending_ids(airlock: &Airlock) -> Vec<String> {
@@ -307,7 +73,7 @@ fn a_notification_approves_a_request() {
     airlock.start_daemon_with_env(20, &desktop.env());
     let held = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t1"));
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
-    wait_for("the notification", || desktop.displayed() == 1);
+    wait_for("the notification", || desktop.displayed() == Some(1));
 
     // dunst opens its context menu; the menu script picks "Approve"; dunst sends ActionInvoked.
     desktop.run("dunstctl", &["context"]);
@@ -335,7 +101,9 @@ fn a_notification_approves_a_request() {
     );
     assert!(!menu.contains("origin"), "{menu}");
     // Decided, so taken off the screen.
-    wait_for("the notification to close", || desktop.displayed() == 0);
+    wait_for("the notification to close", || {
+        desktop.displayed() == Some(0)
+    });
 }
 
 #[test]
@@ -345,18 +113,24 @@ fn a_forged_action_invoked_is_ignored() {
     airlock.start_daemon_with_env(20, &desktop.env());
     let held = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t1"));
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
-    wait_for("the notification", || desktop.displayed() == 1);
-    let daemon = desktop.names_of(airlock.daemon_pid().unwrap());
+    wait_for("the notification", || desktop.displayed() == Some(1));
+    let daemon = names_of(&desktop, airlock.daemon_pid().unwrap());
     assert_eq!(daemon.len(), 1, "the daemon's bus connection: {daemon:?}");
 
     let path = "/org/freedesktop/Notifications";
     for n in 1..=20 {
         // Broadcast, as `wait_for_action` would have believed it…
-        desktop.forge(None, path, n, "approve");
+        forge(&desktop, None, path, n, "approve");
         // …and addressed straight to the daemon, which no match rule keeps out.
-        desktop.forge(Some(&daemon[0]), path, n, "approve");
+        forge(&desktop, Some(&daemon[0]), path, n, "approve");
     }
-    desktop.forge(None, "/org/freedesktop/Notifications/x", 1, "approve");
+    forge(
+        &desktop,
+        None,
+        "/org/freedesktop/Notifications/x",
+        1,
+        "approve",
+    );
     forge_a_new_server(&desktop, &daemon[0]);
 
     std::thread::sleep(Duration::from_secs(1));
@@ -374,7 +148,9 @@ fn a_forged_action_invoked_is_ignored() {
     );
     assert_eq!(actors(&airlock, &id)[1], "notification");
     // The notifier still knows its notification (the forged owner change did not take).
-    wait_for("the notification to close", || desktop.displayed() == 0);
+    wait_for("the notification to close", || {
+        desktop.displayed() == Some(0)
+    });
 }
 
 /// One connection that tells the daemon "I am the notification server now" with a forged
@@ -427,11 +203,11 @@ fn a_restarted_notification_server_shows_the_request_again() {
     airlock.start_daemon_with_env(20, &desktop.env());
     let held = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t1"));
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
-    wait_for("the notification", || desktop.displayed() == 1);
+    wait_for("the notification", || desktop.displayed() == Some(1));
 
     desktop.restart_dunst();
     wait_for("the notification on the new server", || {
-        desktop.displayed() == 1
+        desktop.displayed() == Some(1)
     });
     desktop.run("dunstctl", &["context"]);
     let out = held.join().unwrap();
@@ -479,7 +255,7 @@ fn notifications_can_be_turned_off() {
     let held = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t1"));
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
     std::thread::sleep(Duration::from_millis(700));
-    assert_eq!(desktop.displayed(), 0);
+    assert_eq!(desktop.displayed(), Some(0));
     airlock.run_ok(&["approve", &id]);
     assert_eq!(held.join().unwrap().code, 0);
 
@@ -492,7 +268,7 @@ fn notifications_can_be_turned_off() {
     std::thread::sleep(Duration::from_millis(2500));
     let held = airlock.hook_in_background(&bash_payload("git push origin main", "s1", "t2"));
     let id = airlock.wait_pending()["id"].as_str().unwrap().to_string();
-    wait_for("the notification", || desktop.displayed() == 1);
+    wait_for("the notification", || desktop.displayed() == Some(1));
     airlock.run_ok(&["deny", &id]);
     assert_eq!(held.join().unwrap().code, 2);
 }
@@ -508,7 +284,7 @@ fn a_step_up_without_a_registered_key_tells_the_person() {
         "t1",
     ));
     assert_eq!(out.code, 2, "{out:?}");
-    wait_for("the notification", || desktop.displayed() == 1);
+    wait_for("the notification", || desktop.displayed() == Some(1));
     // Close it so dunst's history (JSON) shows its text.
     desktop.run("dunstctl", &["close"]);
     let history = desktop.run("dunstctl", &["history"]);
@@ -533,13 +309,15 @@ fn an_impostor_on_the_socket_raises_a_notification() {
     // Positive control: the person's own stop shows nothing.
     airlock.run_ok(&["stop", "--reason", "lunch"]);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(desktop.displayed(), 0);
+    assert_eq!(desktop.displayed(), Some(0));
     airlock.run_ok(&["resume"]);
 
     let socket = airlock.socket();
     std::fs::remove_file(&socket).unwrap();
     let _impostor = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-    wait_for("the impostor notification", || desktop.displayed() == 1);
+    wait_for("the impostor notification", || {
+        desktop.displayed() == Some(1)
+    });
     desktop.run("dunstctl", &["close"]);
     let history = desktop.run("dunstctl", &["history"]);
     let history = String::from_utf8_lossy(&history.stdout);

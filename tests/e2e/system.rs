@@ -11,6 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::desktop::Desktop;
 use crate::support;
 
 use serde_json::Value;
@@ -321,155 +322,24 @@ fn chmod_tree(path: &Path) {
     }
 }
 
-/// A user's own desktop session: an X server, a session bus and dunst, all running as that
-/// user in a directory of theirs; what it started dies with it.
-struct UserSession {
-    user: &'static str,
-    dir: PathBuf,
-    display: String,
-    bus: String,
-    children: Vec<Child>,
-    /// Kept open: Xvfb and dbus-daemon wrote their addresses there.
-    pipes: Vec<std::process::ChildStdout>,
+/// A user's own desktop session (the shared rig, as that user): an X server, a session bus and
+/// dunst.
+fn user_session(user: &'static str) -> Desktop {
+    Desktop::for_user(user).xvfb().bus().dunst()
 }
 
-impl UserSession {
-    fn start(user: &'static str) -> Self {
-        let dir = PathBuf::from(format!("/tmp/airlock-e2e-session-{user}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-        run_ok(Command::new("chown").args([user, dir.to_str().unwrap()]));
-        let mut session = Self {
-            user,
-            dir: dir.clone(),
-            display: String::new(),
-            bus: String::new(),
-            children: Vec::new(),
-            pipes: Vec::new(),
-        };
-        let number = session.spawn_and_read_line(&[
-            "Xvfb",
-            "-displayfd",
-            "1",
-            "-nolisten",
-            "tcp",
-            "-screen",
-            "0",
-            "800x600x24",
-        ]);
-        session.display = format!(":{number}");
-        let config = dir.join("bus.conf");
-        std::fs::write(&config, support::private_bus_config(&dir)).unwrap();
-        session.bus = session.spawn_and_read_line(&[
-            "dbus-daemon",
-            &format!("--config-file={}", config.display()),
-            "--print-address=1",
-            "--nofork",
-        ]);
-        // dunst's context menu picks the line of the `approve` action.
-        let menu = dir.join("dmenu.sh");
-        std::fs::write(&menu, "#!/bin/sh\ngrep -m1 ',approve]$'\n").unwrap();
-        std::fs::set_permissions(&menu, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(
-            dir.join("dunstrc"),
-            format!("[global]\n    dmenu = {}\n", menu.display()),
-        )
-        .unwrap();
-        run_ok(Command::new("chown").args(["-R", user, dir.to_str().unwrap()]));
-        let dunstrc = dir.join("dunstrc");
-        let dunst = session
-            .command(&["dunst", "-config", dunstrc.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dunst is installed by scripts/setup");
-        session.children.push(dunst);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while session.displayed().is_none() {
-            assert!(Instant::now() < deadline, "dunst did not start for {user}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        session
-    }
-
-    /// `program ARGS` as the user, in this session (a clean environment plus its bus, display
-    /// and runtime directory).
-    fn command(&self, program_and_args: &[&str]) -> Command {
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", self.user, "--", "env", "-i"])
-            .arg(format!("HOME=/home/{}", self.user))
-            .arg("PATH=/usr/bin:/bin")
-            .arg(format!("XDG_RUNTIME_DIR={}", self.dir.display()))
-            .arg(format!("DISPLAY={}", self.display))
-            .arg(format!("DBUS_SESSION_BUS_ADDRESS={}", self.bus))
-            .arg("AIRLOCK_LOG=info")
-            .args(program_and_args);
-        cmd
-    }
-
-    fn spawn_and_read_line(&mut self, program_and_args: &[&str]) -> String {
-        use std::io::BufRead;
-        let mut child = self
-            .command(program_and_args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {program_and_args:?} (run scripts/setup): {e}")
-            });
-        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        self.children.push(child);
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        self.pipes.push(stdout.into_inner());
-        assert!(
-            !line.trim().is_empty(),
-            "{program_and_args:?} printed nothing"
-        );
-        line.trim().to_string()
-    }
-
-    /// Notifications dunst has on screen (`None` while dunst does not answer).
-    fn displayed(&self) -> Option<usize> {
-        let out = self
-            .command(&["dunstctl", "count", "displayed"])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    }
-
-    /// The user's own `airlock notify`, started in this session.
-    fn notify(&mut self, bin: &Path) -> PathBuf {
-        let log = self.dir.join("notify.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = self
-            .command(&[bin.to_str().unwrap(), "notify"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        self.children.push(child);
-        log
-    }
-}
-
-impl Drop for UserSession {
-    fn drop(&mut self) {
-        // What runs under `runuser` is the user's, not `runuser`'s child: end every process of
-        // the (test-only) user.
-        let _ = Command::new("pkill")
-            .args(["-KILL", "-u", self.user])
-            .status();
-        for child in self.children.iter_mut().rev() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The user's own `airlock notify`, started in their session; its log.
+fn notify_in(session: &mut Desktop, bin: &Path) -> PathBuf {
+    let log = session.dir().join("notify.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut cmd = session.command(bin);
+    cmd.arg("notify")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(out);
+    let child = cmd.spawn().unwrap();
+    session.adopt(child);
+    log
 }
 
 fn decision(output: &Value) -> String {
@@ -777,10 +647,10 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     // Notifications reach each user's own session through their own `airlock notify` (the
     // daemon has no user's session bus): Alice's request shows in Alice's dunst only, and her
     // Approve there is her own approval over the socket.
-    let mut alices_session = UserSession::start(ALICE);
-    let mut bobs_session = UserSession::start(BOB);
-    let alice_log = alices_session.notify(&system.bin());
-    let bob_log = bobs_session.notify(&system.bin());
+    let mut alices_session = user_session(ALICE);
+    let mut bobs_session = user_session(BOB);
+    let alice_log = notify_in(&mut alices_session, &system.bin());
+    let bob_log = notify_in(&mut bobs_session, &system.bin());
     let wait_for_text = |log: &Path, text: &str| {
         let deadline = Instant::now() + Duration::from_secs(20);
         while !std::fs::read_to_string(log)
@@ -814,7 +684,7 @@ fn system_mode_keeps_users_out_of_airlocks_state_and_apart_from_each_other() {
     }
     assert_eq!(bobs_session.displayed(), Some(0), "Bob saw Alice's request");
     // dunst's context menu picks Approve; dunst sends ActionInvoked to Alice's notifier.
-    run_ok(&mut alices_session.command(&["dunstctl", "context"]));
+    run_ok(alices_session.command("dunstctl").arg("context"));
     let notified = hook.join().unwrap();
     assert_eq!(decision(&notified), "allow", "{notified}");
     let approved = run_ok(Command::new("sqlite3").args([
