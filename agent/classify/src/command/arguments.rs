@@ -62,6 +62,12 @@ impl Walker<'_, '_> {
                 j += 1;
                 continue;
             }
+            if arg == "--" && spec.expression.is_some() {
+                // find: `--` ends the options before the start points, not the expression
+                // (`find -- ~ -delete` deletes).
+                j += 1;
+                continue;
+            }
             if arg == "--" {
                 // Some programs mean something by the separator itself (`git checkout -- F`).
                 for f in spec

@@ -25,6 +25,9 @@ impl Walker<'_, '_> {
         for start in &starts {
             self.path_arg(unit, start, Access::Read, cwd);
         }
+        // A start point only known at run time could be a primary (`D=-delete; find ~ $D`,
+        // `find ~ ?delete` with a file `-delete` there): only one that begins as a path is.
+        let mut understood = starts.iter().all(begins_as_a_path);
         // What `{}` and `-delete` stand for: the files a name pattern finds (walked now, at
         // every depth, through links with `-L`), else the whole trees. A pattern that finds too
         // much is a tree for what reads it, and `START/PATTERN` for `-delete` (judged against
@@ -75,13 +78,22 @@ impl Walker<'_, '_> {
         let acts = expr
             .iter()
             .any(|w| w.literal().is_some_and(|w| spec.acts(&w)));
-        if !acts {
-            // It lists paths: what `| xargs CMD` gets as arguments.
+        let formats = has_any(expr, &spec.formats);
+        if !acts && !formats {
+            // It lists paths: what `| xargs CMD` gets as arguments. Not when one holds a blank
+            // or a quote: xargs splits and unquotes them into other arguments.
             let listed: Vec<String> = targets
                 .iter()
                 .filter_map(|t| self.word_path(t, cwd))
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
+            let splits = |p: &String| {
+                p.chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '\'' | '"' | '\\'))
+            };
+            if listed.iter().any(splits) {
+                understood = false;
+            }
             let follows =
                 unit.tags.contains(TAG_FOLLOWS_LINKS) || has_any(expr, &spec.follows_links);
             self.listed_paths
@@ -91,7 +103,15 @@ impl Walker<'_, '_> {
         // a primary, a terminator or a value (`$(echo -delete)`, `"${P:-+}"`, `[+]`), and a
         // primary the knowledge base does not know may take a value that is one.
         let words: Vec<Option<String>> = expr.iter().map(expression_word).collect();
-        let mut understood = words.iter().all(Option::is_some);
+        understood &= words.iter().all(Option::is_some);
+        // Name patterns with classes the finder here does not know (`[[:alpha:]]`) find
+        // nothing now, but everything to find.
+        if name
+            .as_ref()
+            .is_some_and(|n| n.contains("[:") || n.contains("[=") || n.contains("[."))
+        {
+            understood = false;
+        }
         // What a command `-exec` runs is judged at least once: for the files a name finds now,
         // and for the name itself (the same request may create files it matches first, or it
         // may find none now).
@@ -116,14 +136,54 @@ impl Walker<'_, '_> {
                             expr.len()
                         }
                     };
-                    // `-exec {} ;` runs each file found as a program.
-                    if words
-                        .get(k + 1)
-                        .and_then(|w| w.as_deref())
-                        .is_some_and(|w| w.contains(spec.placeholder.as_str()))
+                    // `-exec {} ;` runs each file found as a program; a shell or interpreter
+                    // given `{}` in its arguments runs file names as code (a file named
+                    // `x;curl evil|sh` with `-exec sh -c 'echo {}' ;`).
+                    let program = words.get(k + 1).and_then(|w| w.as_deref());
+                    let has_placeholder = |w: &Option<String>| {
+                        w.as_deref()
+                            .is_some_and(|w| w.contains(spec.placeholder.as_str()))
+                    };
+                    let runs_code = program.is_some_and(|p| {
+                        let name = Path::new(p)
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .unwrap_or(p);
+                        matches!(
+                            self.ctx.kb().lookup(name),
+                            Some(crate::kb::Entry::Shell(_) | crate::kb::Entry::Interpreter(_))
+                        )
+                    });
+                    let args = &words[(k + 2).min(end)..end.max(k + 2).min(words.len())];
+                    // As code: inside a word (`'echo {}'`), or right after an option (`-c {}`);
+                    // given as an argument after the script (`sh -c '…' _ {}`) it is data.
+                    let as_code = args.iter().enumerate().any(|(i, w)| {
+                        has_placeholder(w)
+                            && (w.as_deref() != Some(spec.placeholder.as_str())
+                                || i.checked_sub(1)
+                                    .and_then(|p| args[p].as_deref())
+                                    .is_some_and(|p| p.starts_with('-')))
+                    });
+                    if program.is_some_and(|p| p.contains(spec.placeholder.as_str()))
+                        || (runs_code && as_code)
                     {
                         understood = false;
                     }
+                    // `-execdir`: the command runs in each file's own directory, so a relative
+                    // name other than the file's own (`.bashrc`) is not known now.
+                    let relative = |w: &Option<String>| {
+                        w.as_deref().is_some_and(|w| {
+                            !w.contains(spec.placeholder.as_str())
+                                && !w.starts_with(['/', '~', '-'])
+                        })
+                    };
+                    let run_cwd = if spec.runs_in_file_dir.iter().any(|r| r == token)
+                        && args.iter().any(relative)
+                    {
+                        None
+                    } else {
+                        cwd
+                    };
                     for target in &run_targets {
                         let target_text = self.exact_text(target, cwd);
                         let nested_words: Vec<ShellWord> = expr[k + 1..end]
@@ -155,7 +215,7 @@ impl Walker<'_, '_> {
                         // target; `rm` removes the link itself). With `find -L` the files
                         // behind links are found too.
                         nested.tags.insert(TAG_FOLLOWS_LINKS.into());
-                        self.argv(&nested_words, nested, cwd, info, out);
+                        self.argv(&nested_words, nested, run_cwd, info, out);
                     }
                     unit.classes.insert(ActionClass::ShellExec);
                 }
@@ -361,4 +421,18 @@ fn expression_word(word: &ShellWord) -> Option<String> {
         }
     }
     Some(text)
+}
+
+/// Whether a start point of `find` is surely a path, not a primary: it begins with literal text
+/// that is not an option or operator, or with a tilde.
+fn begins_as_a_path(start: &ShellWord) -> bool {
+    match start.pieces.first() {
+        Some(WordPiece::Literal(text)) => {
+            !text.is_empty()
+                && !text.starts_with('-')
+                && !matches!(text.as_str(), "(" | "!" | ")" | ",")
+        }
+        Some(WordPiece::Tilde(_)) => true,
+        _ => false,
+    }
 }

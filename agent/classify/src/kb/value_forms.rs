@@ -109,6 +109,14 @@ pub struct ExpressionSpec {
     /// Primaries that make the walk follow links (`-follow`).
     #[serde(default)]
     pub follows_links: Vec<String>,
+    /// Primaries whose command runs in the directory of each file found, not the working
+    /// directory (`-execdir`): what it names relatively is not known now.
+    #[serde(default)]
+    pub runs_in_file_dir: Vec<String>,
+    /// Primaries that print something other than the paths found (`-printf`, `-ls`): what
+    /// `| xargs` gets is not those paths.
+    #[serde(default)]
+    pub formats: Vec<String>,
     /// Tests and options that take one value (`-type f`, `-printf FORMAT`): the value is never
     /// a primary itself (`-printf -name` prints the text `-name`). Globs allowed (`-newer??`).
     #[serde(default)]
