@@ -42,7 +42,10 @@ pub(crate) const XARGS_ITEM: &str = " xargs-item";
 pub(crate) type PipelinePos = (usize, usize, usize);
 
 /// Paths a command prints, whether each is a whole tree, whether links inside are followed.
-pub(crate) type Listed = (Vec<String>, bool, bool);
+/// Paths a command lists for the next one in its pipeline: the paths, whether they are whole
+/// trees, whether links in them are followed, and whether the names in the trees are split
+/// unsafely (find's: any file's name, where a blank makes one name several arguments).
+pub(crate) type Listed = (Vec<String>, bool, bool, bool);
 
 /// Where `xargs` input items end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -379,6 +379,10 @@ pub struct ProgramSpec {
     /// Global options that change the working directory (`git -C`, `make -C`).
     #[serde(default)]
     pub cwd_options: Vec<String>,
+    /// A word only known at run time may be one of its options, which is not understood
+    /// (`fd $(echo -x) rm -rf ~`: fd runs a command given with `-x`).
+    #[serde(default)]
+    pub computed_words_unknown: bool,
     /// A `find`-style expression follows the start points (`find DIR -name '*.o' -delete`).
     #[serde(default)]
     pub expression: Option<ExpressionSpec>,

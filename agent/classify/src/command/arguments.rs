@@ -35,6 +35,12 @@ impl Walker<'_, '_> {
                 break;
             }
             let Some(arg) = word.literal() else {
+                if spec.computed_words_unknown && !options_done {
+                    unit.classes.insert(ActionClass::Unknown);
+                    unit.source.push_str(
+                        " (a word only known at run time may be an option that runs a command)",
+                    );
+                }
                 // `of="$DEV"`: an operand whose value is computed.
                 if let Some((key, value)) = split_assignment_word(word)
                     && let Some(r) = spec.operands.get(&key)

@@ -337,6 +337,6 @@ impl Walker<'_, '_> {
             }
         }
         self.listed_paths
-            .insert(info.pipeline, (listed, true, false));
+            .insert(info.pipeline, (listed, true, false, false));
     }
 }

@@ -97,7 +97,7 @@ impl Walker<'_, '_> {
             let follows =
                 unit.tags.contains(TAG_FOLLOWS_LINKS) || has_any(expr, &spec.follows_links);
             self.listed_paths
-                .insert(info.pipeline, (listed, !narrowed, follows));
+                .insert(info.pipeline, (listed, !narrowed, follows, !narrowed));
         }
         // Only what is understood is judged: a word only known at run time or a glob could be
         // a primary, a terminator or a value (`$(echo -delete)`, `"${P:-+}"`, `[+]`), and a
@@ -149,9 +149,14 @@ impl Walker<'_, '_> {
                             .file_name()
                             .and_then(|n| n.to_str())
                             .unwrap_or(p);
+                        // (A wrapper may run one: `env sh -c 'echo {}'`, `busybox sh`.)
                         matches!(
                             self.ctx.kb().lookup(name),
-                            Some(crate::kb::Entry::Shell(_) | crate::kb::Entry::Interpreter(_))
+                            Some(
+                                crate::kb::Entry::Shell(_)
+                                    | crate::kb::Entry::Interpreter(_)
+                                    | crate::kb::Entry::Wrapper(_)
+                            )
                         )
                     });
                     let args = &words[(k + 2).min(end)..end.max(k + 2).min(words.len())];
@@ -169,17 +174,10 @@ impl Walker<'_, '_> {
                     {
                         understood = false;
                     }
-                    // `-execdir`: the command runs in each file's own directory, so a relative
-                    // name other than the file's own (`.bashrc`) is not known now.
-                    let relative = |w: &Option<String>| {
-                        w.as_deref().is_some_and(|w| {
-                            !w.contains(spec.placeholder.as_str())
-                                && !w.starts_with(['/', '~', '-'])
-                        })
-                    };
-                    let run_cwd = if spec.runs_in_file_dir.iter().any(|r| r == token)
-                        && args.iter().any(relative)
-                    {
+                    // `-execdir`: the command runs in each file's own directory, so what it
+                    // names relatively (`.bashrc`, `-o.bashrc`, `--output=.bashrc`) is not
+                    // known now.
+                    let run_cwd = if spec.runs_in_file_dir.iter().any(|r| r == token) {
                         None
                     } else {
                         cwd

@@ -247,9 +247,18 @@ impl Walker<'_, '_> {
             None => {
                 if info.stdin_text.is_none()
                     && pos > 0
-                    && let Some((paths, trees, follows)) =
+                    && let Some((paths, trees, follows, any_names)) =
                         self.listed_paths.get(&(scope, pipeline, pos - 1))
                 {
+                    // Whole trees: the names in them are anyone's (a cloned repository's),
+                    // and split at anything but NUL one becomes several arguments
+                    // (`x --checkpoint-action=exec=sh e.sh` for `| xargs tar cf a.tar`).
+                    if *any_names && !matches!(split, ItemSplit::At(Some('\0'))) {
+                        unit.classes.insert(ActionClass::Unknown);
+                        unit.source.push_str(
+                            " (the names in the trees, split at blanks, may be other arguments)",
+                        );
+                    }
                     if *trees && *follows {
                         // `find -L DIR | xargs cat`: the files behind links in the trees too.
                         unit.tags.insert(TAG_FOLLOWS_LINKS.into());
