@@ -69,40 +69,44 @@ pub enum KeyError {
 
 /// Sign a step-up challenge: `options` is the daemon's `RequestChallengeResponse` JSON.
 pub fn sign(origin: &str, options: &Value, pin: PinPrompt) -> Result<Value, KeyError> {
-    let origin = Url::parse(origin).map_err(|_| KeyError::BadOrigin(origin.to_string()))?;
-    let options: RequestChallengeResponse =
-        serde_json::from_value(options.clone()).map_err(|source| KeyError::BadOptions {
-            what: "challenge options",
-            source,
-        })?;
+    let (origin, options) =
+        from_daemon::<RequestChallengeResponse>(origin, options, "challenge options")?;
     with_backend(pin, |backend| {
-        let credential = backend
-            .do_authentication(origin.clone(), options.clone())
-            .map_err(|e| KeyError::Refused {
-                what: "sign",
-                reason: format!("{e:?}"),
-            })?;
-        serde_json::to_value(credential).map_err(KeyError::Answer)
+        answer("sign", backend.do_authentication(origin, options))
     })
 }
 
 /// Make a credential on the key: `options` is the daemon's `CreationChallengeResponse` JSON.
 pub fn register(origin: &str, options: &Value, pin: PinPrompt) -> Result<Value, KeyError> {
-    let origin = Url::parse(origin).map_err(|_| KeyError::BadOrigin(origin.to_string()))?;
-    let options: CreationChallengeResponse =
-        serde_json::from_value(options.clone()).map_err(|source| KeyError::BadOptions {
-            what: "registration options",
-            source,
-        })?;
+    let (origin, options) =
+        from_daemon::<CreationChallengeResponse>(origin, options, "registration options")?;
     with_backend(pin, |backend| {
-        let credential = backend
-            .do_registration(origin.clone(), options.clone())
-            .map_err(|e| KeyError::Refused {
-                what: "register",
-                reason: format!("{e:?}"),
-            })?;
-        serde_json::to_value(credential).map_err(KeyError::Answer)
+        answer("register", backend.do_registration(origin, options))
     })
+}
+
+/// The origin and WebAuthn options the daemon sent (`what` names them in an error).
+fn from_daemon<T: serde::de::DeserializeOwned>(
+    origin: &str,
+    options: &Value,
+    what: &'static str,
+) -> Result<(Url, T), KeyError> {
+    let url = Url::parse(origin).map_err(|_| KeyError::BadOrigin(origin.to_string()))?;
+    let options = serde_json::from_value(options.clone())
+        .map_err(|source| KeyError::BadOptions { what, source })?;
+    Ok((url, options))
+}
+
+/// The key's answer to `what` as the JSON the daemon verifies.
+fn answer<T: serde::Serialize, E: std::fmt::Debug>(
+    what: &'static str,
+    result: Result<T, E>,
+) -> Result<Value, KeyError> {
+    let credential = result.map_err(|e| KeyError::Refused {
+        what,
+        reason: format!("{e:?}"),
+    })?;
+    serde_json::to_value(credential).map_err(KeyError::Answer)
 }
 
 fn with_backend(
